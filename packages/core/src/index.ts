@@ -1,0 +1,33 @@
+export type {
+  BaseStoreOptions,
+  SessionChange,
+  SessionData,
+  SessionStore,
+  SessionStoreEvent,
+  WriteOptions,
+} from './types.js';
+export {
+  InvalidSessionIdError,
+  SessionDecodeError,
+  SessionEncodeError,
+  SessionStoreError,
+  SessionTooLargeError,
+  StoreConfigError,
+  StoreUnavailableError,
+  isSessionStoreError,
+} from './errors.js';
+export { SESSION_ID_PATTERN, assertSessionId, isValidSessionId } from './sid.js';
+export {
+  DEFAULT_MAX_SESSION_BYTES,
+  applyChange,
+  byteLength,
+  decodeSession,
+  decodeValue,
+  encodeSession,
+  encodeValue,
+  normalizeChange,
+} from './codec.js';
+export { DEFAULT_TTL_MS, ttlFromCookie, ttlFromSession, type CookieExpiry } from './ttl.js';
+export { DEFAULT_OPERATION_TIMEOUT_MS, toStoreError, withTimeout } from './timeout.js';
+export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
+export { createStore, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';

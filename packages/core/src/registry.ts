@@ -1,0 +1,67 @@
+import { StoreConfigError } from './errors.js';
+import type { BaseStoreOptions, SessionStore } from './types.js';
+
+/** Options handed to a factory: the common ones plus anything adapter-specific. */
+export type CreateStoreOptions = BaseStoreOptions & Record<string, unknown>;
+
+/** Builds a store from a parsed URL. Must be synchronous; connections open lazily. */
+export type StoreFactory = (url: URL, options: CreateStoreOptions) => SessionStore;
+
+interface Registration {
+  factory: StoreFactory;
+  /** Example URL shown in errors, e.g. `redis://127.0.0.1:6379/0`. */
+  example: string;
+}
+
+// One registry per process, shared by the ESM and CJS copies of this package.
+const REGISTRY_KEY = Symbol.for('sessionkit.store-registry');
+const registry: Map<string, Registration> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??=
+  new Map<string, Registration>()) as Map<string, Registration>;
+
+/**
+ * Registers a factory for URL schemes (without the colon, e.g. `['redis', 'rediss']`). Store
+ * packages call this when imported; registering a scheme again replaces the factory.
+ */
+export function registerStore(schemes: string[], factory: StoreFactory, example: string): void {
+  for (const scheme of schemes) registry.set(scheme.toLowerCase(), { factory, example });
+}
+
+/** The registered schemes with an example URL each. */
+export function registeredSchemes(): { scheme: string; example: string }[] {
+  return [...registry].map(([scheme, { example }]) => ({ scheme, example }));
+}
+
+/**
+ * Creates a store from a URL such as `SESSION_STORE_URL`: `memory://`, `redis://host:6379`,
+ * `postgres://…`, `mysql://…`, `sqlite:./sessions.db`, `cluster://…`. The adapter for a scheme
+ * must be imported first (the `sessionkit` package imports all of them).
+ * @throws StoreConfigError when the URL does not parse or no adapter is registered for its scheme;
+ *   the message lists the known schemes.
+ */
+export function createStore(url: string, options: CreateStoreOptions = {}): SessionStore {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new StoreConfigError(`Store URL ${JSON.stringify(url)} does not parse; expected e.g. ${known()}`);
+  }
+  const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
+  const registration = registry.get(scheme);
+  if (!registration) {
+    throw new StoreConfigError(
+      `No session store is registered for "${scheme}:" (${JSON.stringify(redact(parsed))}). Known: ${known()}. Import the adapter package (or use the "sessionkit" package, which registers them all).`,
+    );
+  }
+  return registration.factory(parsed, options);
+}
+
+function known(): string {
+  const list = registeredSchemes().map(({ scheme, example }) => `${scheme}: (${example})`);
+  return list.length ? list.join(', ') : 'none registered yet';
+}
+
+function redact(url: URL): string {
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = '***';
+  return copy.href;
+}

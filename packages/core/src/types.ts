@@ -1,0 +1,59 @@
+/** A session: a JSON-safe object. Under express-session, `cookie` is one of its top-level keys. */
+export type SessionData = Record<string, unknown>;
+
+/** A change to a session's top-level keys: `set` replaces the listed keys, `unset` removes keys. */
+export interface SessionChange {
+  set: SessionData;
+  unset: string[];
+}
+
+/** Expiry of a write, relative to now. */
+export interface WriteOptions {
+  /** Time to live in milliseconds; the session expires at `now + ttlMs`. `ttlMs <= 0` destroys it. */
+  ttlMs: number;
+}
+
+export type SessionStoreEvent = 'error' | 'connect' | 'disconnect';
+
+/**
+ * The contract every sessionkit store implements. All methods validate the sid first
+ * (`InvalidSessionIdError`) and settle within `operationTimeoutMs` (`StoreUnavailableError`).
+ */
+export interface SessionStore {
+  /** Adapter name: `memory`, `redis`, `sql:postgres`, `sql:mysql`, `sql:sqlite`, `cluster`. */
+  readonly name: string;
+  /** The session, or `null` when absent or expired. Throws `SessionDecodeError` when stored bytes do not decode. */
+  get(sid: string): Promise<SessionData | null>;
+  /** Replaces the whole session. Throws `SessionEncodeError` / `SessionTooLargeError` before writing anything. */
+  set(sid: string, data: SessionData, options: WriteOptions): Promise<void>;
+  /**
+   * Merges top-level keys atomically: keys in `change.set` are replaced, keys in `change.unset`
+   * removed, the rest kept. Creates the session when missing, except within the tombstone window
+   * after a `destroy`, so a late save from an earlier request cannot resurrect it.
+   */
+  patch(sid: string, change: SessionChange, options: WriteOptions): Promise<void>;
+  /** Extends the expiry of an existing session; does nothing when it is absent. */
+  touch(sid: string, options: WriteOptions): Promise<void>;
+  /** Removes the session; idempotent. */
+  destroy(sid: string): Promise<void>;
+  /** Streams the ids of live sessions in batches; never loads all keys at once. */
+  ids(): AsyncIterable<string>;
+  /** Number of live sessions. */
+  length(): Promise<number>;
+  /** Removes every session this store owns (its prefix or table), nothing else. */
+  clear(): Promise<void>;
+  /** Releases timers and sockets the store created; never closes a client the user handed in. */
+  close(): Promise<void>;
+  on(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this;
+  off(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this;
+}
+
+/** Options every store accepts. */
+export interface BaseStoreOptions {
+  /** Every call settles within this many milliseconds, or rejects with `StoreUnavailableError`. Default 2000. */
+  operationTimeoutMs?: number;
+  /** Largest encoded session in bytes (UTF-8 JSON); larger writes throw `SessionTooLargeError`. Default 1 MiB. */
+  maxSessionBytes?: number;
+  /** How long a destroyed sid refuses `patch`/`touch`, in ms. Default 300000 (5 minutes). */
+  tombstoneTtlMs?: number;
+}
