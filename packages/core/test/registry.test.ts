@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { createStore, registerStore, registeredSchemes, type SessionStore } from '../src/index.js';
+
+describe('createStore', () => {
+  it('names the known schemes when the scheme is unknown', () => {
+    registerStore(['test-scheme'], () => ({ name: 'test' }) as SessionStore, 'test-scheme://x');
+    expect(() => createStore('nosuch://host')).toThrow(/No session store is registered for "nosuch:".*test-scheme: \(test-scheme:\/\/x\)/);
+    expect(() => createStore('nosuch://host')).toThrow(expect.objectContaining({ code: 'ERR_STORE_CONFIG' }));
+  });
+
+  it('does not print passwords from the URL', () => {
+    expect(() => createStore('nosuch://user:hunter2@host')).toThrow(/\*\*\*/);
+    expect(() => createStore('nosuch://user:hunter2@host')).not.toThrow(/hunter2/);
+  });
+
+  it('explains a URL that does not parse', () => {
+    expect(() => createStore('not a url')).toThrow(/does not parse/);
+  });
+
+  it('passes the parsed URL and options to the factory, case-insensitive scheme', () => {
+    let seen: [string, unknown] | undefined;
+    registerStore(['Echo'], (url, options) => {
+      seen = [url.host, options['extra']];
+      return { name: 'echo' } as SessionStore;
+    }, 'echo://host');
+    expect(createStore('ECHO://somewhere', { extra: 1 }).name).toBe('echo');
+    expect(seen).toEqual(['somewhere', 1]);
+    expect(registeredSchemes().map((s) => s.scheme)).toContain('echo');
+  });
+});

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createStore } from '@sessionkit/core';
+import { runConformanceSuite } from '@sessionkit/test-suite';
+import { describe, expect, it } from 'vitest';
+import { MemorySessionStore } from '../src/index.js';
+
+const run = promisify(execFile);
+
+let current: MemorySessionStore | undefined;
+runConformanceSuite({
+  it,
+  createStore: (options) => (current = new MemorySessionStore(options)),
+  probe: {
+    storedTtlMs: async (sid) => current?.remainingTtlMs(sid) ?? null,
+    reclaim: async () => void current?.prune(),
+  },
+});
+
+describe('bounds', () => {
+  it('200,000 inserts with max 10,000 keep count and bytes bounded', async () => {
+    const maxSizeBytes = 4 * 1024 * 1024;
+    const store = new MemorySessionStore({ max: 10_000, maxSizeBytes });
+    const cart = [{ sku: 'tea', qty: 2 }];
+    let peakCount = 0;
+    let peakBytes = 0;
+    for (let i = 0; i < 200_000; i++) {
+      await store.set(`bounded-${i.toString().padStart(8, '0')}`, { user: `u${i}`, cart }, { ttlMs: 3_600_000 });
+      if (i % 1000 === 0) {
+        peakCount = Math.max(peakCount, store.size);
+        peakBytes = Math.max(peakBytes, store.sizeBytes);
+      }
+    }
+    expect(store.size).toBe(10_000);
+    expect(peakCount).toBeLessThanOrEqual(10_000);
+    expect(peakBytes).toBeLessThanOrEqual(maxSizeBytes);
+    // the most recent sessions are the ones kept
+    expect(await store.get('bounded-00199999')).toEqual({ user: 'u199999', cart });
+    expect(await store.get('bounded-00000000')).toBeNull();
+  }, 120_000);
+
+  it('maxSizeBytes evicts before max is reached', async () => {
+    const store = new MemorySessionStore({ max: 10_000, maxSizeBytes: 64 * 1024 });
+    for (let i = 0; i < 1000; i++) await store.set(`sized-${i.toString().padStart(6, '0')}`, { blob: 'x'.repeat(1000) }, { ttlMs: 60_000 });
+    expect(store.sizeBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(store.size).toBeLessThan(64);
+    expect(await store.length()).toBe(store.size);
+  });
+
+  it('refuses nonsense bounds with StoreConfigError', () => {
+    expect(() => new MemorySessionStore({ max: 0 })).toThrow(/max must be a positive integer/);
+    expect(() => new MemorySessionStore({ maxSizeBytes: -1 })).toThrow(/maxSizeBytes/);
+  });
+});
+
+describe('process lifetime', () => {
+  it('a process holding sessions with long TTLs exits on its own', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/hold-sessions.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture], { timeout: 20_000 });
+    expect(stdout.trim()).toBe('stored 999 sessions');
+  }, 30_000);
+});
+
+describe('createStore', () => {
+  it('memory:// creates a MemorySessionStore with URL options', async () => {
+    const store = createStore('memory://?max=5');
+    expect(store).toBeInstanceOf(MemorySessionStore);
+    for (let i = 0; i < 8; i++) await store.set(`url-store-${i}`, { i }, { ttlMs: 60_000 });
+    expect(await store.length()).toBe(5);
+  });
+});
