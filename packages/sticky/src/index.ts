@@ -1,1 +1,4 @@
-export {};
+export { createBalancer, Balancer, type BalancerOptions, type BackendStatus, type BalancerLogger } from './balancer.js';
+export { StickyConfigError } from './errors.js';
+export { clientAddress, rendezvousPick, type WeightedId } from './hashing.js';
+export type { BackendConfig, HealthCheckOptions, StickyCookieOptions, Strategy } from './options.js';

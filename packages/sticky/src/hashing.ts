@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+
+/** A candidate for rendezvous hashing. */
+export interface WeightedId {
+  id: string;
+  weight?: number;
+}
+
+const TWO_POW_48 = 2 ** 48;
+
+/**
+ * Weighted rendezvous (highest-random-weight) hashing: every candidate scores
+ * `-weight / ln(u)` where `u` in (0, 1) comes from SHA-256 of `id` and `key`; the highest score
+ * wins. Adding one candidate to N only moves the keys the new one now wins, about 1/(N+1) of them,
+ * and removing one only moves its own keys. Returns undefined for an empty list.
+ */
+export function rendezvousPick<T extends WeightedId>(key: string, candidates: readonly T[]): T | undefined {
+  let best: T | undefined;
+  let bestScore = -Infinity;
+  for (const candidate of candidates) {
+    const digest = createHash('sha256').update(candidate.id).update('\0').update(key).digest();
+    const u = (digest.readUIntBE(0, 6) + 0.5) / TWO_POW_48;
+    const score = -(candidate.weight ?? 1) / Math.log(u);
+    if (score > bestScore || (score === bestScore && best !== undefined && candidate.id < best.id)) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one client. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The client address of a request: the socket's peer address, or, with `trustProxy: n`, the
+ * address n hops back in `X-Forwarded-For` (counting the socket peer as hop 0), as Express's
+ * `trust proxy = n`. With `trustProxy` 0 or unset the header is ignored, so a client cannot choose
+ * its own address by sending it.
+ */
+export function clientAddress(
+  req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> },
+  trustProxy = 0,
+): string {
+  const hops = [req.socket.remoteAddress ?? ''];
+  if (trustProxy > 0) {
+    const header = req.headers['x-forwarded-for'];
+    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .reverse();
+    hops.push(...forwarded);
+  }
+  return normalizeAddress(hops[Math.min(trustProxy, hops.length - 1)] ?? '');
+}
