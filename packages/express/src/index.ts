@@ -1,1 +1,3 @@
-export {};
+export { ExpressSessionStore } from './express-store.js';
+export type { ExpressSessionStoreOptions, FailMode, SessionLogger } from './options.js';
+export type { Callback } from './callback.js';

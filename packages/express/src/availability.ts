@@ -1,0 +1,74 @@
+import { EventEmitter } from 'node:events';
+import { isSessionStoreError, type SessionStore } from '@sessionkit/core';
+
+/** A valid sid that no session uses; reading it is the cheapest call every store answers. */
+const PROBE_SID = 'sessionkit-availability-probe';
+
+/**
+ * Tracks whether the store is reachable, from its own `connect`/`disconnect` events and from the
+ * outcome of every call, and emits `up`/`down` on changes. While down it probes the store with a
+ * read every `probeIntervalMs` (unref'd timer), because express-session stops calling a store it
+ * believes disconnected, so no request would ever find out it is back.
+ */
+export class Availability extends EventEmitter {
+  #up = true;
+  #timer: NodeJS.Timeout | undefined;
+  #probing = false;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly probeIntervalMs: number,
+  ) {
+    super();
+    store.on('disconnect', () => this.markDown());
+    store.on('connect', () => this.markUp());
+  }
+
+  get isUp(): boolean {
+    return this.#up;
+  }
+
+  /** Passes `work` through, recording success as up and `StoreUnavailableError` as down. */
+  async observe<T>(work: Promise<T>): Promise<T> {
+    try {
+      const value = await work;
+      this.markUp();
+      return value;
+    } catch (err) {
+      if (isUnavailable(err)) this.markDown();
+      throw err;
+    }
+  }
+
+  markDown(): void {
+    if (!this.#up) return;
+    this.#up = false;
+    this.#timer = setInterval(() => this.#probe(), this.probeIntervalMs).unref();
+    this.emit('down');
+  }
+
+  markUp(): void {
+    if (this.#up) return;
+    this.#up = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.emit('up');
+  }
+
+  #probe(): void {
+    if (this.#probing) return;
+    this.#probing = true;
+    this.store
+      .get(PROBE_SID)
+      .then(
+        () => this.markUp(),
+        () => {},
+      )
+      .finally(() => (this.#probing = false));
+  }
+}
+
+/** True for `StoreUnavailableError` (by code, so it works across package copies). */
+export function isUnavailable(err: unknown): boolean {
+  return isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE');
+}
