@@ -31,6 +31,8 @@ export function sessionApp(store: Store, options: Partial<SessionOptions> = {}, 
   });
   app.post('/set/:key/:value', async (req, res) => {
     await hooks.beforeWrite?.();
+    // With failMode 'open' a request may have no session while the store is down.
+    if (!req.session) return void res.json({ ok: false });
     (req.session as unknown as Bag)[String(req.params['key'])] = req.params['value'];
     res.json({ ok: true });
   });
