@@ -1,0 +1,236 @@
+import {
+  AbstractSessionStore,
+  SessionDecodeError,
+  SessionTooLargeError,
+  StoreConfigError,
+  type BaseStoreOptions,
+  type SessionChange,
+  type SessionData,
+} from '@sessionkit/core';
+import type { ChainableCommander } from 'ioredis';
+import { ReplicationError } from './errors.js';
+import { keySpace, type KeySpace } from './keys.js';
+import { hashLayout, jsonLayout, type Layout, type ScriptCall } from './layouts.js';
+import { Link, type RedisClient } from './link.js';
+import { scanKeys, unlinkBatch } from './scan.js';
+import { defineScripts, type Scripted } from './scripts.js';
+import { parseRedisUrl } from './url.js';
+
+/** Durability check after each write; see {@link RedisSessionStoreOptions.waitReplicas}. */
+export interface WaitReplicasOptions {
+  /** Replicas that must acknowledge a write (Redis `WAIT numreplicas`). */
+  count: number;
+  /** How long Redis waits for them, in ms; must be below operationTimeoutMs. Default: half of operationTimeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface RedisSessionStoreOptions extends BaseStoreOptions {
+  /**
+   * An ioredis `Redis` (standalone, or configured with `sentinels` + `name`) or `Cluster`, handed
+   * in by you; `close()` leaves it open. It must not use ioredis's `keyPrefix` (use `prefix`).
+   */
+  client: RedisClient;
+  /** Key prefix; a session lives at `<prefix><sid>`. Default `'sess:'` (connect-redis's). */
+  prefix?: string;
+  /** Puts every session key in one Cluster hash slot: keys become `<prefix>{<hashTag>}<sid>`. Default: none. */
+  hashTag?: string;
+  /**
+   * `'hash'` (default): one hash per session, one field per top-level key, delta writes.
+   * `'json'`: connect-redis's layout (one JSON string per key), to switch from connect-redis
+   * without logging everyone out.
+   */
+  format?: 'hash' | 'json';
+  /** SCAN COUNT hint for ids()/length()/clear(). Default 100. */
+  scanCount?: number;
+  /**
+   * After every set/patch/destroy, send `WAIT count timeoutMs` in the same round trip; when fewer
+   * replicas acknowledge, the call rejects with {@link ReplicationError} (the write is applied on
+   * the master). Default: off.
+   */
+  waitReplicas?: WaitReplicasOptions;
+}
+
+/** Options for {@link RedisSessionStore.fromUrl}: everything but the client. */
+export type RedisSessionStoreUrlOptions = Omit<RedisSessionStoreOptions, 'client'>;
+
+const OWNS_CLIENT = Symbol('ownsClient');
+
+/**
+ * Session store on Redis through ioredis: standalone, Sentinel or Cluster.
+ *
+ * Reads are one command (HGETALL, or GET with `format: 'json'`); set, patch and destroy are one
+ * Lua script each (one round trip, atomic); touch is one PEXPIRE, which does nothing for a missing
+ * key. destroy leaves a tombstone key for `tombstoneTtlMs` so a late patch cannot resurrect the
+ * session. Every call settles within `operationTimeoutMs` with `StoreUnavailableError` while
+ * Redis is unreachable.
+ */
+export class RedisSessionStore extends AbstractSessionStore {
+  readonly name = 'redis';
+  readonly prefix: string;
+  readonly format: 'hash' | 'json';
+  readonly #keys: KeySpace;
+  readonly #layout: Layout;
+  readonly #link: Link;
+  readonly #owned: boolean;
+  readonly #scanCount: number;
+  readonly #waitReplicas: Required<WaitReplicasOptions> | undefined;
+
+  constructor(options: RedisSessionStoreOptions) {
+    super(options);
+    const { client } = options ?? {};
+    if (!client || typeof (client as { defineCommand?: unknown }).defineCommand !== 'function') {
+      throw new StoreConfigError('RedisSessionStore needs { client }: an ioredis Redis or Cluster instance (or use RedisSessionStore.fromUrl)');
+    }
+    if (keyPrefixOf(client)) {
+      throw new StoreConfigError('the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead');
+    }
+    this.prefix = options.prefix ?? 'sess:';
+    this.#keys = keySpace(this.prefix, options.hashTag);
+    this.format = options.format ?? 'hash';
+    if (this.format !== 'hash' && this.format !== 'json') {
+      throw new StoreConfigError(`format must be 'hash' or 'json', got ${JSON.stringify(options.format)}`);
+    }
+    this.#layout = this.format === 'hash' ? hashLayout : jsonLayout;
+    this.#scanCount = options.scanCount ?? 100;
+    if (!Number.isInteger(this.#scanCount) || this.#scanCount < 1) {
+      throw new StoreConfigError(`scanCount must be a positive integer, got ${options.scanCount}`);
+    }
+    this.#waitReplicas = options.waitReplicas && this.#checkWait(options.waitReplicas);
+    this.#owned = (options as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
+    defineScripts(client);
+    this.#link = new Link(client, (event, ...args) => this.emit(event, ...args));
+  }
+
+  /**
+   * Creates a store with its own client from a URL: `redis://`, `rediss://`,
+   * `redis+sentinel://host:port,host:port/mastername`, `redis+cluster://host:port,host:port`.
+   * Query parameters `prefix`, `hashTag`, `format` set those options. The client uses the
+   * fail-fast settings documented in the README, connects on first use, and `close()` quits it.
+   * @throws StoreConfigError for a URL of another form, or when ioredis is not installed.
+   */
+  static fromUrl(url: string, options: RedisSessionStoreUrlOptions = {}): RedisSessionStore {
+    const parsed = parseRedisUrl(url);
+    const merged = { ...parsed.options, ...options } as RedisSessionStoreUrlOptions;
+    const client = parsed.create(merged.operationTimeoutMs ?? 2000);
+    try {
+      return new RedisSessionStore({ ...merged, client, [OWNS_CLIENT]: true } as RedisSessionStoreOptions);
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+  }
+
+  /** The ioredis client this store sends its commands through. */
+  get client(): RedisClient {
+    return this.#link.client;
+  }
+
+  protected async read(sid: string): Promise<SessionData | null> {
+    const client = await this.#link.ready();
+    try {
+      return await this.#layout.read(client, this.#keys.session(sid), sid);
+    } catch (err) {
+      throw this.#mapReply(err, sid);
+    }
+  }
+
+  protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
+    await this.#run('set', sid, this.#layout.set(data, json, ttlMs));
+  }
+
+  protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
+    await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes));
+  }
+
+  protected async extend(sid: string, ttlMs: number): Promise<void> {
+    const client = await this.#link.ready();
+    // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
+    await client.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+  }
+
+  protected async remove(sid: string): Promise<void> {
+    await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] });
+  }
+
+  protected async *scanIds(): AsyncIterable<string> {
+    const client = await this.#link.ready();
+    for await (const { keys } of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+      for (const key of keys) {
+        const sid = this.#keys.sidOf(key);
+        if (sid !== null) yield sid;
+      }
+    }
+  }
+
+  protected async count(): Promise<number> {
+    // A Set, because SCAN may return a key twice while Redis rehashes.
+    const seen = new Set<string>();
+    for await (const sid of this.scanIds()) seen.add(sid);
+    return seen.size;
+  }
+
+  protected async removeAll(): Promise<void> {
+    const client = await this.#link.ready();
+    for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+      const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null);
+      if (keys.length > 0) await unlinkBatch(client, { node: batch.node, keys });
+    }
+  }
+
+  protected override async release(): Promise<void> {
+    this.#link.detach();
+    if (!this.#owned) return;
+    const { client } = this.#link;
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+  }
+
+  /** Runs one script for `sid`, followed by WAIT in the same round trip when waitReplicas is on. */
+  async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<void> {
+    const client = await this.#link.ready();
+    const keys = [this.#keys.session(sid), this.#keys.tombstone(sid)];
+    try {
+      if (!this.#waitReplicas) {
+        await (client as Scripted<RedisClient>)[script](...keys, ...argv);
+        return;
+      }
+      const { count, timeoutMs } = this.#waitReplicas;
+      const pipeline = (client.pipeline() as Scripted<ChainableCommander>)[script](...keys, ...argv).wait(count, timeoutMs);
+      const [written, waited] = (await pipeline.exec()) ?? [];
+      if (written?.[0]) throw written[0];
+      if (waited?.[0]) throw waited[0];
+      const acknowledged = Number(waited?.[1]);
+      if (!(acknowledged >= count)) throw new ReplicationError(acknowledged, count, operation);
+    } catch (err) {
+      throw this.#mapReply(err, sid);
+    }
+  }
+
+  /** Turns the replies that mean "stored bytes are bad" into session errors; the rest pass to the base class. */
+  #mapReply(err: unknown, sid: string): unknown {
+    const message = err instanceof Error ? err.message : '';
+    if (message.startsWith('SESSIONKIT_DECODE ')) {
+      return new SessionDecodeError(sid, message.slice('SESSIONKIT_DECODE '.length), { cause: err });
+    }
+    if (message.startsWith('SESSIONKIT_TOO_LARGE ')) {
+      return new SessionTooLargeError(Number(message.slice('SESSIONKIT_TOO_LARGE '.length)), this.maxSessionBytes);
+    }
+    if (message.startsWith('WRONGTYPE')) {
+      return new SessionDecodeError(sid, `the key holds another Redis type than format '${this.format}' writes; is format set to the layout the sessions were written with?`, { cause: err });
+    }
+    return err;
+  }
+
+  #checkWait({ count, timeoutMs = Math.floor(this.operationTimeoutMs / 2) }: WaitReplicasOptions): Required<WaitReplicasOptions> {
+    if (!Number.isInteger(count) || count < 1) throw new StoreConfigError(`waitReplicas.count must be a positive integer, got ${count}`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs >= this.operationTimeoutMs) {
+      throw new StoreConfigError(`waitReplicas.timeoutMs must be a whole number of ms from 1 to below operationTimeoutMs (${this.operationTimeoutMs}), got ${timeoutMs}`);
+    }
+    return { count, timeoutMs };
+  }
+}
+
+function keyPrefixOf(client: RedisClient): string | undefined {
+  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+  return options.keyPrefix || options.redisOptions?.keyPrefix;
+}

@@ -1,0 +1,147 @@
+import { createRequire } from 'node:module';
+import { StoreConfigError } from '@sessionkit/core';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { RedisClient } from './link.js';
+
+/** What a store URL says: the client to create and the store options found in its query. */
+export interface ParsedRedisUrl {
+  create(operationTimeoutMs: number): RedisClient;
+  /** `prefix`, `hashTag`, `format` from the query string, when given. */
+  options: { prefix?: string; hashTag?: string; format?: string };
+}
+
+const SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'redis+cluster'] as const;
+export const REDIS_URL_EXAMPLES = {
+  redis: 'redis://127.0.0.1:6379/0',
+  rediss: 'rediss://user:password@redis.example.com:6380',
+  'redis+sentinel': 'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster',
+  'redis+cluster': 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001',
+};
+
+/**
+ * Client settings for fail-fast behaviour, applied to clients the store creates itself:
+ * - `enableOfflineQueue: false`: a command sent while disconnected is refused, never queued
+ *   without bound (the store also waits for the first `ready` itself, see link.ts);
+ * - `maxRetriesPerRequest: 0`: a command in flight when the link drops fails instead of being
+ *   replayed after a reconnect that may come much later;
+ * - `connectTimeout` / `commandTimeout` = operationTimeoutMs: a half-open socket cannot hold a
+ *   command longer than the caller waits for it;
+ * - `retryStrategy`: reconnect forever with exponential backoff (100 ms doubling, at most 2 s,
+ *   with jitter so many app instances do not reconnect in lockstep);
+ * - `reconnectOnError` on READONLY: after a failover the old master is a replica; reconnecting
+ *   asks Sentinel for the new master.
+ */
+export function failFastOptions(operationTimeoutMs: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: operationTimeoutMs,
+    commandTimeout: operationTimeoutMs,
+    retryStrategy: backoff,
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+  };
+}
+
+/** Reconnect delay in ms for attempt `times` (1, 2, …): 200, 400, … capped at 2000, ±20 % jitter. */
+export function backoff(times: number): number {
+  const base = Math.min(100 * 2 ** Math.min(times, 5), 2000);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/**
+ * Parses `redis://`, `rediss://`, `redis+sentinel://host:port,host:port/mastername` and
+ * `redis+cluster://host:port,host:port`. User and password come from the userinfo; the path is
+ * the database number (`redis://`) or the Sentinel master name; query parameters `prefix`,
+ * `hashTag`, `format` become store options, `db` and `sentinelPassword` client options.
+ * @throws StoreConfigError when the URL does not fit these forms.
+ */
+export function parseRedisUrl(url: string): ParsedRedisUrl {
+  const match = /^([a-z+]+):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url);
+  const scheme = match?.[1]?.toLowerCase() as (typeof SCHEMES)[number] | undefined;
+  if (!match || !scheme || !SCHEMES.includes(scheme)) {
+    throw new StoreConfigError(`Not a Redis store URL: ${redact(url)}; expected e.g. ${Object.values(REDIS_URL_EXAMPLES).join(', ')}`);
+  }
+  const [user, pass] = splitUserInfo(match[2]);
+  const auth = { ...(user ? { username: user } : {}), ...(pass ? { password: pass } : {}) };
+  const defaultPort = scheme === 'redis+sentinel' ? 26379 : 6379;
+  const hosts = (match[3] ?? '').split(',').filter(Boolean).map((h) => hostPort(h, defaultPort, url));
+  if (hosts.length === 0) hosts.push({ host: '127.0.0.1', port: defaultPort });
+  const path = decodeURIComponent((match[4] ?? '').replace(/^\//, ''));
+  const query = new URLSearchParams(match[5] ?? '');
+  const options: ParsedRedisUrl['options'] = {};
+  for (const name of ['prefix', 'hashTag', 'format'] as const) {
+    const value = query.get(name);
+    if (value !== null) options[name] = value;
+  }
+  const db = path && scheme !== 'redis+sentinel' ? path : (query.get('db') ?? undefined);
+  const dbOption = db === undefined || db === '' ? {} : { db: databaseNumber(db, url) };
+
+  return {
+    options,
+    create(operationTimeoutMs) {
+      const ioredis = loadIoredis();
+      const base = { ...failFastOptions(operationTimeoutMs), ...auth, ...dbOption };
+      if (scheme === 'redis+cluster') {
+        const clusterOptions: ClusterOptions = {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: backoff,
+          redisOptions: { ...base, lazyConnect: false },
+        };
+        return new ioredis.Cluster(hosts, clusterOptions);
+      }
+      if (scheme === 'redis+sentinel') {
+        if (!path) throw new StoreConfigError(`${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`);
+        const sentinelPassword = query.get('sentinelPassword');
+        return new ioredis.Redis({
+          ...base,
+          sentinels: hosts,
+          name: path,
+          sentinelRetryStrategy: backoff,
+          // Subscribes to +switch-master, so a failover is followed as soon as Sentinel announces it.
+          failoverDetector: true,
+          ...(sentinelPassword ? { sentinelPassword } : {}),
+        });
+      }
+      const [only] = hosts;
+      if (hosts.length > 1 || !only) throw new StoreConfigError(`${redact(url)} lists several hosts; use redis+cluster:// or redis+sentinel://`);
+      return new ioredis.Redis({ ...base, ...only, ...(scheme === 'rediss' ? { tls: {} } : {}) });
+    },
+  };
+}
+
+type IoredisModule = typeof import('ioredis');
+
+/** ioredis is a peer dependency, loaded only when a store is created from a URL. */
+function loadIoredis(): IoredisModule {
+  try {
+    return createRequire(import.meta.url)('ioredis') as IoredisModule;
+  } catch (err) {
+    throw new StoreConfigError(`A Redis store URL needs the ioredis package: npm install ioredis (${(err as Error).message})`);
+  }
+}
+
+function splitUserInfo(info: string | undefined): [string, string] {
+  if (!info) return ['', ''];
+  const colon = info.indexOf(':');
+  const user = colon === -1 ? info : info.slice(0, colon);
+  const pass = colon === -1 ? '' : info.slice(colon + 1);
+  return [decodeURIComponent(user), decodeURIComponent(pass)];
+}
+
+function hostPort(text: string, defaultPort: number, url: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text);
+  if (!match?.[1]) throw new StoreConfigError(`Bad host ${JSON.stringify(text)} in ${redact(url)}`);
+  return { host: match[1].replace(/^\[|\]$/g, ''), port: match[2] ? Number(match[2]) : defaultPort };
+}
+
+function databaseNumber(text: string, url: string): number {
+  const db = Number(text);
+  if (!Number.isInteger(db) || db < 0) throw new StoreConfigError(`Bad database number ${JSON.stringify(text)} in ${redact(url)}`);
+  return db;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
+}

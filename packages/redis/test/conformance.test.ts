@@ -1,0 +1,19 @@
+import { engineAvailable, runConformanceSuite } from '@sessionkit/test-suite';
+import { Redis } from 'ioredis';
+import { afterAll, describe, it } from 'vitest';
+import { RedisSessionStore } from '../src/index.js';
+import { pingShared, REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
+
+const available = await engineAvailable('Redis', pingShared, `start redis-server on 127.0.0.1:6379 or set REDIS_URL`);
+
+describe.skipIf(!available).each(['hash', 'json'] as const)('conformance on standalone Redis, format %s', (format) => {
+  const client = new Redis(REDIS_URL, { lazyConnect: true });
+  afterAll(() => client.quit());
+  let prefix = '';
+  runConformanceSuite({
+    it,
+    createStore: (options) => new RedisSessionStore({ ...options, client, format, prefix: (prefix = runPrefix(format)) }),
+    probe: redisProbe(client, () => prefix, format),
+    skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
+  });
+});

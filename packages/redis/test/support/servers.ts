@@ -1,0 +1,139 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+/** True when the redis-server binary can be run. */
+export async function redisServerBinary(): Promise<void> {
+  const result = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.error?.message ?? 'redis-server --version failed');
+}
+
+/** A port nothing listens on right now. */
+export function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server process owned by a test: started on a spare port, stopped and removed after. */
+export class RedisServer {
+  #process: ChildProcess | undefined;
+  readonly dir = mkdtempSync(join(tmpdir(), 'sessionkit-redis-'));
+
+  private constructor(
+    readonly port: number,
+    readonly args: string[],
+    readonly configFile?: string,
+  ) {}
+
+  static async start(extraArgs: string[] = [], config?: string): Promise<RedisServer> {
+    const port = await sparePort();
+    const server = new RedisServer(port, extraArgs, config);
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const base = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    let args = [...base, ...this.args];
+    if (this.configFile !== undefined) {
+      const file = join(this.dir, 'server.conf');
+      writeFileSync(file, this.configFile);
+      args = [file, ...args];
+    }
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.#process = child;
+    const client = new Redis({ port: this.port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
+    client.on('error', () => {});
+    try {
+      for (let i = 0; i < 200; i++) {
+        if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
+        try {
+          if (client.status === 'wait') await client.connect();
+          await client.ping();
+          return;
+        } catch {
+          await sleep(50);
+        }
+      }
+      throw new Error(`redis-server on port ${this.port} did not answer PING`);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Kills the process (SIGKILL: no shutdown handshake, as a crash or a pulled cable). */
+  async stop(): Promise<void> {
+    const child = this.#process;
+    this.#process = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A plain client for the test's own inspection (INFO, PTTL, MONITOR). */
+  client(): Redis {
+    const client = new Redis({ port: this.port, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    return client;
+  }
+}
+
+/** Three cluster-enabled masters on spare ports, all 16384 slots assigned, `cluster_state:ok`. */
+export async function startCluster(): Promise<RedisServer[]> {
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const busPort = await sparePort();
+      servers.push(
+        await RedisServer.start([
+          '--cluster-enabled', 'yes',
+          '--cluster-config-file', 'nodes.conf',
+          '--cluster-port', String(busPort),
+          '--cluster-node-timeout', '2000',
+        ]),
+      );
+    }
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+    for (const server of servers) {
+      const client = server.client();
+      try {
+        for (let i = 0; ; i++) {
+          if ((await client.cluster('INFO')).includes('cluster_state:ok')) break;
+          if (i > 200) throw new Error(`cluster node ${server.port} never reached cluster_state:ok`);
+          await sleep(100);
+        }
+      } finally {
+        client.disconnect();
+      }
+    }
+    return servers;
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.destroy()));
+    throw err;
+  }
+}
