@@ -1,0 +1,198 @@
+import {
+  AbstractSessionStore,
+  SessionTooLargeError,
+  byteLength,
+  decodeSession,
+  type SessionChange,
+  type SessionData,
+} from '@sessionkit/core';
+import { HybridClock, ZERO } from './clock.js';
+import { Mesh, type AckMode, type PeerInfo } from './mesh.js';
+import { resolveOptions, type ReplicatedSessionStoreOptions } from './options.js';
+import type { SidRecord } from './protocol.js';
+import { emptyKeys, isVisible, mergeRecords, recordJson, recordVersions, type SessionRecord } from './record.js';
+import { ReplicaState } from './replica-state.js';
+
+/**
+ * A session store replicated between the instances of an app, with no external server: every node
+ * holds every session in memory (lru-cache) and sends each change to all its peers over
+ * authenticated TCP, so a request can land on any instance.
+ *
+ * Each top-level key carries a hybrid-logical-clock version; every node keeps the newer version
+ * of each key (last writer wins), so all nodes converge whatever order changes arrive in.
+ * `destroy` leaves a tombstone for `tombstoneTtlMs` that beats late patches and touches; an
+ * explicit `set` after it starts a new session. Writes apply locally at once and reach peers
+ * about one network round trip later (the consistency window); `ack` makes writes wait for peers.
+ *
+ * Start: the constructor begins listening; `ready()` resolves once the node has pulled the full
+ * state from one live peer, or after `joinTimeoutMs` when no peer answered (the first node of a
+ * cluster). Anti-entropy repairs what a node missed while a link was down.
+ *
+ * Events (besides `connect`, `disconnect`, `error`): `peer-up(PeerInfo)`, `peer-down(PeerInfo)`.
+ */
+export class ReplicatedSessionStore extends AbstractSessionStore {
+  readonly name = 'cluster';
+  /** This node's id in the cluster. */
+  readonly nodeId: string;
+  readonly #ack: AckMode;
+  readonly #clock: HybridClock;
+  readonly #state: ReplicaState;
+  readonly #mesh: Mesh;
+  readonly #ready: Promise<void>;
+
+  /** @throws StoreConfigError for an invalid option or a missing secret. */
+  constructor(options: ReplicatedSessionStoreOptions) {
+    super(options);
+    const resolved = resolveOptions(options, this.maxSessionBytes);
+    this.nodeId = resolved.nodeId;
+    this.#ack = resolved.ack;
+    this.#clock = new HybridClock(resolved.nodeId);
+    this.#state = new ReplicaState(resolved.max, this.tombstoneTtlMs);
+    this.#mesh = new Mesh({
+      ...resolved,
+      operationTimeoutMs: this.operationTimeoutMs,
+      state: this.#state,
+      applyRemote: (records) => this.#applyRemote(records),
+      beforeAntiEntropy: () => this.#state.sweep(),
+    });
+    this.#mesh.on('peer-up', (info: PeerInfo) => this.emit('peer-up', info));
+    this.#mesh.on('peer-down', (info: PeerInfo) => this.emit('peer-down', info));
+    this.#ready = this.#mesh.ready.then(
+      () => void this.emit('connect'),
+      (err: Error) => {
+        this.emit('error', err);
+        throw err;
+      },
+    );
+    this.#ready.catch(() => {});
+  }
+
+  /**
+   * Resolves once the node listens and has joined: full state pulled from one live peer, or
+   * `joinTimeoutMs` passed with no peer answering. Rejects when the listen address is unusable.
+   */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The configured peers: id, address, connected, last seen (epoch ms), replication lag estimate (ms). */
+  peers(): PeerInfo[] {
+    return this.#mesh.peers();
+  }
+
+  /** Absolute expiry of `sid` in epoch ms, or `null` when no live session is held for it. */
+  expiresAt(sid: string): number | null {
+    const record = this.#state.get(sid);
+    return record && isVisible(record, Date.now()) ? record.expiry!.at : null;
+  }
+
+  /** Drops expired sessions and old tombstones now; returns how many. Never required: reads skip them anyway. */
+  prune(): number {
+    return this.#state.sweep();
+  }
+
+  /** Runs an anti-entropy round now instead of waiting for `antiEntropyIntervalMs`. */
+  antiEntropy(): void {
+    this.#mesh.antiEntropy();
+  }
+
+  /**
+   * TEST HOOK, not for production: closes this node's connections with `peerId` and refuses new
+   * ones until {@link debugRestoreLink}, as a network partition between the two would.
+   */
+  debugDropLink(peerId: string): void {
+    this.#mesh.dropLink(peerId);
+  }
+
+  /** TEST HOOK: ends {@link debugDropLink} for `peerId` and reconnects. */
+  debugRestoreLink(peerId: string): void {
+    this.#mesh.restoreLink(peerId);
+  }
+
+  protected async read(sid: string): Promise<SessionData | null> {
+    const record = this.#state.get(sid);
+    return record && isVisible(record, Date.now()) ? decodeSession(sid, recordJson(record)) : null;
+  }
+
+  protected async write(sid: string, data: SessionData, _json: string, ttlMs: number): Promise<void> {
+    const v = this.#clock.tick();
+    const keys = emptyKeys();
+    for (const [key, value] of Object.entries(data)) {
+      const json = JSON.stringify(value);
+      if (json !== undefined) keys[key] = { v, json };
+    }
+    return this.#commit([[sid, { reset: v, keys, expiry: { v, at: Date.now() + ttlMs } }]]);
+  }
+
+  protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
+    const current = this.#state.get(sid);
+    // A tombstone refuses the patch: it comes from a request that loaded the session before the destroy.
+    if (current?.dead) return;
+    const v = this.#clock.tick();
+    const keys = emptyKeys();
+    for (const key of change.unset) keys[key] = { v };
+    for (const [key, value] of Object.entries(change.set)) keys[key] = { v, json: JSON.stringify(value) };
+    const delta: SessionRecord = { reset: current?.reset ?? ZERO, keys, expiry: { v, at: Date.now() + ttlMs } };
+    if (current) {
+      const bytes = byteLength(recordJson(mergeRecords(current, delta)));
+      if (bytes > this.maxSessionBytes) throw new SessionTooLargeError(bytes, this.maxSessionBytes);
+    }
+    return this.#commit([[sid, delta]]);
+  }
+
+  protected async extend(sid: string, ttlMs: number): Promise<void> {
+    const current = this.#state.get(sid);
+    if (!current || !isVisible(current, Date.now())) return;
+    const v = this.#clock.tick();
+    return this.#commit([[sid, { reset: current.reset, keys: emptyKeys(), expiry: { v, at: Date.now() + ttlMs } }]]);
+  }
+
+  protected async remove(sid: string): Promise<void> {
+    return this.#commit([[sid, this.#tombstone()]]);
+  }
+
+  protected async *scanIds(): AsyncIterable<string> {
+    const now = Date.now();
+    for (const sid of this.#state.sids()) {
+      const record = this.#state.get(sid, now);
+      if (record && isVisible(record, now)) yield sid;
+    }
+  }
+
+  protected async count(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.scanIds()) n++;
+    return n;
+  }
+
+  /** Destroys every session on every node (tombstones replicate like single destroys). */
+  protected async removeAll(): Promise<void> {
+    const records: SidRecord[] = [];
+    for await (const sid of this.scanIds()) records.push([sid, this.#tombstone()]);
+    if (records.length) return this.#commit(records);
+  }
+
+  protected override async release(): Promise<void> {
+    await this.#mesh.close();
+    this.emit('disconnect');
+  }
+
+  #tombstone(): SessionRecord {
+    return { reset: this.#clock.tick(), dead: true, keys: emptyKeys() };
+  }
+
+  /** Applies changes made here, then replicates them; resolves when `ack` peers applied them too. */
+  #commit(records: SidRecord[]): Promise<void> {
+    const now = Date.now();
+    for (const [sid, record] of records) this.#state.apply(sid, record, now);
+    return this.#mesh.replicate(records, this.#ack);
+  }
+
+  #applyRemote(records: SidRecord[]): void {
+    const now = Date.now();
+    for (const [sid, record] of records) {
+      for (const version of recordVersions(record)) this.#clock.observe(version);
+      this.#state.apply(sid, record, now);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { StoreConfigError, type BaseStoreOptions } from '@sessionkit/core';
+import type { AckMode, Address } from './mesh.js';
+
+/** Environment variable read for the shared secret when the `secret` option is not given. */
+export const SECRET_ENV = 'SESSIONKIT_CLUSTER_SECRET';
+const MIN_SECRET_LENGTH = 16;
+
+export interface ReplicatedSessionStoreOptions extends BaseStoreOptions {
+  /** Address this node listens on for its peers, `host:port` (e.g. `10.0.0.5:7400`). Required. */
+  listen: string | Address;
+  /** Every other node, `host:port` each. The list may include this node's own address (skipped). Default none. */
+  peers?: (string | Address)[];
+  /** This node's id: unique in the cluster, breaks ties between equal timestamps. Default `<hostname>-<pid>-<random>`. */
+  nodeId?: string;
+  /** Shared secret (at least 16 characters) that signs every frame. Default `process.env.SESSIONKIT_CLUSTER_SECRET`. */
+  secret?: string;
+  /** Acknowledgements `set`/`patch`/`destroy`/`clear` wait for: `'none'`, `'one'` peer, or `'all'` configured peers. Default `'none'`. */
+  ack?: AckMode;
+  /** Most sessions (and tombstones) held; the least recently used is evicted beyond it. Default 100000. */
+  max?: number;
+  /** Largest frame accepted from a peer, in bytes; at least `2 × maxSessionBytes + 65536`. Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Interval of anti-entropy rounds and of the expiry sweep, in ms. Default 5000. */
+  antiEntropyIntervalMs?: number;
+  /** How long `ready()` waits for any peer to answer before the node starts with what it has, in ms. Default 3000. */
+  joinTimeoutMs?: number;
+  /** Where rejected connections and protocol errors are reported. Default `console`. */
+  logger?: { warn(message: string): void };
+}
+
+export interface ResolvedOptions {
+  nodeId: string;
+  listen: Address;
+  peers: Address[];
+  secret: string;
+  ack: AckMode;
+  max: number;
+  maxFrameBytes: number;
+  antiEntropyIntervalMs: number;
+  joinTimeoutMs: number;
+  logger: { warn(message: string): void };
+}
+
+/** Validates the options; throws `StoreConfigError` naming the option and how to fix it. */
+export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessionBytes: number): ResolvedOptions {
+  if (options.listen === undefined) throw new StoreConfigError('listen is required: the host:port this node accepts peers on, e.g. "0.0.0.0:7400"');
+  const listen = parseAddress(options.listen, 'listen');
+  const secret = options.secret ?? process.env[SECRET_ENV];
+  if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+    throw new StoreConfigError(
+      `The cluster store needs a shared secret of at least ${MIN_SECRET_LENGTH} characters, the same on every node: pass { secret } or set ${SECRET_ENV} (e.g. to the output of \`openssl rand -base64 32\`).`,
+    );
+  }
+  const ack = options.ack ?? 'none';
+  if (!['none', 'one', 'all'].includes(ack)) throw new StoreConfigError(`ack must be 'none', 'one' or 'all', got ${JSON.stringify(ack)}`);
+  const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (typeof nodeId !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(nodeId)) {
+    throw new StoreConfigError(`nodeId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(nodeId)}`);
+  }
+  const maxFrameBytes = integer(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
+  if (maxFrameBytes < 2 * maxSessionBytes + 65_536) {
+    throw new StoreConfigError(`maxFrameBytes (${maxFrameBytes}) must be at least 2 × maxSessionBytes + 65536 = ${2 * maxSessionBytes + 65_536}, so any session fits in a frame`);
+  }
+  return {
+    nodeId,
+    listen,
+    peers: (options.peers ?? []).map((peer) => parseAddress(peer, 'peers')),
+    secret,
+    ack,
+    max: integer(options.max ?? 100_000, 'max'),
+    maxFrameBytes,
+    antiEntropyIntervalMs: integer(options.antiEntropyIntervalMs ?? 5000, 'antiEntropyIntervalMs'),
+    joinTimeoutMs: integer(options.joinTimeoutMs ?? 3000, 'joinTimeoutMs'),
+    logger: options.logger ?? console,
+  };
+}
+
+/** Parses `host:port` (IPv6 as `[::1]:7400`). */
+export function parseAddress(value: string | Address, what: string): Address {
+  if (typeof value === 'object' && value !== null) {
+    if (typeof value.host === 'string' && Number.isInteger(value.port) && value.port >= 0 && value.port < 65_536) return { host: value.host, port: value.port };
+  } else if (typeof value === 'string') {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:/\s[\]]+)):(\d{1,5})$/.exec(value.trim());
+    const port = Number(match?.[3]);
+    if (match && port < 65_536) return { host: (match[1] ?? match[2])!, port };
+  }
+  throw new StoreConfigError(`${what}: expected "host:port" (e.g. "10.0.0.5:7400", "[::1]:7400"), got ${JSON.stringify(value)}`);
+}
+
+function integer(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
