@@ -102,6 +102,8 @@ interface RequestContext {
   bodyless: boolean;
   tried: Set<string>;
   attempt: number;
+  /** Why the previous attempt failed, for the 502 when no backend is left to retry on. */
+  lastFailure?: string;
 }
 
 interface Choice {
@@ -303,8 +305,8 @@ export class Balancer extends EventEmitter {
       if (rest === undefined) delete req.headers.cookie;
       else req.headers.cookie = rest;
     }
-    this.setForwardedHeaders(req);
     const address = clientAddress(req, this.trustProxy);
+    this.setForwardedHeaders(req);
     const clientId = cookie.state === 'valid' || cookie.state === 'expired' ? cookie.pin.clientId : this.sticky?.newClientId();
     return { address, cookie, ...(clientId ? { clientId } : {}), clientKey: clientId ?? address, bodyless: true, tried: new Set(), attempt: 0 };
   }
@@ -321,7 +323,10 @@ export class Balancer extends EventEmitter {
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext): void {
     const choice = this.choose(ctx);
-    if (!choice) return fail(res, 503, this.unavailableMessage());
+    if (!choice) {
+      if (ctx.lastFailure) return fail(res, 502, `${ctx.lastFailure}, and no other backend is left to retry on`);
+      return fail(res, 503, this.unavailableMessage());
+    }
     const { backend } = choice;
     const attempt = ++ctx.attempt;
     ctx.tried.add(backend.id);
@@ -354,6 +359,7 @@ export class Balancer extends EventEmitter {
         const notSent = this.noteFailure(backend, error);
         const method = req.method ?? 'GET';
         if (!res.headersSent && ctx.bodyless && (notSent || IDEMPOTENT.has(method))) {
+          ctx.lastFailure = `backend ${backend.id} failed (${describe(error)})`;
           return this.forward(req, res, ctx);
         }
         if (res.headersSent) return void res.destroy();
