@@ -142,7 +142,7 @@ describe('health and failover', () => {
   it('marks a refusing backend down on the first request and retries it elsewhere', async () => {
     const balancer = createBalancer({ backends: [{ id: 'dead', url: 'http://127.0.0.1:9' }, ...backends.map(({ id, url }) => ({ id, url }))] });
     open.push(balancer);
-    const down = waitFor<BackendStatus>(balancer, 'down');
+    const down = waitFor(balancer, 'down');
     const { port } = await balancer.listen();
     const replies = await inBatches([...Array(12).keys()], 4, () => send(`http://127.0.0.1:${port}/`));
     expect(replies.every((r) => r.status === 200)).toBe(true);
@@ -177,7 +177,7 @@ describe('health and failover', () => {
     expect(reason).toContain('ECONNREFUSED');
     const late = await startBackend('late', port);
     try {
-      expect(await waitFor<BackendStatus>(balancer, 'up')).toMatchObject({ id: 'late', healthy: true });
+      expect(await waitFor(balancer, 'up')).toMatchObject({ id: 'late', healthy: true });
     } finally {
       await late.close();
     }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { Balancer, BackendStatus } from '../src/index.js';
 
 export interface Reply {
   status: number;
@@ -72,8 +73,9 @@ export async function startChildBackend(id: string): Promise<{ id: string; url: 
   return { id, url, child };
 }
 
-export function waitFor<T>(emitter: { once(event: string, fn: (...args: never[]) => void): unknown }, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, ((value: T) => resolve(value)) as (...args: never[]) => void));
+/** The next `up` or `down` event of a balancer. */
+export function waitFor(balancer: Balancer, event: 'up' | 'down'): Promise<BackendStatus> {
+  return new Promise((resolve) => balancer.once(event as 'up', resolve));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
