@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { createStore } from '@sessionkit/core';
+import { engineAvailable, rejection, runConformanceSuite } from '@sessionkit/test-suite';
+import mysql from 'mysql2/promise';
+import mysqlCallback from 'mysql2';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { SqlSessionStore } from '../src/index.js';
+import { MYSQL_URL, tableName, via } from './engines.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
+const ok = await engineAvailable(
+  'MariaDB/MySQL',
+  () => admin.query('SELECT 1'),
+  'start MariaDB or MySQL on 127.0.0.1:3306 (user root, database test) or set MYSQL_URL',
+);
+const tables: string[] = [];
+afterAll(async () => {
+  if (ok) for (const table of tables) await admin.query(`DROP TABLE IF EXISTS \`${table}\``);
+  await admin.end();
+});
+
+function newTable(label: string): string {
+  const table = tableName(label);
+  tables.push(table);
+  return table;
+}
+
+describe.skipIf(!ok)('SqlSessionStore on MariaDB/MySQL (conformance, through a TCP proxy the outage group cuts)', () => {
+  const target = new URL(MYSQL_URL);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 3306));
+  const table = newTable('conf');
+  let current: SqlSessionStore | undefined;
+  beforeAll(() => proxy.start());
+  afterAll(() => proxy.stop());
+
+  runConformanceSuite({
+    it,
+    createStore: (options) => {
+      const client = mysql.createPool({ uri: via(MYSQL_URL, proxy.port), connectTimeout: options.operationTimeoutMs ?? 2000 });
+      return (current = new SqlSessionStore({ ...options, client, table, closeClient: true, pruneIntervalMs: false }));
+    },
+    probe: {
+      async storedTtlMs(sid) {
+        const [rows] = await admin.execute<mysql.RowDataPacket[]>(`SELECT expires_at FROM \`${table}\` WHERE sid = ? AND data IS NOT NULL`, [sid]);
+        return rows[0] ? Number(rows[0]['expires_at']) - Date.now() : null;
+      },
+      // MariaDB guards JSON columns with a JSON_VALID check; turning checks off for this one
+      // connection lets the probe write bytes that are not JSON. MySQL's binary JSON refuses
+      // them outright, so there the probe writes JSON that is not an object.
+      async corrupt(sid) {
+        const connection = await admin.getConnection();
+        try {
+          const [[version]] = await connection.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+          if (/mariadb/i.test(String(version?.['v']))) {
+            await connection.query('SET SESSION check_constraint_checks = OFF');
+            await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, ['{"cart": [not json', sid]);
+            await connection.query('SET SESSION check_constraint_checks = ON');
+          } else {
+            await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, ['"not a session object"', sid]);
+          }
+        } finally {
+          connection.release();
+        }
+      },
+      async reclaim() {
+        await current?.prune();
+      },
+    },
+    backend: { stop: () => proxy.stop(), start: () => proxy.start() },
+  });
+});
+
+describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
+  it('createStore("mysql://…") and "mariadb://…" own their pool and store rows in the table', async () => {
+    const table = newTable('url');
+    const url = new URL(MYSQL_URL);
+    url.searchParams.set('table', table);
+    url.searchParams.set('pruneIntervalMs', '0');
+    for (const scheme of ['mysql:', 'mariadb:']) {
+      const href = url.href.replace(/^[a-z]+:/, scheme);
+      const store = createStore(href);
+      assert.equal(store.name, 'sql:mysql');
+      await store.set(`url-sid-${scheme.slice(0, -1)}`, { scheme }, { ttlMs: 60_000 });
+      await store.close();
+    }
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT CAST(data AS CHAR) AS data FROM \`${table}\` ORDER BY sid`);
+    assert.deepEqual(
+      rows.map((row) => JSON.parse(row['data'])),
+      [{ scheme: 'mariadb:' }, { scheme: 'mysql:' }],
+    );
+  });
+
+  it('a callback-API pool works too, and sids are case-sensitive', async () => {
+    const table = newTable('callback');
+    const client = mysqlCallback.createPool({ uri: MYSQL_URL });
+    const store = new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false });
+    try {
+      await store.set('Case-Sensitive-Sid', { upper: true }, { ttlMs: 60_000 });
+      await store.set('case-sensitive-sid', { upper: false }, { ttlMs: 60_000 });
+      assert.deepEqual(await store.get('Case-Sensitive-Sid'), { upper: true });
+      assert.deepEqual(await store.get('case-sensitive-sid'), { upper: false });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('patch keeps nulls and unusual key names, and replaces nested objects whole', async () => {
+    const table = newTable('keys');
+    const store = new SqlSessionStore({ client: admin, table, pruneIntervalMs: false });
+    const sid = 'odd-keys-sid-1';
+    await store.set(sid, { 'a.b': 1, 'q"uote': 2, user: { name: 'x', roles: ['a'] }, gone: true }, { ttlMs: 60_000 });
+    await store.patch(sid, { set: { user: { id: 7, nick: null }, 'q"uote': null, 'back\\slash': 'ü€' }, unset: ['gone', 'a.b'] }, { ttlMs: 60_000 });
+    assert.deepEqual(await store.get(sid), { 'q"uote': null, user: { id: 7, nick: null }, 'back\\slash': 'ü€' });
+    await store.close();
+  });
+
+  it('a table option with SQL in it is refused', () => {
+    assert.throws(
+      () => new SqlSessionStore({ client: admin, table: 'sessions` (x int); DROP TABLE users; --' }),
+      (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG',
+    );
+  });
+
+  it('an unreachable server fails fast with StoreUnavailableError', async () => {
+    const store = createStore('mysql://root@127.0.0.1:1/test', { operationTimeoutMs: 500 });
+    try {
+      const started = Date.now();
+      const err = await rejection(store.get('unreachable-sid'));
+      assert.equal(err.code, 'ERR_STORE_UNAVAILABLE', err.message);
+      assert.ok(Date.now() - started < 2000);
+    } finally {
+      await store.close();
+    }
+  });
+});
