@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { engineAvailable, rejection } from '@sessionkit/test-suite';
+import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, describe, it } from 'vitest';
+import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
+import { MYSQL_URL, POSTGRES_URL, tableName } from './engines.js';
+
+// The same checks on every engine: the documented SQL files, and patch semantics where the
+// engines' JSON functions differ most (nulls, nested objects, keys that look like JSON paths).
+interface Engine {
+  dialect: SqlDialectName;
+  client: SqlClient;
+  exec(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+const pgPool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+pgPool.on('error', () => {});
+const mysqlPool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2, multipleStatements: true });
+const sqlite = new Database(':memory:');
+
+const engines: Engine[] = [
+  { dialect: 'sqlite', client: sqlite, exec: async (sql) => sqlite.exec(sql), end: async () => void sqlite.close() },
+];
+if (await engineAvailable('PostgreSQL', () => pgPool.query('SELECT 1'), 'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL')) {
+  engines.push({ dialect: 'postgres', client: pgPool, exec: (sql) => pgPool.query(sql), end: () => pgPool.end() });
+} else await pgPool.end();
+if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 'start MariaDB on 127.0.0.1:3306 or set MYSQL_URL')) {
+  engines.push({ dialect: 'mysql', client: mysqlPool, exec: (sql) => mysqlPool.query(sql), end: () => mysqlPool.end() });
+} else await mysqlPool.end();
+
+for (const engine of engines) {
+  describe(`${engine.dialect}`, () => {
+    const tables: string[] = [];
+    const newTable = (label: string) => {
+      const table = tableName(label);
+      tables.push(table);
+      return table;
+    };
+    afterAll(async () => {
+      for (const table of tables) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
+      await engine.end();
+    });
+
+    it(`sql/${engine.dialect}.sql creates a table the store uses with createTable: false`, async () => {
+      const table = newTable('file');
+      const ddl = readFileSync(new URL(`../sql/${engine.dialect}.sql`, import.meta.url), 'utf8').replace(/\bsessions\b/g, table);
+      await engine.exec(ddl);
+      await engine.exec(ddl); // idempotent
+      const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
+      await store.set('schema-file-sid', { a: 1 }, { ttlMs: 60_000 });
+      await store.patch('schema-file-sid', { set: { b: 2 }, unset: [] }, { ttlMs: 60_000 });
+      assert.deepEqual(await store.get('schema-file-sid'), { a: 1, b: 2 });
+      await store.destroy('schema-file-sid');
+      assert.equal(await store.length(), 0);
+      await store.close();
+    });
+
+    it('with createTable: false and no table, calls fail with StoreUnavailableError naming the table', async () => {
+      const table = newTable('missing');
+      const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
+      const err = await rejection(store.get('missing-table-sid'));
+      assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
+      assert.match(err.message, new RegExp(table));
+      await store.close();
+    });
+
+    it('patch keeps nulls, replaces nested objects whole and handles keys that look like JSON paths', async () => {
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('keys'), pruneIntervalMs: false });
+      const sid = 'odd-keys-sid-1';
+      await store.set(sid, { 'a.b': 1, 'q"uote': 2, '$': 3, user: { name: 'x', roles: ['a'] }, gone: true }, { ttlMs: 60_000 });
+      await store.patch(
+        sid,
+        { set: { user: { id: 7, nick: null }, 'q"uote': null, 'back\\slash': 'ü€', '[0]': [null] }, unset: ['gone', 'a.b'] },
+        { ttlMs: 60_000 },
+      );
+      assert.deepEqual(await store.get(sid), {
+        '$': 3,
+        'q"uote': null,
+        user: { id: 7, nick: null },
+        'back\\slash': 'ü€',
+        '[0]': [null],
+      });
+      await store.close();
+    });
+  });
+}
