@@ -1,0 +1,169 @@
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import session, { type Session } from 'express-session';
+import { ExpressSessionStore } from '@sessionkit/express';
+import type { SessionStore } from '@sessionkit/core';
+import { CATALOG, MAX_QTY, findProduct } from './catalog.js';
+
+/** What the shop keeps in a session: each field is one top-level key, patched on its own. */
+interface ShopSession extends Session {
+  /** The logged-in user's name. */
+  user?: string;
+  /** Quantity per sku, in the order items were first added. */
+  cart?: Record<string, number>;
+}
+
+export interface ShopOptions {
+  /** This instance's id: sent as `X-Served-By` on every response. */
+  instanceId: string;
+  /** Where sessions live; every instance of a deployment gets the same kind of store. */
+  store: SessionStore;
+  /** Signs the session cookie; must be the same on every instance. */
+  secret: string;
+  /** Shown on the page: the store URL in use (password removed). */
+  storeLabel: string;
+  /** Shown on the page: how the balancer routes (`round-robin`, `sticky-cookie`, `ip-hash`). */
+  routingLabel: string;
+}
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'shop.sid';
+
+const USER = /^[A-Za-z0-9 ._@-]{1,64}$/;
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * The shop: an Express 5 app whose cart and login live in the session, so they survive only as
+ * well as the session store shared by the instances. JSON API under `/api`, the page at `/`.
+ */
+export function createShopApp(options: ShopOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set('X-Served-By', options.instanceId);
+    next();
+  });
+
+  // The balancer's health check: answers without touching the session store.
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, instance: options.instanceId });
+  });
+  app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
+
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: options.secret,
+      store: new ExpressSessionStore(options.store),
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax', maxAge: 30 * 60_000 },
+    }),
+  );
+  app.use(express.json({ limit: '4kb' }));
+
+  app.get('/api/info', (_req, res) => {
+    res.json({ instance: options.instanceId, pid: process.pid, store: options.storeLabel, routing: options.routingLabel });
+  });
+  app.get('/api/products', (_req, res) => {
+    res.json({ products: CATALOG });
+  });
+
+  app.get('/api/cart', (req, res) => {
+    if (!hasSession(req, res)) return;
+    sendCart(req, res);
+  });
+
+  app.post('/api/cart/items', (req, res) => {
+    if (!hasSession(req, res)) return;
+    const { sku, qty = 1 } = (req.body ?? {}) as { sku?: unknown; qty?: unknown };
+    if (typeof sku !== 'string' || !findProduct(sku)) {
+      res.status(404).json({ error: `unknown sku ${JSON.stringify(sku)}; GET /api/products lists them` });
+      return;
+    }
+    if (typeof qty !== 'number' || !Number.isInteger(qty) || qty < 1 || qty > MAX_QTY) {
+      res.status(400).json({ error: `qty must be an integer from 1 to ${MAX_QTY}` });
+      return;
+    }
+    const cart = { ...shop(req).cart };
+    cart[sku] = Math.min(MAX_QTY, (cart[sku] ?? 0) + qty);
+    shop(req).cart = cart;
+    sendCart(req, res);
+  });
+
+  app.delete('/api/cart/items/:sku', (req, res) => {
+    if (!hasSession(req, res)) return;
+    const sku = String(req.params['sku']);
+    if (!findProduct(sku)) {
+      res.status(404).json({ error: `unknown sku ${JSON.stringify(sku)}` });
+      return;
+    }
+    const cart = shop(req).cart;
+    if (cart && sku in cart) {
+      const { [sku]: _removed, ...rest } = cart;
+      shop(req).cart = rest;
+    }
+    sendCart(req, res);
+  });
+
+  app.post('/api/login', (req, res, next) => {
+    if (!hasSession(req, res)) return;
+    const { user } = (req.body ?? {}) as { user?: unknown };
+    if (typeof user !== 'string' || !USER.test(user)) {
+      res.status(400).json({ error: 'user must be 1 to 64 letters, digits, spaces or ._@-' });
+      return;
+    }
+    // A new sid at login (against session fixation); the cart chosen before logging in is kept.
+    const cart = shop(req).cart;
+    req.session.regenerate((err) => {
+      if (err) return next(err);
+      shop(req).user = user;
+      if (cart) shop(req).cart = cart;
+      sendCart(req, res);
+    });
+  });
+
+  app.post('/api/logout', (req, res, next) => {
+    if (!req.session) {
+      res.json({ user: null, items: [] });
+      return;
+    }
+    req.session.destroy((err) => {
+      if (err) return next(err);
+      res.clearCookie(SESSION_COOKIE);
+      res.json({ user: null, items: [] });
+    });
+  });
+
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+  app.use(errorHandler);
+  return app;
+}
+
+/** With `failMode: 'open'` a request arrives without a session while the store is down. */
+function hasSession(req: Request, res: Response): boolean {
+  if (req.session) return true;
+  res.status(503).json({ error: 'the session store is unavailable; try again shortly' });
+  return false;
+}
+
+/** The request's session with the shop's fields typed. */
+function shop(req: Request): ShopSession {
+  return req.session as ShopSession;
+}
+
+function sendCart(req: Request, res: Response): void {
+  const cart = shop(req).cart ?? {};
+  res.json({
+    user: shop(req).user ?? null,
+    items: Object.entries(cart).map(([sku, qty]) => ({ sku, qty })),
+  });
+}
+
+const errorHandler: ErrorRequestHandler = (err: { status?: number; statusCode?: number; message?: string }, _req, res, _next) => {
+  const status = err.status ?? err.statusCode ?? 500;
+  if (status >= 500) console.error(err);
+  res.status(status).json({ error: status >= 500 ? 'internal error' : (err.message ?? 'bad request') });
+};

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBalancer, type Balancer } from '@sessionkit/sticky';
+import { demoControl } from './control.js';
+import { ShopInstance } from './instance.js';
+import { assertPortsFree } from './ports.js';
+import { describeStoreUrl } from './store.js';
+
+/** How the balancer spreads requests over the instances. */
+export type Routing = 'round-robin' | 'sticky-cookie' | 'ip-hash';
+export const ROUTINGS: readonly Routing[] = ['round-robin', 'sticky-cookie', 'ip-hash'];
+
+export interface DeploymentOptions {
+  /** `SESSION_STORE_URL` of every instance. Default: a SQLite file in a temporary directory, removed by `stop()`. */
+  storeUrl?: string;
+  routing: Routing;
+  /** Number of shop instances, 1 to 16. */
+  instances: number;
+  /** The balancer's port; instance i listens on `port + i`, cluster node i replicates on `port + instances + i`. */
+  port: number;
+  /** Progress lines. Default: none. */
+  log?: (line: string) => void;
+  /** Lines the instances print, prefixed with their id. Default: none. */
+  instanceOutput?: (line: string) => void;
+}
+
+/** A running balancer with its shop instances. */
+export interface Deployment {
+  /** Where to send requests: the balancer. */
+  url: string;
+  routing: Routing;
+  /** The store URL as given (or the default), password removed. */
+  store: string;
+  instances: ShopInstance[];
+  balancer: Balancer;
+  /** Stops the balancer and every instance, waits for the processes to exit, removes the default store's file. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `instances` shop processes over one store and the sessionkit balancer in front of them,
+ * in this process (it also serves the demo control endpoints). Throws before starting anything
+ * when a port is taken; stops what it started when a later step fails.
+ */
+export async function startDeployment(options: DeploymentOptions): Promise<Deployment> {
+  const { routing, port, log = () => {} } = options;
+  const count = options.instances;
+  const ids = Array.from({ length: count }, (_, i) => `shop-${i + 1}`);
+  const storeUrl = options.storeUrl ?? defaultStoreUrl();
+  const isCluster = storeUrl.startsWith('cluster:');
+  const ports = Array.from({ length: (isCluster ? 2 : 1) * count + 1 }, (_, i) => port + i);
+  await assertPortsFree(ports);
+
+  const env: Record<string, string> = {
+    SHOP_SESSION_SECRET: randomBytes(24).toString('base64url'),
+    SHOP_ROUTING: routing,
+  };
+  // Nodes of a replicated store authenticate each other with one shared secret.
+  if (isCluster) env['SESSIONKIT_CLUSTER_SECRET'] = process.env['SESSIONKIT_CLUSTER_SECRET'] ?? randomBytes(24).toString('base64url');
+  const storeUrls = instanceStoreUrls(storeUrl, ids, port + count + 1);
+  const instances = ids.map(
+    (id, i) => new ShopInstance({ id, port: port + 1 + i, storeUrl: storeUrls[i]!, env, onOutput: options.instanceOutput }),
+  );
+
+  const removeStore = () => {
+    if (!options.storeUrl) removeSqliteFile(storeUrl);
+  };
+  let balancer: Balancer | undefined;
+  const stop = async () => {
+    await balancer?.close();
+    await Promise.all(instances.map((instance) => instance.stop()));
+    removeStore();
+  };
+  // Whatever happens to this process, no instance (and no temporary store) outlives it.
+  const killAll = () => {
+    instances.forEach((instance) => instance.killNow());
+    removeStore();
+  };
+  process.once('exit', killAll);
+
+  try {
+    log(`starting ${count} instance${count === 1 ? '' : 's'} over ${describeStoreUrl(storeUrl)} …`);
+    await Promise.all(
+      instances.map(async (instance) => {
+        await instance.start();
+        log(`  ${instance.id}  ${instance.url}  pid ${instance.pid}`);
+      }),
+    );
+    balancer = createBalancer({
+      backends: instances.map((instance) => ({ id: instance.id, url: instance.url })),
+      strategy: routing === 'ip-hash' ? 'ip-hash' : 'round-robin',
+      ...(routing === 'sticky-cookie' ? { sticky: { cookie: 'shop.route', secret: randomBytes(24).toString('base64url') } } : {}),
+      healthCheck: { path: '/healthz', intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 },
+      onRequest: demoControl(instances, () => balancer!),
+    });
+    await balancer.listen(port, '127.0.0.1');
+    log(`  balancer http://127.0.0.1:${port}  routing ${routing}`);
+  } catch (err) {
+    await stop();
+    process.off('exit', killAll);
+    throw err;
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    routing,
+    store: describeStoreUrl(storeUrl),
+    instances,
+    balancer,
+    stop: async () => {
+      await stop();
+      process.off('exit', killAll);
+    },
+  };
+}
+
+/**
+ * The `SESSION_STORE_URL` of each instance: the same URL for a shared store; for `cluster://` each
+ * instance becomes a node listening on its own port with every other node as a peer (other query
+ * parameters of the given URL, such as `ack`, are kept).
+ */
+export function instanceStoreUrls(storeUrl: string, ids: string[], clusterBasePort: number): string[] {
+  if (!storeUrl.startsWith('cluster:')) return ids.map(() => storeUrl);
+  const given = new URL(storeUrl);
+  const addresses = ids.map((_, i) => `127.0.0.1:${clusterBasePort + i}`);
+  return ids.map((id, i) => {
+    const query = new URLSearchParams(given.search);
+    query.set('peers', addresses.filter((_, j) => j !== i).join(','));
+    query.set('node', id);
+    return `cluster://${addresses[i]}?${query.toString().replaceAll('%2C', ',').replaceAll('%3A', ':')}`;
+  });
+}
+
+/** A SQLite file in a new temporary directory: embedded, shared by every instance, no server. */
+function defaultStoreUrl(): string {
+  return `sqlite:${join(mkdtempSync(join(tmpdir(), 'sessionkit-shop-')), 'sessions.db')}`;
+}
+
+function removeSqliteFile(storeUrl: string): void {
+  const file = storeUrl.slice('sqlite:'.length);
+  rmSync(join(file, '..'), { recursive: true, force: true });
+}

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Routing } from './deployment.js';
+import { openStore } from './store.js';
+
+const require = createRequire(import.meta.url);
+
+/** A store prepared for one scenario run: its URL and how to remove what the run left behind. */
+export interface PreparedStore {
+  /** `undefined`: the deployment's default, a temporary SQLite file. */
+  url: string | undefined;
+  cleanup(): Promise<void>;
+}
+
+/** One row of the comparison: a strategy from the seeds on real processes. */
+export interface Scenario {
+  key: string;
+  /** The answer from the seeds this row measures. */
+  strategy: string;
+  /** The store as shown in the table. */
+  store: string;
+  routing: Routing;
+  /** True when every instance sees every session: such a row must keep every cart. */
+  shared: boolean;
+  /** Creates what the row needs; throws an Error whose message is the reason to skip the row. */
+  prepare(): Promise<PreparedStore>;
+}
+
+const nothing = async () => {};
+const runId = () => randomBytes(4).toString('hex');
+
+export const SCENARIOS: Scenario[] = [
+  {
+    key: 'memory-round-robin',
+    strategy: 'No strategy: per-instance memory',
+    store: 'memory (each instance its own)',
+    routing: 'round-robin',
+    shared: false,
+    prepare: async () => ({ url: 'memory://', cleanup: nothing }),
+  },
+  {
+    key: 'memory-sticky-cookie',
+    strategy: 'Sticky session, cookie (L7)',
+    store: 'memory (each instance its own)',
+    routing: 'sticky-cookie',
+    shared: false,
+    prepare: async () => ({ url: 'memory://', cleanup: nothing }),
+  },
+  {
+    key: 'memory-ip-hash',
+    strategy: 'Sticky session, IP hash (every shopper behind one address)',
+    store: 'memory (each instance its own)',
+    routing: 'ip-hash',
+    shared: false,
+    prepare: async () => ({ url: 'memory://', cleanup: nothing }),
+  },
+  {
+    key: 'cluster-round-robin',
+    strategy: 'Session clustering (replication between instances)',
+    store: 'cluster:// (replicated, no server)',
+    routing: 'round-robin',
+    shared: true,
+    prepare: async () => ({ url: 'cluster://', cleanup: nothing }),
+  },
+  {
+    key: 'redis-round-robin',
+    strategy: 'In-memory DB: Redis',
+    store: 'Redis',
+    routing: 'round-robin',
+    shared: true,
+    prepare: async () => {
+      const base = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+      const url = withParams(base, { prefix: `shop-scenario-${runId()}:` });
+      await reachable(url, 'Redis', 'start redis-server or set REDIS_URL');
+      return { url, cleanup: () => clearStore(url) };
+    },
+  },
+  {
+    key: 'sqlite-round-robin',
+    strategy: 'Central store: SQLite file (embedded)',
+    store: 'SQLite (one file, WAL)',
+    routing: 'round-robin',
+    shared: true,
+    prepare: async () => ({ url: undefined, cleanup: nothing }),
+  },
+  {
+    key: 'postgres-round-robin',
+    strategy: 'Central store: PostgreSQL',
+    store: 'PostgreSQL',
+    routing: 'round-robin',
+    shared: true,
+    prepare: async () => {
+      const table = `shop_scenario_${runId()}`;
+      const base = process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
+      const url = withParams(base, { table });
+      await reachable(url, 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL');
+      return { url, cleanup: () => dropPostgresTable(base, table) };
+    },
+  },
+  {
+    key: 'mariadb-round-robin',
+    strategy: 'Central store: MariaDB / MySQL',
+    store: 'MariaDB',
+    routing: 'round-robin',
+    shared: true,
+    prepare: async () => {
+      const table = `shop_scenario_${runId()}`;
+      const base = process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
+      const url = withParams(base, { table });
+      await reachable(url, 'MariaDB', 'start MariaDB/MySQL or set MYSQL_URL');
+      return { url, cleanup: () => dropMysqlTable(base, table) };
+    },
+  },
+];
+
+function withParams(url: string, params: Record<string, string>): string {
+  const parsed = new URL(url);
+  for (const [name, value] of Object.entries(params)) parsed.searchParams.set(name, value);
+  return parsed.href;
+}
+
+/** One read through the store itself: proves the engine answers and the adapter is installed. */
+async function reachable(url: string, engine: string, howToStart: string): Promise<void> {
+  let store;
+  try {
+    store = openStore(url);
+    await store.get('scenario-availability-probe');
+  } catch (err) {
+    throw new Error(`${engine} is not available (${(err as Error).message}); ${howToStart}`);
+  } finally {
+    await store?.close().catch(() => {});
+  }
+}
+
+async function clearStore(url: string): Promise<void> {
+  const store = openStore(url);
+  try {
+    await store.clear();
+  } finally {
+    await store.close();
+  }
+}
+
+async function dropPostgresTable(url: string, table: string): Promise<void> {
+  const { Client } = require('pg') as {
+    Client: new (config: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
+  };
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP TABLE IF EXISTS "${table}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropMysqlTable(url: string, table: string): Promise<void> {
+  const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
+  const connection = await mysql.createConnection({ uri: url });
+  try {
+    await connection.query(`DROP TABLE IF EXISTS \`${table}\``);
+  } finally {
+    await connection.end();
+  }
+}

@@ -1,0 +1,138 @@
+import { startDeployment } from './deployment.js';
+import { findFreePortRange } from './ports.js';
+import type { Scenario } from './scenario-rows.js';
+import { forEachLimited, seededRandom, Shopper, type RequestRecord } from './shopper.js';
+
+export interface RunSettings {
+  /** Simulated shoppers per phase. */
+  shoppers: number;
+  /** Shop instances behind the balancer. */
+  instances: number;
+  /** Shoppers active at the same time. */
+  concurrency: number;
+  /** Progress lines. */
+  log: (line: string) => void;
+}
+
+/** The measured outcome of one scenario (or why it did not run). */
+export interface ScenarioResult {
+  key: string;
+  strategy: string;
+  store: string;
+  routing: string;
+  shared: boolean;
+  status: 'ok' | 'skipped' | 'failed';
+  /** Why the row was skipped or failed. */
+  reason?: string;
+  shoppers?: number;
+  /** Shoppers whose cart held every item they added, out of `shoppers`. */
+  cartsIntact?: number;
+  /** The same for the second group, during which one instance was killed. */
+  cartsIntactAfterKill?: number;
+  /** The instance killed in the second group: the one that had served it most. */
+  killed?: string;
+  /** Requests of the first group answered by each instance. */
+  requestsPerInstance?: Record<string, number>;
+  /** Latency of the first group's requests through the balancer, ms (retries included). */
+  p50Ms?: number;
+  p99Ms?: number;
+}
+
+const ITEMS_BEFORE_KILL = 2;
+
+/**
+ * Runs one scenario on real processes: a balancer and `instances` shop processes over the row's
+ * store. Group 1: every shopper logs in, adds three items and reads the cart back. Group 2: the
+ * same, but after every shopper has added two items the busiest instance is killed (SIGKILL),
+ * then each adds a third item and reads the cart back.
+ */
+export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<ScenarioResult> {
+  const { key, strategy, store, routing, shared } = scenario;
+  const base: ScenarioResult = { key, strategy, store, routing, shared, status: 'ok' };
+  let prepared;
+  try {
+    prepared = await scenario.prepare();
+  } catch (err) {
+    return { ...base, status: 'skipped', reason: (err as Error).message };
+  }
+  try {
+    const port = await findFreePortRange(2 * settings.instances + 1);
+    const deployment = await startDeployment({
+      ...(prepared.url ? { storeUrl: prepared.url } : {}),
+      routing,
+      instances: settings.instances,
+      port,
+    });
+    try {
+      const random = seededRandom(42);
+      const group1: RequestRecord[] = [];
+      const shoppers1 = makeShoppers(deployment.url, 'alice', settings.shoppers, group1);
+      let intact = 0;
+      await forEachLimited(shoppers1, settings.concurrency, async (shopper) => {
+        await shopper.login();
+        for (let i = 0; i < ITEMS_BEFORE_KILL + 1; i++) await shopper.addRandomItem(random);
+        if (await shopper.cartIntact()) intact++;
+      });
+
+      const group2: RequestRecord[] = [];
+      const shoppers2 = makeShoppers(deployment.url, 'bob', settings.shoppers, group2);
+      await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
+        await shopper.login();
+        for (let i = 0; i < ITEMS_BEFORE_KILL; i++) await shopper.addRandomItem(random);
+      });
+      const killed = busiest(group2) ?? deployment.instances[0]!.id;
+      await deployment.instances.find((instance) => instance.id === killed)!.kill();
+      let intactAfterKill = 0;
+      await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
+        await shopper.addRandomItem(random);
+        if (await shopper.cartIntact()) intactAfterKill++;
+      });
+
+      const latencies = group1.map((r) => r.ms).sort((a, b) => a - b);
+      const result: ScenarioResult = {
+        ...base,
+        shoppers: settings.shoppers,
+        cartsIntact: intact,
+        cartsIntactAfterKill: intactAfterKill,
+        killed,
+        requestsPerInstance: servedCounts(group1, deployment.instances.map((i) => i.id)),
+        p50Ms: round(percentile(latencies, 50)),
+        p99Ms: round(percentile(latencies, 99)),
+      };
+      settings.log(`  ${key}: ${intact}/${settings.shoppers} intact, ${intactAfterKill}/${settings.shoppers} after killing ${killed}`);
+      return result;
+    } finally {
+      await deployment.stop();
+    }
+  } catch (err) {
+    return { ...base, status: 'failed', reason: (err as Error).message };
+  } finally {
+    await prepared.cleanup().catch((err: Error) => settings.log(`  ${key}: cleanup failed: ${err.message}`));
+  }
+}
+
+function makeShoppers(url: string, prefix: string, count: number, records: RequestRecord[]): Shopper[] {
+  return Array.from({ length: count }, (_, i) => new Shopper(url, `${prefix}-${i + 1}`, (r) => records.push(r)));
+}
+
+function servedCounts(records: RequestRecord[], ids: string[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
+  for (const { servedBy } of records) if (servedBy !== undefined) counts[servedBy] = (counts[servedBy] ?? 0) + 1;
+  return counts;
+}
+
+function busiest(records: RequestRecord[]): string | undefined {
+  const counts = Object.entries(servedCounts(records, []));
+  counts.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return counts[0]?.[0];
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,57 @@
+/**
+ * One shop instance, as the demo runner starts it (and as you would run it behind any balancer):
+ *
+ *   PORT=3001 INSTANCE_ID=shop-1 SESSION_STORE_URL=sqlite:/tmp/shop.db SHOP_SESSION_SECRET=… \
+ *     node --import tsx examples/shop/src/server.ts
+ *
+ * Stops cleanly on SIGINT/SIGTERM, and when the process that started it over IPC goes away.
+ */
+import type { AddressInfo } from 'node:net';
+import { createShopApp } from './app.js';
+import { describeStoreUrl, openStore } from './store.js';
+
+const env = process.env;
+const instanceId = env['INSTANCE_ID'] ?? `shop-${process.pid}`;
+const storeUrl = env['SESSION_STORE_URL'] ?? 'memory://';
+const secret = env['SHOP_SESSION_SECRET'];
+if (!secret) {
+  console.error('SHOP_SESSION_SECRET is required: every instance must sign session cookies with the same secret');
+  process.exit(2);
+}
+
+const store = openStore(storeUrl);
+store.on('error', (err) => console.error(`[${instanceId}] store error:`, err));
+// A replicated store pulls the other nodes' sessions before it may serve.
+const ready = (store as { ready?: () => Promise<void> }).ready;
+if (ready) await ready.call(store);
+
+const app = createShopApp({
+  instanceId,
+  store,
+  secret,
+  storeLabel: describeStoreUrl(storeUrl),
+  routingLabel: env['SHOP_ROUTING'] ?? 'unknown',
+});
+const server = app.listen(Number(env['PORT'] ?? 0), env['HOST'] ?? '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  console.log(`${instanceId} listening on http://127.0.0.1:${port} (pid ${process.pid})`);
+  process.send?.({ type: 'ready', port });
+});
+server.on('error', (err) => {
+  console.error(`[${instanceId}] cannot listen:`, err.message);
+  process.exit(1);
+});
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  server.closeAllConnections();
+  await store.close().catch(() => {});
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+// The runner holds an IPC channel: when it exits, even by crashing, this instance goes too.
+process.on('disconnect', stop);

@@ -1,0 +1,125 @@
+import { CATALOG } from './catalog.js';
+
+/** One request as the client saw it. */
+export interface RequestRecord {
+  /** `X-Served-By` of the final answer; `undefined` when no instance answered. */
+  servedBy: string | undefined;
+  status: number;
+  /** Wall time including retries, ms. */
+  ms: number;
+}
+
+/** Statuses a person would answer by trying again: the balancer could not reach an instance. */
+const RETRYABLE = new Set([502, 503, 504]);
+const MAX_ATTEMPTS = 6;
+const RETRY_DELAY_MS = 250;
+
+/**
+ * A browser-like HTTP client for one shopper: keeps its cookies (session and sticky route) and
+ * tries again, as a person pressing reload would, when the balancer answers 502/503/504 or the
+ * connection fails while an instance is going down.
+ */
+export class Shopper {
+  readonly #cookies = new Map<string, string>();
+  /** Added quantity per sku, as the shopper expects to find it in the cart. */
+  readonly expected = new Map<string, number>();
+
+  constructor(
+    readonly baseUrl: string,
+    readonly name: string,
+    private readonly record: (entry: RequestRecord) => void = () => {},
+  ) {}
+
+  async request(method: string, path: string, body?: unknown): Promise<{ status: number; data: any; servedBy: string | undefined }> {
+    const started = performance.now();
+    let last: { status: number; data: any; servedBy: string | undefined } = { status: 0, data: null, servedBy: undefined };
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      try {
+        const response = await fetch(this.baseUrl + path, {
+          method,
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(this.#cookies.size ? { cookie: [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        this.#keepCookies(response.headers.getSetCookie());
+        const text = await response.text();
+        last = { status: response.status, data: parseJson(text), servedBy: response.headers.get('x-served-by') ?? undefined };
+        if (!RETRYABLE.has(response.status)) break;
+      } catch {
+        last = { status: 0, data: null, servedBy: undefined };
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+    }
+    this.record({ servedBy: last.servedBy, status: last.status, ms: performance.now() - started });
+    return last;
+  }
+
+  login(): Promise<unknown> {
+    return this.request('POST', '/api/login', { user: this.name });
+  }
+
+  /** Adds one random product not in the cart yet. */
+  async addRandomItem(random: () => number): Promise<void> {
+    const choices = CATALOG.filter((product) => !this.expected.has(product.sku));
+    const product = choices[Math.floor(random() * choices.length)]!;
+    const qty = 1 + Math.floor(random() * 3);
+    const { status } = await this.request('POST', '/api/cart/items', { sku: product.sku, qty });
+    // Only what the shop accepted is expected back; a refused add is not the store's loss.
+    if (status === 200) this.expected.set(product.sku, qty);
+  }
+
+  /** Reads the cart back: intact when every item the shopper added is in it. */
+  async cartIntact(): Promise<boolean> {
+    const { status, data } = await this.request('GET', '/api/cart');
+    if (status !== 200 || !Array.isArray(data?.items)) return false;
+    const inCart = new Set((data.items as { sku: string }[]).map((item) => item.sku));
+    return this.expected.size > 0 && [...this.expected.keys()].every((sku) => inCart.has(sku));
+  }
+
+  #keepCookies(setCookies: string[]): void {
+    for (const header of setCookies) {
+      const [pair = '', ...attributes] = header.split(';');
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((a) => {
+        const [key = '', val = ''] = a.split('=').map((s) => s.trim());
+        return (key.toLowerCase() === 'max-age' && Number(val) <= 0) || (key.toLowerCase() === 'expires' && Date.parse(val) <= Date.now());
+      });
+      if (expired || value === '') this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `work` for every item with at most `limit` at a time. */
+export async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+/** A seeded pseudo-random generator (mulberry32), so two runs choose the same items. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
