@@ -1,1 +1,1 @@
-export {};
+export { koaStore, type KoaExternalStore, type KoaMaxAge, type KoaStoreCallOptions, type KoaStoreOptions } from './koa-store.js';
