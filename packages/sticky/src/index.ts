@@ -2,3 +2,4 @@ export { createBalancer, Balancer, type BalancerOptions, type BackendStatus, typ
 export { StickyConfigError } from './errors.js';
 export { clientAddress, rendezvousPick, type WeightedId } from './hashing.js';
 export type { BackendConfig, HealthCheckOptions, StickyCookieOptions, Strategy } from './options.js';
+export { stickyRoute, stickyRouteKoa, sessionIdGenerator, routeOfSessionId, type StickyRouteOptions, type ConnectMiddleware, type KoaLikeContext } from './route.js';

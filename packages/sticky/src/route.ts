@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StickyConfigError } from './errors.js';
+import { validateCookieName } from './options.js';
+import { readCookie } from './sticky-cookie.js';
+
+const ROUTE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface StickyRouteOptions {
+  /** This instance's route, `^[A-Za-z0-9_-]{1,64}$`; the same name as its backend id / server name in the balancer. */
+  route: string;
+  /**
+   * `'cookie'` (default): set a cookie `cookieName=route` whenever the client's differs.
+   * `'session-id-suffix'`: the session id ends in `.route` (Tomcat jvmRoute); needs express-session
+   * with `genid: sessionIdGenerator(route)`, mounted before this middleware.
+   */
+  mode?: 'cookie' | 'session-id-suffix';
+  /** Cookie mode: name of the route cookie. Default `'route'`. */
+  cookieName?: string;
+}
+
+function checkRoute(route: unknown): string {
+  if (typeof route !== 'string' || !ROUTE.test(route)) {
+    throw new StickyConfigError(`route ${JSON.stringify(route)} must match ${ROUTE} (it becomes a cookie value and a session id suffix)`);
+  }
+  return route;
+}
+
+/**
+ * A `genid` for express-session (and koa-session): 24 random bytes as base64url plus `.route`,
+ * e.g. `mYq…Xw.a`. The id still matches sessionkit's sid pattern `^[A-Za-z0-9._:-]{8,160}$`.
+ * Throws StickyConfigError for a bad route.
+ */
+export function sessionIdGenerator(route: string): () => string {
+  const suffix = `.${checkRoute(route)}`;
+  return () => randomBytes(24).toString('base64url') + suffix;
+}
+
+/** The route a session id ends with (`abc.route` → `route`), or undefined when it has none. */
+export function routeOfSessionId(sid: string): string | undefined {
+  const dot = sid.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const route = sid.slice(dot + 1);
+  return ROUTE.test(route) ? route : undefined;
+}
+
+function routeCookie(name: string, route: string): string {
+  return `${name}=${route}; Path=/; HttpOnly; SameSite=Lax`;
+}
+
+/** A connect/Express middleware. */
+export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+interface ExpressLikeSession {
+  regenerate(callback: (err?: unknown) => void): void;
+  [key: string]: unknown;
+}
+type ExpressLikeRequest = IncomingMessage & { session?: ExpressLikeSession; sessionID?: string };
+
+/**
+ * Express (connect) middleware that tags responses with this instance's route so an L7 balancer
+ * (HAProxy `cookie route`, nginx `map $cookie_route`, or this package's configs) can pin clients.
+ *
+ * In `'session-id-suffix'` mode, a session whose id names another route (the client failed over
+ * from a dead instance) gets a new id with this instance's route and keeps its data, as Tomcat's
+ * JvmRouteBinderValve does: the old id is destroyed in the store, so the balancer sends the client
+ * here from now on. Throws StickyConfigError for bad options.
+ */
+export function stickyRoute(options: StickyRouteOptions): ConnectMiddleware {
+  const route = checkRoute(options?.route);
+  const mode = options.mode ?? 'cookie';
+  if (mode === 'cookie') {
+    const name = validateCookieName(options.cookieName ?? 'route', 'cookieName');
+    const header = routeCookie(name, route);
+    return (req, res, next) => {
+      if (readCookie(req.headers.cookie, name) !== route) res.appendHeader('set-cookie', header);
+      next();
+    };
+  }
+  if (mode !== 'session-id-suffix') throw new StickyConfigError(`mode must be 'cookie' or 'session-id-suffix', got ${JSON.stringify(mode)}`);
+  return (incoming, _res, next) => {
+    const req = incoming as ExpressLikeRequest;
+    const { session, sessionID } = req;
+    if (!session || typeof session.regenerate !== 'function' || sessionID === undefined) {
+      return next(new StickyConfigError("stickyRoute({ mode: 'session-id-suffix' }) must come after express-session"));
+    }
+    if (routeOfSessionId(sessionID) === route) return next();
+    const data = Object.fromEntries(Object.entries(session).filter(([key]) => key !== 'cookie' && typeof session[key] !== 'function'));
+    session.regenerate((err) => {
+      if (err) return next(err);
+      if (routeOfSessionId(req.sessionID ?? '') !== route) {
+        return next(new StickyConfigError(`express-session must be created with genid: sessionIdGenerator('${route}')`));
+      }
+      Object.assign(req.session as ExpressLikeSession, data);
+      next();
+    });
+  };
+}
+
+/** The part of Koa's context `stickyRouteKoa` uses. */
+export interface KoaLikeContext {
+  cookies: { get(name: string, opts?: { signed?: boolean }): string | undefined; set(name: string, value: string, opts?: Record<string, unknown>): unknown };
+}
+
+/**
+ * The Koa variant of `stickyRoute`, cookie mode only. For session-id-suffix routing with
+ * koa-session, pass `genid: sessionIdGenerator(route)` to koa-session (the id carries the route;
+ * a failed-over session keeps its old suffix until it is recreated). Throws StickyConfigError for
+ * bad options or `mode: 'session-id-suffix'`.
+ */
+export function stickyRouteKoa(options: StickyRouteOptions): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void> {
+  const route = checkRoute(options?.route);
+  if ((options.mode ?? 'cookie') !== 'cookie') {
+    throw new StickyConfigError(`stickyRouteKoa supports mode 'cookie' only; for koa-session use genid: sessionIdGenerator('${route}')`);
+  }
+  const name = validateCookieName(options.cookieName ?? 'route', 'cookieName');
+  return async (ctx: KoaLikeContext, next: () => Promise<unknown>): Promise<void> => {
+    if (ctx.cookies.get(name, { signed: false }) !== route) {
+      ctx.cookies.set(name, route, { signed: false, httpOnly: true, sameSite: 'lax', path: '/', overwrite: true });
+    }
+    await next();
+  };
+}

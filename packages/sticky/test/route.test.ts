@@ -1,0 +1,138 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import session from 'express-session';
+import Koa from 'koa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { routeOfSessionId, sessionIdGenerator, StickyConfigError, stickyRoute, stickyRouteKoa } from '../src/index.js';
+import { send } from './helpers.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function serve(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+class MapStore extends session.Store {
+  constructor(private readonly map: Map<string, string>) {
+    super();
+  }
+  override get(sid: string, cb: (err: unknown, value?: session.SessionData | null) => void): void {
+    const raw = this.map.get(sid);
+    cb(null, raw === undefined ? null : (JSON.parse(raw) as session.SessionData));
+  }
+  override set(sid: string, value: session.SessionData, cb?: (err?: unknown) => void): void {
+    this.map.set(sid, JSON.stringify(value));
+    cb?.();
+  }
+  override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    this.map.delete(sid);
+    cb?.();
+  }
+}
+
+const SID_PATTERN = /^[A-Za-z0-9._:-]{8,160}$/;
+
+describe('stickyRoute, cookie mode', () => {
+  it('Express: sets route=<route> until the client sends it back', async () => {
+    const app = express();
+    app.use(stickyRoute({ route: 'a' }));
+    app.get('/', (_req, res) => void res.send('hi'));
+    const url = await serve(app);
+    const first = await send(url, { cookieName: 'route' });
+    expect(first.headers['set-cookie']).toEqual(['route=a; Path=/; HttpOnly; SameSite=Lax']);
+    expect((await send(url, { cookie: 'route=a', cookieName: 'route' })).headers['set-cookie']).toBeUndefined();
+    // A client that failed over from another instance is re-tagged.
+    expect((await send(url, { cookie: 'route=b', cookieName: 'route' })).cookie).toBe('route=a');
+  });
+
+  it('Koa: same behaviour, custom cookie name', async () => {
+    const app = new Koa();
+    app.use(stickyRouteKoa({ route: 'k1', cookieName: 'SRV' }));
+    app.use((ctx) => {
+      ctx.body = 'hi';
+    });
+    const url = await serve(app.callback());
+    expect((await send(url, { cookieName: 'SRV' })).cookie).toBe('SRV=k1');
+    expect((await send(url, { cookie: 'SRV=k1' })).headers['set-cookie']).toBeUndefined();
+  });
+
+  it('refuses bad options with StickyConfigError', () => {
+    expect(() => stickyRoute({ route: 'a.b' })).toThrow(StickyConfigError);
+    expect(() => stickyRoute({ route: '' })).toThrow(/route "" must match/);
+    expect(() => stickyRoute({ route: 'a', cookieName: 'bad name' })).toThrow(/not a valid cookie name/);
+    expect(() => stickyRoute({ route: 'a', mode: 'header' as never })).toThrow(/mode must be 'cookie' or 'session-id-suffix'/);
+    expect(() => stickyRouteKoa({ route: 'a', mode: 'session-id-suffix' })).toThrow(/genid: sessionIdGenerator\('a'\)/);
+  });
+});
+
+describe('session id suffix', () => {
+  it('sessionIdGenerator makes unique ids with the route suffix that match the sid pattern', () => {
+    const genid = sessionIdGenerator('node-1');
+    const ids = new Set(Array.from({ length: 1000 }, genid));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) {
+      expect(id).toMatch(SID_PATTERN);
+      expect(routeOfSessionId(id)).toBe('node-1');
+    }
+    expect(() => sessionIdGenerator('a.b')).toThrow(StickyConfigError);
+  });
+
+  it('routeOfSessionId parses the suffix', () => {
+    expect(routeOfSessionId('abcdefgh.a')).toBe('a');
+    expect(routeOfSessionId('abc.def.route_2')).toBe('route_2');
+    expect(routeOfSessionId('abcdefgh')).toBeUndefined();
+    expect(routeOfSessionId('.a')).toBeUndefined();
+    expect(routeOfSessionId('abcdefgh.')).toBeUndefined();
+    expect(routeOfSessionId('abcdefgh.a:b')).toBeUndefined();
+  });
+
+  it('Express: a session failing over to another instance is re-bound to it and keeps its data', async () => {
+    // Two instances sharing one session map, as they would share Redis. Each needs its own Store
+    // object: express-session attaches its genid to the store it is given.
+    const shared = new Map<string, string>();
+    const instance = (route: string) => {
+      const app = express();
+      app.use(session({ secret: 'route-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: false, genid: sessionIdGenerator(route) }));
+      app.use(stickyRoute({ route, mode: 'session-id-suffix' }));
+      app.get('/', (req, res) => {
+        const s = req.session as unknown as { views?: number };
+        s.views = (s.views ?? 0) + 1;
+        res.json({ route, sid: req.sessionID, views: s.views });
+      });
+      return app;
+    };
+    const [urlA, urlB] = await Promise.all([serve(instance('a')), serve(instance('b'))]);
+    const first = await send(urlA, { cookieName: 'connect.sid' });
+    const onA = JSON.parse(first.body) as { sid: string; views: number };
+    expect(routeOfSessionId(onA.sid)).toBe('a');
+    expect(decodeURIComponent(first.cookie as string)).toContain(`s:${onA.sid}.`);
+    const again = JSON.parse((await send(urlA, { cookie: first.cookie as string })).body) as { sid: string; views: number };
+    expect(again).toMatchObject({ sid: onA.sid, views: 2 });
+
+    const moved = await send(urlB, { cookie: first.cookie as string, cookieName: 'connect.sid' });
+    const onB = JSON.parse(moved.body) as { sid: string; views: number };
+    expect(onB.views).toBe(3);
+    expect(routeOfSessionId(onB.sid)).toBe('b');
+    expect(decodeURIComponent(moved.cookie as string)).toContain(`s:${onB.sid}.`);
+    expect(shared.has(onA.sid)).toBe(false);
+    expect(shared.has(onB.sid)).toBe(true);
+  });
+
+  it('Express: without express-session in front the request fails with a clear error', async () => {
+    const app = express();
+    app.use(stickyRoute({ route: 'a', mode: 'session-id-suffix' }));
+    app.get('/', (_req, res) => void res.send('unreachable'));
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).send(err.message));
+    const url = await serve(app);
+    const reply = await send(url);
+    expect(reply.status).toBe(500);
+    expect(reply.body).toContain('must come after express-session');
+  });
+});
