@@ -6,6 +6,7 @@ import {
   type BaseStoreOptions,
   type SessionChange,
   type SessionData,
+  withTimeout,
 } from '@sessionkit/core';
 import type { ChainableCommander } from 'ioredis';
 import { ReplicationError } from './errors.js';
@@ -181,8 +182,12 @@ export class RedisSessionStore extends AbstractSessionStore {
     this.#link.detach();
     if (!this.#owned) return;
     const { client } = this.#link;
+    if (client.status === 'end') return;
+    const ended = new Promise((resolve) => client.once('end', resolve));
     if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
     else client.disconnect();
+    // A Cluster's quit() resolves before its node connections are gone; wait for them (bounded).
+    await withTimeout(ended, this.operationTimeoutMs, 'redis close').catch(() => client.disconnect());
   }
 
   /** Runs one script for `sid`, followed by WAIT in the same round trip when waitReplicas is on. */

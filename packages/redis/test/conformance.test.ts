@@ -13,7 +13,7 @@ describe.skipIf(!available).each(['hash', 'json'] as const)('conformance on stan
   runConformanceSuite({
     it,
     createStore: (options) => new RedisSessionStore({ ...options, client, format, prefix: (prefix = runPrefix(format)) }),
-    probe: redisProbe(client, () => prefix, format),
+    probe: redisProbe(() => client, () => prefix, format),
     skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
   });
 });

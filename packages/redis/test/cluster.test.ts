@@ -1,0 +1,94 @@
+import { engineAvailable, runConformanceSuite } from '@sessionkit/test-suite';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSessionStore } from '../src/index.js';
+import { redisProbe, runPrefix } from './support/probe.js';
+import { RedisServer, redisServerBinary, startCluster } from './support/servers.js';
+
+const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+
+describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', () => {
+  let servers: RedisServer[] = [];
+  let cluster: Cluster;
+  beforeAll(async () => {
+    servers = await startCluster();
+    cluster = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })));
+  });
+  afterAll(async () => {
+    await cluster?.quit();
+    await Promise.all(servers.map((s) => s.destroy()));
+  });
+
+  /** Keys under `prefix` held by each master, read from each node directly. */
+  async function keysPerMaster(prefix: string): Promise<number[]> {
+    return Promise.all(
+      servers.map(async (server) => {
+        const node = server.client();
+        try {
+          return (await node.keys(`${prefix}*`)).length;
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+  }
+
+  describe.each(['hash', 'json'] as const)('conformance, format %s', (format) => {
+    let prefix = '';
+    runConformanceSuite({
+      it,
+      createStore: (options) => new RedisSessionStore({ ...options, client: cluster, format, prefix: (prefix = runPrefix(`cluster-${format}`)) }),
+      probe: redisProbe(() => cluster, () => prefix, format),
+      skip: { outage: 'runs against a standalone server in outage.test.ts' },
+    });
+  });
+
+  it('ids() and length() see the sessions on every master; clear() removes them from every master', async () => {
+    const prefix = runPrefix('spread');
+    const store = new RedisSessionStore({ client: cluster, prefix });
+    try {
+      const sids = Array.from({ length: 60 }, (_, i) => `spread-session-${i.toString().padStart(3, '0')}`);
+      await Promise.all(sids.map((sid) => store.patch(sid, { set: { i: 1 }, unset: [] }, { ttlMs: 60_000 })));
+      const spread = await keysPerMaster(prefix);
+      expect(spread.every((n) => n > 0), `keys per master: ${spread.join(', ')}`).toBe(true);
+      const seen: string[] = [];
+      for await (const sid of store.ids()) seen.push(sid);
+      expect(seen.sort()).toEqual(sids);
+      expect(await store.length()).toBe(60);
+      await Promise.all(sids.slice(0, 10).map((sid) => store.destroy(sid)));
+      expect(await store.length()).toBe(50);
+      await store.clear();
+      expect(await keysPerMaster(prefix)).toEqual([0, 0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('hashTag puts every session key (and tombstone) on one master', async () => {
+    const prefix = runPrefix('tagged');
+    const store = new RedisSessionStore({ client: cluster, prefix, hashTag: 'app' });
+    try {
+      const sids = Array.from({ length: 30 }, (_, i) => `tagged-session-${i}`);
+      await Promise.all(sids.map((sid) => store.set(sid, { tagged: true }, { ttlMs: 60_000 })));
+      await store.destroy(sids[0]!);
+      expect(await store.get(sids[0]!)).toBeNull();
+      const spread = await keysPerMaster(`${prefix}{app}`);
+      expect(spread.filter((n) => n > 0)).toEqual([30]); // 29 sessions + 1 tombstone, one master
+      expect(await store.length()).toBe(29);
+      await store.clear();
+      expect(await store.length()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('redis+cluster:// URL: the store creates its own Cluster client and quits it on close', async () => {
+    const url = `redis+cluster://${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}`;
+    const store = RedisSessionStore.fromUrl(url, { prefix: runPrefix('cluster-url') });
+    await store.set('url-session-1', { via: 'url' }, { ttlMs: 60_000 });
+    expect(await store.get('url-session-1')).toEqual({ via: 'url' });
+    const client = store.client;
+    await store.close();
+    expect(client.status).toBe('end');
+  });
+});
