@@ -1,0 +1,78 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type TestBackend } from './fixtures/backend.js';
+import { freePort, send } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+
+describe('sessionkit-balancer CLI', () => {
+  it('prints usage for --help', () => {
+    const { status, stdout } = run('--help');
+    expect(status).toBe(0);
+    expect(stdout).toContain('Usage: sessionkit-balancer --listen');
+  });
+
+  it.each([
+    [['--backend', 'a=http://127.0.0.1:1'], '--listen is required'],
+    [['--listen', '8080'], 'at least one --backend id=url is required'],
+    [['--listen', 'nope', '--backend', 'a=http://127.0.0.1:1'], '--listen "nope" must be a port or host:port'],
+    [['--listen', '8080', '--backend', 'http://127.0.0.1:1'], 'must look like id=http://host:port'],
+    [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--strategy', 'random'], 'strategy must be one of'],
+    [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--sticky-cookie', 'S'], '--sticky-cookie needs --sticky-secret'],
+    [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--rise', '2'], '--rise and --fall need --health-path'],
+    [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--trust-proxy', 'x'], '--trust-proxy needs a number'],
+    [['--listen', '8080', '--bogus'], "Unknown option '--bogus'"],
+  ])('rejects %j with a clear message and exit code 2', (args, message) => {
+    const { status, stderr } = run(...args);
+    expect(status).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).toContain('--help');
+  });
+
+  describe('running', () => {
+    let backends: TestBackend[];
+    let child: ChildProcess;
+    let output = '';
+    const waitForOutput = async (text: string) => {
+      for (let i = 0; i < 400 && !output.includes(text); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(output).toContain(text);
+    };
+
+    beforeAll(async () => {
+      backends = await Promise.all(['a', 'b'].map((id) => startBackend(id)));
+    });
+    afterAll(async () => {
+      child?.kill('SIGKILL');
+      await Promise.all(backends.map((b) => b.close()));
+    });
+
+    it('balances, prints a line per backend on start and on each health change, exits on SIGTERM', async () => {
+      const port = await freePort();
+      child = spawn(
+        process.execPath,
+        ['--import', 'tsx', CLI, '--listen', `127.0.0.1:${port}`, ...backends.flatMap((b) => ['--backend', `${b.id}=${b.url}`]),
+          '--sticky-cookie', 'SRV', '--health-path', '/healthz', '--health-interval', '100', '--fall', '1', '--rise', '1'],
+        { env: { ...process.env, SESSIONKIT_STICKY_SECRET: 'cli-secret-0123456789' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child.stdout?.on('data', (chunk: Buffer) => (output += String(chunk)));
+      child.stderr?.on('data', (chunk: Buffer) => (output += String(chunk)));
+      await waitForOutput(`backend b ${backends[1]?.url} UP`);
+      expect(output).toContain(`sessionkit-balancer listening on http://127.0.0.1:${port} (round-robin, sticky cookie SRV, health checks GET /healthz)`);
+      expect(output).toContain(`backend a ${backends[0]?.url} UP`);
+
+      const first = await send(`http://127.0.0.1:${port}/`, { cookieName: 'SRV' });
+      expect(first.status).toBe(200);
+      expect(first.cookie?.startsWith(`SRV=${first.backend}.`)).toBe(true);
+
+      await backends[1]?.close();
+      await waitForOutput(`backend b ${backends[1]?.url} DOWN: ECONNREFUSED`);
+      expect((await send(`http://127.0.0.1:${port}/`)).backend).toBe('a');
+
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    });
+  });
+});
