@@ -40,7 +40,7 @@ describe('SqlSessionStore on a SQLite file (createStore("sqlite:…"))', () => {
   runConformanceSuite({
     it,
     createStore: (options) =>
-      (current = createStore(`sqlite:${file}?table=${table}&pruneIntervalMs=0`, options) as SqlSessionStore),
+      (current = createStore(`sqlite:${file}?table=${table}&pruneIntervalMs=0`, { ...options }) as SqlSessionStore),
     probe: sqliteProbe(raw, table, () => current),
     skip: { outage: 'SQLite is embedded: there is no server to stop' },
   });

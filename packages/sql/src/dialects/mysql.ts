@@ -4,8 +4,9 @@ import { tableNames, type TableNames } from '../identifiers.js';
 
 /** The part of a `mysql2/promise` pool the store uses (`mysql2.createPool(…).promise()` or `mysql2/promise`'s `createPool`). */
 export interface MysqlPool {
-  execute(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
-  query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+  // `any[]`: mysql2 declares its own recursive value type, which `unknown[]` does not satisfy.
+  execute(sql: string, values?: any[]): Promise<[unknown, unknown]>;
+  query(sql: string, values?: any[]): Promise<[unknown, unknown]>;
   end(): Promise<void>;
 }
 
