@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // createRequire(import.meta.url) loads the optional drivers; the CJS build needs import.meta.url shimmed.
+  shims: true,
 });
