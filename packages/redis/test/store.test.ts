@@ -1,0 +1,257 @@
+import { createStore, SessionStoreError } from '@sessionkit/core';
+import { engineAvailable, rejection } from '@sessionkit/test-suite';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSessionStore, ReplicationError } from '../src/index.js';
+import { keySpace } from '../src/keys.js';
+import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
+
+const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const TTL = { ttlMs: 60_000 };
+
+describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
+  const client = new Redis(REDIS_URL, { lazyConnect: true });
+  const stores: RedisSessionStore[] = [];
+  afterEach(async () => {
+    for (const store of stores.splice(0)) {
+      await store.clear().catch(() => {});
+      await store.close();
+    }
+  });
+  afterAll(() => client.quit());
+  function store(options: Partial<ConstructorParameters<typeof RedisSessionStore>[0]> = {}): RedisSessionStore {
+    const created = new RedisSessionStore({ client, prefix: runPrefix('store'), ...options });
+    stores.push(created);
+    return created;
+  }
+
+  describe('hash layout', () => {
+    it('stores one field per top-level key, JSON-encoded, plus the empty marker field', async () => {
+      const s = store();
+      await s.set('hash-layout-1', { user: { id: 7 }, cart: ['tea'], n: 1 }, TTL);
+      expect(await client.hgetall(`${s.prefix}hash-layout-1`)).toEqual({ '': '1', user: '{"id":7}', cart: '["tea"]', n: '1' });
+      await s.patch('hash-layout-1', { set: { n: 2 }, unset: ['cart'] }, TTL);
+      expect(await client.hgetall(`${s.prefix}hash-layout-1`)).toEqual({ '': '1', user: '{"id":7}', n: '2' });
+    });
+
+    it('an empty session exists: set({}) and a patch that removes every key keep it, as {}', async () => {
+      const s = store();
+      await s.set('empty-session-1', {}, TTL);
+      expect(await s.get('empty-session-1')).toEqual({});
+      await s.set('empty-session-2', { a: 1 }, TTL);
+      await s.patch('empty-session-2', { set: {}, unset: ['a'] }, TTL);
+      expect(await s.get('empty-session-2')).toEqual({});
+      expect(await s.length()).toBe(2);
+      expect(await client.pttl(`${s.prefix}empty-session-2`)).toBeGreaterThan(55_000);
+    });
+
+    it('a key written as a JSON string (format json) read by a hash store is a SessionDecodeError naming format', async () => {
+      const prefix = runPrefix('mixed');
+      await store({ prefix, format: 'json' }).set('mixed-layout-1', { a: 1 }, TTL);
+      const err = await rejection(store({ prefix }).get('mixed-layout-1'));
+      expect(err.code).toBe('ERR_SESSION_DECODE');
+      expect(err.message).toContain('format');
+    });
+  });
+
+  describe('json layout (connect-redis compatible)', () => {
+    const awkward = {
+      emptyObject: {},
+      emptyArray: [],
+      nestedEmpty: { a: [], b: {}, c: [{}] },
+      big: 9007199254740991,
+      negative: -12345678901234.567,
+      tiny: 1e-7,
+      float: 0.30000000000000004,
+      unicode: 'Zoë 🛒 日本語 \u2028',
+      tricky: 'quotes " and \\ backslash, braces {[}] and commas, "nested":"json"',
+      'key "with" quotes \\': true,
+      'ключ': null,
+    };
+
+    it('patch splices members: arrays, empty objects, big numbers, unicode and escapes round-trip byte for byte', async () => {
+      const s = store({ format: 'json' });
+      await s.set('json-splice-1', { ...awkward, drop: 1, replace: 'old' }, TTL);
+      await s.patch('json-splice-1', { set: { replace: { now: [] }, added: [1, [2, {}]] }, unset: ['drop'] }, TTL);
+      const expected = { ...awkward, replace: { now: [] }, added: [1, [2, {}]] };
+      expect(await s.get('json-splice-1')).toEqual(expected);
+      const raw = await client.get(`${s.prefix}json-splice-1`);
+      expect(JSON.parse(raw!)).toEqual(expected);
+      // untouched members keep their exact text
+      for (const [name, value] of Object.entries(awkward)) expect(raw).toContain(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+    });
+
+    it('patch reads stored JSON with whitespace and escaped member names', async () => {
+      const s = store({ format: 'json' });
+      await client.set(`${s.prefix}json-spaced-1`, ' { "a" : [ 1 , { "x" : "}" } ] ,\n "caf\\u00e9" : 1 , "k" : "v" } ', 'PX', 60_000);
+      await s.patch('json-spaced-1', { set: { k: 'w' }, unset: ['café'] }, TTL);
+      expect(await s.get('json-spaced-1')).toEqual({ a: [1, { x: '}' }], k: 'w' });
+    });
+
+    it('patch of stored bytes that are not a JSON object: SessionDecodeError, stored bytes kept', async () => {
+      const s = store({ format: 'json' });
+      for (const [i, bad] of ['{not json', '[1,2]', '"text"', '{"a":1', '{"a":[1}'].entries()) {
+        const key = `${s.prefix}json-bad-${i}-xxxx`;
+        await client.set(key, bad, 'PX', 60_000);
+        const err = await rejection(s.patch(`json-bad-${i}-xxxx`, { set: { b: 1 }, unset: [] }, TTL));
+        expect(err.code, bad).toBe('ERR_SESSION_DECODE');
+        expect(await client.get(key)).toBe(bad);
+      }
+    });
+
+    it('a patch that would make the stored session exceed maxSessionBytes is refused, nothing written', async () => {
+      const s = store({ format: 'json', maxSessionBytes: 2000 });
+      await s.set('json-size-1', { a: 'x'.repeat(1200) }, TTL);
+      const err = await rejection(s.patch('json-size-1', { set: { b: 'y'.repeat(1200) }, unset: [] }, TTL));
+      expect(err.code).toBe('ERR_SESSION_TOO_LARGE');
+      expect(await s.get('json-size-1')).toEqual({ a: 'x'.repeat(1200) });
+    });
+  });
+
+  describe('key space', () => {
+    it('a prefix with glob characters: SCAN matches only its own keys, clear() leaves decoys that the raw glob would match', async () => {
+      const prefix = `sessionkit-test:glob-${Date.now()}:a*b?[c]\\:`;
+      const s = store({ prefix });
+      await s.set('glob-session-1', { a: 1 }, TTL);
+      await s.set('glob-session-2', { a: 2 }, TTL);
+      const base = prefix.slice(0, prefix.indexOf('a*b'));
+      // each decoy matches the unescaped pattern `<prefix>*`
+      const decoys = [`${base}aXXbYc:glob-session-1`, `${base}ab!c\\:decoy-session`, `${base}a-b-c:decoy`];
+      for (const decoy of decoys) await client.set(decoy, 'keep me', 'PX', 60_000);
+      try {
+        const [, unescaped] = await client.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+        expect(unescaped.filter((k) => decoys.includes(k)).length).toBeGreaterThan(0); // the decoys are real decoys
+        const [, escaped] = await client.scan('0', 'MATCH', keySpace(prefix).pattern, 'COUNT', 10_000);
+        expect(escaped.sort()).toEqual([`${prefix}glob-session-1`, `${prefix}glob-session-2`]);
+        const ids: string[] = [];
+        for await (const sid of s.ids()) ids.push(sid);
+        expect(ids.sort()).toEqual(['glob-session-1', 'glob-session-2']);
+        await s.clear();
+        expect(await s.length()).toBe(0);
+        for (const decoy of decoys) expect(await client.get(decoy)).toBe('keep me');
+      } finally {
+        await client.del(...decoys);
+      }
+    });
+
+    it('tombstones are not sessions: not listed, not counted, and they expire after tombstoneTtlMs', async () => {
+      const s = store({ tombstoneTtlMs: 1500 });
+      await s.set('tomb-session-1', { a: 1 }, TTL);
+      await s.destroy('tomb-session-1');
+      expect(await s.length()).toBe(0);
+      const ttl = await client.pttl(`{${s.prefix}tomb-session-1}#destroyed`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(1500);
+      await s.patch('tomb-session-1', { set: { late: true }, unset: [] }, TTL);
+      expect(await s.get('tomb-session-1')).toBeNull();
+      await new Promise((r) => setTimeout(r, 1700));
+      await s.patch('tomb-session-1', { set: { later: true }, unset: [] }, TTL);
+      expect(await s.get('tomb-session-1')).toEqual({ later: true });
+    });
+
+    it.each([
+      ['an empty prefix', { prefix: '' }],
+      ['a prefix with braces that are no hash tag', { prefix: 'a}b:' }],
+      ['a hash tag with braces', { hashTag: 'a{b}' }],
+      ['a prefix with braces and a hash tag', { prefix: '{x}:', hashTag: 'y' }],
+      ['an unknown format', { format: 'xml' as 'json' }],
+      ['a scanCount of 0', { scanCount: 0 }],
+      ['waitReplicas.count 0', { waitReplicas: { count: 0 } }],
+      ['waitReplicas.timeoutMs at operationTimeoutMs', { waitReplicas: { count: 1, timeoutMs: 2000 } }],
+    ])('refuses %s with StoreConfigError', (_, options) => {
+      expect(() => new RedisSessionStore({ client, ...options })).toThrow(expect.objectContaining({ code: 'ERR_STORE_CONFIG' }));
+    });
+
+    it('refuses a missing client and a client with ioredis keyPrefix', () => {
+      expect(() => new RedisSessionStore({} as never)).toThrow(/needs \{ client \}/);
+      const prefixed = new Redis(REDIS_URL, { lazyConnect: true, keyPrefix: 'x:' });
+      expect(() => new RedisSessionStore({ client: prefixed })).toThrow(/keyPrefix/);
+      prefixed.disconnect();
+    });
+
+    it('a prefix carrying its own hash tag keeps tombstones in that slot: <prefix><sid>#destroyed', async () => {
+      const s = store({ prefix: `{${runPrefix('tag')}}` });
+      await s.set('own-tag-session', { a: 1 }, TTL);
+      await s.destroy('own-tag-session');
+      expect(await client.exists(`${s.prefix}own-tag-session#destroyed`)).toBe(1);
+      expect(await s.length()).toBe(0);
+    });
+  });
+
+  describe('waitReplicas', () => {
+    it('with fewer replicas than asked, the write is applied and the call rejects with ReplicationError', async () => {
+      const s = store({ waitReplicas: { count: 1, timeoutMs: 100 } });
+      const err = await rejection(s.set('wait-session-1', { a: 1 }, TTL));
+      expect(err).toBeInstanceOf(ReplicationError);
+      expect(err).toBeInstanceOf(SessionStoreError);
+      expect(err).toMatchObject({ code: 'ERR_REPLICATION', acknowledged: 0, required: 1 });
+      expect(await s.get('wait-session-1')).toEqual({ a: 1 });
+      expect((await rejection(s.patch('wait-session-1', { set: { b: 2 }, unset: [] }, TTL))).code).toBe('ERR_REPLICATION');
+      expect((await rejection(s.destroy('wait-session-1'))).code).toBe('ERR_REPLICATION');
+      expect(await s.get('wait-session-1')).toBeNull();
+    });
+  });
+
+  describe('client ownership and events', () => {
+    it('close() leaves a client handed in open', async () => {
+      const own = new Redis(REDIS_URL);
+      const s = new RedisSessionStore({ client: own, prefix: runPrefix('own') });
+      await s.get('ownership-check');
+      await s.close();
+      expect(await own.ping()).toBe('PONG');
+      await own.quit();
+    });
+
+    it('emits connect once the client is ready', async () => {
+      const s = RedisSessionStore.fromUrl(REDIS_URL, { prefix: runPrefix('events') });
+      stores.push(s);
+      const events: string[] = [];
+      s.on('connect', () => events.push('connect'));
+      await s.get('events-session');
+      expect(events).toEqual(['connect']);
+    });
+
+    it('createStore(redis://…?prefix=…&format=json) builds a store with its own client, quit on close()', async () => {
+      const prefix = runPrefix('url');
+      const url = new URL(REDIS_URL);
+      url.searchParams.set('prefix', prefix);
+      url.searchParams.set('format', 'json');
+      const s = createStore(url.href) as RedisSessionStore;
+      expect(s).toBeInstanceOf(RedisSessionStore);
+      expect(s.format).toBe('json');
+      await s.set('url-session-1', { a: 1 }, TTL);
+      expect(await client.get(`${prefix}url-session-1`)).toBe('{"a":1}');
+      await s.clear();
+      const own = s.client;
+      await s.close();
+      expect(own.status).toBe('end');
+    });
+  });
+});
+
+describe('Redis store URLs', () => {
+  it.each([
+    ['mysql://x', /Not a Redis store URL/],
+    ['redis+sentinel://127.0.0.1:26379', /names no Sentinel master/],
+    ['redis://a:1,b:2', /several hosts/],
+    ['redis://127.0.0.1:6379/notanumber', /Bad database number/],
+  ])('%s is refused with StoreConfigError', (url, message) => {
+    expect(() => RedisSessionStore.fromUrl(url)).toThrow(message);
+  });
+
+  it('sentinel and cluster URLs with several hosts build ioredis clients (connecting lazily)', async () => {
+    const sentinel = RedisSessionStore.fromUrl('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?sentinelPassword=s2&prefix=app:');
+    const options = sentinel.client.options as Record<string, unknown>;
+    expect(options).toMatchObject({
+      sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }],
+      name: 'mymaster', password: 'secret', sentinelPassword: 's2', enableOfflineQueue: false, maxRetriesPerRequest: 0,
+    });
+    expect(sentinel.prefix).toBe('app:');
+    expect(sentinel.client.status).toBe('wait');
+    await sentinel.close();
+    const cluster = RedisSessionStore.fromUrl('redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?hashTag=t');
+    expect(cluster.client.isCluster).toBe(true);
+    expect((cluster.client.options as { redisOptions: Record<string, unknown> }).redisOptions).toMatchObject({ username: 'u', password: 'p' });
+    await cluster.close();
+  });
+});
