@@ -23,7 +23,7 @@ interface Snapshot {
   keys: KeyTexts;
 }
 
-type LoadedSession = session.Session & Partial<session.SessionData>;
+type LoadedSession = session.Session & session.SessionData;
 type Generate = (req: Request) => void;
 
 /** Most sids remembered for "warn once per sid"; the memory is bounded, the warnings may repeat after it fills. */
