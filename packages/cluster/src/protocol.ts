@@ -67,6 +67,16 @@ function records(value: unknown): SidRecord[] {
 
 function record(value: unknown): SessionRecord {
   const r = object(value, 'record');
+  // Versions repeat within a record (a set gives every key the same one): share one array each.
+  const seen = new Map<string, Version>();
+  const version = (value: unknown): Version => {
+    const v = parseVersion(value);
+    const key = `${v[0]}/${v[1]}/${v[2]}`;
+    const known = seen.get(key);
+    if (known) return known;
+    seen.set(key, v);
+    return v;
+  };
   const out: SessionRecord = { reset: version(r['reset']), keys: emptyKeys() };
   if (r['dead'] !== undefined) {
     if (r['dead'] !== true) throw new ProtocolError('dead must be true when present');
@@ -97,13 +107,23 @@ function record(value: unknown): SessionRecord {
   return out;
 }
 
-function version(value: unknown): Version {
+const nodeIds = new Map<string, string>();
+
+function parseVersion(value: unknown): Version {
   const v = array(value, 'version');
   const [wall, counter, node] = v;
   if (v.length !== 3 || !Number.isSafeInteger(wall) || !Number.isSafeInteger(counter) || typeof node !== 'string' || node.length > 200) {
     throw new ProtocolError('a version is [wallMs, counter, nodeId]');
   }
-  return [wall as number, counter as number, node];
+  return [wall as number, counter as number, intern(node)];
+}
+
+/** One string per node id instead of one per received version (a cluster has few nodes). */
+function intern(node: string): string {
+  const known = nodeIds.get(node);
+  if (known !== undefined) return known;
+  if (nodeIds.size < 1000) nodeIds.set(node, node);
+  return node;
 }
 
 function bucket(value: unknown): number {

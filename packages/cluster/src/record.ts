@@ -26,14 +26,18 @@ export interface Expiry {
 export interface SessionRecord {
   reset: Version;
   dead?: true;
-  /** Key name → entry. A null-prototype object, so a key named `__proto__` stays a plain key. */
+  /**
+   * Key name → entry. A plain object (null-prototype objects cost several times the memory):
+   * `__proto__`, `constructor` and `prototype` are refused before a key gets here (codec at the
+   * origin, protocol on arrival), and lookups check own properties only.
+   */
   keys: Record<string, KeyEntry>;
   expiry?: Expiry;
 }
 
-/** An empty key map that cannot reach `Object.prototype`. */
+/** An empty key map. */
 export function emptyKeys(): Record<string, KeyEntry> {
-  return Object.create(null) as Record<string, KeyEntry>;
+  return {};
 }
 
 /**
@@ -48,7 +52,7 @@ export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord 
   const keys = emptyKeys();
   for (const [key, entry] of Object.entries(a.keys)) keys[key] = entry;
   for (const [key, entry] of Object.entries(b.keys)) {
-    const mine = keys[key];
+    const mine = Object.hasOwn(keys, key) ? keys[key] : undefined;
     if (!mine || compareVersions(entry.v, mine.v) > 0) keys[key] = entry;
   }
   const merged: SessionRecord = { reset: a.reset, keys };

@@ -5,29 +5,25 @@ import { isRetained, mergeRecords, recordFingerprint, type SessionRecord } from 
 /** Number of digest buckets anti-entropy compares; a differing bucket is repaired whole. */
 export const BUCKETS = 256;
 
-interface Slot {
-  record: SessionRecord;
-  /** 16-byte hash of sid and record versions, XORed into its bucket's digest. */
-  hash: Buffer;
-}
-
 /**
  * The sessions one node holds: an LRU of records (bounded by `max`) plus one digest per bucket,
- * kept up to date on every change (XOR of record hashes, so the order of changes does not matter).
+ * kept up to date on every change: the XOR of a 16-byte hash of each record's sid and versions, so
+ * the order of changes does not matter. Hashes are recomputed rather than stored, to keep memory
+ * per session low.
  * Expired sessions and old tombstones are dropped when read and by {@link ReplicaState.sweep}.
  */
 export class ReplicaState {
-  readonly #cache: LRUCache<string, Slot>;
+  readonly #cache: LRUCache<string, SessionRecord>;
   readonly #digests = Array.from({ length: BUCKETS }, () => Buffer.alloc(16));
 
   constructor(
     max: number,
     private readonly tombstoneTtlMs: number,
   ) {
-    this.#cache = new LRUCache<string, Slot>({
+    this.#cache = new LRUCache<string, SessionRecord>({
       max,
-      // Every way a slot leaves (replaced, evicted, deleted, cleared) takes its hash out of the digest.
-      dispose: (slot, sid) => xorInto(this.#digests[bucketOf(sid)]!, slot.hash),
+      // Every way a record leaves (replaced, evicted, deleted, cleared) takes its hash out of the digest.
+      dispose: (record, sid) => xorInto(this.#digests[bucketOf(sid)]!, hashOf(sid, recordFingerprint(record))),
     });
   }
 
@@ -38,9 +34,9 @@ export class ReplicaState {
 
   /** The record for `sid` when it is still retained at `now` (live session or young tombstone). */
   get(sid: string, now = Date.now()): SessionRecord | undefined {
-    const slot = this.#cache.get(sid);
-    if (!slot) return undefined;
-    if (isRetained(slot.record, now, this.tombstoneTtlMs)) return slot.record;
+    const record = this.#cache.get(sid);
+    if (!record) return undefined;
+    if (isRetained(record, now, this.tombstoneTtlMs)) return record;
     this.#cache.delete(sid);
     return undefined;
   }
@@ -56,9 +52,8 @@ export class ReplicaState {
       if (current) this.#cache.delete(sid);
       return Boolean(current);
     }
-    const hash = hashOf(sid, fingerprint);
-    this.#cache.set(sid, { record: next, hash });
-    xorInto(this.#digests[bucketOf(sid)]!, hash);
+    this.#cache.set(sid, next);
+    xorInto(this.#digests[bucketOf(sid)]!, hashOf(sid, fingerprint));
     return true;
   }
 
@@ -70,8 +65,8 @@ export class ReplicaState {
   /** Drops expired sessions and old tombstones; returns how many were dropped. */
   sweep(now = Date.now()): number {
     let dropped = 0;
-    for (const [sid, slot] of [...this.#cache.entries()]) {
-      if (!isRetained(slot.record, now, this.tombstoneTtlMs)) {
+    for (const [sid, record] of [...this.#cache.entries()]) {
+      if (!isRetained(record, now, this.tombstoneTtlMs)) {
         this.#cache.delete(sid);
         dropped++;
       }
