@@ -137,3 +137,32 @@ export async function startCluster(): Promise<RedisServer[]> {
     throw err;
   }
 }
+
+/**
+ * Runs `work` and returns the commands clients sent to `server` meanwhile, as MONITOR shows them
+ * (name lowercased, then arguments). Commands a Lua script runs inside Redis are left out: they
+ * are not round trips. An ECHO with a unique token marks the end of the recording.
+ */
+export async function recordCommands(server: RedisServer, work: () => Promise<void>): Promise<string[][]> {
+  const watcher = server.client();
+  const fence = server.client();
+  const monitor = await watcher.monitor();
+  const token = `end-of-recording-${Math.random()}`;
+  const seen: string[][] = [];
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args[0]?.toLowerCase() === 'echo' && args[1] === token) done();
+    else if (source !== 'lua') seen.push([args[0]!.toLowerCase(), ...args.slice(1)]);
+  });
+  try {
+    await work();
+    await fence.echo(token);
+    await finished;
+    return seen;
+  } finally {
+    monitor.disconnect();
+    watcher.disconnect();
+    fence.disconnect();
+  }
+}
