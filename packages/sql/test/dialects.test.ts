@@ -6,7 +6,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
-import { MYSQL_URL, POSTGRES_URL, tableName } from './engines.js';
+import { corruptMysqlRow, MYSQL_URL, POSTGRES_URL, tableName } from './engines.js';
 
 // The same checks on every engine: the documented SQL files, and patch semantics where the
 // engines' JSON functions differ most (nulls, nested objects, keys that look like JSON paths).
@@ -14,6 +14,8 @@ interface Engine {
   dialect: SqlDialectName;
   client: SqlClient;
   exec(sql: string): Promise<unknown>;
+  /** Writes data that does not decode to a session into a row, as far as the engine's column type allows. */
+  corrupt(table: string, sid: string): Promise<unknown>;
   end(): Promise<void>;
 }
 
@@ -23,13 +25,31 @@ const mysqlPool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2, multipl
 const sqlite = new Database(':memory:');
 
 const engines: Engine[] = [
-  { dialect: 'sqlite', client: sqlite, exec: async (sql) => sqlite.exec(sql), end: async () => void sqlite.close() },
+  {
+    dialect: 'sqlite',
+    client: sqlite,
+    exec: async (sql) => sqlite.exec(sql),
+    corrupt: async (table, sid) => sqlite.prepare(`UPDATE ${table} SET data = '{not json' WHERE sid = ?`).run(sid),
+    end: async () => void sqlite.close(),
+  },
 ];
 if (await engineAvailable('PostgreSQL', () => pgPool.query('SELECT 1'), 'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL')) {
-  engines.push({ dialect: 'postgres', client: pgPool, exec: (sql) => pgPool.query(sql), end: () => pgPool.end() });
+  engines.push({
+    dialect: 'postgres',
+    client: pgPool,
+    exec: (sql) => pgPool.query(sql),
+    corrupt: (table, sid) => pgPool.query(`UPDATE ${table} SET data = '[1, 2]'::jsonb WHERE sid = $1`, [sid]),
+    end: () => pgPool.end(),
+  });
 } else await pgPool.end();
 if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 'start MariaDB on 127.0.0.1:3306 or set MYSQL_URL')) {
-  engines.push({ dialect: 'mysql', client: mysqlPool, exec: (sql) => mysqlPool.query(sql), end: () => mysqlPool.end() });
+  engines.push({
+    dialect: 'mysql',
+    client: mysqlPool,
+    exec: (sql) => mysqlPool.query(sql),
+    corrupt: (table, sid) => corruptMysqlRow(mysqlPool, table, sid),
+    end: () => mysqlPool.end(),
+  });
 } else await mysqlPool.end();
 
 for (const engine of engines) {
@@ -65,6 +85,17 @@ for (const engine of engines) {
       const err = await rejection(store.get('missing-table-sid'));
       assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
       assert.match(err.message, new RegExp(table));
+      await store.close();
+    });
+
+    it('a damaged row gives SessionDecodeError; a patch of it starts from {}', async () => {
+      const table = newTable('damaged');
+      const store = new SqlSessionStore({ client: engine.client, table, pruneIntervalMs: false });
+      await store.set('damaged-row-sid', { a: 1 }, { ttlMs: 60_000 });
+      await engine.corrupt(table, 'damaged-row-sid');
+      assert.equal((await rejection(store.get('damaged-row-sid'))).code, 'ERR_SESSION_DECODE');
+      await store.patch('damaged-row-sid', { set: { b: 2 }, unset: ['a'] }, { ttlMs: 60_000 });
+      assert.deepEqual(await store.get('damaged-row-sid'), { b: 2 });
       await store.close();
     });
 

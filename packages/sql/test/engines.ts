@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Pool as MysqlPromisePool, RowDataPacket } from 'mysql2/promise';
 
 /** PostgreSQL for the tests: DATABASE_URL, else the local server as user postgres. */
 export const POSTGRES_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -16,4 +17,22 @@ export function via(url: string, port: number): string {
   copy.hostname = '127.0.0.1';
   copy.port = String(port);
   return copy.href;
+}
+
+/**
+ * Writes data that does not decode to a session into a MariaDB/MySQL row: text that is not JSON
+ * on MariaDB (its JSON_VALID check is turned off for this one connection), JSON that is not an
+ * object on MySQL, whose binary JSON type refuses invalid text outright.
+ */
+export async function corruptMysqlRow(pool: MysqlPromisePool, table: string, sid: string): Promise<void> {
+  const connection = await pool.getConnection();
+  try {
+    const [[row]] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS v');
+    const mariadb = /mariadb/i.test(String(row?.['v']));
+    if (mariadb) await connection.query('SET SESSION check_constraint_checks = OFF');
+    await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, [mariadb ? '{"cart": [not json' : '[1, 2]', sid]);
+    if (mariadb) await connection.query('SET SESSION check_constraint_checks = ON');
+  } finally {
+    connection.release();
+  }
 }

@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { MYSQL_URL, tableName, via } from './engines.js';
+import { corruptMysqlRow, MYSQL_URL, tableName, via } from './engines.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
@@ -45,24 +45,8 @@ describe.skipIf(!ok)('SqlSessionStore on MariaDB/MySQL (conformance, through a T
         const [rows] = await admin.execute<mysql.RowDataPacket[]>(`SELECT expires_at FROM \`${table}\` WHERE sid = ? AND data IS NOT NULL`, [sid]);
         return rows[0] ? Number(rows[0]['expires_at']) - Date.now() : null;
       },
-      // MariaDB guards JSON columns with a JSON_VALID check; turning checks off for this one
-      // connection lets the probe write bytes that are not JSON. MySQL's binary JSON refuses
-      // them outright, so there the probe writes JSON that is not an object.
-      async corrupt(sid) {
-        const connection = await admin.getConnection();
-        try {
-          const [[version]] = await connection.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
-          if (/mariadb/i.test(String(version?.['v']))) {
-            await connection.query('SET SESSION check_constraint_checks = OFF');
-            await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, ['{"cart": [not json', sid]);
-            await connection.query('SET SESSION check_constraint_checks = ON');
-          } else {
-            await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, ['"not a session object"', sid]);
-          }
-        } finally {
-          connection.release();
-        }
-      },
+      // See corruptMysqlRow: bytes that are not JSON on MariaDB, a JSON array on MySQL.
+      corrupt: (sid) => corruptMysqlRow(admin, table, sid),
       async reclaim() {
         await current?.prune();
       },

@@ -63,7 +63,10 @@ export class MysqlDialect implements SqlDialect {
   }
 
   async merge(sid: string, change: SessionChange, setJson: string, expiresAt: number, now: number): Promise<void> {
-    const edit = jsonEdit(`IF(data IS NOT NULL AND expires_at > ?, data, '{}')`, change, `JSON_EXTRACT(?, '$')`);
+    // An expired row, or one that holds no object (damaged), starts from {}. The inner IF keeps
+    // JSON_TYPE away from text that is not JSON, which MariaDB's strict mode turns into an error.
+    const base = `IF(expires_at > ? AND JSON_VALID(data), IF(JSON_TYPE(data) = 'OBJECT', data, '{}'), '{}')`;
+    const edit = jsonEdit(base, change, `JSON_EXTRACT(?, '$')`);
     // MySQL evaluates assignments left to right, so `expires_at` sees the new `data`: it is
     // NULL afterwards only when the row was a live tombstone, which must stay as it is.
     await this.#execute(

@@ -40,9 +40,10 @@ export class PostgresDialect implements SqlDialect {
       write: `INSERT INTO ${t} (sid, data, expires_at) VALUES ($1, $2::jsonb, $3)
         ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at`,
       // jsonb `-` text[] drops the unset keys, `||` replaces top-level keys whole and keeps nulls.
+      // An expired row, or one that holds no object (damaged), starts from {}.
       merge: `INSERT INTO ${t} AS s (sid, data, expires_at) VALUES ($1, $2::jsonb, $3)
         ON CONFLICT (sid) DO UPDATE SET
-          data = ((CASE WHEN s.data IS NOT NULL AND s.expires_at > $4 THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
+          data = ((CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
           expires_at = EXCLUDED.expires_at
         WHERE s.data IS NOT NULL OR s.expires_at <= $4`,
       extend: `UPDATE ${t} SET expires_at = $1 WHERE sid = $2 AND ${live} $3`,

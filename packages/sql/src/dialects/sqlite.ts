@@ -60,8 +60,8 @@ export class SqliteDialect implements SqlDialect {
   }
 
   async merge(sid: string, change: SessionChange, setJson: string, expiresAt: number, now: number): Promise<void> {
-    // A row whose text is not JSON (written by hand) restarts from {} instead of failing every patch.
-    const base = `(CASE WHEN data IS NOT NULL AND expires_at > ? AND json_valid(data) THEN data ELSE '{}' END)`;
+    // An expired row, or one that holds no object (damaged), starts from {}.
+    const base = `(CASE WHEN expires_at > ? AND json_valid(data) AND json_type(data) = 'object' THEN data ELSE '{}' END)`;
     const edit = jsonEdit(base, change, 'json(?)');
     this.#sql(
       `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
