@@ -298,6 +298,7 @@ export class Mesh extends EventEmitter {
     link.on('open', (node: string) => {
       if (node === this.#options.nodeId) {
         peer.self = true;
+        this.#options.logger.warn(`${this.#label} peer ${peer.address} answers with this node's id: skipped as this node itself (if it is another node, give every node a unique nodeId)`);
         return link.close('peer list names this node');
       }
       if (this.#blocked.has(node)) return link.close('link dropped by debugDropLink');

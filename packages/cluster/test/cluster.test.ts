@@ -107,12 +107,31 @@ describe('3 nodes in 3 processes', () => {
     assert.ok(bySid.has(shared));
   }, 60_000);
 
+  it('a process with the wrong secret is refused by A and none of its writes is applied anywhere', async () => {
+    const [config] = await clusterConfigs(1, { secret: 'a-different-secret-0123456789', joinTimeoutMs: 300 });
+    const intruder = new NodeProcess({ ...config!, nodeId: 'intruder', peers: [a.config.listen as string] });
+    await intruder.start();
+    try {
+      const s = sid('intruder');
+      await intruder.call('set', s, { stolen: true });
+      assert.ok(await eventually(async () => a.logs.some((line) => /authentication failed: hello not signed/.test(line)), 10_000, 20), a.logs.join('\n'));
+      await sleep(300);
+      for (const node of nodes) assert.equal(await node.call('get', s), null);
+      assert.deepEqual((await intruder.call<{ connected: boolean }[]>('peers')).map((p) => p.connected), [false]);
+      const after = sid('after-intruder');
+      await a.call('set', after, { ok: true });
+      assert.ok(await readableEverywhere(after, { ok: true }));
+    } finally {
+      await intruder.stop();
+    }
+  });
+
   it('property: random set/patch/touch/destroy across the 3 nodes, then quiescence: identical state everywhere', async () => {
     const seed = seedFromEnv();
     const random = prng(seed);
     try {
       const sids = Array.from({ length: 8 }, (_, i) => sid(`prop${i}`));
-      for (let round = 0; round < 15; round++) {
+      for (let round = 0; round < 30; round++) {
         const ops = Array.from({ length: 12 }, () => {
           const node = pick(random, nodes);
           const s = pick(random, sids);
