@@ -1,4 +1,4 @@
-import { engineAvailable, runConformanceSuite } from '@sessionkit/test-suite';
+import { engineAvailable, rejection, runConformanceSuite } from '@sessionkit/test-suite';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
@@ -77,6 +77,21 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
       expect(await store.length()).toBe(29);
       await store.clear();
       expect(await store.length()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('waitReplicas on a Cluster: the script and WAIT go to the master of the key in one pipeline', async () => {
+    const store = new RedisSessionStore({ client: cluster, prefix: runPrefix('cluster-wait'), waitReplicas: { count: 1, timeoutMs: 50 } });
+    try {
+      // this cluster has no replicas, so WAIT answers 0 from whichever master owns the key
+      for (const sid of ['wait-a-session', 'wait-b-session', 'wait-c-session']) {
+        const err = await rejection(store.set(sid, { a: 1 }, { ttlMs: 60_000 }));
+        expect(err).toMatchObject({ code: 'ERR_REPLICATION', acknowledged: 0, required: 1 });
+        expect(await store.get(sid)).toEqual({ a: 1 });
+      }
+      await store.clear();
     } finally {
       await store.close();
     }

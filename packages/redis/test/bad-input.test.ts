@@ -1,0 +1,72 @@
+import { engineAvailable, rejection } from '@sessionkit/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSessionStore } from '../src/index.js';
+import { recordCommands, RedisServer, redisServerBinary } from './support/servers.js';
+
+const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+
+const BAD_SIDS: unknown[] = ['', 'short', 'a'.repeat(161), 'sess*glob?[chars]', 'with space-1234', 'new\nline-1234', '../../etc/passwd', null, 42, {}];
+
+describe.skipIf(!available)('bad input on a test-owned redis-server, watched with MONITOR', () => {
+  let server: RedisServer;
+  let store: RedisSessionStore;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    store = RedisSessionStore.fromUrl(server.url);
+    await store.get('warm-up-the-connection');
+  });
+  afterAll(async () => {
+    await store?.close();
+    await server?.destroy();
+  });
+
+  it.each(['hash', 'json'] as const)('invalid sids and unencodable data never reach Redis (format %s)', async (format) => {
+    const s = RedisSessionStore.fromUrl(server.url, { format, maxSessionBytes: 1000 });
+    await s.get('warm-up-the-connection');
+    try {
+      const cyclic: Record<string, unknown> = {};
+      cyclic['self'] = cyclic;
+      const commands = await recordCommands(server, async () => {
+        for (const sid of BAD_SIDS as string[]) {
+          for (const call of [
+            s.get(sid),
+            s.set(sid, { a: 1 }, { ttlMs: 60_000 }),
+            s.patch(sid, { set: { a: 1 }, unset: [] }, { ttlMs: 60_000 }),
+            s.touch(sid, { ttlMs: 60_000 }),
+            s.destroy(sid),
+          ]) {
+            expect((await rejection(call)).code).toBe('ERR_SESSION_ID_INVALID');
+          }
+        }
+        const valid = 'valid-session-id';
+        expect((await rejection(s.set(valid, cyclic, { ttlMs: 60_000 }))).code).toBe('ERR_SESSION_ENCODE');
+        expect((await rejection(s.patch(valid, { set: { n: 1n }, unset: [] }, { ttlMs: 60_000 }))).code).toBe('ERR_SESSION_ENCODE');
+        expect((await rejection(s.set(valid, { big: 'x'.repeat(2000) }, { ttlMs: 60_000 }))).code).toBe('ERR_SESSION_TOO_LARGE');
+        expect((await rejection(s.patch(valid, { set: { constructor: 1 }, unset: [] }, { ttlMs: 60_000 }))).code).toBe('ERR_SESSION_ENCODE');
+      });
+      expect(commands).toEqual([]);
+      // control: the recording does see this store's commands
+      const control = await recordCommands(server, async () => void (await s.get('control-session-id')));
+      expect(control).toEqual([[format === 'hash' ? 'hgetall' : 'get', 'sess:control-session-id']]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a hash field holding garbage gives SessionDecodeError naming the sid; the process and other sessions are fine', async () => {
+    const inspect = server.client();
+    try {
+      await store.set('garbage-field-1', { a: 1, b: 2 }, { ttlMs: 60_000 });
+      await store.set('healthy-session', { ok: true }, { ttlMs: 60_000 });
+      await inspect.hset('sess:garbage-field-1', 'b', '{"unterminated');
+      const err = await rejection(store.get('garbage-field-1'));
+      expect(err).toMatchObject({ name: 'SessionDecodeError', code: 'ERR_SESSION_DECODE', sid: 'garbage-field-1' });
+      expect(await store.get('healthy-session')).toEqual({ ok: true });
+      // a patch that replaces the broken field repairs the session
+      await store.patch('garbage-field-1', { set: { b: 3 }, unset: [] }, { ttlMs: 60_000 });
+      expect(await store.get('garbage-field-1')).toEqual({ a: 1, b: 3 });
+    } finally {
+      inspect.disconnect();
+    }
+  });
+});
