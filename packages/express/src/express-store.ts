@@ -1,9 +1,13 @@
 import {
+  changeBetween,
+  dataOf,
   isSessionStoreError,
   isValidSessionId,
   StoreUnavailableError,
   ttlFromCookie,
   type CookieExpiry,
+  type KeyTexts,
+  keyTexts,
   type SessionData,
   type SessionStore,
 } from '@sessionkit/core';
@@ -13,7 +17,7 @@ import { Availability, isUnavailable } from './availability.js';
 import { settle, type Callback } from './callback.js';
 import { resolveOptions, type ExpressSessionStoreOptions, type FailMode, type ResolvedOptions } from './options.js';
 import { RecentRefreshes } from './recent-refreshes.js';
-import { dataOf, diff, keyTexts, onlyExpiryMoved, refreshedAtOf, type KeyTexts } from './snapshot.js';
+import { onlyExpiryMoved, refreshedAtOf } from './snapshot.js';
 
 const { Store } = session;
 
@@ -237,7 +241,7 @@ export class ExpressSessionStore extends Store {
       this.#noteRefresh(sid, sess);
       return;
     }
-    const change = diff(snapshot.keys, current);
+    const change = changeBetween(snapshot.keys, current);
     if (onlyExpiryMoved(change, snapshot.keys)) return this.#refresh(sid, sess, snapshot, current);
     await this.#availability.observe(this.store.patch(sid, change, { ttlMs }));
     snapshot.keys = current;

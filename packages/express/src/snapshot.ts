@@ -1,41 +1,4 @@
-import { SessionEncodeError, type SessionChange, type SessionData } from '@sessionkit/core';
-
-/** The JSON text of each top-level key of a session, as it would be stored. */
-export type KeyTexts = Map<string, string>;
-
-/**
- * Encodes each top-level key of `session` the way `JSON.stringify` would store it: keys whose
- * value has no JSON form (`undefined`, functions) are left out, `toJSON` (express-session's
- * `Cookie`, `Date`) is honoured.
- * @throws SessionEncodeError for a cycle or a BigInt.
- */
-export function keyTexts(session: object): KeyTexts {
-  const texts: KeyTexts = new Map();
-  for (const [key, value] of Object.entries(session)) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch (err) {
-      throw new SessionEncodeError(`key ${JSON.stringify(key)}: ${(err as Error).message}`, { cause: err });
-    }
-    if (text !== undefined) texts.set(key, text);
-  }
-  return texts;
-}
-
-/** Plain JSON data for `texts`, so no store ever holds a reference into a live request object. */
-export function dataOf(texts: KeyTexts, keys: Iterable<string> = texts.keys()): SessionData {
-  const data: SessionData = {};
-  for (const key of keys) data[key] = JSON.parse(texts.get(key)!);
-  return data;
-}
-
-/** The top-level keys that differ between the loaded snapshot and the session being saved. */
-export function diff(loaded: KeyTexts, current: KeyTexts): SessionChange {
-  const changed = [...current.keys()].filter((key) => loaded.get(key) !== current.get(key));
-  const unset = [...loaded.keys()].filter((key) => !current.has(key));
-  return { set: dataOf(current, changed), unset };
-}
+import type { KeyTexts, SessionChange, SessionData } from '@sessionkit/core';
 
 /**
  * True when the change is only the cookie's `expires` moving forward, which express-session does

@@ -1,12 +1,14 @@
 import {
+  changeBetween,
   DEFAULT_TTL_MS,
+  keyTexts,
   isSessionStoreError,
   isValidSessionId,
   StoreConfigError,
+  type KeyTexts,
   type SessionData,
   type SessionStore,
 } from '@sessionkit/core';
-import { changeBetween, keyTexts, type KeyTexts } from './delta.js';
 
 /** koa-session's `maxAge`: milliseconds, or `'session'` for a browser-session cookie. */
 export type KoaMaxAge = number | 'session' | undefined;
