@@ -6,6 +6,8 @@ export { RedisSessionStore, type RedisSessionStoreOptions, type RedisSessionStor
 export { ReplicationError } from './errors.js';
 export { failFastOptions } from './url.js';
 
+// The factory takes the URL text as given when the registry passes it (a host list such as
+// `h1:26379,h2:26379` is not a WHATWG URL), and the parsed URL otherwise.
 for (const [scheme, example] of Object.entries(REDIS_URL_EXAMPLES)) {
-  registerStore([scheme], (url, options) => RedisSessionStore.fromUrl(url.href, options), example);
+  registerStore([scheme], (url, options, raw?: string) => RedisSessionStore.fromUrl(raw ?? url.href, options), example);
 }
