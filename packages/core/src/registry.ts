@@ -4,8 +4,12 @@ import type { BaseStoreOptions, SessionStore } from './types.js';
 /** Options handed to a factory: the common ones plus anything adapter-specific. */
 export type CreateStoreOptions = BaseStoreOptions & Record<string, unknown>;
 
-/** Builds a store from a parsed URL. Must be synchronous; connections open lazily. */
-export type StoreFactory = (url: URL, options: CreateStoreOptions) => SessionStore;
+/**
+ * Builds a store from a store URL. Must be synchronous; connections open lazily. `url` is the
+ * parsed URL; for a host list (`redis+sentinel://h1:26379,h2:26379/mymaster`), which is not a
+ * WHATWG URL, it is parsed with the first host only, and `raw` holds the text as given.
+ */
+export type StoreFactory = (url: URL, options: CreateStoreOptions, raw: string) => SessionStore;
 
 interface Registration {
   factory: StoreFactory;
@@ -39,12 +43,8 @@ export function registeredSchemes(): { scheme: string; example: string }[] {
  *   the message lists the known schemes.
  */
 export function createStore(url: string, options: CreateStoreOptions = {}): SessionStore {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StoreConfigError(`Store URL ${JSON.stringify(url)} does not parse; expected e.g. ${known()}`);
-  }
+  const parsed = parseStoreUrl(url);
+  if (!parsed) throw new StoreConfigError(`Store URL ${JSON.stringify(url)} does not parse; expected e.g. ${known()}`);
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
   const registration = registry.get(scheme);
   if (!registration) {
@@ -52,7 +52,17 @@ export function createStore(url: string, options: CreateStoreOptions = {}): Sess
       `No session store is registered for "${scheme}:" (${JSON.stringify(redact(parsed))}). Known: ${known()}. Import the adapter package (or use the "sessionkit" package, which registers them all).`,
     );
   }
-  return registration.factory(parsed, options);
+  return registration.factory(parsed, options, url);
+}
+
+function parseStoreUrl(text: string): URL | undefined {
+  // A host list keeps only its first host: the rest is read by the factory from the raw text.
+  const firstHost = text.replace(/^([a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?)([^/?#]*)/i, (_, head: string, hosts: string) => head + hosts.split(',')[0]);
+  try {
+    return new URL(firstHost);
+  } catch {
+    return undefined;
+  }
 }
 
 function known(): string {

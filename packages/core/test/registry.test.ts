@@ -13,6 +13,16 @@ describe('createStore', () => {
     expect(() => createStore('nosuch://user:hunter2@host')).not.toThrow(/hunter2/);
   });
 
+  it('hands a host list to the factory as raw text, and the URL of its first host', () => {
+    let seen: [string, string, string] | undefined;
+    registerStore(['multi'], (url, _options, raw) => {
+      seen = [url.host, url.pathname, raw];
+      return { name: 'multi' } as SessionStore;
+    }, 'multi://a:1,b:2/name');
+    createStore('multi://user:pw@a:1,b:2/mymaster');
+    expect(seen).toEqual(['a:1', '/mymaster', 'multi://user:pw@a:1,b:2/mymaster']);
+  });
+
   it('explains a URL that does not parse', () => {
     expect(() => createStore('not a url')).toThrow(/does not parse/);
   });
