@@ -136,3 +136,61 @@ export function positiveOrUndefined(value: unknown, name: string): void {
     throw new StickyConfigError(`${name} must be a positive number, got ${JSON.stringify(value)}`);
   }
 }
+
+/** Options shared by `haproxyConfig()` and `nginxConfig()`. */
+export interface ProxyConfigOptions {
+  /** Where the balancer listens: a port (all interfaces) or `host:port`. */
+  listen: number | string;
+  backends: BackendConfig[];
+  /** Default `'round-robin'`. `'ip-hash'` renders consistent hashing of the client address. */
+  strategy?: Strategy;
+  /** Cookie insert by the balancer (HAProxy only; nginx open source cannot insert cookies). No secret: HAProxy's cookie is not signed. */
+  sticky?: Omit<StickyCookieOptions, 'secret'>;
+  /**
+   * Route by the tag `stickyRoute()` puts on responses instead: `'cookie'` reads `cookieName`
+   * (default `route`), `'session-id-suffix'` reads the `.route` suffix of the session cookie
+   * `cookieName` (default `connect.sid`, signed or not). Route = backend id.
+   */
+  route?: { mode: 'cookie' | 'session-id-suffix'; cookieName?: string };
+  /** HAProxy: active checks. nginx open source: turned into passive `max_fails=fall fail_timeout=interval*fall`. */
+  healthCheck?: HealthCheckOptions;
+}
+
+export interface ResolvedProxyConfig {
+  listen: { host?: string; port: number };
+  backends: (Required<BackendConfig> & { hostPort: string })[];
+  strategy: Strategy;
+  sticky?: Omit<StickyCookieOptions, 'secret'>;
+  route?: { mode: 'cookie' | 'session-id-suffix'; cookieName: string };
+  healthCheck?: ResolvedHealthCheck;
+}
+
+/** Validates what both config renderers need; throws StickyConfigError. */
+export function resolveProxyConfig(options: ProxyConfigOptions): ResolvedProxyConfig {
+  validateBackends(options.backends);
+  if (options.backends.length === 0) throw new StickyConfigError('at least one backend is needed to render a config');
+  const listen = /^(?:(.+):)?(\d{1,5})$/.exec(String(options.listen));
+  if (!listen || Number(listen[2]) > 65535) throw new StickyConfigError(`listen must be a port or host:port, got ${JSON.stringify(options.listen)}`);
+  if (options.sticky && options.route) throw new StickyConfigError('choose either sticky (cookie insert by the balancer) or route (tag set by stickyRoute), not both');
+  if (options.sticky) validateCookieName(options.sticky.cookie, 'sticky.cookie');
+  let route: ResolvedProxyConfig['route'];
+  if (options.route) {
+    const { mode } = options.route;
+    if (mode !== 'cookie' && mode !== 'session-id-suffix') throw new StickyConfigError(`route.mode must be 'cookie' or 'session-id-suffix', got ${JSON.stringify(mode)}`);
+    route = { mode, cookieName: validateCookieName(options.route.cookieName ?? (mode === 'cookie' ? 'route' : 'connect.sid'), 'route.cookieName') };
+  }
+  return {
+    listen: { ...(listen[1] ? { host: listen[1] } : {}), port: Number(listen[2]) },
+    backends: options.backends.map((b) => {
+      const { id, url, weight, target } = validateBackend(b);
+      if (target.protocol !== 'http:' || (target.pathname !== '/' && target.pathname !== '')) {
+        throw new StickyConfigError(`backend ${id}: configs take plain http://host:port URLs, got ${url}`);
+      }
+      return { id, url, weight, hostPort: target.host.includes(':') ? target.host : `${target.host}:80` };
+    }),
+    strategy: validateStrategy(options.strategy ?? 'round-robin'),
+    ...(options.sticky ? { sticky: options.sticky } : {}),
+    ...(route ? { route } : {}),
+    ...(options.healthCheck ? { healthCheck: resolveHealthCheck(options.healthCheck) } : {}),
+  };
+}

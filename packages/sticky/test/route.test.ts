@@ -5,6 +5,7 @@ import session from 'express-session';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routeOfSessionId, sessionIdGenerator, StickyConfigError, stickyRoute, stickyRouteKoa } from '../src/index.js';
+import { MapStore } from './fixtures/map-store.js';
 import { send } from './helpers.js';
 
 const servers: http.Server[] = [];
@@ -17,24 +18,6 @@ async function serve(handler: http.RequestListener): Promise<string> {
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-class MapStore extends session.Store {
-  constructor(private readonly map: Map<string, string>) {
-    super();
-  }
-  override get(sid: string, cb: (err: unknown, value?: session.SessionData | null) => void): void {
-    const raw = this.map.get(sid);
-    cb(null, raw === undefined ? null : (JSON.parse(raw) as session.SessionData));
-  }
-  override set(sid: string, value: session.SessionData, cb?: (err?: unknown) => void): void {
-    this.map.set(sid, JSON.stringify(value));
-    cb?.();
-  }
-  override destroy(sid: string, cb?: (err?: unknown) => void): void {
-    this.map.delete(sid);
-    cb?.();
-  }
 }
 
 const SID_PATTERN = /^[A-Za-z0-9._:-]{8,160}$/;
