@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url (createRequire for the optional ioredis) in the CommonJS build
+  shims: true,
 });
