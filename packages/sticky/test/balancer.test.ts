@@ -49,9 +49,9 @@ describe('sticky cookie', () => {
   it('pins 1,000 clients, spread within 10% of even, and keeps each on its backend', async () => {
     const { url, balancer } = await start({ sticky });
     const clients = await inBatches([...Array(1000).keys()], 25, async () => {
-      const first = await send(`${url}/`);
+      const first = await send(`${url}/`, { keepAlive: true });
       expect(first.cookie).toBeDefined();
-      const again = await Promise.all([1, 2, 3].map(() => send(`${url}/`, { cookie: `${first.cookie}; app=1` })));
+      const again = await Promise.all([1, 2, 3].map(() => send(`${url}/`, { cookie: `${first.cookie}; app=1`, keepAlive: true })));
       for (const r of again) {
         expect(r.backend).toBe(first.backend);
         expect(r.cookie).toBeUndefined(); // still pinned: no new Set-Cookie
@@ -65,7 +65,7 @@ describe('sticky cookie', () => {
     for (const id of ['a', 'b', 'c']) expect(Math.abs((counts[id] ?? 0) - 1000 / 3)).toBeLessThanOrEqual(1000 / 3 / 10);
     const status = balancer.backends();
     expect(status.reduce((n, b) => n + b.clients, 0)).toBe(1000);
-  });
+  }, 120_000);
 
   it('re-pins a tampered cookie and never sends it to the backend it names', async () => {
     const { url } = await start({ sticky });

@@ -14,15 +14,20 @@ export interface Reply {
   cookie?: string;
 }
 
-/** One request on a fresh connection (so `localAddress` really picks the client address). */
+const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+
+/**
+ * One request, on a fresh connection (so `localAddress` really picks the client address) unless
+ * `keepAlive` asks for a pooled one (faster for bulk runs).
+ */
 export function send(
   url: string,
-  opts: { cookie?: string; localAddress?: string; headers?: Record<string, string>; method?: string; body?: string; cookieName?: string } = {},
+  opts: { cookie?: string; localAddress?: string; keepAlive?: boolean; headers?: Record<string, string>; method?: string; body?: string; cookieName?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.cookie) headers['cookie'] = opts.cookie;
-    const req = http.request(url, { method: opts.method ?? 'GET', headers, agent: false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers, agent: opts.keepAlive ? keepAliveAgent : false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
