@@ -4,9 +4,9 @@ import { engineAvailable, rejection } from '@sessionkit/test-suite';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
-import { corruptMysqlRow, MYSQL_URL, POSTGRES_URL, tableName } from './engines.js';
+import { corruptMysqlRow, MYSQL_URL, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
 // The same checks on every engine: the documented SQL files, and patch semantics where the
 // engines' JSON functions differ most (nulls, nested objects, keys that look like JSON paths).
@@ -54,16 +54,7 @@ if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 's
 
 for (const engine of engines) {
   describe(`${engine.dialect}`, () => {
-    const tables: string[] = [];
-    const newTable = (label: string) => {
-      const table = tableName(label);
-      tables.push(table);
-      return table;
-    };
-    afterAll(async () => {
-      for (const table of tables) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
-      await engine.end();
-    });
+    const newTable = tablesDroppedAfterAll(true, (table) => engine.exec(`DROP TABLE IF EXISTS ${table}`), () => engine.end());
 
     it(`sql/${engine.dialect}.sql creates a table the store uses with createTable: false`, async () => {
       const table = newTable('file');

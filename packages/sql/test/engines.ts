@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool as MysqlPromisePool, RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll } from 'vitest';
+import { TcpProxy } from './tcp-proxy.js';
 
 /** PostgreSQL for the tests: DATABASE_URL, else the local server as user postgres. */
 export const POSTGRES_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,4 +37,30 @@ export async function corruptMysqlRow(pool: MysqlPromisePool, table: string, sid
   } finally {
     connection.release();
   }
+}
+
+/**
+ * Hands out table names for one test file and drops them after its tests with `drop` (when the
+ * engine was available), then runs `end` to close the file's admin connection.
+ */
+export function tablesDroppedAfterAll(ok: boolean, drop: (table: string) => Promise<unknown>, end: () => Promise<unknown>): (label: string) => string {
+  const tables: string[] = [];
+  afterAll(async () => {
+    if (ok) for (const table of tables) await drop(table);
+    await end();
+  });
+  return (label) => {
+    const table = tableName(label);
+    tables.push(table);
+    return table;
+  };
+}
+
+/** A {@link TcpProxy} to the server of `url`, started before the enclosing describe's tests and stopped after. */
+export function proxyTo(url: string, defaultPort: number): TcpProxy {
+  const target = new URL(url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || defaultPort));
+  beforeAll(() => proxy.start());
+  afterAll(() => proxy.stop());
+  return proxy;
 }

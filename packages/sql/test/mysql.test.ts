@@ -3,10 +3,9 @@ import { createStore } from '@sessionkit/core';
 import { engineAvailable, rejection, runConformanceSuite } from '@sessionkit/test-suite';
 import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { corruptMysqlRow, MYSQL_URL, tableName, via } from './engines.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { corruptMysqlRow, MYSQL_URL, proxyTo, tablesDroppedAfterAll, via } from './engines.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
 const ok = await engineAvailable(
@@ -14,25 +13,12 @@ const ok = await engineAvailable(
   () => admin.query('SELECT 1'),
   'start MariaDB or MySQL on 127.0.0.1:3306 (user root, database test) or set MYSQL_URL',
 );
-const tables: string[] = [];
-afterAll(async () => {
-  if (ok) for (const table of tables) await admin.query(`DROP TABLE IF EXISTS \`${table}\``);
-  await admin.end();
-});
-
-function newTable(label: string): string {
-  const table = tableName(label);
-  tables.push(table);
-  return table;
-}
+const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS \`${table}\``), () => admin.end());
 
 describe.skipIf(!ok)('SqlSessionStore on MariaDB/MySQL (conformance, through a TCP proxy the outage group cuts)', () => {
-  const target = new URL(MYSQL_URL);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 3306));
+  const proxy = proxyTo(MYSQL_URL, 3306);
   const table = newTable('conf');
   let current: SqlSessionStore | undefined;
-  beforeAll(() => proxy.start());
-  afterAll(() => proxy.stop());
 
   runConformanceSuite({
     it,

@@ -3,10 +3,9 @@ import { createServer } from 'node:net';
 import { createStore } from '@sessionkit/core';
 import { engineAvailable, eventually, rejection, runConformanceSuite } from '@sessionkit/test-suite';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { POSTGRES_URL, tableName, via } from './engines.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { POSTGRES_URL, proxyTo, tablesDroppedAfterAll, via } from './engines.js';
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 admin.on('error', () => {});
@@ -15,25 +14,12 @@ const ok = await engineAvailable(
   () => admin.query('SELECT 1'),
   `start PostgreSQL on 127.0.0.1:5432 (user postgres, database test) or set DATABASE_URL`,
 );
-const tables: string[] = [];
-afterAll(async () => {
-  if (ok) for (const table of tables) await admin.query(`DROP TABLE IF EXISTS "${table}"`);
-  await admin.end();
-});
-
-function newTable(label: string): string {
-  const table = tableName(label);
-  tables.push(table);
-  return table;
-}
+const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS "${table}"`), () => admin.end());
 
 describe.skipIf(!ok)('SqlSessionStore on PostgreSQL (conformance, through a TCP proxy the outage group cuts)', () => {
-  const target = new URL(POSTGRES_URL);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  const proxy = proxyTo(POSTGRES_URL, 5432);
   const table = newTable('conf');
   let current: SqlSessionStore | undefined;
-  beforeAll(() => proxy.start());
-  afterAll(() => proxy.stop());
 
   runConformanceSuite({
     it,
