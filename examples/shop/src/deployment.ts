@@ -82,12 +82,8 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
 
   try {
     log(`starting ${count} instance${count === 1 ? '' : 's'} over ${describeStoreUrl(storeUrl)} …`);
-    await Promise.all(
-      instances.map(async (instance) => {
-        await instance.start();
-        log(`  ${instance.id}  ${instance.url}  pid ${instance.pid}`);
-      }),
-    );
+    await Promise.all(instances.map((instance) => instance.start()));
+    for (const instance of instances) log(`  ${instance.id}   ${instance.url}  pid ${instance.pid}`);
     balancer = createBalancer({
       backends: instances.map((instance) => ({ id: instance.id, url: instance.url })),
       strategy: routing === 'ip-hash' ? 'ip-hash' : 'round-robin',
@@ -96,7 +92,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
       onRequest: demoControl(instances, () => balancer!),
     });
     await balancer.listen(port, '127.0.0.1');
-    log(`  balancer http://127.0.0.1:${port}  routing ${routing}`);
+    log(`  balancer http://127.0.0.1:${port}  pid ${process.pid} (routing ${routing})`);
   } catch (err) {
     await stop();
     process.off('exit', killAll);

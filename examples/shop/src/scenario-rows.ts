@@ -20,8 +20,13 @@ export interface Scenario {
   /** The store as shown in the table. */
   store: string;
   routing: Routing;
-  /** True when every instance sees every session: such a row must keep every cart. */
+  /** True when every instance can read every session (a shared or replicated store). */
   shared: boolean;
+  /**
+   * True when the design promises that no cart is lost, also when an instance dies: a central
+   * store, or replication behind sticky routing. The tests hold such rows to it.
+   */
+  keepsEveryCart: boolean;
   /** Creates what the row needs; throws an Error whose message is the reason to skip the row. */
   prepare(): Promise<PreparedStore>;
 }
@@ -36,6 +41,7 @@ export const SCENARIOS: Scenario[] = [
     store: 'memory (each instance its own)',
     routing: 'round-robin',
     shared: false,
+    keepsEveryCart: false,
     prepare: async () => ({ url: 'memory://', cleanup: nothing }),
   },
   {
@@ -44,6 +50,7 @@ export const SCENARIOS: Scenario[] = [
     store: 'memory (each instance its own)',
     routing: 'sticky-cookie',
     shared: false,
+    keepsEveryCart: false,
     prepare: async () => ({ url: 'memory://', cleanup: nothing }),
   },
   {
@@ -52,14 +59,25 @@ export const SCENARIOS: Scenario[] = [
     store: 'memory (each instance its own)',
     routing: 'ip-hash',
     shared: false,
+    keepsEveryCart: false,
     prepare: async () => ({ url: 'memory://', cleanup: nothing }),
   },
   {
     key: 'cluster-round-robin',
-    strategy: 'Session clustering (replication between instances)',
-    store: 'cluster:// (replicated, no server)',
+    strategy: 'Session clustering, asynchronous replication',
+    store: 'cluster:// (in every instance)',
     routing: 'round-robin',
     shared: true,
+    keepsEveryCart: false,
+    prepare: async () => ({ url: 'cluster://', cleanup: nothing }),
+  },
+  {
+    key: 'cluster-sticky-cookie',
+    strategy: 'Session clustering + sticky cookie (Tomcat style)',
+    store: 'cluster:// (in every instance)',
+    routing: 'sticky-cookie',
+    shared: true,
+    keepsEveryCart: true,
     prepare: async () => ({ url: 'cluster://', cleanup: nothing }),
   },
   {
@@ -68,6 +86,7 @@ export const SCENARIOS: Scenario[] = [
     store: 'Redis',
     routing: 'round-robin',
     shared: true,
+    keepsEveryCart: true,
     prepare: async () => {
       const base = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
       const url = withParams(base, { prefix: `shop-scenario-${runId()}:` });
@@ -81,6 +100,7 @@ export const SCENARIOS: Scenario[] = [
     store: 'SQLite (one file, WAL)',
     routing: 'round-robin',
     shared: true,
+    keepsEveryCart: true,
     prepare: async () => ({ url: undefined, cleanup: nothing }),
   },
   {
@@ -89,6 +109,7 @@ export const SCENARIOS: Scenario[] = [
     store: 'PostgreSQL',
     routing: 'round-robin',
     shared: true,
+    keepsEveryCart: true,
     prepare: async () => {
       const table = `shop_scenario_${runId()}`;
       const base = process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
@@ -103,6 +124,7 @@ export const SCENARIOS: Scenario[] = [
     store: 'MariaDB',
     routing: 'round-robin',
     shared: true,
+    keepsEveryCart: true,
     prepare: async () => {
       const table = `shop_scenario_${runId()}`;
       const base = process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';

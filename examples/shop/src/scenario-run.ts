@@ -21,6 +21,7 @@ export interface ScenarioResult {
   store: string;
   routing: string;
   shared: boolean;
+  keepsEveryCart: boolean;
   status: 'ok' | 'skipped' | 'failed';
   /** Why the row was skipped or failed. */
   reason?: string;
@@ -47,8 +48,8 @@ const ITEMS_BEFORE_KILL = 2;
  * then each adds a third item and reads the cart back.
  */
 export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<ScenarioResult> {
-  const { key, strategy, store, routing, shared } = scenario;
-  const base: ScenarioResult = { key, strategy, store, routing, shared, status: 'ok' };
+  const { key, strategy, store, routing, shared, keepsEveryCart } = scenario;
+  const base: ScenarioResult = { key, strategy, store, routing, shared, keepsEveryCart, status: 'ok' };
   let prepared;
   try {
     prepared = await scenario.prepare();

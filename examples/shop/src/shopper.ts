@@ -25,7 +25,8 @@ export class Shopper {
   readonly expected = new Map<string, number>();
 
   constructor(
-    readonly baseUrl: string,
+    /** Where requests go: the balancer, or one instance directly (tests switch it as a browser would switch host). */
+    public baseUrl: string,
     readonly name: string,
     private readonly record: (entry: RequestRecord) => void = () => {},
   ) {}

@@ -8,8 +8,9 @@ const POLL_MS = 3000;
 let products = [];
 let queue = Promise.resolve();
 
-function el(tag, props = {}, ...children) {
+function el(tag, { dataset = {}, ...props } = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset);
   node.append(...children);
   return node;
 }
@@ -18,10 +19,14 @@ function money(cents) {
   return (cents / 100).toFixed(2);
 }
 
+const PALETTE = ['#2563eb', '#d97706', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#dc2626'];
+
+/** shop-1, shop-2, … get distinct colours; any other id one picked by its hash. */
 function instanceColor(id) {
-  let hash = 0;
-  for (const ch of String(id)) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 60% 42%)`;
+  const number = /(\d+)$/.exec(id);
+  let index = number ? Number(number[1]) - 1 : 0;
+  if (!number) for (const ch of String(id)) index = (index * 31 + ch.charCodeAt(0)) >>> 0;
+  return PALETTE[index % PALETTE.length];
 }
 
 function badge(id) {
@@ -37,16 +42,15 @@ function showError(message) {
 }
 
 function logRequest(method, path, status, servedBy) {
-  const time = new Date().toLocaleTimeString();
+  const time = new Date().toLocaleTimeString([], { hour12: false });
   const row = el(
     'tr',
-    {},
+    { dataset: { servedBy: servedBy || '' } },
     el('td', { textContent: time }),
     el('td', { className: 'mono', textContent: `${method} ${path}` }),
     el('td', { textContent: String(status), className: status >= 400 || status === 0 ? 'status-error' : '' }),
     el('td', {}, badge(servedBy)),
   );
-  row.dataset.servedBy = servedBy || '';
   const body = $('requests');
   body.prepend(row);
   while (body.rows.length > MAX_LOG) body.deleteRow(body.rows.length - 1);
@@ -95,12 +99,11 @@ function renderProducts() {
           type: 'button',
           textContent: 'Add to cart',
           onclick: () => enqueue(async () => renderCart(await api('POST', '/api/cart/items', { sku: product.sku, qty: 1 }))),
-          dataset: { sku: product.sku },
+          dataset: { sku: product.sku, testid: `add-${product.sku}` },
         }),
       ),
     ),
   );
-  for (const button of $('products').querySelectorAll('button')) button.dataset.testid = `add-${button.dataset.sku}`;
 }
 
 function renderCart(cart) {
@@ -112,9 +115,9 @@ function renderCart(cart) {
   const rows = cart.items.map(({ sku, qty }) => {
     const product = products.find((p) => p.sku === sku) || { name: sku, price: 0 };
     total += product.price * qty;
-    const row = el(
+    return el(
       'li',
-      {},
+      { dataset: { sku, qty: String(qty) } },
       el('span', {}, product.name, el('span', { className: 'qty', textContent: `× ${qty}` })),
       el('button', {
         type: 'button',
@@ -123,9 +126,6 @@ function renderCart(cart) {
         onclick: () => enqueue(async () => renderCart(await api('DELETE', `/api/cart/items/${encodeURIComponent(sku)}`))),
       }),
     );
-    row.dataset.sku = sku;
-    row.dataset.qty = String(qty);
-    return row;
   });
   $('cart-items').replaceChildren(...rows);
   $('cart-empty').hidden = rows.length > 0;
@@ -143,9 +143,9 @@ async function refreshInstances() {
   $('instances-panel').hidden = false;
   $('instances').replaceChildren(
     ...instances.map((instance) => {
-      const row = el(
+      return el(
         'tr',
-        {},
+        { dataset: { instance: instance.id } },
         el('td', {}, badge(instance.id)),
         el('td', { className: 'mono', textContent: instance.url }),
         el('td', { textContent: instance.pid ?? '—' }),
@@ -160,8 +160,6 @@ async function refreshInstances() {
           el('button', { type: 'button', className: 'secondary', textContent: 'Restart', onclick: () => control(instance.id, 'restart') }),
         ),
       );
-      row.dataset.instance = instance.id;
-      return row;
     }),
   );
   return true;

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { findFreePortRange } from '../src/ports.js';
+import { Shopper } from '../src/shopper.js';
+import { alive, runScript, type Script } from './helpers.js';
+
+const DEMO = 'examples/shop/src/demo.ts';
+const running: Script[] = [];
+
+function demo(args: string[]): Script {
+  const script = runScript(DEMO, args);
+  running.push(script);
+  return script;
+}
+
+afterEach(async () => {
+  for (const script of running.splice(0)) {
+    if (script.child.exitCode === null) script.child.kill('SIGKILL');
+    await script.exited;
+  }
+});
+
+describe('pnpm demo', () => {
+  it('serves one cart across instances through the balancer and leaves no process behind on Ctrl-C', async () => {
+    const port = await findFreePortRange(4);
+    const script = demo(['--port', String(port)]);
+    const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(url).toBe(`http://127.0.0.1:${port}`);
+    const pids = script.lines.flatMap((line) => [...line.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
+    expect(pids).toHaveLength(4); // three instances and the balancer
+    expect(script.lines.join('\n')).toMatch(/store +sqlite:.*sessions\.db/);
+    expect(script.lines.join('\n')).toMatch(/routing +round-robin/);
+
+    const shopper = new Shopper(url!, 'demo-test');
+    const servedBy = new Set<string | undefined>();
+    for (const answer of [
+      await shopper.login(),
+      await shopper.request('POST', '/api/cart/items', { sku: 'tea', qty: 2 }),
+      await shopper.request('POST', '/api/cart/items', { sku: 'mug', qty: 1 }),
+      await shopper.request('DELETE', '/api/cart/items/tea'),
+      await shopper.request('POST', '/api/cart/items', { sku: 'pen', qty: 1 }),
+    ] as { status: number; servedBy: string | undefined }[]) {
+      expect(answer.status).toBe(200);
+      servedBy.add(answer.servedBy);
+    }
+    const cart = await shopper.request('GET', '/api/cart');
+    servedBy.add(cart.servedBy);
+    expect(cart.data).toEqual({ user: 'demo-test', items: [{ sku: 'mug', qty: 1 }, { sku: 'pen', qty: 1 }] });
+    // Round-robin: the requests were spread over all three instances, and the cart followed.
+    expect([...servedBy].sort()).toEqual(['shop-1', 'shop-2', 'shop-3']);
+
+    const instances = (await (await fetch(`${url}/__demo/instances`)).json()) as { id: string; pid: number; healthy: boolean }[];
+    expect(instances.map((i) => i.id)).toEqual(['shop-1', 'shop-2', 'shop-3']);
+    expect(instances.every((i) => pids.includes(i.pid) && i.healthy)).toBe(true);
+
+    script.child.kill('SIGINT');
+    expect(await script.exited).toBe(0);
+    expect(script.lines.join('\n')).toContain('stopped, no process left behind');
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('leaves no instance behind when the runner itself is killed', async () => {
+    const port = await findFreePortRange(3);
+    const script = demo(['--port', String(port), '--instances', '2', '--store', 'memory://']);
+    await script.waitFor(/^Open /);
+    const text = script.lines.join('\n');
+    const pidOf = (name: string) => Number(new RegExp(`${name} +http\\S+ +pid (\\d+)`).exec(text)?.[1]);
+    const runner = pidOf('balancer');
+    const instances = [pidOf('shop-1'), pidOf('shop-2')];
+    expect([runner, ...instances].every(Number.isInteger)).toBe(true);
+    // SIGKILL: no handler runs; the instances notice their IPC channel closing and exit on their own.
+    process.kill(runner, 'SIGKILL');
+    await script.exited;
+    const deadline = Date.now() + 15_000;
+    while (instances.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(instances.filter(alive)).toEqual([]);
+  });
+
+  it('answers bad options with a clear message and exit code 2, starting nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--routing', 'random'], /--routing must be one of round-robin, sticky-cookie, ip-hash/],
+      [['--instances', '0'], /--instances must be a whole number from 1 to 16/],
+      [['--port', 'http'], /--port must be a whole number/],
+      [['--store', 'nosuch://x'], /--store: No session store is registered for "nosuch:".*Known: .*memory:/],
+      [['--store', 'sessions.db'], /--store must be a store URL/],
+      [['--colour'], /Unknown option '--colour'/],
+    ];
+    for (const [args, message] of cases) {
+      const script = demo(args);
+      expect(await script.exited, args.join(' ')).toBe(2);
+      expect(script.lines.join('\n')).toMatch(message);
+      expect(script.lines.join('\n')).not.toContain('starting');
+    }
+  });
+
+  it('refuses a port that is taken, naming it', async () => {
+    const port = await findFreePortRange(3);
+    const first = demo(['--port', String(port + 1), '--instances', '1', '--store', 'memory://']);
+    await first.waitFor(/^Open /);
+    const second = demo(['--port', String(port), '--instances', '1', '--store', 'memory://']);
+    expect(await second.exited).toBe(1);
+    expect(second.lines.join('\n')).toMatch(new RegExp(`port ${port + 1} is not free .*--port`));
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+});

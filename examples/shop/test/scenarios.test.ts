@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Report } from '../src/report.js';
+import { runScript } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'shop-scenarios-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('pnpm demo:scenarios --quick', () => {
+  it('loses carts with per-instance memory and round-robin, keeps every cart where the design promises it', { timeout: 300_000 }, async () => {
+    const json = join(dir, 'results.json');
+    const script = runScript('examples/shop/src/scenarios.ts', ['--quick', '--json', json]);
+    expect(await script.exited, script.lines.join('\n')).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    const row = (key: string) => report.results.find((r) => r.key === key)!;
+    expect(report.mode).toBe('quick');
+
+    // The seeds' problem: the cart is scattered over the instances' memories.
+    const memory = row('memory-round-robin');
+    expect(memory.status).toBe('ok');
+    expect(memory.cartsIntact!).toBeLessThan(memory.shoppers!);
+    expect(memory.cartsIntactAfterKill!).toBeLessThan(memory.shoppers!);
+    // Sticky cookie keeps carts until their instance dies.
+    const sticky = row('memory-sticky-cookie');
+    expect(sticky.cartsIntact).toBe(sticky.shoppers);
+    expect(sticky.cartsIntactAfterKill!).toBeLessThan(sticky.shoppers!);
+    // ip-hash with every shopper behind one address: one instance takes all the load.
+    const ipHash = row('memory-ip-hash');
+    expect(Object.values(ipHash.requestsPerInstance!).filter((n) => n > 0)).toHaveLength(1);
+
+    // Asynchronous replication under round-robin may lose a cart while a change is in flight; the row
+    // reports how many. It must run, and spread the load.
+    expect(row('cluster-round-robin').status).toBe('ok');
+
+    const shared = report.results.filter((r) => r.keepsEveryCart);
+    expect(shared.map((r) => r.key)).toEqual(
+      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie']),
+    );
+    for (const result of shared) {
+      if (result.status === 'skipped') {
+        // An engine that is not installed here: the runner says which and why; CI has them all.
+        expect(process.env['CI'], `${result.key} skipped under CI: ${result.reason}`).not.toBe('true');
+        console.warn(`[sessionkit] ${result.key} skipped: ${result.reason}`);
+        continue;
+      }
+      expect(result.status, `${result.key}: ${result.reason}`).toBe('ok');
+      expect(result.cartsIntact, result.key).toBe(result.shoppers);
+      expect(result.cartsIntactAfterKill, result.key).toBe(result.shoppers);
+      // Every instance takes a share of the load.
+      expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
+    }
+    expect(script.lines.join('\n')).toMatch(/Strategy +Store +Routing +Carts intact/);
+  });
+});
