@@ -51,9 +51,7 @@ export class Link {
   async ready(): Promise<RedisClient> {
     const { client } = this;
     if (client.status === 'ready') return client;
-    if (client.status === 'end' || client.status === 'close') {
-      if (this.#everReady || client.status === 'end') throw new StoreUnavailableError(`Redis link is closed (status ${client.status})`);
-    }
+    if (client.status === 'end') throw new StoreUnavailableError('the Redis client was closed (status end)');
     if (this.#everReady) throw new StoreUnavailableError(`Redis link is down (status ${client.status}); reconnecting`);
     this.#firstReady ??= new Promise<void>((resolve) => client.once('ready', () => resolve()));
     if (client.status === 'wait') client.connect().catch(() => {});

@@ -1,5 +1,6 @@
 import {
   AbstractSessionStore,
+  DEFAULT_OPERATION_TIMEOUT_MS,
   SessionDecodeError,
   SessionTooLargeError,
   StoreConfigError,
@@ -112,7 +113,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   static fromUrl(url: string, options: RedisSessionStoreUrlOptions = {}): RedisSessionStore {
     const parsed = parseRedisUrl(url);
     const merged = { ...parsed.options, ...options } as RedisSessionStoreUrlOptions;
-    const client = parsed.create(merged.operationTimeoutMs ?? 2000);
+    const client = parsed.create(merged.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
     try {
       return new RedisSessionStore({ ...merged, client, [OWNS_CLIENT]: true } as RedisSessionStoreOptions);
     } catch (err) {
