@@ -70,13 +70,15 @@ export class SqlSessionStore extends AbstractSessionStore {
     this.#createTable = options.createTable ?? true;
     this.#pruneBatchSize = positiveInteger(options.pruneBatchSize ?? DEFAULT_PRUNE_BATCH_SIZE, 'pruneBatchSize');
     this.#closeClient = options.closeClient ?? false;
+    const interval = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
+    const pruneEvery = interval === false || interval === 0 ? undefined : positiveInteger(interval, 'pruneIntervalMs');
+    // Listeners and timers only once every option is valid, so a refused store leaves nothing behind.
     this.#unwatch = this.#dialect.watch((err) => {
       this.emit('error', err);
       this.#linkChanged(false);
     });
-    const interval = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
-    if (interval !== false && interval !== 0) {
-      this.#timer = setInterval(() => void this.#pruneInBackground(), positiveInteger(interval, 'pruneIntervalMs'));
+    if (pruneEvery !== undefined) {
+      this.#timer = setInterval(() => void this.#pruneInBackground(), pruneEvery);
       this.#timer.unref();
     }
   }
