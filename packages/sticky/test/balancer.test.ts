@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createBalancer, StickyConfigError, type Balancer, type BalancerOptions, type BackendStatus } from '../src/index.js';
+import { createBalancer, rendezvousPick, StickyConfigError, type Balancer, type BalancerOptions, type BackendStatus } from '../src/index.js';
 import { startBackend, type TestBackend } from './fixtures/backend.js';
 import { freePort, inBatches, send, sleep, tally, waitFor } from './helpers.js';
 
@@ -115,6 +115,8 @@ describe('ip-hash over real requests', () => {
       const seen = new Set(replies.map((r) => r.backend));
       expect(seen.size).toBe(1); // spoofed headers do not move the client
       byAddress.set(localAddress, replies[0]?.backend);
+      // The bucket is exactly the rendezvous hash of the socket address.
+      expect(replies[0]?.backend).toBe(rendezvousPick(localAddress, backends)?.id);
       expect(JSON.parse(replies[0]?.body as string).headers['x-forwarded-for']).toMatch(new RegExp(`, ${localAddress.replace(/\./g, '\\.')}$`));
     }
     expect(new Set(byAddress.values()).size).toBe(3); // 20 addresses reach all three backends

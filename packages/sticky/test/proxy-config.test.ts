@@ -103,14 +103,7 @@ describe.skipIf(!haproxyOk)('real HAProxy', () => {
 
   it('keeps clients on the instance stickyRoute tagged (route cookie)', async () => {
     const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, (app) => app.use(stickyRoute({ route: id })))));
-    const proxy = await startHaproxy({ backends: instances, route: { mode: 'cookie' } });
-    try {
-      const firsts = await checkSticky(proxy.url, 'route');
-      expect(Object.keys(tally(firsts)).sort()).toEqual(['a', 'b']);
-    } finally {
-      await proxy.stop();
-      await Promise.all(instances.map((i) => i.close()));
-    }
+    await expectSticky(instances, () => startHaproxy({ backends: instances, route: { mode: 'cookie' } }), 'route');
   });
 
   it('keeps clients on the instance named by the session id suffix (express-session genid)', async () => {
@@ -123,26 +116,12 @@ describe.skipIf(!haproxyOk)('real HAProxy', () => {
         }),
       ),
     );
-    const proxy = await startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } });
-    try {
-      const firsts = await checkSticky(proxy.url, 'connect.sid');
-      expect(Object.keys(tally(firsts)).sort()).toEqual(['a', 'b']);
-    } finally {
-      await proxy.stop();
-      await Promise.all(instances.map((i) => i.close()));
-    }
+    await expectSticky(instances, () => startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }), 'connect.sid');
   });
 
   it('pins clients with its own inserted cookie (cookie insert)', async () => {
     const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, () => {})));
-    const proxy = await startHaproxy({ backends: instances, sticky: { cookie: 'SRV' } });
-    try {
-      const firsts = await checkSticky(proxy.url, 'SRV');
-      expect(Object.keys(tally(firsts)).sort()).toEqual(['a', 'b']);
-    } finally {
-      await proxy.stop();
-      await Promise.all(instances.map((i) => i.close()));
-    }
+    await expectSticky(instances, () => startHaproxy({ backends: instances, sticky: { cookie: 'SRV' } }), 'SRV');
   });
 
   async function startHaproxy(options: Omit<ProxyConfigOptions, 'listen' | 'healthCheck'>) {
@@ -169,19 +148,30 @@ describe.skipIf(!nginxOk)('real nginx', () => {
     await mkdir(join(prefix, 'logs'), { recursive: true });
     await chmod(prefix, 0o755);
     await writeFile(join(prefix, 'nginx.conf'), nginxConfig({ listen: `127.0.0.1:${port}`, backends: instances, route: { mode: 'cookie' } }));
-    const proxy = await startProcess('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`], port);
-    try {
-      const firsts = await checkSticky(proxy.url, 'route');
-      expect(Object.keys(tally(firsts)).sort()).toEqual(['a', 'b']);
-    } finally {
-      await proxy.stop();
-      await Promise.all(instances.map((i) => i.close()));
-    }
+    const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`];
+    await expectSticky(instances, () => startProcess('nginx', args, port), 'route');
   });
 });
 
-/** 20 clients, 5 requests each: every client stays on the instance that answered its first request. */
-async function checkSticky(url: string, cookieName: string): Promise<string[]> {
+/**
+ * Starts the proxy, then 20 clients send 5 requests each: every client stays on the instance that
+ * answered its first request, and both instances get clients. Stops everything afterwards.
+ */
+async function expectSticky(instances: { close(): Promise<void> }[], start: () => Promise<{ url: string; stop(): Promise<void> }>, cookieName: string): Promise<void> {
+  try {
+    const proxy = await start();
+    try {
+      const firsts = await stickyClients(proxy.url, cookieName);
+      expect(Object.keys(tally(firsts)).sort()).toEqual(['a', 'b']);
+    } finally {
+      await proxy.stop();
+    }
+  } finally {
+    await Promise.all(instances.map((i) => i.close()));
+  }
+}
+
+async function stickyClients(url: string, cookieName: string): Promise<string[]> {
   return inBatches([...Array(20).keys()], 5, async () => {
     const first = await send(`${url}/`, { cookieName });
     expect(first.status).toBe(200);
