@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Packs every package as it would be published, installs the tarballs with plain npm into a
+// scratch app outside the workspace, and runs it with import and with require. Broken exports
+// maps, missing files or types fail here rather than in users' apps.
+const run = promisify(execFile);
+const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const fixture = fileURLToPath(new URL('./fixtures/scratch-app', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'sessionkit-pack-'));
+const tarballs = join(scratch, 'tarballs');
+const app = join(scratch, 'app');
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('packed packages installed with npm', () => {
+  it('install into a scratch app; a session survives two requests with import and with require; types resolve', async () => {
+    const packages = readdirSync(join(root, 'packages'));
+    // pnpm pack runs each package's prepack (the tsup build) and applies its publishConfig.
+    for (const name of packages) {
+      await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(root, 'packages', name), timeout: 120_000 });
+    }
+    const files = readdirSync(tarballs);
+    expect(files).toHaveLength(packages.length);
+
+    const local: Record<string, string> = {};
+    for (const file of files) {
+      const name = file.startsWith('sessionkit-') && !file.startsWith('sessionkit-0') ? `@sessionkit/${file.replace(/^sessionkit-(.+)-\d+\.\d+\.\d+\.tgz$/, '$1')}` : 'sessionkit';
+      local[name] = `file:${join(tarballs, file)}`;
+    }
+    cpSync(fixture, app, { recursive: true });
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({
+        name: 'scratch-app',
+        private: true,
+        dependencies: {
+          ...local,
+          express: '^5.1.0',
+          'express-session': '^1.19.0',
+          'koa-session': '^7.0.2',
+          '@types/express': '^5.0.3',
+          '@types/express-session': '^1.18.2',
+          '@types/node': '^20.19.0',
+        },
+        // every @sessionkit dependency of a tarball resolves to its tarball, never the registry
+        overrides: local,
+      }),
+    );
+    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, timeout: 300_000 });
+
+    const esm = await run(process.execPath, ['app.mjs'], { cwd: app, timeout: 30_000 });
+    expect(JSON.parse(esm.stdout)).toEqual({ user: 'ann', visits: 2, format: 'esm' });
+    const cjs = await run(process.execPath, ['app.cjs'], { cwd: app, timeout: 30_000 });
+    expect(JSON.parse(cjs.stdout)).toEqual({ user: 'ann', visits: 2, format: 'cjs' });
+
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 })).resolves.toBeDefined();
+  }, 600_000);
+});
