@@ -1,0 +1,50 @@
+/** Which side of the comparison a store is on; `ceiling` is the app without sessions. */
+export type Side = 'ours' | 'theirs' | 'ceiling';
+
+/** What a store needs running before it can be measured. */
+export type Engine = 'none' | 'memory' | 'redis' | 'postgres' | 'mysql' | 'sqlite' | 'cluster';
+
+export interface StoreSpec {
+  /** Row name in every table; also the id the server process opens the store by. */
+  id: string;
+  side: Side;
+  engine: Engine;
+  /** What the row is, for the docs. */
+  description: string;
+  /** Holds sessions in the server process, so its resident memory per 100,000 sessions is measured. */
+  inProcess?: boolean;
+}
+
+/** Every store measured, in table order: the ceiling, then theirs, then ours. */
+export const STORES: readonly StoreSpec[] = [
+  { id: 'none', side: 'ceiling', engine: 'none', description: 'no session middleware at all (the ceiling)' },
+  { id: 'MemoryStore', side: 'theirs', engine: 'memory', description: "express-session's built-in MemoryStore", inProcess: true },
+  { id: 'memorystore', side: 'theirs', engine: 'memory', description: 'memorystore (lru-cache based, prunes expired entries)', inProcess: true },
+  { id: 'connect-redis', side: 'theirs', engine: 'redis', description: 'connect-redis 9 with node-redis 5' },
+  { id: 'connect-pg-simple', side: 'theirs', engine: 'postgres', description: 'connect-pg-simple 10 with pg' },
+  { id: 'express-mysql-session', side: 'theirs', engine: 'mysql', description: 'express-mysql-session 3 with mysql2' },
+  { id: 'memory', side: 'ours', engine: 'memory', description: '@sessionkit/memory (bounded lru-cache)', inProcess: true },
+  { id: 'redis-hash', side: 'ours', engine: 'redis', description: '@sessionkit/redis, hash layout (default), ioredis' },
+  { id: 'redis-json', side: 'ours', engine: 'redis', description: "@sessionkit/redis, format 'json' (connect-redis layout), ioredis" },
+  { id: 'sql:postgres', side: 'ours', engine: 'postgres', description: '@sessionkit/sql on PostgreSQL (pg)' },
+  { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
+  { id: 'sql:sqlite', side: 'ours', engine: 'sqlite', description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)' },
+  { id: 'cluster', side: 'ours', engine: 'cluster', description: '@sessionkit/cluster, 3 nodes in 3 processes, requests to one', inProcess: true },
+];
+
+/** Ours/theirs pairs shown as ratios. */
+export const COMPARISONS: readonly { ours: string; theirs: string }[] = [
+  { ours: 'redis-hash', theirs: 'connect-redis' },
+  { ours: 'redis-json', theirs: 'connect-redis' },
+  { ours: 'sql:postgres', theirs: 'connect-pg-simple' },
+  { ours: 'sql:mysql', theirs: 'express-mysql-session' },
+  { ours: 'memory', theirs: 'MemoryStore' },
+  { ours: 'memory', theirs: 'memorystore' },
+  { ours: 'cluster', theirs: 'memory' },
+];
+
+export function storeSpec(id: string): StoreSpec {
+  const spec = STORES.find((store) => store.id === id);
+  if (!spec) throw new Error(`unknown store ${JSON.stringify(id)}; known: ${STORES.map((store) => store.id).join(', ')}`);
+  return spec;
+}

@@ -1,0 +1,52 @@
+// Child process: one node of the replicated cluster store, for the peers of the HTTP benchmark's
+// node and for the replication lag measurement. `write` stores a session and answers the
+// monotonic clock reading taken just before; `watch` starts polling for a sid and `seen` answers
+// the clock reading when it became visible. process.hrtime is CLOCK_MONOTONIC, the same clock in
+// every process on the machine, so readings from two nodes can be subtracted.
+import { sampleSession, type BackendConfig } from './backend-config.js';
+import { describe, serveIpc, type IpcFailed, type IpcReady } from './ipc.js';
+import { openStore } from './open-store.js';
+
+const backend = JSON.parse(process.env.BENCH_NODE ?? '{}') as BackendConfig;
+
+try {
+  const store = await openStore('cluster', backend);
+  const ops = store.ops!;
+  const watches = new Map<string, Promise<string | null>>();
+
+  /** The clock reading when `sid` became readable here, or `null` when it did not within 5 s. */
+  const poll = async (sid: string): Promise<string | null> => {
+    const deadline = Date.now() + 5000;
+    // setImmediate between reads lets the replication socket be read at every turn of the loop.
+    while ((await ops.get(sid)) === null) {
+      if (Date.now() > deadline) return null;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return process.hrtime.bigint().toString();
+  };
+
+  serveIpc({
+    write: async (sid) => {
+      const before = process.hrtime.bigint();
+      await ops.set(sid as string, sampleSession(0));
+      return before.toString();
+    },
+    watch: (sid) => {
+      watches.set(sid as string, poll(sid as string));
+      return null;
+    },
+    seen: async (sid) => {
+      const seen = await watches.get(sid as string);
+      watches.delete(sid as string);
+      return seen;
+    },
+    close: async () => {
+      await store.close();
+      setImmediate(() => process.exit(0));
+    },
+  });
+  process.send!({ ready: true } satisfies IpcReady);
+} catch (error) {
+  process.send!({ failed: describe(error) } satisfies IpcFailed);
+  setImmediate(() => process.exit(1));
+}

@@ -1,0 +1,180 @@
+import type { Redis } from 'ioredis';
+import type { BackendConfig } from './backend-config.js';
+import type { StoreSpec } from './catalog.js';
+import { Child } from './child.js';
+import { clusterConfig, startNodes } from './cluster.js';
+import { redisCommandCounts } from './engines.js';
+import { createSessions, runLoad, type RequestKind } from './http-load.js';
+import type { OpsResult } from './ops.js';
+import type { HttpResult, KindSummary, Settings, StoreRow, WindowSample } from './results.js';
+import type { ServerArgs, ServerMark } from './server.js';
+import { median } from './stats.js';
+
+interface RunningServer {
+  spec: StoreSpec;
+  child: Child;
+  cookies: string[];
+  samples: { read: WindowSample[]; write: WindowSample[] };
+}
+
+export interface HttpPhaseOptions {
+  settings: Settings;
+  backend: BackendConfig;
+  /** Client on the bench's Redis, for `INFO commandstats`. */
+  redis: Redis | undefined;
+  log(line: string): void;
+  /** Extra node flags for the server of this store id (e.g. `--cpu-prof`). */
+  nodeOptions(id: string): string[];
+}
+
+/**
+ * Starts one server process per store, creates the sessions, then runs the read and the write
+ * window for each store in turn, round after round (the store order rotates each round), and
+ * finally the store-level benchmark in the same processes. Stores that fail to start are
+ * returned in `skipped` with the reason.
+ */
+export async function runHttpPhase(
+  specs: readonly StoreSpec[],
+  options: HttpPhaseOptions,
+): Promise<{ rows: StoreRow[]; skipped: { id: string; reason: string }[] }> {
+  const { settings, log } = options;
+  const servers: RunningServer[] = [];
+  /** Other processes a store needs (the cluster's two other nodes). */
+  const helpers: Child[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  try {
+    // Three processes start at a time: their start is mostly waiting on module loading and connections.
+    const queue = [...specs];
+    const startNext = async (): Promise<void> => {
+      const spec = queue.shift();
+      if (!spec) return;
+      try {
+        const args: ServerArgs = { store: spec.id, engine: spec.engine, backend: options.backend };
+        if (spec.engine === 'cluster') {
+          // Nodes B and C in their own processes; the server is node A and gets every request.
+          const cluster = await clusterConfig(3);
+          helpers.push(...(await startNodes(options.backend, cluster, [1, 2])));
+          args.backend = { ...options.backend, cluster: { ...cluster, node: 0 } };
+        }
+        const child = await Child.start('./server.ts', { BENCH_SERVER: JSON.stringify(args) }, options.nodeOptions(spec.id));
+        const cookies = spec.id === 'none' ? [] : await createSessions(child.port!, settings.sessions);
+        servers.push({ spec, child, cookies, samples: { read: [], write: [] } });
+        log(`  started ${spec.id} (port ${child.port}, ${cookies.length} sessions)`);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        skipped.push({ id: spec.id, reason });
+        log(`  skip ${spec.id}: ${reason}`);
+      }
+      return startNext();
+    };
+    await Promise.all([startNext(), startNext(), startNext()]);
+    servers.sort((a, b) => specs.indexOf(a.spec) - specs.indexOf(b.spec));
+
+    for (let round = 0; round < settings.rounds; round += 1) {
+      const order = servers.map((_, index) => servers[(index + round) % servers.length]!);
+      for (const server of order) {
+        for (const kind of ['read', 'write'] as const) {
+          if (round === 0 && settings.warmupS > 0) {
+            await runLoad(server.child.port!, kind, server.cookies, { durationS: settings.warmupS, connections: settings.connections });
+          }
+          const sample = await measureWindow(server, kind, options);
+          server.samples[kind].push(sample);
+          log(`  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`);
+        }
+      }
+    }
+
+    const rows: StoreRow[] = [];
+    for (const server of servers) {
+      const row: StoreRow = {
+        id: server.spec.id,
+        side: server.spec.side,
+        description: server.spec.description,
+        http: summarize(server.samples),
+      };
+      if (server.spec.id !== 'none') {
+        const ops = await server.child.request<OpsResult>('ops', {
+          durationMs: settings.opsWindowS * 1000,
+          concurrency: settings.opsConcurrency,
+          sessions: settings.sessions,
+        });
+        row.ops = ops.opsPerSecond;
+        row.opsErrors = ops.errors;
+        log(`  store API ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond).map(([op, rate]) => `${op} ${Math.round(rate)}/s`).join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`);
+      }
+      rows.push(row);
+    }
+    return { rows, skipped };
+  } finally {
+    await Promise.all([...servers.map((server) => server.child), ...helpers].map((child) => child.stop()));
+  }
+}
+
+async function measureWindow(server: RunningServer, kind: RequestKind, options: HttpPhaseOptions): Promise<WindowSample> {
+  const redis = server.spec.engine === 'redis' ? options.redis : undefined;
+  const redisBefore = redis && (await redisCommandCounts(redis));
+  const before = await server.child.request<ServerMark>('mark');
+  const load = await runLoad(server.child.port!, kind, server.cookies, {
+    durationS: options.settings.windowS,
+    connections: options.settings.connections,
+  });
+  const after = await server.child.request<ServerMark>('mark');
+  const sample: WindowSample = {
+    ...load,
+    requests: after.requests - before.requests,
+    cpuMicros: after.cpuMicros - before.cpuMicros,
+  };
+  if (['postgres', 'mysql', 'sqlite'].includes(server.spec.engine)) sample.statements = after.statements - before.statements;
+  if (redis && redisBefore) {
+    const redisAfter = await redisCommandCounts(redis);
+    sample.redisCommands = {};
+    for (const [command, calls] of redisAfter) {
+      const delta = calls - (redisBefore.get(command) ?? 0);
+      if (delta > 0) sample.redisCommands[command] = delta;
+    }
+  }
+  return sample;
+}
+
+function summarize(samples: { read: WindowSample[]; write: WindowSample[] }): HttpResult {
+  return { read: summarizeKind(samples.read), write: summarizeKind(samples.write), samples };
+}
+
+function summarizeKind(samples: WindowSample[]): KindSummary {
+  const requests = samples.reduce((sum, sample) => sum + sample.requests, 0);
+  const summary: KindSummary = {
+    requestsPerSecond: median(samples.map((sample) => sample.requestsPerSecond)),
+    p50Ms: median(samples.map((sample) => sample.p50Ms)),
+    p99Ms: median(samples.map((sample) => sample.p99Ms)),
+    cpuMicrosPerRequest: median(samples.map((sample) => sample.cpuMicros / sample.requests)),
+    failures: samples.reduce((sum, sample) => sum + sample.failures, 0),
+  };
+  if (samples.every((sample) => sample.statements !== undefined)) {
+    summary.backendPerRequest = samples.reduce((sum, sample) => sum + sample.statements!, 0) / requests;
+  }
+  if (samples.every((sample) => sample.redisCommands !== undefined)) {
+    const perCommand: Record<string, number> = {};
+    for (const sample of samples) {
+      for (const [command, calls] of Object.entries(sample.redisCommands!)) perCommand[command] = (perCommand[command] ?? 0) + calls;
+    }
+    summary.redisPerRequest = Object.fromEntries(Object.entries(perCommand).map(([command, calls]) => [command, calls / requests]));
+    summary.backendPerRequest = Object.values(perCommand).reduce((sum, calls) => sum + calls, 0) / requests;
+  }
+  return summary;
+}
+
+function describeSample(sample: WindowSample): string {
+  const parts = [
+    `${Math.round(sample.requestsPerSecond).toString().padStart(6)} req/s`,
+    `p50 ${sample.p50Ms.toFixed(1)} ms`,
+    `p99 ${sample.p99Ms.toFixed(1)} ms`,
+    `cpu ${Math.round(sample.cpuMicros / sample.requests)} µs/req`,
+  ];
+  if (sample.statements !== undefined) parts.push(`${(sample.statements / sample.requests).toFixed(2)} stmt/req`);
+  if (sample.redisCommands) {
+    const total = Object.values(sample.redisCommands).reduce((sum, calls) => sum + calls, 0);
+    parts.push(`${(total / sample.requests).toFixed(2)} cmd/req`);
+  }
+  if (sample.failures > 0) parts.push(`${sample.failures} FAILED`);
+  return parts.join('  ');
+}

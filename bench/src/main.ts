@@ -1,0 +1,159 @@
+// `pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id]`: sessionkit's stores side by side
+// with the ones people use today, in one run on this machine. Prints the tables, writes
+// bench/results/<latest|quick>.json and (full run, or --docs) docs/benchmarks.md + chart.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { BackendConfig } from './backend-config.js';
+import { STORES, type StoreSpec } from './catalog.js';
+import { killAllChildren } from './child.js';
+import { renderChart } from './chart.js';
+import { measureReplicationLag } from './cluster.js';
+import { renderDocs } from './docs.js';
+import { createNamespace, dropNamespace, probeEngines, startOwnRedis } from './engines.js';
+import { runFootprintPhase } from './footprint-phase.js';
+import { runHttpPhase } from './http-phase.js';
+import { describeMachine } from './machine.js';
+import { allTables, renderText } from './report.js';
+import type { Results } from './results.js';
+import { FULL, QUICK } from './settings.js';
+
+const BENCH_DIR = join(import.meta.dirname, '..');
+const DOCS_DIR = join(BENCH_DIR, '..', 'docs');
+
+interface CliOptions {
+  quick: boolean;
+  only: string[] | undefined;
+  docs: boolean;
+  profile: string[];
+}
+
+function parseCli(argv: string[]): CliOptions {
+  const options: CliOptions = { quick: false, only: undefined, docs: false, profile: [] };
+  for (const arg of argv) {
+    if (arg === '--') continue;
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--docs') options.docs = true;
+    else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',');
+    else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length).split(',');
+    else {
+      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id,id]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
+      process.exit(2);
+    }
+  }
+  for (const id of [...(options.only ?? []), ...options.profile]) {
+    if (!STORES.some((store) => store.id === id)) {
+      console.error(`unknown store ${id}; known: ${STORES.map((s) => s.id).join(', ')}`);
+      process.exit(2);
+    }
+  }
+  return options;
+}
+
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const settings = cli.quick ? QUICK : FULL;
+  log(`sessionkit bench, ${cli.quick ? 'quick' : 'full'} run`);
+
+  const ownRedis = await startOwnRedis();
+  const urls = {
+    redisUrl: ownRedis?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    postgresUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    mysqlUrl: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  };
+  log(ownRedis ? `started redis-server for the bench at ${ownRedis.url}` : `redis-server binary not found; using ${urls.redisUrl} (its command counts include other clients)`);
+  const engines = await probeEngines(urls);
+  const namespace = `bench_${process.pid}_${Date.now().toString(36)}`;
+  const scoped = await createNamespace(urls, namespace, engines);
+  const backend: BackendConfig = { ...urls, ...scoped, sqliteFile: join(tmpdir(), `${namespace}.db`) };
+  const redis = engines.redis.version ? new Redis(urls.redisUrl) : undefined;
+
+  try {
+    const selected: StoreSpec[] = [];
+    const skipped: { id: string; reason: string }[] = [];
+    for (const spec of STORES) {
+      if (cli.only && !cli.only.includes(spec.id)) continue;
+      const missing = engines[spec.engine].missing;
+      if (missing) {
+        skipped.push({ id: spec.id, reason: missing });
+        log(`skip ${spec.id}: ${missing}`);
+      } else selected.push(spec);
+    }
+
+    log(`HTTP benchmark: ${selected.length} stores, ${settings.rounds} round(s) of ${settings.windowS} s read + ${settings.windowS} s write each`);
+    const http = await runHttpPhase(selected, {
+      settings,
+      backend,
+      redis,
+      log,
+      nodeOptions: (id) => (cli.profile.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${join(import.meta.dirname, '..', 'results', 'profiles')}`, `--cpu-prof-name=${id.replace(/\W/g, '_')}.cpuprofile`] : []),
+    });
+    skipped.push(...http.skipped);
+    const rows = http.rows;
+
+    const inProcess = selected.filter((spec) => spec.inProcess && !skipped.some((skip) => skip.id === spec.id));
+    log(`memory per session: ${inProcess.map((spec) => spec.id).join(', ')}; ${settings.footprintSteps.map((step) => `${step / 1000}k`).join(', ')} sessions`);
+    const footprints = await runFootprintPhase(inProcess, backend, settings.footprintSteps, settings.footprintMax, log);
+    for (const [id, steps] of footprints) {
+      const row = rows.find((candidate) => candidate.id === id);
+      if (row) row.footprint = steps;
+    }
+
+    const results: Results = {
+      command: `pnpm bench${cli.quick ? ' --quick' : ''}${cli.only ? ` --only=${cli.only.join(',')}` : ''}`,
+      mode: cli.quick ? 'quick' : 'full',
+      startedAt: new Date(started).toISOString(),
+      elapsedS: 0,
+      machine: describeMachine(
+        Object.fromEntries(
+          (['redis', 'postgres', 'mysql', 'sqlite'] as const).map((engine) => [engine === 'mysql' ? 'mariadb' : engine, engines[engine].version ?? 'not available']),
+        ),
+      ),
+      settings,
+      stores: rows,
+      skipped,
+    };
+    if (rows.some((row) => row.id === 'cluster')) {
+      log(`replication lag: ${settings.lagSamples} writes on a fresh 3-node cluster`);
+      results.lag = await measureReplicationLag(backend, settings.lagSamples, log);
+    } else {
+      results.lagSkipped = skipped.find((skip) => skip.id === 'cluster')?.reason ?? 'cluster store not selected';
+    }
+    results.elapsedS = (Date.now() - started) / 1000;
+
+    console.log('');
+    for (const table of allTables(results)) console.log(`${renderText(table)}\n`);
+    mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
+    const jsonFile = join(BENCH_DIR, 'results', `${results.mode === 'full' ? 'latest' : 'quick'}.json`);
+    writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${jsonFile}`);
+    if (!cli.quick || cli.docs) {
+      writeFileSync(join(DOCS_DIR, 'benchmarks.svg'), renderChart(results));
+      writeFileSync(join(DOCS_DIR, 'benchmarks.md'), renderDocs(results, 'benchmarks.svg', join(BENCH_DIR, 'analysis.md')));
+      log(`wrote ${join(DOCS_DIR, 'benchmarks.md')} and benchmarks.svg`);
+    } else {
+      log('docs/benchmarks.md left as it is (quick run; add --docs to rewrite it)');
+    }
+  } finally {
+    redis?.disconnect();
+    killAllChildren();
+    await dropNamespace(urls, namespace, engines).catch((error: unknown) => log(`could not drop ${namespace}: ${String(error)}`));
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${backend.sqliteFile}${suffix}`, { force: true });
+    await ownRedis?.stop();
+  }
+}
+
+process.on('SIGINT', () => {
+  killAllChildren();
+  process.exit(130);
+});
+
+main().catch((error: unknown) => {
+  console.error(error);
+  killAllChildren();
+  process.exitCode = 1;
+});

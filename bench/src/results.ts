@@ -1,0 +1,105 @@
+import type { Side } from './catalog.js';
+import type { Operation } from './ops.js';
+
+/** One autocannon window of one request kind on one store, with the server's own counters. */
+export interface WindowSample {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  failures: number;
+  /** Requests the server received in the window. */
+  requests: number;
+  /** Server process CPU time (user + system) in the window, microseconds. */
+  cpuMicros: number;
+  /** SQL statements the server's drivers sent in the window (SQL stores only). */
+  statements?: number;
+  /** Redis commands executed in the window, per command, from `INFO commandstats` (Redis stores only). */
+  redisCommands?: Record<string, number>;
+}
+
+/** Medians over the rounds for one request kind; per-request counts are totals over all rounds. */
+export interface KindSummary {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMicrosPerRequest: number;
+  failures: number;
+  /** Backend commands per request: Redis commands executed, or SQL statements sent. */
+  backendPerRequest?: number;
+  /** Redis commands per request by command, e.g. `{ hgetall: 1 }`. */
+  redisPerRequest?: Record<string, number>;
+}
+
+export interface HttpResult {
+  read: KindSummary;
+  write: KindSummary;
+  samples: { read: WindowSample[]; write: WindowSample[] };
+}
+
+export interface FootprintStep {
+  /** Sessions written so far. */
+  inserted: number;
+  /** Sessions the store holds after the writes. */
+  held: number;
+  /** Resident set size growth since before the first write, MiB (after a full GC). */
+  rssMiB: number;
+  /** V8 heap used growth since before the first write, MiB (after a full GC). */
+  heapMiB: number;
+}
+
+export interface LagResult {
+  samples: number;
+  /** Writes not visible on B within 5 s (counted apart, not in the percentiles). */
+  lost: number;
+  medianMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface StoreRow {
+  id: string;
+  side: Side;
+  description: string;
+  http?: HttpResult;
+  /** Store-level operations per second at the configured concurrency. */
+  ops?: Partial<Record<Operation, number>>;
+  opsErrors?: number;
+  footprint?: FootprintStep[];
+}
+
+export interface Settings {
+  rounds: number;
+  windowS: number;
+  warmupS: number;
+  connections: number;
+  sessions: number;
+  opsWindowS: number;
+  opsConcurrency: number;
+  footprintSteps: number[];
+  /** Sessions our in-process stores are configured to hold in the memory measurement. */
+  footprintMax: number;
+  lagSamples: number;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  engines: Record<string, string>;
+}
+
+export interface Results {
+  command: string;
+  mode: 'full' | 'quick';
+  startedAt: string;
+  elapsedS: number;
+  machine: Machine;
+  settings: Settings;
+  stores: StoreRow[];
+  skipped: { id: string; reason: string }[];
+  lag?: LagResult;
+  /** Why the replication lag was not measured, when it was not. */
+  lagSkipped?: string;
+}
