@@ -270,14 +270,13 @@ export class Balancer extends EventEmitter {
       res.destroy();
       return;
     }
-    const ctx = this.prepare(req);
-    // A request body that is not there cannot be lost, so such a request can be sent again.
-    ctx.bodyless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
-    this.forward(req, res, ctx);
+    this.forward(req, res, this.prepare(req));
   }
 
   /** The `upgrade` handler (WebSocket), for mounting the balancer on a server of your own. */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A client that resets before the tunnel is up must not crash the process.
+    socket.on('error', () => socket.destroy());
     const ctx = this.prepare(req);
     const choice = this.choose(ctx);
     if (!choice) {
@@ -308,7 +307,9 @@ export class Balancer extends EventEmitter {
     const address = clientAddress(req, this.trustProxy);
     this.setForwardedHeaders(req);
     const clientId = cookie.state === 'valid' || cookie.state === 'expired' ? cookie.pin.clientId : this.sticky?.newClientId();
-    return { address, cookie, ...(clientId ? { clientId } : {}), clientKey: clientId ?? address, bodyless: true, tried: new Set(), attempt: 0 };
+    // A request body that is not there cannot be lost, so such a request can be sent again.
+    const bodyless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
+    return { address, cookie, ...(clientId ? { clientId } : {}), clientKey: clientId ?? address, bodyless, tried: new Set(), attempt: 0 };
   }
 
   private setForwardedHeaders(req: http.IncomingMessage): void {
@@ -355,6 +356,7 @@ export class Balancer extends EventEmitter {
       (err) => {
         if (attempt !== ctx.attempt) return; // a late error from an earlier attempt
         release();
+        if (res.destroyed) return; // the client is gone: nobody to answer or retry for
         const error = err as NodeJS.ErrnoException;
         const notSent = this.noteFailure(backend, error);
         const method = req.method ?? 'GET';

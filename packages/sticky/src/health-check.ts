@@ -9,7 +9,8 @@ import type { ResolvedHealthCheck } from './options.js';
  */
 export function probe(base: URL, check: ResolvedHealthCheck): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const url = new URL(check.path, base);
+    // Keep a path prefix of the backend URL, as proxied requests do.
+    const url = new URL(base.pathname.replace(/\/$/, '') + check.path, base);
     const client = url.protocol === 'https:' ? https : http;
     const req = client.get(url, { agent: false, timeout: check.timeoutMs, headers: { 'user-agent': 'sessionkit-health-check' } }, (res) => {
       res.resume();
