@@ -77,6 +77,25 @@ export class Link extends EventEmitter {
     }
     const payload = Buffer.from(JSON.stringify(message));
     this.#write(mac(this.#sendKey!, counter(this.#sendSeq++), payload), payload);
+    // A peer that stops reading must not make this node buffer without bound: drop the link, the
+    // join or anti-entropy brings the peer up to date when it reconnects.
+    if (this.socket.writableLength > 4 * this.options.maxFrameBytes) {
+      this.fail(`peer is not reading: ${this.socket.writableLength} bytes waiting to be sent`);
+    }
+  }
+
+  /** Resolves once the socket's write buffer has drained (or the link closed). */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.#state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.on('close', done);
+    });
   }
 
   /** Closes the connection normally. */

@@ -104,6 +104,8 @@ export class Mesh extends EventEmitter {
   readonly #inbound = new Set<Link>();
   readonly #blocked = new Set<string>();
   readonly #joinSyncs = new Map<number, Peer>();
+  /** Links a `rec` stream is being sent on. */
+  readonly #streaming = new Set<Link>();
   #server: Server | undefined;
   #antiEntropy: NodeJS.Timeout | undefined;
   #joinTimer: NodeJS.Timeout | undefined;
@@ -183,7 +185,7 @@ export class Mesh extends EventEmitter {
     }
     for (const peer of targets) {
       peer.outbox ??= { records: [], waiters: [] };
-      peer.outbox.records.push(...records);
+      for (const record of records) peer.outbox.records.push(record);
       if (waiter) peer.outbox.waiters.push(waiter);
     }
     if (!this.#flushScheduled && targets.length) {
@@ -200,21 +202,23 @@ export class Mesh extends EventEmitter {
     for (const link of this.#inbound) if (link.remoteNode === peerId) link.close('link dropped by debugDropLink');
   }
 
-  /** Test hook: allows connections with `peerId` again and redials it now. */
+  /** Test hook: allows connections with `peerId` again and redials it now (unless a dial is under way). */
   restoreLink(peerId: string): void {
     this.#blocked.delete(peerId);
     for (const peer of this.#peers) {
-      if (peer.id === peerId && !peer.link) {
+      if (peer.id !== peerId) continue;
+      peer.attempts = 0;
+      if (peer.timer) {
         clearTimeout(peer.timer);
-        peer.attempts = 0;
         this.#dial(peer);
       }
     }
   }
 
-  /** Runs one anti-entropy round now: sends this node's digests to every connected peer. */
+  /** Runs one anti-entropy round now: sends this node's digests to every connected peer (once joined). */
   antiEntropy(): void {
     this.#options.beforeAntiEntropy();
+    if (!this.#joined) return;
     const d = this.#options.state.digests();
     for (const peer of this.#peers) peer.link?.send({ t: 'digest', d });
   }
@@ -394,6 +398,9 @@ export class Mesh extends EventEmitter {
         if (this.#joinSyncs.delete(message.id) && !this.#joined) this.#finishJoin();
         return;
       case 'digest': {
+        // While joining, the full state is on its way; while a stream to this peer runs, the
+        // next round will see what it repaired.
+        if (!this.#joined || this.#streaming.has(link)) return;
         const mine = this.#options.state.digests();
         const differing = new Set<number>();
         for (let b = 0; b < BUCKETS; b++) if (mine[b] !== message.d[b]) differing.add(b);
@@ -407,6 +414,16 @@ export class Mesh extends EventEmitter {
 
   /** Sends every record in `buckets` (all when undefined) in chunks, yielding between chunks. */
   async #stream(link: Link, buckets: Set<number> | undefined, syncId?: number): Promise<void> {
+    this.#streaming.add(link);
+    try {
+      await this.#streamRecords(link, buckets);
+    } finally {
+      this.#streaming.delete(link);
+    }
+    if (syncId !== undefined) link.send({ t: 'synced', id: syncId });
+  }
+
+  async #streamRecords(link: Link, buckets: Set<number> | undefined): Promise<void> {
     const state = this.#options.state;
     const sids = buckets ? state.sidsIn(buckets) : state.sids();
     const records: SidRecord[] = [];
@@ -417,9 +434,10 @@ export class Mesh extends EventEmitter {
     for (const r of this.#chunks(records)) {
       if (!link.open) return;
       link.send({ t: 'rec', r });
+      // Let the node serve between chunks, and send no faster than the peer reads.
       await yieldToEventLoop();
+      await link.drained();
     }
-    if (syncId !== undefined) link.send({ t: 'synced', id: syncId });
   }
 
   /** Splits records into frames that stay well under `maxFrameBytes`. */

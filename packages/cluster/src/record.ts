@@ -43,21 +43,26 @@ export function emptyKeys(): Record<string, KeyEntry> {
 /**
  * Merges two records of one sid (pure; neither argument is changed). The newer incarnation wins
  * whole; within one incarnation each key and the expiry keep the entry with the newer version
- * (last writer wins). Commutative, associative and idempotent.
+ * (last writer wins). Commutative, associative and idempotent. Returns `a` itself when `b` adds
+ * nothing to it, so callers detect "no change" by identity.
  */
 export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord {
   const order = compareVersions(a.reset, b.reset);
   if (order > 0) return a;
   if (order < 0) return b;
-  const keys = emptyKeys();
-  for (const [key, entry] of Object.entries(a.keys)) keys[key] = entry;
+  let keys = a.keys; // copied on the first entry b wins
   for (const [key, entry] of Object.entries(b.keys)) {
     const mine = Object.hasOwn(keys, key) ? keys[key] : undefined;
-    if (!mine || compareVersions(entry.v, mine.v) > 0) keys[key] = entry;
+    if (!mine || compareVersions(entry.v, mine.v) > 0) {
+      if (keys === a.keys) keys = { ...a.keys };
+      keys[key] = entry;
+    }
   }
-  const merged: SessionRecord = { reset: a.reset, keys };
-  if (a.dead || b.dead) merged.dead = true;
   const expiry = newer(a.expiry, b.expiry);
+  const dead = a.dead || b.dead;
+  if (keys === a.keys && expiry === a.expiry && dead === a.dead) return a;
+  const merged: SessionRecord = { reset: a.reset, keys };
+  if (dead) merged.dead = true;
   if (expiry) merged.expiry = expiry;
   return merged;
 }

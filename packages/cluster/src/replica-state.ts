@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isRetained, mergeRecords, recordFingerprint, type SessionRecord } from './record.js';
 
@@ -14,7 +13,8 @@ export const BUCKETS = 256;
  */
 export class ReplicaState {
   readonly #cache: LRUCache<string, SessionRecord>;
-  readonly #digests = Array.from({ length: BUCKETS }, () => Buffer.alloc(16));
+  /** Four 32-bit words per bucket. */
+  readonly #digests = new Uint32Array(BUCKETS * 4);
 
   constructor(
     max: number,
@@ -23,7 +23,7 @@ export class ReplicaState {
     this.#cache = new LRUCache<string, SessionRecord>({
       max,
       // Every way a record leaves (replaced, evicted, deleted, cleared) takes its hash out of the digest.
-      dispose: (record, sid) => xorInto(this.#digests[bucketOf(sid)]!, hashOf(sid, recordFingerprint(record))),
+      dispose: (record, sid) => this.#toggle(sid, record),
     });
   }
 
@@ -46,14 +46,12 @@ export class ReplicaState {
     const current = this.get(sid, now);
     const next = current ? mergeRecords(current, incoming) : incoming;
     if (next === current) return false;
-    const fingerprint = recordFingerprint(next);
-    if (current && fingerprint === recordFingerprint(current)) return false;
     if (!isRetained(next, now, this.tombstoneTtlMs)) {
       if (current) this.#cache.delete(sid);
       return Boolean(current);
     }
     this.#cache.set(sid, next);
-    xorInto(this.#digests[bucketOf(sid)]!, hashOf(sid, fingerprint));
+    this.#toggle(sid, next);
     return true;
   }
 
@@ -74,9 +72,10 @@ export class ReplicaState {
     return dropped;
   }
 
-  /** Hex digest of every bucket, index = bucket. */
+  /** Hex digest (32 characters) of every bucket, index = bucket. */
   digests(): string[] {
-    return this.#digests.map((digest) => digest.toString('hex'));
+    const hex = (word: number) => word.toString(16).padStart(8, '0');
+    return Array.from({ length: BUCKETS }, (_, b) => Array.from(this.#digests.subarray(b * 4, b * 4 + 4), hex).join(''));
   }
 
   /** Sids held in the given buckets. */
@@ -86,6 +85,13 @@ export class ReplicaState {
 
   clear(): void {
     this.#cache.clear();
+  }
+
+  /** XORs a record's hash into (or, the second time, out of) its bucket's digest. */
+  #toggle(sid: string, record: SessionRecord): void {
+    const at = bucketOf(sid) * 4;
+    const text = `${sid}\0${recordFingerprint(record)}`;
+    for (let i = 0; i < 4; i++) this.#digests[at + i]! ^= murmur32(text, SEEDS[i]!);
   }
 }
 
@@ -99,10 +105,27 @@ export function bucketOf(sid: string): number {
   return (hash >>> 0) % BUCKETS;
 }
 
-function hashOf(sid: string, fingerprint: string): Buffer {
-  return createHash('sha256').update(sid).update('\0').update(fingerprint).digest().subarray(0, 16);
-}
+const SEEDS = [0x9747b28c, 0x5bd1e995, 0x1b873593, 0xcc9e2d51];
 
-function xorInto(target: Buffer, hash: Buffer): void {
-  for (let i = 0; i < 16; i++) target[i] = target[i]! ^ hash[i]!;
+/**
+ * MurmurHash3 (32-bit) over UTF-16 code units; four seeds give a 128-bit record hash. Not a
+ * cryptographic hash: digests only detect differences between trusted peers, and this one costs a
+ * fraction of a crypto hash per change.
+ */
+function murmur32(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= text.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
