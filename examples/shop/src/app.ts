@@ -3,14 +3,14 @@ import express, { type ErrorRequestHandler, type Request, type Response } from '
 import session, { type Session } from 'express-session';
 import { ExpressSessionStore } from '@sessionkit/express';
 import type { SessionStore } from '@sessionkit/core';
-import { CATALOG, MAX_QTY, findProduct } from './catalog.js';
+import { addItem, cartView, isRefusal, removeItem, userName, type Cart, type Refusal } from './cart.js';
+import { CATALOG } from './catalog.js';
 
 /** What the shop keeps in a session: each field is one top-level key, patched on its own. */
 interface ShopSession extends Session {
   /** The logged-in user's name. */
   user?: string;
-  /** Quantity per sku, in the order items were first added. */
-  cart?: Record<string, number>;
+  cart?: Cart;
 }
 
 export interface ShopOptions {
@@ -29,7 +29,6 @@ export interface ShopOptions {
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'shop.sid';
 
-const USER = /^[A-Za-z0-9 ._@-]{1,64}$/;
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 /**
@@ -71,55 +70,30 @@ export function createShopApp(options: ShopOptions): express.Express {
 
   app.get('/api/cart', (req, res) => {
     if (!hasSession(req, res)) return;
-    sendCart(req, res);
+    res.json(cartView(shop(req).user, shop(req).cart));
   });
 
   app.post('/api/cart/items', (req, res) => {
     if (!hasSession(req, res)) return;
-    const { sku, qty = 1 } = (req.body ?? {}) as { sku?: unknown; qty?: unknown };
-    if (typeof sku !== 'string' || !findProduct(sku)) {
-      res.status(404).json({ error: `unknown sku ${JSON.stringify(sku)}; GET /api/products lists them` });
-      return;
-    }
-    if (typeof qty !== 'number' || !Number.isInteger(qty) || qty < 1 || qty > MAX_QTY) {
-      res.status(400).json({ error: `qty must be an integer from 1 to ${MAX_QTY}` });
-      return;
-    }
-    const cart = { ...shop(req).cart };
-    cart[sku] = Math.min(MAX_QTY, (cart[sku] ?? 0) + qty);
-    shop(req).cart = cart;
-    sendCart(req, res);
+    updateCart(req, res, addItem(shop(req).cart, req.body));
   });
 
   app.delete('/api/cart/items/:sku', (req, res) => {
     if (!hasSession(req, res)) return;
-    const sku = String(req.params['sku']);
-    if (!findProduct(sku)) {
-      res.status(404).json({ error: `unknown sku ${JSON.stringify(sku)}` });
-      return;
-    }
-    const cart = shop(req).cart;
-    if (cart && sku in cart) {
-      const { [sku]: _removed, ...rest } = cart;
-      shop(req).cart = rest;
-    }
-    sendCart(req, res);
+    updateCart(req, res, removeItem(shop(req).cart, String(req.params['sku'])));
   });
 
   app.post('/api/login', (req, res, next) => {
     if (!hasSession(req, res)) return;
-    const { user } = (req.body ?? {}) as { user?: unknown };
-    if (typeof user !== 'string' || !USER.test(user)) {
-      res.status(400).json({ error: 'user must be 1 to 64 letters, digits, spaces or ._@-' });
-      return;
-    }
+    const user = userName(req.body);
+    if (isRefusal(user)) return void res.status(user.status).json({ error: user.error });
     // A new sid at login (against session fixation); the cart chosen before logging in is kept.
     const cart = shop(req).cart;
     req.session.regenerate((err) => {
       if (err) return next(err);
       shop(req).user = user;
       if (cart) shop(req).cart = cart;
-      sendCart(req, res);
+      res.json(cartView(user, cart));
     });
   });
 
@@ -154,12 +128,10 @@ function shop(req: Request): ShopSession {
   return req.session as ShopSession;
 }
 
-function sendCart(req: Request, res: Response): void {
-  const cart = shop(req).cart ?? {};
-  res.json({
-    user: shop(req).user ?? null,
-    items: Object.entries(cart).map(([sku, qty]) => ({ sku, qty })),
-  });
+function updateCart(req: Request, res: Response, result: Cart | Refusal): void {
+  if (isRefusal(result)) return void res.status(result.status).json({ error: result.error });
+  shop(req).cart = result;
+  res.json(cartView(shop(req).user, result));
 }
 
 const errorHandler: ErrorRequestHandler = (err: { status?: number; statusCode?: number; message?: string }, _req, res, _next) => {

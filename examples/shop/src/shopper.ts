@@ -9,6 +9,13 @@ export interface RequestRecord {
   ms: number;
 }
 
+/** The final answer to a request: status (0 when no connection), parsed JSON body, `X-Served-By`. */
+export interface Answer {
+  status: number;
+  data: any;
+  servedBy: string | undefined;
+}
+
 /** Statuses a person would answer by trying again: the balancer could not reach an instance. */
 const RETRYABLE = new Set([502, 503, 504]);
 const MAX_ATTEMPTS = 6;
@@ -31,9 +38,9 @@ export class Shopper {
     private readonly record: (entry: RequestRecord) => void = () => {},
   ) {}
 
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; data: any; servedBy: string | undefined }> {
+  async request(method: string, path: string, body?: unknown): Promise<Answer> {
     const started = performance.now();
-    let last: { status: number; data: any; servedBy: string | undefined } = { status: 0, data: null, servedBy: undefined };
+    let last: Answer = { status: 0, data: null, servedBy: undefined };
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       try {
         const response = await fetch(this.baseUrl + path, {
@@ -57,7 +64,7 @@ export class Shopper {
     return last;
   }
 
-  login(): Promise<unknown> {
+  login(): Promise<Answer> {
     return this.request('POST', '/api/login', { user: this.name });
   }
 

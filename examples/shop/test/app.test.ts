@@ -101,7 +101,7 @@ describe('the shop API on one instance', () => {
     }
     const malformed = await fetch(`${shop.url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":' });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error).toBeTruthy();
+    expect(((await malformed.json()) as { error?: string }).error).toBeTruthy();
     expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: 'bad-input', items: [{ sku: 'tea', qty: 1 }] });
   });
 

@@ -65,7 +65,7 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
     expect(cartAfter.status()).toBe(200);
     expect(cartAfter.headers()['x-served-by']).not.toBe(victim);
     const items = page.locator('[data-testid="cart-items"] li');
-    await expect.poll(() => items.evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset['sku']))).toEqual(['tea', 'mug']);
+    await expect.poll(() => items.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-sku')))).toEqual(['tea', 'mug']);
     await page.waitForSelector(`tr[data-instance="${victim}"] .health-down`, { timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'shop-after-kill.png'), fullPage: true });
 
