@@ -1,20 +1,27 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './fixtures/backend.js';
 import { freePort, send } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+/** Runs the CLI to its end: exit status and output. */
+const run = (...args: string[]) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
 
 describe('sessionkit-balancer CLI', () => {
-  it('prints usage for --help', () => {
-    const { status, stdout } = run('--help');
+  it('prints usage for --help', async () => {
+    const { status, stdout } = await run('--help');
     expect(status).toBe(0);
     expect(stdout).toContain('Usage: sessionkit-balancer --listen');
   });
 
-  it.each([
+  // Each case starts a process; running them side by side keeps the file quick.
+  it.concurrent.each([
     [['--backend', 'a=http://127.0.0.1:1'], '--listen is required'],
     [['--listen', '8080'], 'at least one --backend id=url is required'],
     [['--listen', 'nope', '--backend', 'a=http://127.0.0.1:1'], '--listen "nope" must be a port or host:port'],
@@ -24,8 +31,8 @@ describe('sessionkit-balancer CLI', () => {
     [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--rise', '2'], '--rise and --fall need --health-path'],
     [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--trust-proxy', 'x'], '--trust-proxy needs a number'],
     [['--listen', '8080', '--bogus'], "Unknown option '--bogus'"],
-  ])('rejects %j with a clear message and exit code 2', (args, message) => {
-    const { status, stderr } = run(...args);
+  ])('rejects %j with a clear message and exit code 2', async (args, message) => {
+    const { status, stderr } = await run(...args);
     expect(status).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).toContain('--help');
