@@ -104,8 +104,8 @@ export class Mesh extends EventEmitter {
   readonly #inbound = new Set<Link>();
   readonly #blocked = new Set<string>();
   readonly #joinSyncs = new Map<number, Peer>();
-  /** Links a `rec` stream is being sent on. */
-  readonly #streaming = new Set<Link>();
+  /** Links `rec` streams are being sent on, with how many. */
+  readonly #streaming = new Map<Link, number>();
   #server: Server | undefined;
   #antiEntropy: NodeJS.Timeout | undefined;
   #joinTimer: NodeJS.Timeout | undefined;
@@ -414,11 +414,13 @@ export class Mesh extends EventEmitter {
 
   /** Sends every record in `buckets` (all when undefined) in chunks, yielding between chunks. */
   async #stream(link: Link, buckets: Set<number> | undefined, syncId?: number): Promise<void> {
-    this.#streaming.add(link);
+    this.#streaming.set(link, (this.#streaming.get(link) ?? 0) + 1);
     try {
       await this.#streamRecords(link, buckets);
     } finally {
-      this.#streaming.delete(link);
+      const left = this.#streaming.get(link)! - 1;
+      if (left) this.#streaming.set(link, left);
+      else this.#streaming.delete(link);
     }
     if (syncId !== undefined) link.send({ t: 'synced', id: syncId });
   }
