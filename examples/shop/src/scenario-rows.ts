@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Routing } from './deployment.js';
+import { MASTER_NAME, SentinelSetup } from './redis-sentinel.js';
 import { openStore } from './store.js';
 
 const require = createRequire(import.meta.url);
@@ -10,6 +11,8 @@ export interface PreparedStore {
   /** `undefined`: the deployment's default, a temporary SQLite file. */
   url: string | undefined;
   cleanup(): Promise<void>;
+  /** What the row kills mid-run instead of the busiest instance; resolves with its name. */
+  kill?: () => Promise<string>;
 }
 
 /** One row of the comparison: a strategy from the seeds on real processes. */
@@ -92,6 +95,32 @@ export const SCENARIOS: Scenario[] = [
       const url = withParams(base, { prefix: `shop-scenario-${runId()}:` });
       await reachable(url, 'Redis', 'start redis-server or set REDIS_URL');
       return { url, cleanup: () => clearStore(url) };
+    },
+  },
+  {
+    key: 'redis-sentinel-failover',
+    strategy: 'In-memory DB: Redis + Sentinel, the Redis master is killed',
+    store: 'Redis master + replica + Sentinel',
+    routing: 'round-robin',
+    shared: true,
+    // Replication to the replica is asynchronous: a write acknowledged just before the master dies
+    // can be missing after the failover (RedisSessionStore's waitReplicas option closes that gap).
+    keepsEveryCart: false,
+    prepare: async () => {
+      let setup: SentinelSetup;
+      try {
+        setup = await SentinelSetup.start();
+      } catch (err) {
+        throw new Error(`cannot start Redis servers (${(err as Error).message}); install Redis (apt-get install redis-server)`);
+      }
+      return {
+        url: `redis+sentinel://${setup.sentinel}/${MASTER_NAME}?prefix=shop-scenario-${runId()}:`,
+        cleanup: () => setup.stop(),
+        kill: async () => {
+          await setup.killMaster();
+          return 'Redis master';
+        },
+      };
     },
   },
   {

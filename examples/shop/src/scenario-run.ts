@@ -30,7 +30,7 @@ export interface ScenarioResult {
   cartsIntact?: number;
   /** The same for the second group, during which one instance was killed. */
   cartsIntactAfterKill?: number;
-  /** The instance killed in the second group: the one that had served it most. */
+  /** What was killed in the second group: the instance that had served it most (or the row's own target, such as the Redis master). */
   killed?: string;
   /** Requests of the first group answered by each instance. */
   requestsPerInstance?: Record<string, number>;
@@ -44,8 +44,9 @@ const ITEMS_BEFORE_KILL = 2;
 /**
  * Runs one scenario on real processes: a balancer and `instances` shop processes over the row's
  * store. Group 1: every shopper logs in, adds three items and reads the cart back. Group 2: the
- * same, but after every shopper has added two items the busiest instance is killed (SIGKILL),
- * then each adds a third item and reads the cart back.
+ * same, but after every shopper has added two items the busiest instance (or what the row names,
+ * such as the Redis master) is killed with SIGKILL, then each adds a third item and reads the cart
+ * back.
  */
 export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<ScenarioResult> {
   const { key, strategy, store, routing, shared, keepsEveryCart } = scenario;
@@ -81,8 +82,13 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         await shopper.login();
         for (let i = 0; i < ITEMS_BEFORE_KILL; i++) await shopper.addRandomItem(random);
       });
-      const killed = busiest(group2) ?? deployment.instances[0]!.id;
-      await deployment.instances.find((instance) => instance.id === killed)!.kill();
+      let killed: string;
+      if (prepared.kill) {
+        killed = await prepared.kill();
+      } else {
+        killed = busiest(group2) ?? deployment.instances[0]!.id;
+        await deployment.instances.find((instance) => instance.id === killed)!.kill();
+      }
       let intactAfterKill = 0;
       await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
         await shopper.addRandomItem(random);
