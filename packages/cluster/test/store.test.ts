@@ -132,6 +132,24 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
     }
   });
 
+  it("ack 'one' succeeds while one of two peers is unreachable, and is applied on that peer when it resolves", async () => {
+    const [a, b, c] = (await startCluster(3, { ack: 'one', operationTimeoutMs: 1000 })) as [ReplicatedSessionStore, ReplicatedSessionStore, ReplicatedSessionStore];
+    try {
+      a.debugDropLink(b.nodeId);
+      b.debugDropLink(a.nodeId);
+      assert.ok(await eventually(async () => a.peers().filter((p) => p.connected).length === 1, 5000, 20));
+      await a.set('ack-one-0001', { v: 1 }, { ttlMs: 60_000 });
+      assert.deepEqual(await c.get('ack-one-0001'), { v: 1 });
+      c.debugDropLink(a.nodeId);
+      a.debugDropLink(c.nodeId);
+      assert.ok(await eventually(async () => a.peers().every((p) => !p.connected), 5000, 20));
+      const err = await rejection(a.set('ack-one-0002', { v: 2 }, { ttlMs: 60_000 }));
+      assert.match(err.message, /ack 'one' needs 1 peer\(s\) but 0 of 2 are connected/);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
   it('during a partition each side keeps serving; after it, anti-entropy converges both', async () => {
     const [a, b] = (await startCluster(2, { antiEntropyIntervalMs: 200 })) as [ReplicatedSessionStore, ReplicatedSessionStore];
     try {
