@@ -20,6 +20,7 @@ import pg from 'pg';
 import { SqlSessionStore } from '../src/index.js';
 
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const MAX_AGE_MS = 3_600_000;
 
 declare module 'express-session' {
   interface SessionData {
@@ -35,7 +36,7 @@ async function serve(table: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, connectionTimeoutMillis: 2000 });
   const store = new SqlSessionStore({ client: pool, table, pruneIntervalMs: false });
   const app = express();
-  app.use(session({ store: new ExpressSessionStore(store), secret: 'bench', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  app.use(session({ store: new ExpressSessionStore(store), secret: 'bench', resave: false, saveUninitialized: false, cookie: { maxAge: MAX_AGE_MS } }));
   let users = 0;
   app.post('/login', (req, res) => {
     req.session.user = { id: ++users };
@@ -69,11 +70,19 @@ async function measure(connections: number, seconds: number, sessions: number): 
       cookies.push((response.headers.get('set-cookie') ?? '').split(';')[0] as string);
     }
     console.log(`PostgreSQL via express-session + ExpressSessionStore + SqlSessionStore: ${connections} connections, ${seconds} s per run, ${sessions} sessions`);
+    const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    // Sessions written (patch, touch or set) since `since`: each write moves expires_at to at
+    // least since + maxAge, past the expiry of every session last written before.
+    const writtenSince = async (since: number) => {
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}" WHERE expires_at >= $1`, [since + MAX_AGE_MS]);
+      return rows[0].n as number;
+    };
     for (const [label, method] of [
       ['read  (GET /cart) ', 'GET'],
       ['write (POST /cart)', 'POST'],
     ] as const) {
       let next = 0;
+      const started = Date.now();
       const result = await autocannon({
         url: base,
         connections,
@@ -88,9 +97,10 @@ async function measure(connections: number, seconds: number, sessions: number): 
       });
       const failed = result.non2xx + result.errors + result.timeouts;
       console.log(
-        `${label}: ${Math.round(result.requests.average)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests, ${failed} failed`,
+        `${label}: ${Math.round(result.requests.average)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests, ${failed} failed, ${await writtenSince(started)} of ${sessions} sessions written`,
       );
     }
+    await admin.end();
   } finally {
     child.send('stop');
     await once(child, 'exit');
