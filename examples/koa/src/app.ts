@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import serve from 'koa-static';
 import session from 'koa-session';
-import { koaStore } from '@sessionkit/koa';
+import { koaStore } from 'sessionkit/koa';
 // The same cart rules, catalog and page as the Express shop.
 import { addItem, cartView, isRefusal, removeItem, userName, type Cart, type Refusal } from '../../shop/src/cart.js';
 import { CATALOG } from '../../shop/src/catalog.js';

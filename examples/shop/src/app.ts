@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import session, { type Session } from 'express-session';
-import { ExpressSessionStore } from '@sessionkit/express';
-import type { SessionStore } from '@sessionkit/core';
+import { ExpressSessionStore } from 'sessionkit/express';
+import type { SessionStore } from 'sessionkit';
 import { addItem, cartView, isRefusal, removeItem, userName, type Cart, type Refusal } from './cart.js';
 import { CATALOG } from './catalog.js';
 

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Balancer } from '@sessionkit/sticky';
+import type { Balancer } from 'sessionkit/sticky';
 import type { ShopInstance } from './instance.js';
 
 const ROUTE = /^\/__demo\/instances(?:\/([^/]+)\/(kill|restart))?\/?$/;

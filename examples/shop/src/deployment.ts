@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBalancer, type Balancer } from '@sessionkit/sticky';
+import { createBalancer, type Balancer } from 'sessionkit/sticky';
 import { demoControl } from './control.js';
 import { ShopInstance } from './instance.js';
 import { assertPortsFree } from './ports.js';

@@ -1,15 +1,12 @@
-import '@sessionkit/memory';
-import '@sessionkit/sql';
-import '@sessionkit/redis';
-import '@sessionkit/cluster';
-import { createStore, type SessionStore } from '@sessionkit/core';
+// The umbrella package registers every store adapter with createStore.
+import { createStore, type SessionStore } from 'sessionkit';
 
-/** The store for a `SESSION_STORE_URL`, with every adapter registered. */
+/** The store for a `SESSION_STORE_URL` (`memory://`, `sqlite:`, `redis://`, `postgres://`, `mysql://`, `cluster://`, …). */
 export function openStore(url: string): SessionStore {
   return createStore(url);
 }
 
-/** The URL as shown to people: password replaced, cluster secrets never appear in it anyway. */
+/** The URL as shown to people: password replaced (cluster secrets never appear in it anyway). */
 export function describeStoreUrl(url: string): string {
   try {
     const parsed = new URL(url);

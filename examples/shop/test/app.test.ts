@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionStore } from '@sessionkit/core';
+import type { SessionStore } from 'sessionkit';
 import { createShopApp } from '../src/app.js';
 import { CATALOG } from '../src/catalog.js';
 import { Shopper } from '../src/shopper.js';

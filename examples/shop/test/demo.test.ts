@@ -84,12 +84,14 @@ describe('pnpm demo', () => {
       [['--store', 'sessions.db'], /--store must be a store URL/],
       [['--colour'], /Unknown option '--colour'/],
     ];
-    for (const [args, message] of cases) {
-      const script = demo(args);
-      expect(await script.exited, args.join(' ')).toBe(2);
-      expect(script.lines.join('\n')).toMatch(message);
-      expect(script.lines.join('\n')).not.toContain('starting');
-    }
+    await Promise.all(
+      cases.map(async ([args, message]) => {
+        const script = demo(args);
+        expect(await script.exited, args.join(' ')).toBe(2);
+        expect(script.lines.join('\n')).toMatch(message);
+        expect(script.lines.join('\n')).not.toContain('starting');
+      }),
+    );
   });
 
   it('refuses a port that is taken, naming it', async () => {
