@@ -48,10 +48,9 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   const { routing, port, log = () => {} } = options;
   const count = options.instances;
   const ids = Array.from({ length: count }, (_, i) => `shop-${i + 1}`);
+  const isCluster = options.storeUrl?.startsWith('cluster:') ?? false;
+  await assertPortsFree(Array.from({ length: (isCluster ? 2 : 1) * count + 1 }, (_, i) => port + i));
   const storeUrl = options.storeUrl ?? defaultStoreUrl();
-  const isCluster = storeUrl.startsWith('cluster:');
-  const ports = Array.from({ length: (isCluster ? 2 : 1) * count + 1 }, (_, i) => port + i);
-  await assertPortsFree(ports);
 
   const env: Record<string, string> = {
     SHOP_SESSION_SECRET: randomBytes(24).toString('base64url'),
@@ -68,17 +67,18 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     if (!options.storeUrl) removeSqliteFile(storeUrl);
   };
   let balancer: Balancer | undefined;
-  const stop = async () => {
-    await balancer?.close();
-    await Promise.all(instances.map((instance) => instance.stop()));
-    removeStore();
-  };
   // Whatever happens to this process, no instance (and no temporary store) outlives it.
   const killAll = () => {
     instances.forEach((instance) => instance.killNow());
     removeStore();
   };
   process.once('exit', killAll);
+  const stop = async () => {
+    await balancer?.close();
+    await Promise.all(instances.map((instance) => instance.stop()));
+    removeStore();
+    process.off('exit', killAll);
+  };
 
   try {
     log(`starting ${count} instance${count === 1 ? '' : 's'} over ${describeStoreUrl(storeUrl)} …`);
@@ -95,7 +95,6 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     log(`  balancer http://127.0.0.1:${port}  pid ${process.pid} (routing ${routing})`);
   } catch (err) {
     await stop();
-    process.off('exit', killAll);
     throw err;
   }
 
@@ -105,10 +104,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     store: describeStoreUrl(storeUrl),
     instances,
     balancer,
-    stop: async () => {
-      await stop();
-      process.off('exit', killAll);
-    },
+    stop,
   };
 }
 
@@ -125,6 +121,7 @@ export function instanceStoreUrls(storeUrl: string, ids: string[], clusterBasePo
     const query = new URLSearchParams(given.search);
     query.set('peers', addresses.filter((_, j) => j !== i).join(','));
     query.set('node', id);
+    // Commas and colons unescaped so the URL reads well on the page; both forms parse the same.
     return `cluster://${addresses[i]}?${query.toString().replaceAll('%2C', ',').replaceAll('%3A', ':')}`;
   });
 }
