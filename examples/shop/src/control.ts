@@ -21,7 +21,7 @@ export interface InstanceRow {
  * `POST /__demo/instances/:id/restart`. Only loopback clients are served, and a browser request
  * must come from the page's own origin, so another web site cannot kill instances.
  */
-export function demoControl(instances: ShopInstance[], balancer: () => Balancer) {
+export function demoControl(instances: ShopInstance[], balancer: () => Balancer, log: (line: string) => void) {
   const busy = new Set<string>();
 
   const rows = (): InstanceRow[] => {
@@ -30,9 +30,15 @@ export function demoControl(instances: ShopInstance[], balancer: () => Balancer)
   };
 
   async function act(instance: ShopInstance, action: 'kill' | 'restart'): Promise<void> {
-    if (action === 'kill') return instance.kill();
+    const pid = instance.pid;
+    if (action === 'kill') {
+      await instance.kill();
+      log(`${instance.id} killed (SIGKILL to pid ${pid ?? '-'})`);
+      return;
+    }
     await instance.stop();
     await instance.start();
+    log(`${instance.id} restarted: pid ${instance.pid}`);
   }
 
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {

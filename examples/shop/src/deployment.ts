@@ -89,8 +89,10 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
       strategy: routing === 'ip-hash' ? 'ip-hash' : 'round-robin',
       ...(routing === 'sticky-cookie' ? { sticky: { cookie: 'shop.route', secret: randomBytes(24).toString('base64url') } } : {}),
       healthCheck: { path: '/healthz', intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 },
-      onRequest: demoControl(instances, () => balancer!),
+      onRequest: demoControl(instances, () => balancer!, log),
     });
+    balancer.on('down', (backend, reason) => log(`balancer: ${backend.id} is down (${reason})`));
+    balancer.on('up', (backend) => log(`balancer: ${backend.id} is up`));
     await balancer.listen(port, '127.0.0.1');
     log(`  balancer http://127.0.0.1:${port}  pid ${process.pid} (routing ${routing})`);
   } catch (err) {
