@@ -6,7 +6,6 @@ export type { SqlClient, MysqlCallbackPool } from './detect.js';
 export type { PgClient } from './dialects/postgres.js';
 export type { MysqlPool } from './dialects/mysql.js';
 export type { SqliteDatabase, SqliteStatement } from './dialects/sqlite.js';
-export { IDENTIFIER_PATTERN } from './identifiers.js';
 export { migrateFromConnectPgSimple, type ConnectPgSimpleMigration } from './migrate.js';
 
 registerSqlStores();
