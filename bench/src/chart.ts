@@ -42,7 +42,7 @@ export function renderChart(results: Results): string {
     parts.push(`<text x="${label - 8}" y="${y + bar + 4}" text-anchor="end">${escapeXml(row.id)}</text>`);
     for (const [offset, kind] of [[0, 'read'], [bar, 'write']] as const) {
       const value = row.http![kind].requestsPerSecond;
-      parts.push(`<rect x="${label}" y="${y + offset}" width="${Math.max(1, x(value) - label).toFixed(1)}" height="${bar - 1}" fill="${colors[kind]}"/>`);
+      parts.push(`<rect class="bar" x="${label}" y="${y + offset}" width="${Math.max(1, x(value) - label).toFixed(1)}" height="${bar - 1}" fill="${colors[kind]}"/>`);
       parts.push(`<text x="${(x(value) + 4).toFixed(1)}" y="${y + offset + bar - 2}" font-size="10" fill="#44403c">${Math.round(value).toLocaleString('en-US')}</text>`);
     }
   });

@@ -16,11 +16,14 @@ try {
 
   /** The clock reading when `sid` became readable here, or `null` when it did not within 5 s. */
   const poll = async (sid: string): Promise<string | null> => {
-    const deadline = Date.now() + 5000;
-    // setImmediate between reads lets the replication socket be read at every turn of the loop.
+    const started = Date.now();
+    // For the first 5 ms, read again at every turn of the event loop (setImmediate lets the
+    // replication socket be read in between); after that every millisecond, so a slow sample
+    // does not keep a core busy that the other nodes need on a small machine.
     while ((await ops.get(sid)) === null) {
-      if (Date.now() > deadline) return null;
-      await new Promise((resolve) => setImmediate(resolve));
+      const waited = Date.now() - started;
+      if (waited > 5000) return null;
+      await new Promise((resolve) => (waited < 5 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
     return process.hrtime.bigint().toString();
   };
