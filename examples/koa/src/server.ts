@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { withoutSeparator } from '../../shop/src/demo-args.js';
 import { describeStoreUrl, openStore } from '../../shop/src/store.js';
 import { createKoaShop } from './app.js';
 
@@ -18,6 +19,7 @@ let port: number;
 let storeUrl: string;
 try {
   const { values } = parseArgs({
+    args: withoutSeparator(process.argv.slice(2)),
     options: { port: { type: 'string', default: '3000' }, store: { type: 'string', default: 'memory://' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {

@@ -22,7 +22,7 @@ export interface DemoArgs {
 /** Parses the demo's command line. Throws an Error with a one-line message for bad input. */
 export function parseDemoArgs(argv: string[]): DemoArgs {
   const { values } = parseArgs({
-    args: argv,
+    args: withoutSeparator(argv),
     options: {
       store: { type: 'string' },
       routing: { type: 'string', default: 'round-robin' },
@@ -48,4 +48,9 @@ function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return value;
+}
+
+/** `pnpm demo -- --port 4000` and `pnpm demo --port 4000` both work: a leading `--` is dropped. */
+export function withoutSeparator(argv: string[]): string[] {
+  return argv[0] === '--' ? argv.slice(1) : argv;
 }

@@ -9,6 +9,8 @@ export interface Report {
   instances: number;
   concurrency: number;
   node: string;
+  /** CPU cores of the machine. */
+  cpus: number;
   results: ScenarioResult[];
 }
 
@@ -53,10 +55,12 @@ export function markdownSection(report: Report): string {
     `|${HEADERS.map((_, i) => (i >= 3 ? ' ---: ' : ' --- ')).join('|')}|`,
     ...report.results.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
   ];
+  const loads = report.results.flatMap((r) => (r.loadAverage === undefined ? [] : [r.loadAverage]));
+  const load = loads.length ? ` The 1-minute load average ranged from ${Math.min(...loads)} to ${Math.max(...loads)} on ${report.cpus} cores: latency differences between rows are partly the machine's.` : '';
   return [
     RESULTS_START,
     `Measured by \`pnpm demo:scenarios\` on ${report.generatedAt.slice(0, 10)} (Node ${report.node}, ${report.instances} instances, ` +
-      `${report.shoppers} shoppers per group, ${report.concurrency} at a time; raw figures in [strategies-results.json](strategies-results.json)).`,
+      `${report.shoppers} shoppers per group, ${report.concurrency} at a time; raw figures in [strategies-results.json](strategies-results.json)).${load}`,
     '',
     ...table,
     RESULTS_END,

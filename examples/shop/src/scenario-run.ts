@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { startDeployment } from './deployment.js';
 import { findFreePortRange } from './ports.js';
 import type { Scenario } from './scenario-rows.js';
@@ -37,6 +38,8 @@ export interface ScenarioResult {
   /** Latency of the first group's requests through the balancer, ms (retries included). */
   p50Ms?: number;
   p99Ms?: number;
+  /** The machine's 1-minute load average when the row finished: latency figures mean little on a busy machine. */
+  loadAverage?: number;
 }
 
 const ITEMS_BEFORE_KILL = 2;
@@ -105,6 +108,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         requestsPerInstance: servedCounts(group1, deployment.instances.map((i) => i.id)),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
+        loadAverage: round(loadavg()[0]!),
       };
       settings.log(`  ${key}: ${intact}/${settings.shoppers} intact, ${intactAfterKill}/${settings.shoppers} after killing ${killed}`);
       return result;

@@ -4,8 +4,10 @@
  * section of docs/strategies.md. `--quick` runs fewer shoppers and leaves the docs alone.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { withoutSeparator } from './demo-args.js';
 import { terminalTable, updateDocs, type Report } from './report.js';
 import { SCENARIOS } from './scenario-rows.js';
 import { runScenario, type ScenarioResult } from './scenario-run.js';
@@ -30,6 +32,7 @@ function fail(message: string): never {
 let values;
 try {
   ({ values } = parseArgs({
+    args: withoutSeparator(process.argv.slice(2)),
     options: {
       quick: { type: 'boolean', default: false },
       shoppers: { type: 'string' },
@@ -85,6 +88,7 @@ const report: Report = {
   instances,
   concurrency,
   node: process.versions.node,
+  cpus: availableParallelism(),
   results,
 };
 console.log(`\n${terminalTable(report)}\n`);

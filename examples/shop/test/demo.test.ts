@@ -78,6 +78,8 @@ describe('pnpm demo', () => {
   it('answers bad options with a clear message and exit code 2, starting nothing', async () => {
     const cases: [string[], RegExp][] = [
       [['--routing', 'random'], /--routing must be one of round-robin, sticky-cookie, ip-hash/],
+      // As `pnpm demo -- --routing random` passes it: the separator is dropped, the option read.
+      [['--', '--routing', 'random'], /--routing must be one of/],
       [['--instances', '0'], /--instances must be a whole number from 1 to 16/],
       [['--port', 'http'], /--port must be a whole number/],
       [['--store', 'nosuch://x'], /--store: No session store is registered for "nosuch:".*Known: .*memory:/],
