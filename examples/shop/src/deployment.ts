@@ -88,7 +88,9 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
       backends: instances.map((instance) => ({ id: instance.id, url: instance.url })),
       strategy: routing === 'ip-hash' ? 'ip-hash' : 'round-robin',
       ...(routing === 'sticky-cookie' ? { sticky: { cookie: 'shop.route', secret: randomBytes(24).toString('base64url') } } : {}),
-      healthCheck: { path: '/healthz', intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 },
+      // A crash is seen at once from refused connections; checks only need to notice hangs and
+      // recoveries, and must not take an instance down because a busy machine answered slowly.
+      healthCheck: { path: '/healthz', intervalMs: 500, timeoutMs: 2000, rise: 2, fall: 3 },
       onRequest: demoControl(instances, () => balancer!, log),
     });
     balancer.on('down', (backend, reason) => log(`balancer: ${backend.id} is down (${reason})`));

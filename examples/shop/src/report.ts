@@ -63,8 +63,21 @@ export function markdownSection(report: Report): string {
       `${report.shoppers} shoppers per group, ${report.concurrency} at a time; raw figures in [strategies-results.json](strategies-results.json)).${load}`,
     '',
     ...table,
+    ...notes(report),
     RESULTS_END,
   ].join('\n');
+}
+
+/** Footnotes for what would otherwise be misread: unanswered reads, health checks failing under load. */
+function notes(report: Report): string[] {
+  const lines = report.results.flatMap((r) => {
+    const said: string[] = [];
+    const [before = 0, after = 0] = r.cartsUnreadable ?? [];
+    if (before + after > 0) said.push(`${before} + ${after} carts counted as not intact were reads that got no answer, not missing items`);
+    if (r.downsBeforeKill) said.push(`the balancer marked an instance down ${r.downsBeforeKill} time(s) before the kill (health checks on a busy machine)`);
+    return said.length ? [`- ${r.strategy}: ${said.join('; ')}.`] : [];
+  });
+  return lines.length ? ['', ...lines] : [];
 }
 
 /** Replaces the text between the result markers of `file`. Throws when the markers are missing. */

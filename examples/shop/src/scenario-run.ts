@@ -31,6 +31,10 @@ export interface ScenarioResult {
   cartsIntact?: number;
   /** The same for the second group, during which one instance was killed. */
   cartsIntactAfterKill?: number;
+  /** Carts not counted as intact because no instance answered the final read (group 1, group 2), not because items were missing. */
+  cartsUnreadable?: [number, number];
+  /** Times the balancer marked an instance down before the kill (health checks failing on a busy machine): it re-pins sticky clients. */
+  downsBeforeKill?: number;
   /** What was killed in the second group: the instance that had served it most (or the row's own target, such as the Redis master). */
   killed?: string;
   /** Requests of the first group answered by each instance. */
@@ -72,11 +76,14 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       const random = seededRandom(42);
       const group1: RequestRecord[] = [];
       const shoppers1 = makeShoppers(deployment.url, 'alice', settings.shoppers, group1);
-      let intact = 0;
+      const outcomes1 = tally();
+      let downsBeforeKill = 0;
+      const countDown = () => downsBeforeKill++;
+      deployment.balancer.on('down', countDown);
       await forEachLimited(shoppers1, settings.concurrency, async (shopper) => {
         await shopper.login();
         for (let i = 0; i < ITEMS_BEFORE_KILL + 1; i++) await shopper.addRandomItem(random);
-        if (await shopper.cartIntact()) intact++;
+        outcomes1[await shopper.checkCart()]++;
       });
 
       const group2: RequestRecord[] = [];
@@ -85,6 +92,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         await shopper.login();
         for (let i = 0; i < ITEMS_BEFORE_KILL; i++) await shopper.addRandomItem(random);
       });
+      deployment.balancer.off('down', countDown);
       let killed: string;
       if (prepared.kill) {
         killed = await prepared.kill();
@@ -92,25 +100,27 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         killed = busiest(group2) ?? deployment.instances[0]!.id;
         await deployment.instances.find((instance) => instance.id === killed)!.kill();
       }
-      let intactAfterKill = 0;
+      const outcomes2 = tally();
       await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
         await shopper.addRandomItem(random);
-        if (await shopper.cartIntact()) intactAfterKill++;
+        outcomes2[await shopper.checkCart()]++;
       });
 
       const latencies = group1.map((r) => r.ms).sort((a, b) => a - b);
       const result: ScenarioResult = {
         ...base,
         shoppers: settings.shoppers,
-        cartsIntact: intact,
-        cartsIntactAfterKill: intactAfterKill,
+        cartsIntact: outcomes1.intact,
+        cartsIntactAfterKill: outcomes2.intact,
+        cartsUnreadable: [outcomes1.unreadable, outcomes2.unreadable],
+        downsBeforeKill,
         killed,
         requestsPerInstance: servedCounts(group1, deployment.instances.map((i) => i.id)),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
         loadAverage: round(loadavg()[0]!),
       };
-      settings.log(`  ${key}: ${intact}/${settings.shoppers} intact, ${intactAfterKill}/${settings.shoppers} after killing ${killed}`);
+      settings.log(`  ${key}: ${outcomes1.intact}/${settings.shoppers} intact, ${outcomes2.intact}/${settings.shoppers} after killing ${killed}`);
       return result;
     } finally {
       await deployment.stop();
@@ -120,6 +130,10 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
   } finally {
     await prepared.cleanup().catch((err: Error) => settings.log(`  ${key}: cleanup failed: ${err.message}`));
   }
+}
+
+function tally(): Record<'intact' | 'missing' | 'unreadable', number> {
+  return { intact: 0, missing: 0, unreadable: 0 };
 }
 
 function makeShoppers(url: string, prefix: string, count: number, records: RequestRecord[]): Shopper[] {

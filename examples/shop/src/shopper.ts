@@ -79,12 +79,15 @@ export class Shopper {
     if (status === 200) this.expected.set(product.sku, qty);
   }
 
-  /** Reads the cart back: intact when every item the shopper added is in it. */
-  async cartIntact(): Promise<boolean> {
+  /**
+   * Reads the cart back: `intact` when every item the shopper added is in it, `missing` when an
+   * item is not, `unreadable` when no instance answered the read even after retries.
+   */
+  async checkCart(): Promise<'intact' | 'missing' | 'unreadable'> {
     const { status, data } = await this.request('GET', '/api/cart');
-    if (status !== 200 || !Array.isArray(data?.items)) return false;
+    if (status !== 200 || !Array.isArray(data?.items)) return 'unreadable';
     const inCart = new Set((data.items as { sku: string }[]).map((item) => item.sku));
-    return this.expected.size > 0 && [...this.expected.keys()].every((sku) => inCart.has(sku));
+    return this.expected.size > 0 && [...this.expected.keys()].every((sku) => inCart.has(sku)) ? 'intact' : 'missing';
   }
 
   #keepCookies(setCookies: string[]): void {

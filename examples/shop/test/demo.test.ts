@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 describe('pnpm demo', () => {
-  it('serves one cart across instances through the balancer and leaves no process behind on Ctrl-C', async () => {
+  it('serves one cart across instances through the balancer and leaves no process behind on Ctrl-C', { timeout: 120_000 }, async () => {
     const port = await findFreePortRange(4);
     const script = demo(['--port', String(port)]);
     const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);
@@ -58,7 +58,7 @@ describe('pnpm demo', () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
-  it('leaves no instance behind when the runner itself is killed', async () => {
+  it('leaves no instance behind when the runner itself is killed', { timeout: 120_000 }, async () => {
     const port = await findFreePortRange(3);
     const script = demo(['--port', String(port), '--instances', '2', '--store', 'memory://']);
     await script.waitFor(/^Open /);
@@ -75,7 +75,7 @@ describe('pnpm demo', () => {
     expect(instances.filter(alive)).toEqual([]);
   });
 
-  it('answers bad options with a clear message and exit code 2, starting nothing', async () => {
+  it('answers bad options with a clear message and exit code 2, starting nothing', { timeout: 120_000 }, async () => {
     const cases: [string[], RegExp][] = [
       [['--routing', 'random'], /--routing must be one of round-robin, sticky-cookie, ip-hash/],
       // As `pnpm demo -- --routing random` passes it: the separator is dropped, the option read.
@@ -96,7 +96,7 @@ describe('pnpm demo', () => {
     );
   });
 
-  it('refuses a port that is taken, naming it', async () => {
+  it('refuses a port that is taken, naming it', { timeout: 120_000 }, async () => {
     const port = await findFreePortRange(3);
     const first = demo(['--port', String(port + 1), '--instances', '1', '--store', 'memory://']);
     await first.waitFor(/^Open /);

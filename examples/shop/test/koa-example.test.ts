@@ -19,7 +19,7 @@ async function startKoa(store: string) {
 }
 
 describe('pnpm demo:koa', () => {
-  it('keeps the cart in the store: a restarted process over the same SQLite file still has it', async () => {
+  it('keeps the cart in the store: a restarted process over the same SQLite file still has it', { timeout: 120_000 }, async () => {
     const store = `sqlite:${join(dir, 'sessions.db')}`;
     const first = await startKoa(store);
     const shopper = new Shopper(first.url, 'koa-user');
@@ -57,7 +57,7 @@ describe('pnpm demo:koa', () => {
     expect(await second.script.exited).toBe(0);
   });
 
-  it('refuses an unknown store URL with the known schemes, exit code 2', async () => {
+  it('refuses an unknown store URL with the known schemes, exit code 2', { timeout: 120_000 }, async () => {
     const script = runScript(SERVER, ['--store', 'nosuch://x']);
     expect(await script.exited).toBe(2);
     expect(script.lines.join('\n')).toMatch(/--store: No session store is registered for "nosuch:"/);

@@ -49,8 +49,9 @@ describe('pnpm demo:scenarios --quick', () => {
         continue;
       }
       expect(result.status, `${result.key}: ${result.reason}`).toBe('ok');
-      expect(result.cartsIntact, result.key).toBe(result.shoppers);
-      expect(result.cartsIntactAfterKill, result.key).toBe(result.shoppers);
+      const context = `${result.key}: ${JSON.stringify({ unreadable: result.cartsUnreadable, downsBeforeKill: result.downsBeforeKill })}`;
+      expect(result.cartsIntact, context).toBe(result.shoppers);
+      expect(result.cartsIntactAfterKill, context).toBe(result.shoppers);
       // Every instance takes a share of the load.
       expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
     }

@@ -187,7 +187,13 @@ async function main() {
   $('logout').addEventListener('click', () => enqueue(async () => renderCart(await api('POST', '/api/logout'))));
 
   const withControls = await refreshInstances();
-  setInterval(() => enqueue(async () => renderCart(await api('GET', '/api/cart'))), POLL_MS);
+  let polling = false;
+  setInterval(() => {
+    // One poll at a time: a slow answer must not pile reads up behind it.
+    if (polling) return;
+    polling = true;
+    enqueue(async () => renderCart(await api('GET', '/api/cart'))).finally(() => (polling = false));
+  }, POLL_MS);
   if (withControls) setInterval(refreshInstances, POLL_MS);
   document.body.dataset.ready = 'true';
 }
