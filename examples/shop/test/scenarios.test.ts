@@ -57,4 +57,19 @@ describe('pnpm demo:scenarios --quick', () => {
     }
     expect(script.lines.join('\n')).toMatch(/Strategy +Store +Routing +Carts intact/);
   });
+
+  it('answers bad options with a clear message and exit code 2', { timeout: 60_000 }, async () => {
+    const cases: [string[], RegExp][] = [
+      [['--only', 'memory,nosuch'], /--only: unknown scenario memory, nosuch/],
+      [['--shoppers', '0'], /--shoppers must be a whole number from 1 to 10000/],
+      [['--quick', 'extra'], /Unexpected argument 'extra'/],
+    ];
+    await Promise.all(
+      cases.map(async ([args, message]) => {
+        const script = runScript('examples/shop/src/scenarios.ts', args);
+        expect(await script.exited, args.join(' ')).toBe(2);
+        expect(script.lines.join('\n')).toMatch(message);
+      }),
+    );
+  });
 });
