@@ -2,21 +2,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createStore } from '@sessionkit/core';
-import { runConformanceSuite } from '@sessionkit/test-suite';
 import { describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../src/index.js';
 
 const run = promisify(execFile);
 
-let current: MemorySessionStore | undefined;
-runConformanceSuite({
-  it,
-  createStore: (options) => (current = new MemorySessionStore(options)),
-  probe: {
-    storedTtlMs: async (sid) => current?.remainingTtlMs(sid) ?? null,
-    reclaim: async () => void current?.prune(),
-  },
-});
+// The conformance suite runs against this store in packages/test-suite/test/memory.test.ts.
 
 describe('bounds', () => {
   it('200,000 inserts with max 10,000 keep count and bytes bounded', async () => {

@@ -1,8 +1,9 @@
+import { sparePort } from '@sessionkit/test-suite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createBalancer, rendezvousPick, StickyConfigError, type Balancer, type BalancerOptions, type BackendStatus } from '../src/index.js';
 import { startBackend, type TestBackend } from './fixtures/backend.js';
-import { freePort, inBatches, send, sleep, tally, waitFor } from './helpers.js';
+import { inBatches, send, sleep, tally, waitFor } from './helpers.js';
 
 const SECRET = 'test-secret-0123456789';
 let backends: TestBackend[];
@@ -168,7 +169,7 @@ describe('health and failover', () => {
   });
 
   it('takes a backend down after `fall` failed checks and up after `rise` good ones', async () => {
-    const port = await freePort();
+    const port = await sparePort();
     const balancer = createBalancer({
       backends: [{ id: 'late', url: `http://127.0.0.1:${port}` }],
       healthCheck: { path: '/healthz', intervalMs: 50, timeoutMs: 500, rise: 2, fall: 2 },

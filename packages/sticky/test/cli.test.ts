@@ -1,8 +1,9 @@
+import { sparePort } from '@sessionkit/test-suite';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './fixtures/backend.js';
-import { freePort, send } from './helpers.js';
+import { send } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 /** Runs the CLI to its end: exit status and output. */
@@ -56,7 +57,7 @@ describe('sessionkit-balancer CLI', () => {
     });
 
     it('balances, prints a line per backend on start and on each health change, exits on SIGTERM', async () => {
-      const port = await freePort();
+      const port = await sparePort();
       child = spawn(
         process.execPath,
         ['--import', 'tsx', CLI, '--listen', `127.0.0.1:${port}`, ...backends.flatMap((b) => ['--backend', `${b.id}=${b.url}`]),

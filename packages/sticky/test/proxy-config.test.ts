@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import express from 'express';
 import session from 'express-session';
-import { engineAvailable } from '@sessionkit/test-suite';
+import { engineAvailable, sparePort } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   haproxyConfig,
@@ -18,7 +18,7 @@ import {
   type ProxyConfigOptions,
   type Strategy,
 } from '../src/index.js';
-import { freePort, inBatches, send, tally } from './helpers.js';
+import { inBatches, send, tally } from './helpers.js';
 import { MapStore } from './fixtures/map-store.js';
 
 const run = promisify(execFile);
@@ -125,7 +125,7 @@ describe.skipIf(!haproxyOk)('real HAProxy', () => {
   });
 
   async function startHaproxy(options: Omit<ProxyConfigOptions, 'listen' | 'healthCheck'>) {
-    const port = await freePort();
+    const port = await sparePort();
     const file = join(dir, `run-${port}.cfg`);
     await writeFile(file, haproxyConfig({ ...options, listen: `127.0.0.1:${port}`, healthCheck: { path: '/healthz', intervalMs: 200 } }));
     return startProcess('haproxy', ['-db', '-f', file], port);
@@ -143,7 +143,7 @@ describe.skipIf(!nginxOk)('real nginx', () => {
 
   it('keeps clients on the instance stickyRoute tagged (route cookie map)', async () => {
     const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, (app) => app.use(stickyRoute({ route: id })))));
-    const port = await freePort();
+    const port = await sparePort();
     const prefix = join(dir, `nginx-run-${port}`);
     await mkdir(join(prefix, 'logs'), { recursive: true });
     await chmod(prefix, 0o755);

@@ -2,3 +2,4 @@ export { runConformanceSuite } from './suite.js';
 export { engineAvailable } from './engines.js';
 export { eventually, rejection, sleep } from './util.js';
 export type { BackendControl, ConformanceOptions, GroupName, StoreProbe, TestFunction } from './types.js';
+export { sparePort, sparePorts } from './ports.js';

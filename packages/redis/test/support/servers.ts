@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sparePort } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 
 /** True when the redis-server binary can be run. */
@@ -12,17 +12,6 @@ export async function redisServerBinary(): Promise<void> {
   if (result.status !== 0) throw new Error(result.error?.message ?? 'redis-server --version failed');
 }
 
-/** A port nothing listens on right now. */
-export function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server process owned by a test: started on a spare port, stopped and removed after. */
 export class RedisServer {
@@ -146,6 +135,8 @@ export async function startCluster(): Promise<RedisServer[]> {
 export async function recordCommands(server: RedisServer, work: () => Promise<void>): Promise<string[][]> {
   const watcher = server.client();
   const fence = server.client();
+  // Connected before MONITOR starts, so the fence's own connection handshake (INFO) is not recorded.
+  await fence.ping();
   const monitor = await watcher.monitor();
   const token = `end-of-recording-${Math.random()}`;
   const seen: string[][] = [];
