@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { startDeployment } from './deployment.js';
 import { findFreePortRange } from './ports.js';
 import type { Scenario } from './scenario-rows.js';
-import { forEachLimited, seededRandom, Shopper, type RequestRecord } from './shopper.js';
+import { forEachLimited, Shopper, type RequestRecord } from './shopper.js';
 
 export interface RunSettings {
   /** Simulated shoppers per phase. */
@@ -73,7 +73,6 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       port,
     });
     try {
-      const random = seededRandom(42);
       const group1: RequestRecord[] = [];
       const shoppers1 = makeShoppers(deployment.url, 'alice', settings.shoppers, group1);
       const outcomes1 = tally();
@@ -82,7 +81,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       deployment.balancer.on('down', countDown);
       await forEachLimited(shoppers1, settings.concurrency, async (shopper) => {
         await shopper.login();
-        for (let i = 0; i < ITEMS_BEFORE_KILL + 1; i++) await shopper.addRandomItem(random);
+        for (let i = 0; i < ITEMS_BEFORE_KILL + 1; i++) await shopper.addRandomItem();
         outcomes1[await shopper.checkCart()]++;
       });
 
@@ -90,7 +89,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       const shoppers2 = makeShoppers(deployment.url, 'bob', settings.shoppers, group2);
       await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
         await shopper.login();
-        for (let i = 0; i < ITEMS_BEFORE_KILL; i++) await shopper.addRandomItem(random);
+        for (let i = 0; i < ITEMS_BEFORE_KILL; i++) await shopper.addRandomItem();
       });
       deployment.balancer.off('down', countDown);
       let killed: string;
@@ -102,7 +101,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       }
       const outcomes2 = tally();
       await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
-        await shopper.addRandomItem(random);
+        await shopper.addRandomItem();
         outcomes2[await shopper.checkCart()]++;
       });
 

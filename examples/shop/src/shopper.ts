@@ -31,13 +31,19 @@ export class Shopper {
   readonly #cookies = new Map<string, string>();
   /** Added quantity per sku, as the shopper expects to find it in the cart. */
   readonly expected = new Map<string, number>();
+  /** Seeded by the name, so a shopper picks the same products in every run. */
+  readonly #random: () => number;
 
   constructor(
     /** Where requests go: the balancer, or one instance directly (tests switch it as a browser would switch host). */
     public baseUrl: string,
     readonly name: string,
     private readonly record: (entry: RequestRecord) => void = () => {},
-  ) {}
+  ) {
+    let seed = 0;
+    for (const ch of name) seed = (Math.imul(seed, 31) + ch.charCodeAt(0)) >>> 0;
+    this.#random = seededRandom(seed);
+  }
 
   async request(method: string, path: string, body?: unknown): Promise<Answer> {
     const started = performance.now();
@@ -69,11 +75,11 @@ export class Shopper {
     return this.request('POST', '/api/login', { user: this.name });
   }
 
-  /** Adds one random product not in the cart yet. */
-  async addRandomItem(random: () => number): Promise<void> {
+  /** Adds one product not in the cart yet, 1 to 3 of it. */
+  async addRandomItem(): Promise<void> {
     const choices = CATALOG.filter((product) => !this.expected.has(product.sku));
-    const product = choices[Math.floor(random() * choices.length)]!;
-    const qty = 1 + Math.floor(random() * 3);
+    const product = choices[Math.floor(this.#random() * choices.length)]!;
+    const qty = 1 + Math.floor(this.#random() * 3);
     const { status } = await this.request('POST', '/api/cart/items', { sku: product.sku, qty });
     // Only what the shop accepted is expected back; a refused add is not the store's loss.
     if (status === 200) this.expected.set(product.sku, qty);
@@ -124,8 +130,8 @@ export async function forEachLimited<T>(items: T[], limit: number, work: (item: 
   await Promise.all(lanes);
 }
 
-/** A seeded pseudo-random generator (mulberry32), so two runs choose the same items. */
-export function seededRandom(seed: number): () => number {
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same sequence. */
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
