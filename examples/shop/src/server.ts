@@ -7,6 +7,7 @@
  * Stops cleanly on SIGINT/SIGTERM, and when the process that started it over IPC goes away.
  */
 import type { AddressInfo } from 'node:net';
+import { ReplicatedSessionStore } from 'sessionkit';
 import { createShopApp } from './app.js';
 import { describeStoreUrl, openStore } from './store.js';
 
@@ -20,10 +21,9 @@ if (!secret) {
 }
 
 const store = openStore(storeUrl);
-store.on('error', (err) => console.error(`[${instanceId}] store error:`, err));
+store.on('error', (err) => console.error('store error:', err));
 // A replicated store pulls the other nodes' sessions before it may serve.
-const ready = (store as { ready?: () => Promise<void> }).ready;
-if (ready) await ready.call(store);
+if (store instanceof ReplicatedSessionStore) await store.ready();
 
 const app = createShopApp({
   instanceId,
@@ -38,7 +38,7 @@ const server = app.listen(Number(env['PORT'] ?? 0), env['HOST'] ?? '127.0.0.1', 
   process.send?.({ type: 'ready', port });
 });
 server.on('error', (err) => {
-  console.error(`[${instanceId}] cannot listen:`, err.message);
+  console.error(`cannot listen: ${err.message}`);
   process.exit(1);
 });
 
