@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STORES } from './catalog.js';
 import { lagTable, memoryTable, opsTable, ratioTable, redisTable, renderMarkdown, skippedTable, targetsTable, httpTable, type Table } from './report.js';
-import type { Results } from './results.js';
+import { resultsFileName, type Results } from './results.js';
 
 /**
  * docs/benchmarks.md for `results`: the tables, the chart (`chartFile`, next to the page), the
@@ -26,7 +26,7 @@ in \`bench/analysis.md\` and are copied in below).
 - Command: \`${results.command}\` (${results.mode} run, ${Math.round(results.elapsedS)} s), started ${results.startedAt}
 - Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}
 - Node ${machine.node}; ${Object.entries(machine.engines).map(([engine, version]) => `${engine}: ${version}`).join('; ')}
-- Raw figures: \`bench/results/${results.mode === 'full' ? 'latest' : 'quick'}.json\`
+- Raw figures: \`bench/results/${resultsFileName(results)}\`
 
 ${section('Ours / theirs', ratioTable(results), 'Each ratio is ours divided by theirs. Requests per second: above 1× is better. Server CPU per request: below 1× is better. Backend commands are per request (Redis commands executed, SQL statements sent).')}
 ${section('Targets', targetsTable(results))}
@@ -61,7 +61,8 @@ ${section('Skipped', skippedTable(results))}
 - **Store API**: ${settings.opsConcurrency} concurrent loops per operation for ${settings.opsWindowS} s over ${settings.sessions.toLocaleString('en-US')} sessions, in the same server process.
 
 Run it yourself: \`pnpm bench\` (full, about 10 minutes; writes this page), \`pnpm bench --quick\` (under 2 minutes;
-writes \`bench/results/quick.json\`, leaves this page alone unless \`--docs\`), \`--only=memory,MemoryStore\` to pick stores,
+writes \`bench/results/scratch.json\`, leaves this page alone unless \`--docs\`), \`--only=memory,MemoryStore\` to pick stores
+(also writes \`scratch.json\`),
 \`--profile=redis-hash\` to write a CPU profile of that store's server to \`bench/results/profiles/\`.
 Engines: Redis (\`redis-server\` on the PATH, or \`REDIS_URL\`), PostgreSQL (\`DATABASE_URL\`, default
 \`postgres://postgres@127.0.0.1:5432/test\`), MariaDB/MySQL (\`MYSQL_URL\`, default \`mysql://root@127.0.0.1:3306/test\`);

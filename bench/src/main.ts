@@ -1,7 +1,8 @@
-// `pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id]`: sessionkit's stores side by side
-// with the ones people use today, in one run on this machine. Prints the tables, writes
-// bench/results/<latest|quick>.json and (full run, or --docs) docs/benchmarks.md + chart.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// `pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id,id] [--render]`: sessionkit's stores
+// side by side with the ones people use today, in one run on this machine. Prints the tables,
+// writes bench/results/<latest|quick>.json and (full run, or --docs) docs/benchmarks.md + chart.
+// --render rewrites the docs from bench/results/latest.json without measuring anything.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,7 +17,7 @@ import { runFootprintPhase } from './footprint-phase.js';
 import { runHttpPhase } from './http-phase.js';
 import { describeMachine } from './machine.js';
 import { allTables, renderText } from './report.js';
-import type { Results } from './results.js';
+import { resultsFileName, type Results } from './results.js';
 import { FULL, QUICK } from './settings.js';
 
 const BENCH_DIR = join(import.meta.dirname, '..');
@@ -26,19 +27,21 @@ interface CliOptions {
   quick: boolean;
   only: string[] | undefined;
   docs: boolean;
+  render: boolean;
   profile: string[];
 }
 
 function parseCli(argv: string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, docs: false, profile: [] };
+  const options: CliOptions = { quick: false, only: undefined, docs: false, render: false, profile: [] };
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--docs') options.docs = true;
+    else if (arg === '--render') options.render = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',');
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length).split(',');
     else {
-      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id,id]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
+      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
       process.exit(2);
     }
   }
@@ -56,6 +59,12 @@ const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).to
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
+  if (cli.render) {
+    // Rewrites the page from the recorded full run, e.g. after editing bench/analysis.md.
+    const results = JSON.parse(readFileSync(join(BENCH_DIR, 'results', 'latest.json'), 'utf8')) as Results;
+    writeDocs(results);
+    return;
+  }
   const settings = cli.quick ? QUICK : FULL;
   log(`sessionkit bench, ${cli.quick ? 'quick' : 'full'} run`);
 
@@ -90,7 +99,8 @@ async function main(): Promise<void> {
       backend,
       redis,
       log,
-      nodeOptions: (id) => (cli.profile.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${join(import.meta.dirname, '..', 'results', 'profiles')}`, `--cpu-prof-name=${id.replace(/\W/g, '_')}.cpuprofile`] : []),
+      // One directory per store: Node writes one profile per thread (tsx's loader runs in its own).
+      nodeOptions: (id) => (cli.profile.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'results', 'profiles', id.replace(/\W/g, '_'))}`] : []),
     });
     skipped.push(...http.skipped);
     const rows = http.rows;
@@ -128,13 +138,11 @@ async function main(): Promise<void> {
     console.log('');
     for (const table of allTables(results)) console.log(`${renderText(table)}\n`);
     mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
-    const jsonFile = join(BENCH_DIR, 'results', `${results.mode === 'full' ? 'latest' : 'quick'}.json`);
+    const jsonFile = join(BENCH_DIR, 'results', resultsFileName(results));
     writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${jsonFile}`);
-    if (!cli.quick || cli.docs) {
-      writeFileSync(join(DOCS_DIR, 'benchmarks.svg'), renderChart(results));
-      writeFileSync(join(DOCS_DIR, 'benchmarks.md'), renderDocs(results, 'benchmarks.svg', join(BENCH_DIR, 'analysis.md')));
-      log(`wrote ${join(DOCS_DIR, 'benchmarks.md')} and benchmarks.svg`);
+    if ((!cli.quick && !cli.only) || cli.docs) {
+      writeDocs(results);
     } else {
       log('docs/benchmarks.md left as it is (quick run; add --docs to rewrite it)');
     }
@@ -145,6 +153,12 @@ async function main(): Promise<void> {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${backend.sqliteFile}${suffix}`, { force: true });
     await ownRedis?.stop();
   }
+}
+
+function writeDocs(results: Results): void {
+  writeFileSync(join(DOCS_DIR, 'benchmarks.svg'), renderChart(results));
+  writeFileSync(join(DOCS_DIR, 'benchmarks.md'), renderDocs(results, 'benchmarks.svg', join(BENCH_DIR, 'analysis.md')));
+  log(`wrote ${join(DOCS_DIR, 'benchmarks.md')} and benchmarks.svg`);
 }
 
 process.on('SIGINT', () => {

@@ -90,6 +90,11 @@ export interface Machine {
   engines: Record<string, string>;
 }
 
+/** `latest.json` for a complete full run (the one the docs are made from), `scratch.json` for any other. */
+export function resultsFileName(results: Pick<Results, 'mode' | 'command'>): string {
+  return results.mode === 'full' && !results.command.includes('--only') ? 'latest.json' : 'scratch.json';
+}
+
 export interface Results {
   command: string;
   mode: 'full' | 'quick';
