@@ -30,9 +30,14 @@ export class SentinelSetup {
     const setup = new SentinelSetup(dir, processes, `127.0.0.1:${base + 2}`);
     process.once('exit', () => processes.forEach((child) => child.kill('SIGKILL')));
     try {
-      const data = ['--save', '', '--appendonly', 'no', '--dir', dir, '--bind', '127.0.0.1'];
+      // No 5 s wait before the first sync of the replica (Redis's default, to batch replicas).
+      const data = ['--save', '', '--appendonly', 'no', '--dir', dir, '--bind', '127.0.0.1', '--repl-diskless-sync-delay', '0'];
       processes.set('master', await server(['--port', String(base), ...data]));
       processes.set('replica', await server(['--port', String(base + 1), '--replicaof', '127.0.0.1', String(base), ...data]));
+      // Steady state before the run: a replica that has not finished its first sync has nothing to take over.
+      await query(base + 1, async (client) => {
+        await until(async () => /master_link_status:up/.test(await client.info('replication')), 'the replica to finish its first sync');
+      });
       const config = join(dir, 'sentinel.conf');
       writeFileSync(
         config,
@@ -47,13 +52,9 @@ export class SentinelSetup {
         ].join('\n'),
       );
       processes.set('sentinel', await server([config, '--sentinel'], base + 2));
-      const client = new Redis({ port: base + 2, host: '127.0.0.1', lazyConnect: true });
-      try {
-        await client.connect();
+      await query(base + 2, async (client) => {
         await until(async () => ((await client.call('SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[]).length === 1, 'the Sentinel to see the replica');
-      } finally {
-        client.disconnect();
-      }
+      });
       return setup;
     } catch (err) {
       await setup.stop();
@@ -96,6 +97,16 @@ async function server(args: string[], port = Number(args[1])): Promise<ChildProc
     client.disconnect();
   }
   return child;
+}
+
+async function query(port: number, work: (client: Redis) => Promise<void>): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+  try {
+    await client.connect();
+    await work(client);
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {

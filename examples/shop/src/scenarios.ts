@@ -1,7 +1,7 @@
 /**
  * `pnpm demo:scenarios`: the seeds' answers to "sessions behind a load balancer", head to head on
  * real processes. Prints a table, writes docs/strategies-results.json and regenerates the results
- * section of docs/strategies.md. `--quick` runs fewer shoppers and leaves the docs alone.
+ * section of docs/strategies.md. `--quick` (fewer shoppers) and `--only` (some rows) leave the docs alone.
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -15,13 +15,13 @@ import { runScenario, type ScenarioResult } from './scenario-run.js';
 const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
 const USAGE = `Usage: pnpm demo:scenarios [options]
 
-  --quick              40 shoppers per group instead of 200; writes no docs unless --json/--docs say so
+  --quick              40 shoppers per group instead of 200
   --shoppers <n>       shoppers per group (default 200, --quick 40)
   --instances <n>      shop instances per scenario (default 3)
   --concurrency <n>    shoppers active at the same time (default 20)
   --only <keys>        comma-separated scenario keys: ${SCENARIOS.map((s) => s.key).join(', ')}
-  --json <file>        where to write the results (default docs/strategies-results.json; none with --quick)
-  --docs <file>        markdown file whose results section is regenerated (default docs/strategies.md; none with --quick)
+  --json <file>        where to write the results (default docs/strategies-results.json; none with --quick or --only)
+  --docs <file>        markdown file whose results section is regenerated (default docs/strategies.md; none with --quick or --only)
   -h, --help           show this help`;
 
 function fail(message: string): never {
@@ -63,8 +63,10 @@ const concurrency = count(values.concurrency, '--concurrency', 1000);
 const only = values.only?.split(',').map((key) => key.trim());
 const unknown = only?.filter((key) => !SCENARIOS.some((s) => s.key === key)) ?? [];
 if (unknown.length) fail(`--only: unknown scenario ${unknown.join(', ')}`);
-const jsonFile = values.json ?? (quick ? undefined : `${DOCS}strategies-results.json`);
-const docsFile = values.docs ?? (quick ? undefined : `${DOCS}strategies.md`);
+// The docs hold complete full runs only: a quick or partial run writes nothing unless asked to.
+const partial = quick || only !== undefined;
+const jsonFile = values.json ?? (partial ? undefined : `${DOCS}strategies-results.json`);
+const docsFile = values.docs ?? (partial ? undefined : `${DOCS}strategies.md`);
 
 // Ctrl-C: exit at once; each deployment's exit handler kills its instances.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
