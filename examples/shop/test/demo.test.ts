@@ -1,23 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePortRange } from '../src/ports.js';
 import { Shopper } from '../src/shopper.js';
-import { alive, runScript, type Script } from './helpers.js';
+import { alive, runScript, stopScripts } from './helpers.js';
 
 const DEMO = 'examples/shop/src/demo.ts';
-const running: Script[] = [];
-
-function demo(args: string[]): Script {
-  const script = runScript(DEMO, args);
-  running.push(script);
-  return script;
-}
-
-afterEach(async () => {
-  for (const script of running.splice(0)) {
-    if (script.child.exitCode === null) script.child.kill('SIGKILL');
-    await script.exited;
-  }
-});
+const demo = (args: string[]) => runScript(DEMO, args);
+afterEach(stopScripts);
 
 describe('pnpm demo', () => {
   it('serves one cart across instances through the balancer and leaves no process behind on Ctrl-C', { timeout: 120_000 }, async () => {

@@ -18,8 +18,27 @@ export interface Script {
   exited: Promise<number | null>;
 }
 
+const started = new Set<Script>();
+
+/**
+ * For `afterEach`: kills what every script a test started left running, whole process group
+ * (tsx, the script, its instances), and waits for the script to exit.
+ */
+export async function stopScripts(): Promise<void> {
+  for (const script of started) {
+    try {
+      process.kill(-script.child.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+    await script.exited;
+  }
+  started.clear();
+}
+
 export function runScript(file: string, args: string[], env: Record<string, string> = {}): Script {
-  const child = spawn(TSX, [file, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so a failed test can take down everything it started at once.
+  const child = spawn(TSX, [file, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -49,7 +68,9 @@ export function runScript(file: string, args: string[], env: Record<string, stri
       child.on('exit', check);
       check();
     });
-  return { child, lines, waitFor, exited };
+  const script = { child, lines, waitFor, exited };
+  started.add(script);
+  return script;
 }
 
 /** True while a process with this pid exists. */

@@ -3,12 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Shopper } from '../src/shopper.js';
-import { runScript } from './helpers.js';
+import { runScript, stopScripts } from './helpers.js';
 
 const SERVER = 'examples/koa/src/server.ts';
 const dir = mkdtempSync(join(tmpdir(), 'koa-example-'));
+afterEach(stopScripts);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function startKoa(store: string) {
@@ -59,7 +60,7 @@ describe('pnpm demo:koa', () => {
 
   it('refuses an unknown store URL with the known schemes, exit code 2', { timeout: 120_000 }, async () => {
     const script = runScript(SERVER, ['--store', 'nosuch://x']);
-    expect(await script.exited).toBe(2);
+      expect(await script.exited).toBe(2);
     expect(script.lines.join('\n')).toMatch(/--store: No session store is registered for "nosuch:"/);
   });
 });

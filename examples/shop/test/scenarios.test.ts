@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report.js';
-import { runScript } from './helpers.js';
+import { runScript, stopScripts } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shop-scenarios-'));
+afterEach(stopScripts);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pnpm demo:scenarios --quick', () => {
