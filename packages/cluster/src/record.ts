@@ -18,10 +18,11 @@ export interface Expiry {
  * same records in any order, any number of times, gives the same result on every node.
  *
  * `reset` names the incarnation: the version of the latest `set` (which replaces the whole session)
- * or `destroy` (`dead`: a tombstone). Keys and expiry always belong to that incarnation; a record
- * with an older `reset` is discarded whole, which is how a destroy beats a late patch from a request
- * that loaded the session before it, and how a later `set` starts a fresh session after a destroy.
- * A session created by `patch` has the `ZERO` incarnation.
+ * or `destroy` (`dead`: a tombstone). A record keeps only entries written at or after its `reset`:
+ * a `set` drops every older key, while a patch written after the `set` on a node that had not seen
+ * it yet survives (last writer wins per key). A tombstone hides every key, older or newer, which is
+ * how a destroy beats a late patch from a request that loaded the session before it; a later `set`
+ * starts a fresh session. A session created by `patch` has the `ZERO` incarnation.
  */
 export interface SessionRecord {
   reset: Version;
@@ -41,27 +42,35 @@ export function emptyKeys(): Record<string, KeyEntry> {
 }
 
 /**
- * Merges two records of one sid (pure; neither argument is changed). The newer incarnation wins
- * whole; within one incarnation each key and the expiry keep the entry with the newer version
- * (last writer wins). Commutative, associative and idempotent. Returns `a` itself when `b` adds
- * nothing to it, so callers detect "no change" by identity.
+ * Merges two records of one sid (pure; neither argument is changed): the newer incarnation, every
+ * key and the expiry at their newest version, minus entries older than the incarnation. That is a
+ * union followed by a filter that only grows stricter, so the merge is commutative, associative and
+ * idempotent. Returns `a` itself when `b` adds nothing to it, so callers detect "no change" by identity.
  */
 export function mergeRecords(a: SessionRecord, b: SessionRecord): SessionRecord {
   const order = compareVersions(a.reset, b.reset);
-  if (order > 0) return a;
-  if (order < 0) return b;
-  let keys = a.keys; // copied on the first entry b wins
-  for (const [key, entry] of Object.entries(b.keys)) {
+  const [base, other] = order >= 0 ? [a, b] : [b, a];
+  const reset = base.reset;
+  let keys = base.keys; // copied on the first change
+  for (const [key, entry] of Object.entries(base.keys)) {
+    if (compareVersions(entry.v, reset) >= 0) continue;
+    if (keys === base.keys) keys = { ...base.keys };
+    delete keys[key];
+  }
+  for (const [key, entry] of Object.entries(other.keys)) {
+    if (compareVersions(entry.v, reset) < 0) continue; // written before this incarnation began
     const mine = Object.hasOwn(keys, key) ? keys[key] : undefined;
     if (!mine || compareVersions(entry.v, mine.v) > 0) {
-      if (keys === a.keys) keys = { ...a.keys };
+      if (keys === base.keys) keys = { ...base.keys };
       keys[key] = entry;
     }
   }
-  const expiry = newer(a.expiry, b.expiry);
-  const dead = a.dead || b.dead;
-  if (keys === a.keys && expiry === a.expiry && dead === a.dead) return a;
-  const merged: SessionRecord = { reset: a.reset, keys };
+  const candidate = other.expiry && compareVersions(other.expiry.v, reset) >= 0 ? other.expiry : undefined;
+  const own = base.expiry && compareVersions(base.expiry.v, reset) >= 0 ? base.expiry : undefined;
+  const expiry = newer(own, candidate);
+  const dead = base.dead || (order === 0 && other.dead);
+  if (base === a && keys === a.keys && expiry === a.expiry && dead === a.dead) return a;
+  const merged: SessionRecord = { reset, keys };
   if (dead) merged.dead = true;
   if (expiry) merged.expiry = expiry;
   return merged;

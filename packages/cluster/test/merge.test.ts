@@ -62,6 +62,16 @@ describe('merge rules', () => {
     }
   });
 
+  it('a patch written after a set, on a node that had not seen the set yet, survives the set arriving', () => {
+    // login (set) on A at t=10; the next request lands on B before the set does and adds to the cart at t=12
+    const login = setRecord([10, 0, 'a'], { user: 'ann', cookie: 1 });
+    const cartOnB = patchRecord(ZERO, [12, 0, 'b'], { cart: ['tea'] });
+    const stale = patchRecord(ZERO, [8, 0, 'b'], { before: 'the login' });
+    for (const order of [[cartOnB, login, stale], [login, stale, cartOnB], [stale, cartOnB, login]]) {
+      assert.equal(recordJson(fold(order)), '{"cart":["tea"],"cookie":1,"user":"ann"}');
+    }
+  });
+
   it('patches of different keys both survive; the same key keeps the newer version', () => {
     const s = clock.tick();
     const a = patchRecord(s, clock.tick(), { a: 1, hot: 'first' });
