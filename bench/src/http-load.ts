@@ -14,8 +14,9 @@ export interface LoadResult {
 
 /**
  * Creates `count` sessions by sending the write request without a cookie, `concurrency` at a
- * time, and returns their `Cookie` header values.
- * @throws Error when a response is not 2xx or sets no session cookie.
+ * time, reads each back with the read request (which checks the store really kept it, and warms
+ * the read path up), and returns their `Cookie` header values.
+ * @throws Error when a response is not 2xx, sets no session cookie, or the cart read back is wrong.
  */
 export async function createSessions(port: number, count: number, concurrency = 16): Promise<string[]> {
   const cookies: string[] = [];
@@ -27,6 +28,9 @@ export async function createSessions(port: number, count: number, concurrency = 
       await response.arrayBuffer();
       const cookie = response.headers.get('set-cookie')?.split(';')[0];
       if (!response.ok || !cookie) throw new Error(`creating session ${index}: status ${response.status}, cookie ${cookie ?? 'none'}`);
+      const read = await fetch(`http://127.0.0.1:${port}/cart`, { headers: { cookie } });
+      const { items } = (await read.json()) as { items: Record<string, number> };
+      if (!read.ok || items[`sku-${index % 8}`] !== 1) throw new Error(`session ${index} read back as ${JSON.stringify(items)} (status ${read.status})`);
       cookies.push(cookie);
     }
   };
