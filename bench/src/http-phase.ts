@@ -70,22 +70,31 @@ export async function runHttpPhase(
     await Promise.all([startNext(), startNext(), startNext()]);
     servers.sort((a, b) => specs.indexOf(a.spec) - specs.indexOf(b.spec));
 
+    /** Servers that failed during the rounds: skipped with the reason, no partial row. */
+    const failed = new Set<RunningServer>();
     for (let round = 0; round < settings.rounds; round += 1) {
-      const order = servers.map((_, index) => servers[(index + round) % servers.length]!);
+      const order = servers.map((_, index) => servers[(index + round) % servers.length]!).filter((server) => !failed.has(server));
       for (const server of order) {
-        for (const kind of ['read', 'write'] as const) {
-          if (round === 0 && settings.warmupS > 0) {
-            await runLoad(server.child.port!, kind, server.cookies, { durationS: settings.warmupS, connections: settings.connections });
+        try {
+          for (const kind of ['read', 'write'] as const) {
+            if (round === 0 && settings.warmupS > 0) {
+              await runLoad(server.child.port!, kind, server.cookies, { durationS: settings.warmupS, connections: settings.connections });
+            }
+            const sample = await measureWindow(server, kind, options);
+            server.samples[kind].push(sample);
+            log(`  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`);
           }
-          const sample = await measureWindow(server, kind, options);
-          server.samples[kind].push(sample);
-          log(`  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`);
+        } catch (error) {
+          const reason = `failed in round ${round + 1}: ${error instanceof Error ? error.message : String(error)}`;
+          failed.add(server);
+          skipped.push({ id: server.spec.id, reason });
+          log(`  skip ${server.spec.id}: ${reason}`);
         }
       }
     }
 
     const rows: StoreRow[] = [];
-    for (const server of servers) {
+    for (const server of servers.filter((candidate) => !failed.has(candidate))) {
       const row: StoreRow = {
         id: server.spec.id,
         side: server.spec.side,
@@ -93,14 +102,18 @@ export async function runHttpPhase(
         http: summarize(server.samples),
       };
       if (server.spec.id !== 'none') {
-        const ops = await server.child.request<OpsResult>('ops', {
-          durationMs: settings.opsWindowS * 1000,
-          concurrency: settings.opsConcurrency,
-          sessions: settings.sessions,
-        });
-        row.ops = ops.opsPerSecond;
-        row.opsErrors = ops.errors;
-        log(`  store API ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond).map(([op, rate]) => `${op} ${Math.round(rate)}/s`).join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`);
+        try {
+          const ops = await server.child.request<OpsResult>('ops', {
+            durationMs: settings.opsWindowS * 1000,
+            concurrency: settings.opsConcurrency,
+            sessions: settings.sessions,
+          });
+          row.ops = ops.opsPerSecond;
+          row.opsErrors = ops.errors;
+          log(`  store API ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond).map(([op, rate]) => `${op} ${Math.round(rate)}/s`).join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`);
+        } catch (error) {
+          log(`  store API ${server.spec.id}: failed (${error instanceof Error ? error.message : String(error)}); no store API row`);
+        }
       }
       rows.push(row);
     }
