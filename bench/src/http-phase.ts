@@ -137,7 +137,7 @@ async function measureWindow(server: RunningServer, kind: RequestKind, options: 
     requests: after.requests - before.requests,
     cpuMicros: after.cpuMicros - before.cpuMicros,
   };
-  if (['postgres', 'mysql', 'sqlite'].includes(server.spec.engine)) sample.statements = after.statements - before.statements;
+  if (['postgres', 'mysql', 'sqlite', 'redis'].includes(server.spec.engine)) sample.sent = after.sent - before.sent;
   if (redis && redisBefore) {
     const redisAfter = await redisCommandCounts(redis);
     sample.redisCommands = {};
@@ -162,8 +162,8 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
     cpuMicrosPerRequest: median(samples.map((sample) => sample.cpuMicros / sample.requests)),
     failures: samples.reduce((sum, sample) => sum + sample.failures, 0),
   };
-  if (samples.every((sample) => sample.statements !== undefined)) {
-    summary.backendPerRequest = samples.reduce((sum, sample) => sum + sample.statements!, 0) / requests;
+  if (samples.every((sample) => sample.sent !== undefined)) {
+    summary.sentPerRequest = samples.reduce((sum, sample) => sum + sample.sent!, 0) / requests;
   }
   if (samples.every((sample) => sample.redisCommands !== undefined)) {
     const perCommand: Record<string, number> = {};
@@ -171,7 +171,6 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
       for (const [command, calls] of Object.entries(sample.redisCommands!)) perCommand[command] = (perCommand[command] ?? 0) + calls;
     }
     summary.redisPerRequest = Object.fromEntries(Object.entries(perCommand).map(([command, calls]) => [command, calls / requests]));
-    summary.backendPerRequest = Object.values(perCommand).reduce((sum, calls) => sum + calls, 0) / requests;
   }
   return summary;
 }
@@ -183,10 +182,10 @@ function describeSample(sample: WindowSample): string {
     `p99 ${sample.p99Ms.toFixed(1)} ms`,
     `cpu ${Math.round(sample.cpuMicros / sample.requests)} µs/req`,
   ];
-  if (sample.statements !== undefined) parts.push(`${(sample.statements / sample.requests).toFixed(2)} stmt/req`);
+  if (sample.sent !== undefined) parts.push(`${(sample.sent / sample.requests).toFixed(2)} sent/req`);
   if (sample.redisCommands) {
     const total = Object.values(sample.redisCommands).reduce((sum, calls) => sum + calls, 0);
-    parts.push(`${(total / sample.requests).toFixed(2)} cmd/req`);
+    parts.push(`${(total / sample.requests).toFixed(2)} executed/req`);
   }
   if (sample.failures > 0) parts.push(`${sample.failures} FAILED`);
   return parts.join('  ');

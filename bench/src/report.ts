@@ -46,7 +46,7 @@ export function ratioTable(results: Results): Table {
   });
   return {
     title: 'Ours / theirs (HTTP; req/s: higher is better; server CPU per request: lower is better)',
-    headers: ['comparison', 'read req/s', 'write req/s', 'read CPU/req', 'write CPU/req', 'read backend cmds', 'write backend cmds'],
+    headers: ['comparison', 'read req/s', 'write req/s', 'read CPU/req', 'write CPU/req', 'read backend calls', 'write backend calls'],
     rows,
   };
 }
@@ -57,8 +57,8 @@ function notMeasured(results: Results, id: string): string {
 }
 
 function commandsPair(ours: KindSummary, theirs: KindSummary): string {
-  if (ours.backendPerRequest === undefined || theirs.backendPerRequest === undefined) return '-';
-  return `${count(ours.backendPerRequest)} vs ${count(theirs.backendPerRequest)}`;
+  if (ours.sentPerRequest === undefined || theirs.sentPerRequest === undefined) return '-';
+  return `${count(ours.sentPerRequest)} vs ${count(theirs.sentPerRequest)}`;
 }
 
 /** Every store's HTTP figures: medians over the rounds. */
@@ -74,7 +74,7 @@ export function httpTable(results: Results): Table {
       'write req/s',
       'write p50 / p99 ms',
       'CPU µs/req read / write',
-      'backend cmds/req read / write',
+      'backend calls/req read / write',
       'read % of no-session',
     ],
     rows: results.stores
@@ -90,22 +90,28 @@ export function httpTable(results: Results): Table {
           rate(write.requestsPerSecond),
           `${ms(write.p50Ms)} / ${ms(write.p99Ms)}`,
           `${rate(read.cpuMicrosPerRequest)} / ${rate(write.cpuMicrosPerRequest)}`,
-          `${count(read.backendPerRequest)} / ${count(write.backendPerRequest)}`,
+          `${count(read.sentPerRequest)} / ${count(write.sentPerRequest)}`,
           ceiling ? `${Math.round(100 * ratio(read.requestsPerSecond, ceiling.read.requestsPerSecond))}%` : '-',
         ];
       }),
   };
 }
 
-/** Redis commands per request by command, for the Redis stores. */
+/** Redis commands executed per request (all commands, those a Lua script runs included). */
+function executed(summary: KindSummary): number | undefined {
+  return summary.redisPerRequest && Object.values(summary.redisPerRequest).reduce((sum, calls) => sum + calls, 0);
+}
+
+/** Redis commands per request: sent by the server, and executed by Redis by command. */
 export function redisTable(results: Results): Table {
   const breakdown = (summary: KindSummary) =>
-    Object.entries(summary.redisPerRequest ?? {})
+    `${count(summary.sentPerRequest)} sent; executed: ${Object.entries(summary.redisPerRequest ?? {})
+      .filter(([, calls]) => calls >= 0.005)
       .sort(([, a], [, b]) => b - a)
       .map(([command, calls]) => `${command} ${calls.toFixed(2)}`)
-      .join(', ');
+      .join(', ')}`;
   return {
-    title: 'Redis commands per request, by command (INFO commandstats; commands a Lua script runs are counted too)',
+    title: 'Redis commands per request (sent by the server; executed by Redis from INFO commandstats, commands inside a Lua script included)',
     headers: ['store', 'read', 'write'],
     rows: results.stores.filter((row) => row.http?.read.redisPerRequest).map((row) => [row.id, breakdown(row.http!.read), breakdown(row.http!.write)]),
   };
@@ -166,10 +172,10 @@ export function checkTargets(results: Results): TargetCheck[] {
   rpsTarget('redis-hash', 'connect-redis', 'read', 1.2);
   const a = http('redis-hash');
   const b = http('connect-redis');
-  const commands = ratio(a?.read.backendPerRequest, b?.read.backendPerRequest);
+  const commands = ratio(a?.read.sentPerRequest, b?.read.sentPerRequest);
   checks.push({
     target: 'redis-hash read: half the Redis commands of connect-redis',
-    measured: a && b ? `${count(a.read.backendPerRequest)} vs ${count(b.read.backendPerRequest)} per request` : 'not measured',
+    measured: a && b ? `${count(a.read.sentPerRequest)} vs ${count(b.read.sentPerRequest)} per request (executed: ${count(executed(a.read))} vs ${count(executed(b.read))})` : 'not measured',
     met: a && b ? commands <= 0.5 + 0.01 : undefined,
   });
   rpsTarget('redis-hash', 'connect-redis', 'write', 1.0);

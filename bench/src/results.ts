@@ -11,8 +11,8 @@ export interface WindowSample {
   requests: number;
   /** Server process CPU time (user + system) in the window, microseconds. */
   cpuMicros: number;
-  /** SQL statements the server's drivers sent in the window (SQL stores only). */
-  statements?: number;
+  /** SQL statements or Redis commands the server's driver sent in the window (SQL and Redis stores). */
+  sent?: number;
   /** Redis commands executed in the window, per command, from `INFO commandstats` (Redis stores only). */
   redisCommands?: Record<string, number>;
 }
@@ -24,9 +24,9 @@ export interface KindSummary {
   p99Ms: number;
   cpuMicrosPerRequest: number;
   failures: number;
-  /** Backend commands per request: Redis commands executed, or SQL statements sent. */
-  backendPerRequest?: number;
-  /** Redis commands per request by command, e.g. `{ hgetall: 1 }`. */
+  /** SQL statements or Redis commands the server sent per request (round trips, one per EVALSHA). */
+  sentPerRequest?: number;
+  /** Redis commands executed per request by command, from `INFO commandstats` (script internals included), e.g. `{ hgetall: 1 }`. */
   redisPerRequest?: Record<string, number>;
 }
 

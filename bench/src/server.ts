@@ -1,5 +1,5 @@
 // Child process: the benchmarked Express 5 + express-session app on one store. Driven over IPC
-// by the runner (main.ts): `mark` reports this process's CPU time, requests and SQL statements
+// by the runner (main.ts): `mark` reports this process's CPU time, requests and backend calls
 // so far; `ops` runs the store-level benchmark on the same store; `close` shuts down.
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -9,7 +9,7 @@ import { SESSION_MAX_AGE_MS, SESSION_SECRET, type BackendConfig } from './backen
 import { describe, serveIpc, type IpcFailed, type IpcReady } from './ipc.js';
 import { openStore } from './open-store.js';
 import { runOperations, type OpsArgs } from './ops.js';
-import { countStatements, statementsSent } from './statement-counter.js';
+import { backendCallsSent, countBackendCalls } from './backend-counter.js';
 
 /** The app's session: a cart of item counts. (Not a module augmentation: that would reach every package's types.) */
 type CartSession = { cart?: Record<string, number> } | undefined;
@@ -25,13 +25,14 @@ export interface ServerMark {
   /** User + system CPU time of this process, in microseconds. */
   cpuMicros: number;
   requests: number;
-  statements: number;
+  /** SQL statements or Redis commands the store's driver sent. */
+  sent: number;
 }
 
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
 
 try {
-  if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite') countStatements(args.engine);
+  if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite' || args.engine === 'redis') countBackendCalls(args.engine);
   const store = await openStore(args.store, args.backend);
   let requests = 0;
 
@@ -71,7 +72,7 @@ try {
   serveIpc({
     mark: (): ServerMark => {
       const cpu = process.cpuUsage();
-      return { cpuMicros: cpu.user + cpu.system, requests, statements: statementsSent() };
+      return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent() };
     },
     ops: (opsArgs) => {
       if (!store.ops) throw new Error(`${args.store} has no store API`);

@@ -6,13 +6,13 @@ import type { KindSummary, Results, StoreRow } from '../src/results.js';
 import { QUICK } from '../src/settings.js';
 import { median, percentile } from '../src/stats.js';
 
-const kind = (requestsPerSecond: number, backendPerRequest?: number): KindSummary => ({
+const kind = (requestsPerSecond: number, sentPerRequest?: number): KindSummary => ({
   requestsPerSecond,
   p50Ms: 1,
   p99Ms: 5,
   cpuMicrosPerRequest: 100,
   failures: 0,
-  ...(backendPerRequest === undefined ? {} : { backendPerRequest }),
+  ...(sentPerRequest === undefined ? {} : { sentPerRequest }),
 });
 
 const row = (id: string, side: StoreRow['side'], read: KindSummary, write: KindSummary): StoreRow => ({
