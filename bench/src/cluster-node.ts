@@ -4,12 +4,12 @@
 // the clock reading when it became visible. process.hrtime is CLOCK_MONOTONIC, the same clock in
 // every process on the machine, so readings from two nodes can be subtracted.
 import { sampleSession, type BackendConfig } from './backend-config.js';
-import { describe, serveIpc, type IpcFailed, type IpcReady } from './ipc.js';
+import { runChild } from './ipc.js';
 import { openStore } from './open-store.js';
 
 const backend = JSON.parse(process.env.BENCH_NODE ?? '{}') as BackendConfig;
 
-try {
+await runChild(async () => {
   const store = await openStore('cluster', backend);
   const ops = store.ops!;
   const watches = new Map<string, Promise<string | null>>();
@@ -28,28 +28,23 @@ try {
     return process.hrtime.bigint().toString();
   };
 
-  serveIpc({
-    write: async (sid) => {
-      const before = process.hrtime.bigint();
-      await ops.set(sid as string, sampleSession(0));
-      return before.toString();
+  return {
+    handlers: {
+      write: async (sid) => {
+        const before = process.hrtime.bigint();
+        await ops.set(sid as string, sampleSession(0));
+        return before.toString();
+      },
+      watch: (sid) => {
+        watches.set(sid as string, poll(sid as string));
+        return null;
+      },
+      seen: async (sid) => {
+        const seen = await watches.get(sid as string);
+        watches.delete(sid as string);
+        return seen;
+      },
     },
-    watch: (sid) => {
-      watches.set(sid as string, poll(sid as string));
-      return null;
-    },
-    seen: async (sid) => {
-      const seen = await watches.get(sid as string);
-      watches.delete(sid as string);
-      return seen;
-    },
-    close: async () => {
-      await store.close();
-      setImmediate(() => process.exit(0));
-    },
-  });
-  process.send!({ ready: true } satisfies IpcReady);
-} catch (error) {
-  process.send!({ failed: describe(error) } satisfies IpcFailed);
-  setImmediate(() => process.exit(1));
-}
+    close: () => store.close(),
+  };
+});

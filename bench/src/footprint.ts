@@ -3,7 +3,7 @@
 // taken after full garbage collections, so it measures what the store holds, not garbage.
 import { randomBytes } from 'node:crypto';
 import { sampleSession, type BackendConfig } from './backend-config.js';
-import { describe, serveIpc, type IpcFailed, type IpcReady } from './ipc.js';
+import { runChild } from './ipc.js';
 import { openStore } from './open-store.js';
 import type { FootprintStep } from './results.js';
 
@@ -25,29 +25,24 @@ async function settle(): Promise<NodeJS.MemoryUsage> {
   return process.memoryUsage();
 }
 
-try {
+await runChild(async () => {
   const store = await openStore(args.store, args.backend);
   const ops = store.ops!;
-  serveIpc({
-    measure: async (): Promise<FootprintStep[]> => {
-      const base = await settle();
-      const steps: FootprintStep[] = [];
-      let inserted = 0;
-      for (const target of args.steps) {
-        // 24 random bytes in base64url: the same 32-character sids express-session makes.
-        for (; inserted < target; inserted += 1) await ops.set(randomBytes(24).toString('base64url'), sampleSession(inserted));
-        const usage = await settle();
-        steps.push({ inserted, held: await ops.count(), rssMiB: (usage.rss - base.rss) / MIB, heapMiB: (usage.heapUsed - base.heapUsed) / MIB });
-      }
-      return steps;
+  return {
+    handlers: {
+      measure: async (): Promise<FootprintStep[]> => {
+        const base = await settle();
+        const steps: FootprintStep[] = [];
+        let inserted = 0;
+        for (const target of args.steps) {
+          // 24 random bytes in base64url: the same 32-character sids express-session makes.
+          for (; inserted < target; inserted += 1) await ops.set(randomBytes(24).toString('base64url'), sampleSession(inserted));
+          const usage = await settle();
+          steps.push({ inserted, held: await ops.count(), rssMiB: (usage.rss - base.rss) / MIB, heapMiB: (usage.heapUsed - base.heapUsed) / MIB });
+        }
+        return steps;
+      },
     },
-    close: async () => {
-      await store.close();
-      setImmediate(() => process.exit(0));
-    },
-  });
-  process.send!({ ready: true } satisfies IpcReady);
-} catch (error) {
-  process.send!({ failed: describe(error) } satisfies IpcFailed);
-  setImmediate(() => process.exit(1));
-}
+    close: () => store.close(),
+  };
+});

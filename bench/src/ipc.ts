@@ -22,8 +22,41 @@ export interface IpcFailed {
   failed: string;
 }
 
-/** Answers the runner's requests in a child process with `handlers[command](args)`. */
-export function serveIpc(handlers: Record<string, (args: unknown) => unknown>): void {
+type Handlers = Record<string, (args: unknown) => unknown>;
+
+/** What a child process serves once started. */
+export interface ChildService {
+  handlers: Handlers;
+  /** The HTTP port it listens on, if any. */
+  port?: number;
+  /** Releases what it opened; the runner's `close` request calls it, then the process exits. */
+  close(): Promise<void>;
+}
+
+/**
+ * The main of a child process: `start` opens what it serves; the runner then gets the ready
+ * message (or the reason it failed, and the process exits 1) and its requests are answered by
+ * the handlers, `close` included.
+ */
+export async function runChild(start: () => Promise<ChildService>): Promise<void> {
+  try {
+    const service = await start();
+    serveIpc({
+      ...service.handlers,
+      close: async () => {
+        await service.close();
+        setImmediate(() => process.exit(0));
+      },
+    });
+    process.send!({ ready: true, port: service.port } satisfies IpcReady);
+  } catch (error) {
+    process.send!({ failed: describe(error) } satisfies IpcFailed);
+    setImmediate(() => process.exit(1));
+  }
+}
+
+/** Answers the runner's requests with `handlers[command](args)`. */
+function serveIpc(handlers: Handlers): void {
   process.on('message', (message: IpcRequest) => {
     const handler = handlers[message.command];
     Promise.resolve()

@@ -6,7 +6,7 @@ import express from 'express';
 import session from 'express-session';
 import type { Engine } from './catalog.js';
 import { SESSION_MAX_AGE_MS, SESSION_SECRET, type BackendConfig } from './backend-config.js';
-import { describe, serveIpc, type IpcFailed, type IpcReady } from './ipc.js';
+import { runChild } from './ipc.js';
 import { openStore } from './open-store.js';
 import { runOperations, type OpsArgs } from './ops.js';
 import { backendCallsSent, countBackendCalls } from './backend-counter.js';
@@ -31,7 +31,7 @@ export interface ServerMark {
 
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
 
-try {
+await runChild(async () => {
   if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite' || args.engine === 'redis') countBackendCalls(args.engine);
   const store = await openStore(args.store, args.backend);
   let requests = 0;
@@ -69,24 +69,22 @@ try {
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 60_000;
 
-  serveIpc({
-    mark: (): ServerMark => {
-      const cpu = process.cpuUsage();
-      return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent() };
-    },
-    ops: (opsArgs) => {
-      if (!store.ops) throw new Error(`${args.store} has no store API`);
-      return runOperations(store.ops, opsArgs as OpsArgs);
+  return {
+    port: (server.address() as AddressInfo).port,
+    handlers: {
+      mark: (): ServerMark => {
+        const cpu = process.cpuUsage();
+        return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent() };
+      },
+      ops: (opsArgs) => {
+        if (!store.ops) throw new Error(`${args.store} has no store API`);
+        return runOperations(store.ops, opsArgs as OpsArgs);
+      },
     },
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await store.close();
-      setImmediate(() => process.exit(0));
     },
-  });
-  process.send!({ ready: true, port: (server.address() as AddressInfo).port } satisfies IpcReady);
-} catch (error) {
-  process.send!({ failed: describe(error) } satisfies IpcFailed);
-  setImmediate(() => process.exit(1));
-}
+  };
+});
