@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STORES } from './catalog.js';
-import { lagTable, memoryTable, opsTable, ratioTable, redisTable, renderMarkdown, skippedTable, targetsTable, httpTable, type Table } from './report.js';
+import { executedTable, httpTable, lagTable, memoryTable, opsTable, ratioTable, renderMarkdown, skippedTable, targetsTable, type Table } from './report.js';
 import { resultsFileName, type Results } from './results.js';
 
 /**
@@ -36,7 +36,7 @@ ${analysis ? `## Notes on this run\n\n${analysis}\n` : ''}
 ![Read and write requests per second per store](${chartFile})
 
 ${section('HTTP, per store', httpTable(results), `Medians over ${settings.rounds} round(s); latency in milliseconds as autocannon measures it; CPU is the server process's own user + system time divided by the requests it received.`)}
-${section('Redis commands by command', redisTable(results), 'A read under connect-redis is GET plus the EXPIRE of express-session\'s touch; sessionkit skips the touch while the stored expiry is fresh (`touchAfterMs`). EVALSHA is one round trip; the commands executed beside it ran inside that Lua script.')}
+${section('Backend work by command', executedTable(results), 'A read under connect-redis is GET plus the EXPIRE of express-session\'s touch (connect-pg-simple and express-mysql-session: SELECT plus an UPDATE); sessionkit skips the touch while the stored expiry is fresh (`touchAfterMs`). EVALSHA is one round trip; the commands executed beside it ran inside that Lua script. The MariaDB counters are server-wide, so anything else using the server during a window shows up here.')}
 ${section('Store API', opsTable(results), "Each library called directly, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop). Their stores have no `patch`: a change is a whole-session `set`.")}
 ${section('Memory', memoryTable(results), `One fresh process per store; RSS growth over the process before the first write, after full garbage collection, as sessions are written through the store's own API. Ours are configured to hold at most ${settings.footprintMax.toLocaleString('en-US')} sessions (the memory store's default is 10,000, the cluster store's 100,000) and evict the least recently used beyond it; express-session's MemoryStore has no bound.`)}
 ${section('Replication lag', lagTable(results), 'A fresh 3-node cluster, one process per node, on loopback. Node B polls for a new sid while node A writes it (at every event-loop turn for the first 5 ms, then every millisecond); the lag is the monotonic clock on B when the sid is first readable minus the clock on A just before `set`. Writes one at a time (no load).')}
@@ -55,8 +55,9 @@ ${section('Skipped', skippedTable(results))}
 - **Backend calls per request**: statements or commands the server process's driver sent, counted by wrapping the one
   driver method each goes through (pg \`Client#query\`, mysql2 \`Connection#query/#execute\`, better-sqlite3
   \`Statement#run/get/all/iterate\`, ioredis and node-redis \`sendCommand\`); counted at the client because the database
-  servers are shared and their global counters include other clients. For Redis also the commands Redis executed,
-  from \`INFO commandstats\` deltas on a redis-server the bench starts on a spare port for itself (so no other client is counted).
+  servers are shared and their global counters include other clients. Also what the server executed: Redis
+  \`INFO commandstats\` deltas on a redis-server the bench starts on a spare port for itself (so no other client is
+  counted), and MariaDB's global \`Com_select/insert/update/delete/replace\` deltas (server-wide).
 - **Stores**: ${STORES.map((store) => `\`${store.id}\`: ${store.description}`).join('; ')}.
   Each runs with its library's defaults; PostgreSQL and MariaDB tables live in a schema / database the run creates and drops.
 - **Store API**: ${settings.opsConcurrency} concurrent loops per operation for ${settings.opsWindowS} s over ${settings.sessions.toLocaleString('en-US')} sessions, in the same server process.

@@ -128,6 +128,15 @@ export async function redisCommandCounts(client: Redis): Promise<Map<string, num
 }
 
 /**
+ * MariaDB/MySQL data statements executed so far, server-wide, from the global `Com_*` counters
+ * (prepared executions included). Global: any other client of the server is counted too.
+ */
+export async function mysqlStatementCounts(connection: mysql.Connection): Promise<Map<string, number>> {
+  const [rows] = await connection.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_replace')");
+  return new Map((rows as { Variable_name: string; Value: string }[]).map((row) => [row.Variable_name.slice(4).toLowerCase(), Number(row.Value)]));
+}
+
+/**
  * Creates this run's own PostgreSQL schema and MariaDB database named `namespace`, and returns
  * URLs that point into them (PostgreSQL through `search_path`), so every table the stores create
  * is the run's own and nothing anyone else has is touched.

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
+import type mysql from 'mysql2/promise';
 import type { BackendConfig } from './backend-config.js';
 import type { StoreSpec } from './catalog.js';
 import { Child } from './child.js';
 import { clusterConfig, startNodes } from './cluster.js';
-import { redisCommandCounts } from './engines.js';
+import { mysqlStatementCounts, redisCommandCounts } from './engines.js';
 import { createSessions, runLoad, type RequestKind } from './http-load.js';
 import type { OpsResult } from './ops.js';
 import type { HttpResult, KindSummary, Settings, StoreRow, WindowSample } from './results.js';
@@ -22,6 +23,8 @@ export interface HttpPhaseOptions {
   backend: BackendConfig;
   /** Client on the bench's Redis, for `INFO commandstats`. */
   redis: Redis | undefined;
+  /** Connection to MariaDB/MySQL, for its `Com_*` status counters. */
+  mysql: mysql.Connection | undefined;
   log(line: string): void;
   /** Extra node flags for the server of this store id (e.g. `--cpu-prof`). */
   nodeOptions(id: string): string[];
@@ -124,26 +127,28 @@ export async function runHttpPhase(
 }
 
 async function measureWindow(server: RunningServer, kind: RequestKind, options: HttpPhaseOptions): Promise<WindowSample> {
-  const redis = server.spec.engine === 'redis' ? options.redis : undefined;
-  const redisBefore = redis && (await redisCommandCounts(redis));
+  const { engine } = server.spec;
+  const serverCounts =
+    engine === 'redis' && options.redis ? () => redisCommandCounts(options.redis!) : engine === 'mysql' && options.mysql ? () => mysqlStatementCounts(options.mysql!) : undefined;
+  const countsBefore = await serverCounts?.();
   const before = await server.child.request<ServerMark>('mark');
   const load = await runLoad(server.child.port!, kind, server.cookies, {
     durationS: options.settings.windowS,
     connections: options.settings.connections,
   });
   const after = await server.child.request<ServerMark>('mark');
+  const countsAfter = await serverCounts?.();
   const sample: WindowSample = {
     ...load,
     requests: after.requests - before.requests,
     cpuMicros: after.cpuMicros - before.cpuMicros,
   };
-  if (['postgres', 'mysql', 'sqlite', 'redis'].includes(server.spec.engine)) sample.sent = after.sent - before.sent;
-  if (redis && redisBefore) {
-    const redisAfter = await redisCommandCounts(redis);
-    sample.redisCommands = {};
-    for (const [command, calls] of redisAfter) {
-      const delta = calls - (redisBefore.get(command) ?? 0);
-      if (delta > 0) sample.redisCommands[command] = delta;
+  if (['postgres', 'mysql', 'sqlite', 'redis'].includes(engine)) sample.sent = after.sent - before.sent;
+  if (countsBefore && countsAfter) {
+    sample.executed = {};
+    for (const [command, calls] of countsAfter) {
+      const delta = calls - (countsBefore.get(command) ?? 0);
+      if (delta > 0) sample.executed[command] = delta;
     }
   }
   return sample;
@@ -165,12 +170,12 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
   if (samples.every((sample) => sample.sent !== undefined)) {
     summary.sentPerRequest = samples.reduce((sum, sample) => sum + sample.sent!, 0) / requests;
   }
-  if (samples.every((sample) => sample.redisCommands !== undefined)) {
+  if (samples.every((sample) => sample.executed !== undefined)) {
     const perCommand: Record<string, number> = {};
     for (const sample of samples) {
-      for (const [command, calls] of Object.entries(sample.redisCommands!)) perCommand[command] = (perCommand[command] ?? 0) + calls;
+      for (const [command, calls] of Object.entries(sample.executed!)) perCommand[command] = (perCommand[command] ?? 0) + calls;
     }
-    summary.redisPerRequest = Object.fromEntries(Object.entries(perCommand).map(([command, calls]) => [command, calls / requests]));
+    summary.executedPerRequest = Object.fromEntries(Object.entries(perCommand).map(([command, calls]) => [command, calls / requests]));
   }
   return summary;
 }
@@ -183,8 +188,8 @@ function describeSample(sample: WindowSample): string {
     `cpu ${Math.round(sample.cpuMicros / sample.requests)} µs/req`,
   ];
   if (sample.sent !== undefined) parts.push(`${(sample.sent / sample.requests).toFixed(2)} sent/req`);
-  if (sample.redisCommands) {
-    const total = Object.values(sample.redisCommands).reduce((sum, calls) => sum + calls, 0);
+  if (sample.executed) {
+    const total = Object.values(sample.executed).reduce((sum, calls) => sum + calls, 0);
     parts.push(`${(total / sample.requests).toFixed(2)} executed/req`);
   }
   if (sample.failures > 0) parts.push(`${sample.failures} FAILED`);

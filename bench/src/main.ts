@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import type { BackendConfig } from './backend-config.js';
 import { STORES, type StoreSpec } from './catalog.js';
 import { killAllChildren } from './child.js';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   const scoped = await createNamespace(urls, namespace, engines);
   const backend: BackendConfig = { ...urls, ...scoped, sqliteFile: join(tmpdir(), `${namespace}.db`) };
   const redis = engines.redis.version ? new Redis(urls.redisUrl) : undefined;
+  const mysqlCounters = engines.mysql.version ? await mysql.createConnection(urls.mysqlUrl) : undefined;
 
   try {
     const selected: StoreSpec[] = [];
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
       settings,
       backend,
       redis,
+      mysql: mysqlCounters,
       log,
       // One directory per store: Node writes one profile per thread (tsx's loader runs in its own).
       nodeOptions: (id) => (cli.profile.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'results', 'profiles', id.replace(/\W/g, '_'))}`] : []),
@@ -148,6 +151,7 @@ async function main(): Promise<void> {
     }
   } finally {
     redis?.disconnect();
+    await mysqlCounters?.end();
     killAllChildren();
     await dropNamespace(urls, namespace, engines).catch((error: unknown) => log(`could not drop ${namespace}: ${String(error)}`));
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${backend.sqliteFile}${suffix}`, { force: true });

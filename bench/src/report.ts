@@ -97,23 +97,24 @@ export function httpTable(results: Results): Table {
   };
 }
 
-/** Redis commands executed per request (all commands, those a Lua script runs included). */
+/** Commands the backend executed per request (for Redis: those a Lua script runs included). */
 function executed(summary: KindSummary): number | undefined {
-  return summary.redisPerRequest && Object.values(summary.redisPerRequest).reduce((sum, calls) => sum + calls, 0);
+  return summary.executedPerRequest && Object.values(summary.executedPerRequest).reduce((sum, calls) => sum + calls, 0);
 }
 
-/** Redis commands per request: sent by the server, and executed by Redis by command. */
-export function redisTable(results: Results): Table {
+/** Per request: statements or commands the server sent, and what the backend executed, by command. */
+export function executedTable(results: Results): Table {
   const breakdown = (summary: KindSummary) =>
-    `${count(summary.sentPerRequest)} sent; executed: ${Object.entries(summary.redisPerRequest ?? {})
+    `${count(summary.sentPerRequest)} sent; executed: ${Object.entries(summary.executedPerRequest ?? {})
       .filter(([, calls]) => calls >= 0.005)
       .sort(([, a], [, b]) => b - a)
       .map(([command, calls]) => `${command} ${calls.toFixed(2)}`)
       .join(', ')}`;
   return {
-    title: 'Redis commands per request (sent by the server; executed by Redis from INFO commandstats, commands inside a Lua script included)',
+    title:
+      'Backend work per request: sent by the server; executed by Redis (INFO commandstats, commands inside a Lua script included) or MariaDB (global Com_* counters: other clients of the server included)',
     headers: ['store', 'read', 'write'],
-    rows: results.stores.filter((row) => row.http?.read.redisPerRequest).map((row) => [row.id, breakdown(row.http!.read), breakdown(row.http!.write)]),
+    rows: results.stores.filter((row) => row.http?.read.executedPerRequest).map((row) => [row.id, breakdown(row.http!.read), breakdown(row.http!.write)]),
   };
 }
 
@@ -216,7 +217,7 @@ export function skippedTable(results: Results): Table {
 
 /** The tables in report order; empty ones left out. */
 export function allTables(results: Results): Table[] {
-  return [ratioTable(results), targetsTable(results), httpTable(results), redisTable(results), opsTable(results), memoryTable(results), lagTable(results), skippedTable(results)].filter(
+  return [ratioTable(results), targetsTable(results), httpTable(results), executedTable(results), opsTable(results), memoryTable(results), lagTable(results), skippedTable(results)].filter(
     (table) => table.rows.length > 0,
   );
 }

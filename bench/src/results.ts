@@ -13,8 +13,11 @@ export interface WindowSample {
   cpuMicros: number;
   /** SQL statements or Redis commands the server's driver sent in the window (SQL and Redis stores). */
   sent?: number;
-  /** Redis commands executed in the window, per command, from `INFO commandstats` (Redis stores only). */
-  redisCommands?: Record<string, number>;
+  /**
+   * What the server executed in the window, per command: Redis `INFO commandstats` (Redis stores),
+   * MariaDB global `Com_*` counters (MySQL stores; they count every client of the server).
+   */
+  executed?: Record<string, number>;
 }
 
 /** Medians over the rounds for one request kind; per-request counts are totals over all rounds. */
@@ -26,8 +29,8 @@ export interface KindSummary {
   failures: number;
   /** SQL statements or Redis commands the server sent per request (round trips, one per EVALSHA). */
   sentPerRequest?: number;
-  /** Redis commands executed per request by command, from `INFO commandstats` (script internals included), e.g. `{ hgetall: 1 }`. */
-  redisPerRequest?: Record<string, number>;
+  /** What the server executed per request, by command (see {@link WindowSample.executed}), e.g. `{ hgetall: 1 }`. */
+  executedPerRequest?: Record<string, number>;
 }
 
 export interface HttpResult {
