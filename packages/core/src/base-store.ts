@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange } from './codec.js';
 import { StoreConfigError } from './errors.js';
 import { assertSessionId } from './sid.js';
-import { DEFAULT_OPERATION_TIMEOUT_MS, toStoreError, withTimeout } from './timeout.js';
+import { DEFAULT_OPERATION_TIMEOUT_MS, settleWithin, toStoreError } from './timeout.js';
 import type { BaseStoreOptions, SessionChange, SessionData, SessionStore, WriteOptions } from './types.js';
 
 /** Default `tombstoneTtlMs`: a destroyed sid refuses late patches for 5 minutes. */
@@ -45,37 +45,49 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   /** Releases what the store created. Default: nothing. */
   protected async release(): Promise<void> {}
 
-  async get(sid: string): Promise<SessionData | null> {
-    assertSessionId(sid);
-    return this.run('get', this.read(sid));
+  // The public methods return rejected promises for bad input rather than throwing, without an
+  // async wrapper: they are on every request's path.
+  get(sid: string): Promise<SessionData | null> {
+    return attempt(() => {
+      assertSessionId(sid);
+      return this.run('get', this.read(sid));
+    });
   }
 
-  async set(sid: string, data: SessionData, options: WriteOptions): Promise<void> {
-    assertSessionId(sid);
-    const ttlMs = ttlOf(options);
-    if (ttlMs <= 0) return this.destroy(sid);
-    const json = encodeSession(data, this.maxSessionBytes);
-    return this.run('set', this.write(sid, data, json, ttlMs));
+  set(sid: string, data: SessionData, options: WriteOptions): Promise<void> {
+    return attempt(() => {
+      assertSessionId(sid);
+      const ttlMs = ttlOf(options);
+      if (ttlMs <= 0) return this.destroy(sid);
+      const json = encodeSession(data, this.maxSessionBytes);
+      return this.run('set', this.write(sid, data, json, ttlMs));
+    });
   }
 
-  async patch(sid: string, change: SessionChange, options: WriteOptions): Promise<void> {
-    assertSessionId(sid);
-    const ttlMs = ttlOf(options);
-    if (ttlMs <= 0) return this.destroy(sid);
-    const normalized = normalizeChange(change, this.maxSessionBytes);
-    return this.run('patch', this.merge(sid, normalized, ttlMs));
+  patch(sid: string, change: SessionChange, options: WriteOptions): Promise<void> {
+    return attempt(() => {
+      assertSessionId(sid);
+      const ttlMs = ttlOf(options);
+      if (ttlMs <= 0) return this.destroy(sid);
+      const normalized = normalizeChange(change, this.maxSessionBytes);
+      return this.run('patch', this.merge(sid, normalized, ttlMs));
+    });
   }
 
-  async touch(sid: string, options: WriteOptions): Promise<void> {
-    assertSessionId(sid);
-    const ttlMs = ttlOf(options);
-    if (ttlMs <= 0) return this.destroy(sid);
-    return this.run('touch', this.extend(sid, ttlMs));
+  touch(sid: string, options: WriteOptions): Promise<void> {
+    return attempt(() => {
+      assertSessionId(sid);
+      const ttlMs = ttlOf(options);
+      if (ttlMs <= 0) return this.destroy(sid);
+      return this.run('touch', this.extend(sid, ttlMs));
+    });
   }
 
-  async destroy(sid: string): Promise<void> {
-    assertSessionId(sid);
-    return this.run('destroy', this.remove(sid));
+  destroy(sid: string): Promise<void> {
+    return attempt(() => {
+      assertSessionId(sid);
+      return this.run('destroy', this.remove(sid));
+    });
   }
 
   async *ids(): AsyncIterable<string> {
@@ -100,13 +112,17 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   }
 
   /** Runs a backend call under `operationTimeoutMs`, mapping driver errors to `StoreUnavailableError`. */
-  protected async run<T>(operation: string, work: Promise<T>): Promise<T> {
-    const what = `${this.name} ${operation}`;
-    try {
-      return await withTimeout(work, this.operationTimeoutMs, what);
-    } catch (err) {
-      throw toStoreError(err, what);
-    }
+  protected run<T>(operation: string, work: Promise<T>): Promise<T> {
+    const what = () => `${this.name} ${operation}`;
+    return settleWithin(work, this.operationTimeoutMs, what, (err) => toStoreError(err, what()));
+  }
+}
+
+function attempt<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 
