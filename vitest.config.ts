@@ -1,9 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-// One vitest project per package, example and the bench folder that has a test/ directory.
+// One vitest project per package, example, and the bench, that has a test/ directory.
 const projectDirs = ['packages', 'examples']
   .flatMap((parent) => readdirSync(parent).map((name) => `${parent}/${name}`))
+  .concat('bench')
   .filter((dir) => existsSync(`${dir}/test`));
 
 export default defineConfig({
@@ -11,7 +12,7 @@ export default defineConfig({
     projects: projectDirs.map((dir) => ({
       extends: true,
       test: {
-        name: dir.split('/')[1],
+        name: dir.split('/').at(-1),
         root: dir,
         include: ['test/**/*.test.ts'],
       },

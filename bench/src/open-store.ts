@@ -76,10 +76,11 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
     }
     case 'redis-hash':
     case 'redis-json': {
-      const [{ RedisSessionStore }, { Redis }] = await Promise.all([import('@sessionkit/redis'), import('ioredis')]);
-      const client = new Redis(config.redisUrl);
+      // From the URL, as createStore(SESSION_STORE_URL) builds it: the store's own client settings.
+      const { RedisSessionStore } = await import('@sessionkit/redis');
       const format = id === 'redis-hash' ? 'hash' : 'json';
-      return ours(new RedisSessionStore({ client, format, prefix: `${format}:` }), async () => void (await client.quit()));
+      const store = RedisSessionStore.fromUrl(config.redisUrl, { format, prefix: `${format}:` });
+      return ours(store, () => store.close());
     }
     case 'sql:postgres': {
       const [{ SqlSessionStore }, { default: pg }] = await Promise.all([import('@sessionkit/sql'), import('pg')]);

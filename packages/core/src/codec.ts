@@ -1,4 +1,5 @@
 import secureJson from 'secure-json-parse';
+import { rememberStoredForm } from './delta.js';
 import { SessionDecodeError, SessionEncodeError, SessionTooLargeError } from './errors.js';
 import type { SessionChange, SessionData } from './types.js';
 
@@ -32,7 +33,7 @@ export function encodeValue(value: unknown, maxBytes = DEFAULT_MAX_SESSION_BYTES
 export function decodeSession(sid: string, text: string | Buffer): SessionData {
   const value = decodeJson(sid, text);
   if (!isPlainObject(value)) throw new SessionDecodeError(sid, `expected a JSON object, got ${typeName(value)}`);
-  return value;
+  return typeof text === 'string' ? rememberStoredForm(value, text) : value;
 }
 
 /** Decodes one stored top-level value. @throws SessionDecodeError when it is not JSON. */

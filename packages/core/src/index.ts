@@ -31,4 +31,4 @@ export { DEFAULT_TTL_MS, ttlFromCookie, ttlFromSession, type CookieExpiry } from
 export { DEFAULT_OPERATION_TIMEOUT_MS, toStoreError, withTimeout } from './timeout.js';
 export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
 export { createStore, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
-export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
+export { changeBetween, dataOf, keyTexts, rememberStoredForm, storedKeyTexts, type KeyTexts } from './delta.js';

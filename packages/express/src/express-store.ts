@@ -8,6 +8,7 @@ import {
   type CookieExpiry,
   type KeyTexts,
   keyTexts,
+  storedKeyTexts,
   type SessionData,
   type SessionStore,
 } from '@sessionkit/core';
@@ -21,10 +22,13 @@ import { onlyExpiryMoved, refreshedAtOf } from './snapshot.js';
 
 const { Store } = session;
 
-/** What a loaded session looked like, per top-level key, when it was loaded or last written. */
+/** What a session looked like in the store when it was loaded or last written. */
 interface Snapshot {
   sid: string;
-  keys: KeyTexts;
+  /** The JSON text of each top-level key; computed on first use, which a read-only request never reaches. */
+  keys: () => KeyTexts;
+  /** When the stored expiry was last refreshed (epoch ms), from the stored cookie; undefined for a browser-session cookie. */
+  refreshedAt: number | undefined;
 }
 
 type LoadedSession = session.Session & session.SessionData;
@@ -130,7 +134,7 @@ export class ExpressSessionStore extends Store {
   override touch(sid: string, sess: object): Promise<void>;
   override touch(sid: string, sess: object, callback: Callback<void>): void;
   override touch(sid: string, sess: object, callback?: Callback<void>): Promise<void> | void {
-    const work = (async () => this.#refresh(sid, sess, this.#snapshotOf(sid, sess), keyTexts(sess)))();
+    const work = (async () => this.#refresh(sid, sess, this.#snapshotOf(sid, sess)))();
     return this.#settle(work, callback);
   }
 
@@ -160,8 +164,15 @@ export class ExpressSessionStore extends Store {
   }
 
   override createSession(req: Request, data: session.SessionData): LoadedSession {
+    // Read before express-session replaces data.cookie with a Cookie and the request changes anything.
+    const refreshedAt = refreshedAtOf(data.cookie);
+    const stored = storedKeyTexts(data);
     const loaded = super.createSession(req, data);
-    this.#snapshots.set(loaded, { sid: req.sessionID, keys: keyTexts(loaded) });
+    // Stores remember what they decoded a session from: the diff at save time starts from that,
+    // so loading costs no snapshot. Other stores get one now.
+    const keys = stored ? once(stored) : once(() => keyTexts(loaded));
+    if (!stored) keys();
+    this.#snapshots.set(loaded, { sid: req.sessionID, keys, refreshedAt });
     return loaded;
   }
 
@@ -237,36 +248,37 @@ export class ExpressSessionStore extends Store {
     const snapshot = this.#snapshotOf(sid, sess);
     if (!snapshot) {
       await this.#availability.observe(this.store.set(sid, dataOf(current), { ttlMs }));
-      this.#snapshots.set(sess, { sid, keys: current });
+      this.#snapshots.set(sess, { sid, keys: () => current, refreshedAt: refreshedAtOf(cookieOf(sess)) });
       this.#noteRefresh(sid, sess);
       return;
     }
-    const change = changeBetween(snapshot.keys, current);
-    if (onlyExpiryMoved(change, snapshot.keys)) return this.#refresh(sid, sess, snapshot, current);
+    const loaded = snapshot.keys();
+    const change = changeBetween(loaded, current);
+    if (onlyExpiryMoved(change, loaded)) return this.#refresh(sid, sess, snapshot);
     await this.#availability.observe(this.store.patch(sid, change, { ttlMs }));
-    snapshot.keys = current;
+    snapshot.keys = () => current;
+    snapshot.refreshedAt = refreshedAtOf(cookieOf(sess));
     this.#noteRefresh(sid, sess);
   }
 
-  async #refresh(sid: string, sess: object, snapshot: Snapshot | undefined, current: KeyTexts): Promise<void> {
+  async #refresh(sid: string, sess: object, snapshot: Snapshot | undefined): Promise<void> {
     const cookie = cookieOf(sess);
     const browserSession = cookie?.expires == null;
     const lifetimeMs = typeof cookie?.originalMaxAge === 'number' ? cookie.originalMaxAge : this.#options.defaultTtlMs;
     const touchAfterMs = this.#options.touchAfterMs ?? lifetimeMs / 10;
-    const refreshedAt = browserSession ? this.#refreshes.get(sid) : refreshedAtOf(snapshot?.keys.get('cookie'));
+    const refreshedAt = browserSession ? this.#refreshes.get(sid) : snapshot?.refreshedAt;
     if (refreshedAt !== undefined && Date.now() - refreshedAt < touchAfterMs) return;
 
     const ttlMs = this.#ttlOf(sess);
-    const cookieText = current.get('cookie');
-    if (browserSession || cookieText === undefined) {
+    if (browserSession || cookie === undefined) {
       await this.#availability.observe(this.store.touch(sid, { ttlMs }));
       this.#refreshes.set(sid, Date.now());
       return;
     }
     // Rewrite the cookie key rather than only extending the expiry, so the next load can read
     // from cookie.expires that the expiry was refreshed.
-    await this.#availability.observe(this.store.patch(sid, { set: dataOf(current, ['cookie']), unset: [] }, { ttlMs }));
-    if (snapshot) snapshot.keys.set('cookie', cookieText);
+    await this.#availability.observe(this.store.patch(sid, { set: dataOf(keyTexts({ cookie })), unset: [] }, { ttlMs }));
+    if (snapshot) snapshot.refreshedAt = refreshedAtOf(cookie);
   }
 
   #snapshotOf(sid: string, sess: object): Snapshot | undefined {
@@ -299,6 +311,19 @@ export class ExpressSessionStore extends Store {
     this.#warned.add(sid);
     this.#options.logger.warn(`[sessionkit] ${message}`);
   }
+}
+
+/** `compute` run at most once, on first call. */
+function once<T>(compute: () => T): () => T {
+  let value: T | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value as T;
+  };
 }
 
 function cookieOf(sess: object): CookieExpiry | undefined {

@@ -2,7 +2,8 @@ import type { KeyTexts, SessionChange, SessionData } from '@sessionkit/core';
 
 /**
  * True when the change is only the cookie's `expires` moving forward, which express-session does
- * on every request (`req.session.touch()`): such a save is a touch, not a modification.
+ * on every request (`req.session.touch()`): such a save is a touch, not a modification. Fields are
+ * compared one by one, because a database may store the cookie's fields in another order.
  */
 export function onlyExpiryMoved(change: SessionChange, loaded: KeyTexts): boolean {
   const keys = Object.keys(change.set);
@@ -12,22 +13,24 @@ export function onlyExpiryMoved(change: SessionChange, loaded: KeyTexts): boolea
   const before = parseObject(loaded.get('cookie'));
   const after = change.set['cookie'];
   if (!before || typeof after !== 'object' || after === null) return false;
-  const { expires: _before, ...restBefore } = before;
-  const { expires: _after, ...restAfter } = after as SessionData;
-  return JSON.stringify(restBefore) === JSON.stringify(restAfter);
+  const fields = new Set([...Object.keys(before), ...Object.keys(after)]);
+  fields.delete('expires');
+  for (const field of fields) {
+    if (JSON.stringify(before[field]) !== JSON.stringify((after as SessionData)[field])) return false;
+  }
+  return true;
 }
 
 /**
- * When the stored expiry was last refreshed, read from the stored cookie: express-session sets
- * `expires = refreshedAt + originalMaxAge`. `undefined` when the cookie has no expiry (a
- * browser-session cookie) or no `originalMaxAge`.
+ * When the stored expiry was last refreshed (epoch ms), read from a cookie as stored (`expires` an
+ * ISO string) or as express-session holds it (a `Date`): express-session sets
+ * `expires = refreshedAt + originalMaxAge`. `undefined` for a browser-session cookie (no expiry).
  */
-export function refreshedAtOf(cookieText: string | undefined): number | undefined {
-  const cookie = parseObject(cookieText);
-  const expires = cookie?.['expires'];
-  const originalMaxAge = cookie?.['originalMaxAge'];
-  if (typeof expires !== 'string' || typeof originalMaxAge !== 'number') return undefined;
-  const at = Date.parse(expires) - originalMaxAge;
+export function refreshedAtOf(cookie: unknown): number | undefined {
+  if (typeof cookie !== 'object' || cookie === null) return undefined;
+  const { expires, originalMaxAge } = cookie as { expires?: unknown; originalMaxAge?: unknown };
+  if ((typeof expires !== 'string' && !(expires instanceof Date)) || typeof originalMaxAge !== 'number') return undefined;
+  const at = new Date(expires).getTime() - originalMaxAge;
   return Number.isFinite(at) ? at : undefined;
 }
 

@@ -1,4 +1,4 @@
-import { decodeSession, decodeValue, encodeValue, type SessionChange, type SessionData } from '@sessionkit/core';
+import { decodeSession, decodeValue, encodeValue, rememberStoredForm, type KeyTexts, type SessionChange, type SessionData } from '@sessionkit/core';
 import type { RedisClient } from './link.js';
 import { MARKER_FIELD, type ScriptArgs, type ScriptName } from './scripts.js';
 
@@ -26,13 +26,16 @@ export const hashLayout: Layout = {
     const fields = await client.hgetall(key);
     let found = false;
     const data: SessionData = {};
+    const texts: KeyTexts = new Map();
     for (const [field, text] of Object.entries(fields)) {
       found = true;
       // `__proto__` cannot be written through this store; a hash edited by hand is read without it.
       if (field === MARKER_FIELD || field === '__proto__') continue;
       data[field] = decodeValue(sid, text);
+      texts.set(field, text);
     }
-    return found ? data : null;
+    // The field texts let a framework adapter diff a save without re-encoding the loaded session.
+    return found ? rememberStoredForm(data, texts) : null;
   },
   set(data, _json, ttlMs) {
     const argv: ScriptArgs = [Math.ceil(ttlMs)];

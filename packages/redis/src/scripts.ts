@@ -29,8 +29,9 @@ return 1`;
 /** ARGV: ttlMs, n (number of field/value arguments), n field/value arguments, then fields to remove. */
 const HASH_PATCH = `${REFUSE_IF_DESTROYED}
 local last = tonumber(ARGV[2]) + 2
-redis.call('HSET', KEYS[1], '${MARKER_FIELD}', '1')
-for i = 3, last, 512 do
+-- the marker goes with the first 255 fields in one HSET; more fields follow in chunks of 256
+redis.call('HSET', KEYS[1], '${MARKER_FIELD}', '1', unpack(ARGV, 3, math.min(512, last)))
+for i = 513, last, 512 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 511, last)))
 end
 for i = last + 1, #ARGV, 512 do
