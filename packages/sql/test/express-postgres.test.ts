@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { SessionStore } from '@sessionkit/core';
 import { ExpressSessionStore } from '@sessionkit/express';
-import { engineAvailable } from '@sessionkit/test-suite';
+import { engineAvailable, eventually } from '@sessionkit/test-suite';
 import express from 'express';
 import session from 'express-session';
 import pg from 'pg';
@@ -54,7 +54,7 @@ describe.skipIf(!ok)('ExpressSessionStore over PostgreSQL', () => {
       (req.session as unknown as Record<string, unknown>)[key] = [key];
       res.json({ ok: true });
     });
-    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', resolve)));
+    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
@@ -72,9 +72,11 @@ describe.skipIf(!ok)('ExpressSessionStore over PostgreSQL', () => {
     assert.deepEqual(calls, ['get']);
 
     const both = Promise.all(['cart', 'wishlist'].map((key) => fetch(`${base}/add/${key}`, { method: 'POST', headers: { cookie } })));
-    await new Promise((resolve) => setTimeout(resolve, 300)); // both requests have loaded the session
+    // release the handlers only once both requests have loaded the session
+    assert.ok(await eventually(async () => calls.filter((call) => call === 'get').length === 3, 10_000));
     release();
-    await both;
+    // express-session sends the headers before its save and the last byte of the body after it.
+    await Promise.all((await both).map((response) => response.text()));
     const sid = decodeURIComponent(cookie.split('=')[1]!).slice(2).split('.')[0]!;
     const { rows } = await admin.query(`SELECT data FROM "${table}" WHERE sid = $1`, [sid]);
     assert.deepEqual(rows[0].data.cart, ['cart']);
