@@ -3,6 +3,7 @@ import {
   DEFAULT_TTL_MS,
   keyTexts,
   isSessionStoreError,
+  storedKeyTexts,
   isValidSessionId,
   StoreConfigError,
   type KeyTexts,
@@ -59,7 +60,7 @@ export function koaStore(store: SessionStore, options: KoaStoreOptions = {}): Ko
     throw new StoreConfigError(`defaultTtlMs must be a positive number of milliseconds, got ${String(defaultTtlMs)}`);
   }
   const logger = options.logger ?? console;
-  const snapshots = new WeakMap<object, { key: string; texts: KeyTexts }>();
+  const snapshots = new WeakMap<object, { key: string; texts: () => KeyTexts }>();
   const warned = new Set<string>();
   const ttlOf = (maxAge: KoaMaxAge): number => (typeof maxAge === 'number' && maxAge > 0 ? maxAge : defaultTtlMs);
   // Snapshots are per request: keyed by the Koa context, so they go away with it.
@@ -80,7 +81,13 @@ export function koaStore(store: SessionStore, options: KoaStoreOptions = {}): Ko
         return null;
       }
       const request = requestOf(options);
-      if (data && request) snapshots.set(request, { key, texts: keyTexts(data) });
+      if (data && request) {
+        // Stores remember what they decoded a session from: the diff at save time starts from
+        // that, so a request that never saves costs no encoding. Other stores get a snapshot now.
+        const stored = storedKeyTexts(data);
+        const texts = stored ?? keyTexts(data);
+        snapshots.set(request, { key, texts: typeof texts === 'function' ? texts : () => texts });
+      }
       return data;
     },
 
@@ -93,14 +100,14 @@ export function koaStore(store: SessionStore, options: KoaStoreOptions = {}): Ko
         if (snapshot?.key !== key) {
           await store.set(key, sess, { ttlMs });
         } else {
-          const change = changeBetween(snapshot.texts, current);
+          const change = changeBetween(snapshot.texts(), current);
           if (Object.keys(change.set).length === 0 && change.unset.length === 0) await store.touch(key, { ttlMs });
           else await store.patch(key, change, { ttlMs });
         }
       } catch (err) {
         throw withHttpStatus(err);
       }
-      if (request) snapshots.set(request, { key, texts: current });
+      if (request) snapshots.set(request, { key, texts: () => current });
     },
 
     async destroy(key, options) {
