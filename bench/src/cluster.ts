@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { sparePorts } from '@sessionkit/test-suite';
 import type { BackendConfig, ClusterConfig } from './backend-config.js';
 import { Child } from './child.js';
-import { sparePort } from './engines.js';
 import type { LagResult } from './results.js';
 import { median, percentile } from './stats.js';
 
 /** Replication endpoints for `size` nodes on spare loopback ports, and a fresh shared secret. */
 export async function clusterConfig(size: number): Promise<Omit<ClusterConfig, 'node'>> {
-  const nodes: string[] = [];
-  for (let index = 0; index < size; index += 1) nodes.push(`127.0.0.1:${await sparePort()}`);
+  const nodes = (await sparePorts(size)).map((port) => `127.0.0.1:${port}`);
   return { nodes, secret: randomBytes(24).toString('base64') };
 }
 

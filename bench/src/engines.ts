@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { sparePort } from '@sessionkit/test-suite';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
@@ -13,18 +13,6 @@ export interface EngineStatus {
   missing?: string;
   /** Where it runs, for the docs. */
   where?: string;
-}
-
-/** A free TCP port on 127.0.0.1, picked by the kernel. */
-export function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A redis-server this run starts on a spare port, so its command counters see only the bench. */
