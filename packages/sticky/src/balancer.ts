@@ -108,7 +108,6 @@ interface RequestContext {
 
 interface Choice {
   backend: BackendState;
-  clientKey: string;
   /** Set-Cookie value to send with the response, when the pin is new or refreshed. */
   setCookie?: string;
 }
@@ -422,14 +421,14 @@ export class Balancer extends EventEmitter {
     if (this.activeClients.size > MAX_TRACKED_CLIENTS) {
       this.activeClients.delete(this.activeClients.keys().next().value as string);
     }
-    if (!this.sticky) return { backend, clientKey };
+    if (!this.sticky) return { backend };
     if (pin) {
       // Still pinned: re-send the cookie only to refresh its last-seen time for maxIdleMs.
-      if (!this.sticky.needsRefresh(pin, now)) return { backend, clientKey };
-      return { backend, clientKey, setCookie: this.sticky.serialize({ ...pin, lastSeenAt: now }) };
+      if (!this.sticky.needsRefresh(pin, now)) return { backend };
+      return { backend, setCookie: this.sticky.serialize({ ...pin, lastSeenAt: now }) };
     }
     const fresh: StickyPin = { backendId: backend.id, clientId: newClientId ?? this.sticky.newClientId(), issuedAt: now, lastSeenAt: now };
-    return { backend, clientKey, setCookie: this.sticky.serialize(fresh) };
+    return { backend, setCookie: this.sticky.serialize(fresh) };
   }
 
   private isActive(clientKey: string, backendId: string, now: number): boolean {
