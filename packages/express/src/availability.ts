@@ -29,15 +29,18 @@ export class Availability extends EventEmitter {
   }
 
   /** Passes `work` through, recording success as up and `StoreUnavailableError` as down. */
-  async observe<T>(work: Promise<T>): Promise<T> {
-    try {
-      const value = await work;
-      this.markUp();
-      return value;
-    } catch (err) {
-      if (isUnavailable(err)) this.markDown();
-      throw err;
-    }
+  observe<T>(work: Promise<T>): Promise<T> {
+    // One `then` rather than an async function: no extra promise hop on every store call.
+    return work.then(
+      (value) => {
+        this.markUp();
+        return value;
+      },
+      (err: unknown) => {
+        if (isUnavailable(err)) this.markDown();
+        throw err;
+      },
+    );
   }
 
   markDown(): void {
