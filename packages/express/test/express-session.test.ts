@@ -1,4 +1,5 @@
 import { MemorySessionStore } from '@sessionkit/memory';
+import { sleep } from '@sessionkit/test-suite';
 import session from 'express-session';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExpressSessionStore } from '../src/index.js';
@@ -123,7 +124,7 @@ describe('store calls per request', () => {
     await client.post('/login');
     const sid = String((await client.json('/me'))['sessionID']);
     const expiresBefore = ((await counting.inner.get(sid))!['cookie'] as { expires: string }).expires;
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     counting.reset();
     await client.json('/me');
     await client.json('/me');

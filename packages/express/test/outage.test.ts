@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@sessionkit/test-suite';
 import { ExpressSessionStore, type FailMode } from '../src/index.js';
 import { sessionApp } from './helpers/app.js';
 import { Client, listen } from './helpers/http.js';
@@ -42,12 +43,9 @@ async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   return { value, ms: performance.now() - started };
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Polls `check` (test-suite's `eventually`) and fails the test when it is not met within `timeoutMs`. */
+async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  expect(await eventually(check, timeoutMs), 'condition not met in time').toBe(true);
 }
 
 describe("failMode 'open'", () => {
@@ -73,7 +71,7 @@ describe("failMode 'open'", () => {
     expect(client.cookies.get('sid')).toBe(cookie);
 
     server.resume();
-    await eventually(async () => (await client.json('/me'))['user'] === 'alice');
+    await until(async () => (await client.json('/me'))['user'] === 'alice');
     expect(adapter.available).toBe(true);
     expect(client.cookies.get('sid')).toBe(cookie);
   });
@@ -87,7 +85,7 @@ describe("failMode 'open'", () => {
     expect(client.lastSetCookie).toEqual([]);
 
     await server.start(); // same port, empty backend: the old session is gone
-    await eventually(async () => (await client.json('/me'))['hasSession'] === true);
+    await until(async () => (await client.json('/me'))['hasSession'] === true);
     await client.post('/login');
     expect(await client.json('/me')).toMatchObject({ user: 'alice' });
   });
@@ -112,7 +110,7 @@ describe("failMode 'closed'", () => {
     expect(client.cookies.get('sid')).toBe(cookie);
 
     server.resume();
-    await eventually(async () => (await client.request('/me')).status === 200);
+    await until(async () => (await client.request('/me')).status === 200);
     expect(await client.json('/me')).toMatchObject({ user: 'alice' });
   });
 });

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { MemorySessionStore } from '@sessionkit/memory';
+import { sleep } from '@sessionkit/test-suite';
 import Koa from 'koa';
 import session from 'koa-session';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,7 +54,6 @@ async function start({ sessionOptions = {}, storeOptions = {}, beforeWrite }: Se
   return { memory, counting, client, key };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('koaStore with koa-session over real HTTP', () => {
   it('login, read, logout', async () => {
