@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool as MysqlPromisePool, RowDataPacket } from 'mysql2/promise';
-import { afterAll, beforeAll } from 'vitest';
+import { runConformanceSuite } from '@sessionkit/test-suite';
+import { afterAll, beforeAll, it } from 'vitest';
+import { SqlSessionStore, type SqlClient } from '../src/index.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /** PostgreSQL for the tests: DATABASE_URL, else the local server as user postgres. */
@@ -11,14 +13,6 @@ export const MYSQL_URL = process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:330
 /** A table name no other test run uses; each test file drops its tables afterwards. */
 export function tableName(label: string): string {
   return `sk_${label}_${randomBytes(4).toString('hex')}`;
-}
-
-/** `url` with its host and port replaced, to route a pool through a {@link TcpProxy}. */
-export function via(url: string, port: number): string {
-  const copy = new URL(url);
-  copy.hostname = '127.0.0.1';
-  copy.port = String(port);
-  return copy.href;
 }
 
 /**
@@ -56,11 +50,46 @@ export function tablesDroppedAfterAll(ok: boolean, drop: (table: string) => Prom
   };
 }
 
-/** A {@link TcpProxy} to the server of `url`, started before the enclosing describe's tests and stopped after. */
-export function proxyTo(url: string, defaultPort: number): TcpProxy {
-  const target = new URL(url);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || defaultPort));
+/**
+ * Runs the conformance suite on `table` with stores whose pool (from `pool`, given the URL and the
+ * connect timeout) reaches the server of `url` through a {@link TcpProxy}, which the outage group
+ * stops and starts; `reclaim` prunes the current store. Call inside a describe.
+ */
+export function conformanceThroughProxy(options: {
+  url: string;
+  defaultPort: number;
+  table: string;
+  pool: (url: string, connectTimeoutMs: number) => SqlClient;
+  storedTtlMs: (sid: string) => Promise<number | null>;
+  corrupt: (sid: string) => Promise<void>;
+}): void {
+  const target = new URL(options.url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || options.defaultPort));
   beforeAll(() => proxy.start());
   afterAll(() => proxy.stop());
-  return proxy;
+  let current: SqlSessionStore | undefined;
+
+  runConformanceSuite({
+    it,
+    createStore: (storeOptions) => {
+      const client = options.pool(via(options.url, proxy.port), storeOptions.operationTimeoutMs ?? 2000);
+      return (current = new SqlSessionStore({ ...storeOptions, client, table: options.table, closeClient: true, pruneIntervalMs: false }));
+    },
+    probe: {
+      storedTtlMs: options.storedTtlMs,
+      corrupt: options.corrupt,
+      async reclaim() {
+        await current?.prune();
+      },
+    },
+    backend: { stop: () => proxy.stop(), start: () => proxy.start() },
+  });
+}
+
+/** `url` with its host and port replaced, to route a pool through a {@link TcpProxy}. */
+function via(url: string, port: number): string {
+  const copy = new URL(url);
+  copy.hostname = '127.0.0.1';
+  copy.port = String(port);
+  return copy.href;
 }

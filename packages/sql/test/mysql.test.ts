@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createStore } from '@sessionkit/core';
-import { engineAvailable, rejection, runConformanceSuite } from '@sessionkit/test-suite';
+import { engineAvailable, rejection } from '@sessionkit/test-suite';
 import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { corruptMysqlRow, MYSQL_URL, proxyTo, tablesDroppedAfterAll, via } from './engines.js';
+import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, tablesDroppedAfterAll } from './engines.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
 const ok = await engineAvailable(
@@ -16,28 +16,18 @@ const ok = await engineAvailable(
 const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS \`${table}\``), () => admin.end());
 
 describe.skipIf(!ok)('SqlSessionStore on MariaDB/MySQL (conformance, through a TCP proxy the outage group cuts)', () => {
-  const proxy = proxyTo(MYSQL_URL, 3306);
   const table = newTable('conf');
-  let current: SqlSessionStore | undefined;
-
-  runConformanceSuite({
-    it,
-    createStore: (options) => {
-      const client = mysql.createPool({ uri: via(MYSQL_URL, proxy.port), connectTimeout: options.operationTimeoutMs ?? 2000 });
-      return (current = new SqlSessionStore({ ...options, client, table, closeClient: true, pruneIntervalMs: false }));
+  conformanceThroughProxy({
+    url: MYSQL_URL,
+    defaultPort: 3306,
+    table,
+    pool: (uri, connectTimeout) => mysql.createPool({ uri, connectTimeout }),
+    async storedTtlMs(sid) {
+      const [rows] = await admin.execute<mysql.RowDataPacket[]>(`SELECT expires_at FROM \`${table}\` WHERE sid = ? AND data IS NOT NULL`, [sid]);
+      return rows[0] ? Number(rows[0]['expires_at']) - Date.now() : null;
     },
-    probe: {
-      async storedTtlMs(sid) {
-        const [rows] = await admin.execute<mysql.RowDataPacket[]>(`SELECT expires_at FROM \`${table}\` WHERE sid = ? AND data IS NOT NULL`, [sid]);
-        return rows[0] ? Number(rows[0]['expires_at']) - Date.now() : null;
-      },
-      // See corruptMysqlRow: bytes that are not JSON on MariaDB, a JSON array on MySQL.
-      corrupt: (sid) => corruptMysqlRow(admin, table, sid),
-      async reclaim() {
-        await current?.prune();
-      },
-    },
-    backend: { stop: () => proxy.stop(), start: () => proxy.start() },
+    // See corruptMysqlRow: bytes that are not JSON on MariaDB, a JSON array on MySQL.
+    corrupt: (sid) => corruptMysqlRow(admin, table, sid),
   });
 });
 

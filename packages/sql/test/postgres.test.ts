@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createStore } from '@sessionkit/core';
-import { engineAvailable, eventually, rejection, runConformanceSuite } from '@sessionkit/test-suite';
+import { engineAvailable, eventually, rejection } from '@sessionkit/test-suite';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { POSTGRES_URL, proxyTo, tablesDroppedAfterAll, via } from './engines.js';
+import { conformanceThroughProxy, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 admin.on('error', () => {});
@@ -17,33 +17,20 @@ const ok = await engineAvailable(
 const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS "${table}"`), () => admin.end());
 
 describe.skipIf(!ok)('SqlSessionStore on PostgreSQL (conformance, through a TCP proxy the outage group cuts)', () => {
-  const proxy = proxyTo(POSTGRES_URL, 5432);
   const table = newTable('conf');
-  let current: SqlSessionStore | undefined;
-
-  runConformanceSuite({
-    it,
-    createStore: (options) => {
-      const client = new pg.Pool({
-        connectionString: via(POSTGRES_URL, proxy.port),
-        connectionTimeoutMillis: options.operationTimeoutMs ?? 2000,
-      });
-      return (current = new SqlSessionStore({ ...options, client, table, closeClient: true, pruneIntervalMs: false }));
+  conformanceThroughProxy({
+    url: POSTGRES_URL,
+    defaultPort: 5432,
+    table,
+    pool: (connectionString, connectionTimeoutMillis) => new pg.Pool({ connectionString, connectionTimeoutMillis }),
+    async storedTtlMs(sid) {
+      const { rows } = await admin.query(`SELECT expires_at FROM "${table}" WHERE sid = $1 AND data IS NOT NULL`, [sid]);
+      return rows[0] ? Number(rows[0].expires_at) - Date.now() : null;
     },
-    probe: {
-      async storedTtlMs(sid) {
-        const { rows } = await admin.query(`SELECT expires_at FROM "${table}" WHERE sid = $1 AND data IS NOT NULL`, [sid]);
-        return rows[0] ? Number(rows[0].expires_at) - Date.now() : null;
-      },
-      // jsonb accepts only valid JSON, so the closest to bad bytes is JSON that is not a session object.
-      async corrupt(sid) {
-        await admin.query(`UPDATE "${table}" SET data = '"not a session object"'::jsonb WHERE sid = $1`, [sid]);
-      },
-      async reclaim() {
-        await current?.prune();
-      },
+    // jsonb accepts only valid JSON, so the closest to bad bytes is JSON that is not a session object.
+    async corrupt(sid) {
+      await admin.query(`UPDATE "${table}" SET data = '"not a session object"'::jsonb WHERE sid = $1`, [sid]);
     },
-    backend: { stop: () => proxy.stop(), start: () => proxy.start() },
   });
 });
 
