@@ -411,7 +411,7 @@ export class Balancer extends EventEmitter {
     let candidates = [...this.pool.values()].filter((b) => usable(b) && !b.draining);
     if (cookie.state === 'invalid' && candidates.length > 1) candidates = candidates.filter((b) => b.id !== cookie.claimed);
     if (candidates.length === 0) return undefined;
-    const picked = this.pool.get(this.picker(candidates, ctx.address).id) as BackendState;
+    const picked = this.picker(candidates, ctx.address);
     return this.chosen(picked, clientKey, now, undefined, ctx.clientId);
   }
 

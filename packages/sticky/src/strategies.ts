@@ -9,7 +9,7 @@ export interface Candidate {
 }
 
 /** Picks a backend for a client that is not pinned. `candidates` is never empty. */
-export type Picker = (candidates: readonly Candidate[], clientAddress: string) => Candidate;
+export type Picker = <C extends Candidate>(candidates: readonly C[], clientAddress: string) => C;
 
 /**
  * Smooth weighted round-robin (nginx's algorithm): each pick adds every candidate's weight to its
@@ -18,9 +18,9 @@ export type Picker = (candidates: readonly Candidate[], clientAddress: string) =
  */
 function roundRobin(): Picker {
   const current = new Map<string, number>();
-  return (candidates) => {
+  return <C extends Candidate>(candidates: readonly C[]): C => {
     let total = 0;
-    let best = candidates[0] as Candidate;
+    let best = candidates[0]!;
     let bestScore = -Infinity;
     for (const c of candidates) {
       const score = (current.get(c.id) ?? 0) + c.weight;
@@ -39,14 +39,14 @@ function roundRobin(): Picker {
 /** Fewest connections per unit of weight; ties go round-robin so idle backends share evenly. */
 function leastConnections(): Picker {
   const tieBreak = roundRobin();
-  return (candidates, address) => {
+  return <C extends Candidate>(candidates: readonly C[], address: string): C => {
     const load = (c: Candidate) => c.connections / c.weight;
     const min = Math.min(...candidates.map(load));
     return tieBreak(candidates.filter((c) => load(c) === min), address);
   };
 }
 
-const ipHash: Picker = (candidates, address) => rendezvousPick(address, candidates) as Candidate;
+const ipHash: Picker = (candidates, address) => rendezvousPick(address, candidates)!;
 
 export function createPicker(strategy: Strategy): Picker {
   if (strategy === 'round-robin') return roundRobin();
