@@ -54,7 +54,6 @@ async function start({ sessionOptions = {}, storeOptions = {}, beforeWrite }: Se
   return { memory, counting, client, key };
 }
 
-
 describe('koaStore with koa-session over real HTTP', () => {
   it('login, read, logout', async () => {
     const { memory, client, key } = await start();
