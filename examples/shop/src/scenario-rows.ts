@@ -139,13 +139,8 @@ export const SCENARIOS: Scenario[] = [
     routing: 'round-robin',
     shared: true,
     keepsEveryCart: true,
-    prepare: async () => {
-      const table = `shop_scenario_${runId()}`;
-      const base = process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
-      const url = withParams(base, { table });
-      await reachable(url, 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL');
-      return { url, cleanup: () => dropPostgresTable(base, table) };
-    },
+    prepare: () =>
+      freshTable(process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test', 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL', dropPostgresTable),
   },
   {
     key: 'mariadb-round-robin',
@@ -154,15 +149,23 @@ export const SCENARIOS: Scenario[] = [
     routing: 'round-robin',
     shared: true,
     keepsEveryCart: true,
-    prepare: async () => {
-      const table = `shop_scenario_${runId()}`;
-      const base = process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
-      const url = withParams(base, { table });
-      await reachable(url, 'MariaDB', 'start MariaDB/MySQL or set MYSQL_URL');
-      return { url, cleanup: () => dropMysqlTable(base, table) };
-    },
+    prepare: () =>
+      freshTable(process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test', 'MariaDB', 'start MariaDB/MySQL or set MYSQL_URL', dropMysqlTable),
   },
 ];
+
+/** A table of its own for one run on the SQL engine at `base`, dropped by `cleanup`. */
+async function freshTable(
+  base: string,
+  engine: string,
+  howToStart: string,
+  dropTable: (url: string, table: string) => Promise<void>,
+): Promise<PreparedStore> {
+  const table = `shop_scenario_${runId()}`;
+  const url = withParams(base, { table });
+  await reachable(url, engine, howToStart);
+  return { url, cleanup: () => dropTable(base, table) };
+}
 
 function withParams(url: string, params: Record<string, string>): string {
   const parsed = new URL(url);
