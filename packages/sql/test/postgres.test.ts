@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { createStore } from '@sessionkit/core';
-import { engineAvailable, eventually, rejection } from '@sessionkit/test-suite';
+import { engineAvailable, eventually, rejection, sleep, sparePort } from '@sessionkit/test-suite';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
@@ -55,7 +54,7 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
   });
 
   it('a port nothing listens on fails fast with StoreUnavailableError and emits disconnect', async () => {
-    const port = await closedPort();
+    const port = await sparePort();
     const store = createStore(`postgres://postgres@127.0.0.1:${port}/test`, { operationTimeoutMs: 500 });
     const events: string[] = [];
     store.on('disconnect', () => events.push('disconnect'));
@@ -151,7 +150,7 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
     await store.set('prune-long-sid', { keep: true }, { ttlMs: 60_000 });
     await store.set('prune-gone-sid', { bye: true }, { ttlMs: 60_000 });
     await store.destroy('prune-gone-sid');
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     assert.equal(await store.prune(), 21);
     const { rows } = await admin.query(`SELECT sid FROM "${table}"`);
     assert.deepEqual(rows, [{ sid: 'prune-long-sid' }]);
@@ -169,12 +168,3 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
     await store.close();
   });
 });
-
-/** A port on 127.0.0.1 that refuses connections: listened on once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
