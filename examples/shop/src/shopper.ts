@@ -65,7 +65,7 @@ export class Shopper {
       } catch {
         last = { status: 0, data: null, servedBy: undefined };
       }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+      if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
     }
     this.record({ servedBy: last.servedBy, status: last.status, ms: performance.now() - started });
     return last;
