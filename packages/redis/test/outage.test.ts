@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { engineAvailable, eventually, runConformanceSuite, type GroupName } from '@sessionkit/test-suite';
+import { engineAvailable, eventually, runConformanceSuite, sleep, type GroupName } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
@@ -68,7 +68,7 @@ describe.skipIf(!available)('a test-owned redis-server is killed and restarted',
           } catch (err) {
             assert.equal((err as { code?: string }).code, 'ERR_STORE_UNAVAILABLE', String(err));
             outcomes.unavailable++;
-            await new Promise((r) => setTimeout(r, 20));
+            await sleep(20);
           }
           slowest = Math.max(slowest, Date.now() - started);
         }

@@ -1,4 +1,4 @@
-import { engineAvailable, eventually } from '@sessionkit/test-suite';
+import { engineAvailable, eventually, sleep } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { runPrefix } from './support/probe.js';
@@ -65,7 +65,7 @@ describe.skipIf(!available)('Sentinel failover: master, replica and sentinel sta
         } catch (err) {
           const code = (err as { code?: string }).code ?? String(err);
           failures[code] = (failures[code] ?? 0) + 1;
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
         }
         slowest = Math.max(slowest, Date.now() - started);
       }

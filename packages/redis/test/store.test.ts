@@ -1,5 +1,5 @@
 import { createStore, SessionStoreError } from '@sessionkit/core';
-import { engineAvailable, rejection } from '@sessionkit/test-suite';
+import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore, ReplicationError } from '../src/index.js';
@@ -144,7 +144,7 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       expect(ttl).toBeLessThanOrEqual(1500);
       await s.patch('tomb-session-1', { set: { late: true }, unset: [] }, TTL);
       expect(await s.get('tomb-session-1')).toBeNull();
-      await new Promise((r) => setTimeout(r, 1700));
+      await sleep(1700);
       await s.patch('tomb-session-1', { set: { later: true }, unset: [] }, TTL);
       expect(await s.get('tomb-session-1')).toEqual({ later: true });
     });
