@@ -1,8 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange } from './codec.js';
+import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange, type SessionLimits } from './codec.js';
+import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js';
 import { StoreConfigError } from './errors.js';
+import { type PrincipalFunction, defaultPrincipal, principalOf } from './principal.js';
 import { assertSessionId } from './sid.js';
-import { DEFAULT_OPERATION_TIMEOUT_MS, settleWithin, toStoreError } from './timeout.js';
+import { DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
+import { DEFAULT_MAX_SESSION_KEYS } from './value-rules.js';
 import type { BaseStoreOptions, SessionChange, SessionData, SessionStore, WriteOptions } from './types.js';
 
 /** Default `tombstoneTtlMs`: a destroyed sid refuses late patches for 5 minutes. */
@@ -11,20 +14,29 @@ export const DEFAULT_TOMBSTONE_TTL_MS = 300_000;
 /**
  * Base class for stores: validates sids, options and data before anything reaches a backend,
  * turns `ttlMs <= 0` into `destroy`, bounds every call by `operationTimeoutMs`, and maps driver
- * errors to `StoreUnavailableError`. Subclasses implement the `protected` backend operations,
- * which receive validated input only.
+ * errors by kind (`classifyError`): a lost connection to `StoreUnavailableError`, refused data to
+ * `SessionEncodeError`, anything else to `StoreOperationError`. Subclasses implement the
+ * `protected` backend operations, which receive validated input only.
  */
-export abstract class AbstractSessionStore extends EventEmitter implements SessionStore {
+export abstract class AbstractSessionStore extends EventEmitter implements SessionStore, SessionLimits {
   abstract readonly name: string;
   readonly operationTimeoutMs: number;
   readonly maxSessionBytes: number;
+  readonly maxSessionKeys: number;
   readonly tombstoneTtlMs: number;
+  readonly #principal: PrincipalFunction;
+  #principalFailed = false;
 
   constructor(options: BaseStoreOptions = {}) {
     super();
     this.operationTimeoutMs = positive(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
     this.maxSessionBytes = positive(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
+    this.maxSessionKeys = positive(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
     this.tombstoneTtlMs = positive(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
+    if (options.principal !== undefined && typeof options.principal !== 'function') {
+      throw new StoreConfigError('principal must be a function (data) => user id');
+    }
+    this.#principal = options.principal ?? defaultPrincipal;
     // An 'error' event with no listener would crash the process; a store must never do that.
     this.on('error', () => {});
   }
@@ -59,7 +71,7 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
       assertSessionId(sid);
       const ttlMs = ttlOf(options);
       if (ttlMs <= 0) return this.destroy(sid);
-      const json = encodeSession(data, this.maxSessionBytes);
+      const json = encodeSession(data, this);
       return this.run('set', this.write(sid, data, json, ttlMs));
     });
   }
@@ -69,7 +81,7 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
       assertSessionId(sid);
       const ttlMs = ttlOf(options);
       if (ttlMs <= 0) return this.destroy(sid);
-      const normalized = normalizeChange(change, this.maxSessionBytes);
+      const normalized = normalizeChange(change, this);
       return this.run('patch', this.merge(sid, normalized, ttlMs));
     });
   }
@@ -111,10 +123,35 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
     return this.release();
   }
 
-  /** Runs a backend call under `operationTimeoutMs`, mapping driver errors to `StoreUnavailableError`. */
+  /**
+   * The principal id of `data` from the `principal` option, or `undefined` when anonymous. A
+   * principal function that throws, or an id over 256 bytes, counts as anonymous and is reported
+   * once as an `error` event: a save never fails because of it.
+   */
+  protected principalOf(data: SessionData): string | undefined {
+    try {
+      return principalOf(data, this.#principal);
+    } catch (err) {
+      if (!this.#principalFailed) {
+        this.#principalFailed = true;
+        this.emit('error', new StoreConfigError(`principal(data) failed, sessions are kept without a principal: ${String(err)}`));
+      }
+      return undefined;
+    }
+  }
+
+  /**
+   * How a backend error counts (see `ErrorKind`). The default knows Node's and the drivers' lost
+   * connection errors; stores add their backend's data errors.
+   */
+  protected classifyError(err: unknown): ErrorKind {
+    return isConnectionError(err) ? 'unavailable' : 'operation';
+  }
+
+  /** Runs a backend call under `operationTimeoutMs`, mapping driver errors by `classifyError`. */
   protected run<T>(operation: string, work: Promise<T>): Promise<T> {
     const what = () => `${this.name} ${operation}`;
-    return settleWithin(work, this.operationTimeoutMs, what, (err) => toStoreError(err, what()));
+    return settleWithin(work, this.operationTimeoutMs, what, (err) => toStoreError(err, what(), this.classifyError(err)));
   }
 }
 

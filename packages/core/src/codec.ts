@@ -2,27 +2,56 @@ import secureJson from 'secure-json-parse';
 import { rememberStoredForm } from './delta.js';
 import { SessionDecodeError, SessionEncodeError, SessionTooLargeError } from './errors.js';
 import type { SessionChange, SessionData } from './types.js';
+import { DEFAULT_MAX_SESSION_KEYS, checkValue } from './value-rules.js';
 
-/** Default `maxSessionBytes`: 1 MiB of UTF-8 JSON. */
-export const DEFAULT_MAX_SESSION_BYTES = 1024 * 1024;
+/**
+ * Default `maxSessionBytes`: 256 KiB of UTF-8 JSON, far below the memory and cluster stores' total
+ * bound (64 MiB), so a few large sessions cannot crowd out everybody else's.
+ */
+export const DEFAULT_MAX_SESSION_BYTES = 256 * 1024;
+
+/** The per-session limits every store enforces; `AbstractSessionStore` is one. */
+export interface SessionLimits {
+  /** Largest session in bytes of UTF-8 JSON. */
+  readonly maxSessionBytes: number;
+  /** Most top-level keys in a session, or in one change (set plus unset). */
+  readonly maxSessionKeys: number;
+}
+
+/** The limits a store gets when its options do not say otherwise. */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxSessionBytes: DEFAULT_MAX_SESSION_BYTES,
+  maxSessionKeys: DEFAULT_MAX_SESSION_KEYS,
+};
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Encodes a session as JSON text.
- * @throws SessionEncodeError when `data` is not a plain object, has a cycle or a BigInt, or uses a
- *   `__proto__` / `constructor` / `prototype` top-level key.
- * @throws SessionTooLargeError when the UTF-8 encoding exceeds `maxBytes`.
+ * Encodes a session as JSON text, after checking it against the shared value rules
+ * (`checkValue`: what is stored, dropped or refused).
+ * @throws SessionEncodeError when `data` is not a plain object, holds a refused value, has more than
+ *   `maxSessionKeys` keys, or uses a `__proto__` / `constructor` / `prototype` / empty top-level key.
+ * @throws SessionTooLargeError when the UTF-8 encoding exceeds `maxSessionBytes`.
  */
-export function encodeSession(data: SessionData, maxBytes = DEFAULT_MAX_SESSION_BYTES): string {
+export function encodeSession(data: SessionData, limits: SessionLimits = DEFAULT_SESSION_LIMITS): string {
   if (!isPlainObject(data)) throw new SessionEncodeError(`expected a plain object, got ${typeName(data)}`);
-  for (const key of Object.keys(data)) assertKey(key);
-  return encodeJson(data, maxBytes);
+  let keys = 0;
+  for (const key in data) {
+    if (!Object.hasOwn(data, key)) continue;
+    assertKey(key);
+    checkValue(data[key], 1, `session.${key}`);
+    keys++;
+  }
+  assertKeyCount(keys, limits);
+  return encodeJson(data, limits.maxSessionBytes);
 }
 
-/** Encodes one top-level value (per-field layouts such as a Redis hash). Same errors as {@link encodeSession}. */
-export function encodeValue(value: unknown, maxBytes = DEFAULT_MAX_SESSION_BYTES): string {
-  return encodeJson(value, maxBytes);
+/**
+ * JSON text of one top-level value that {@link encodeSession} or {@link normalizeChange} already
+ * accepted (per-field layouts such as a Redis hash).
+ */
+export function encodeValue(value: unknown): string {
+  return JSON.stringify(value);
 }
 
 /**
@@ -42,15 +71,19 @@ export function decodeValue(sid: string, text: string | Buffer): unknown {
 }
 
 /**
- * Validates a change and returns it in canonical form: keys whose value is `undefined` move to
- * `unset` (JSON cannot hold them), keys both set and unset are only set.
- * @throws SessionEncodeError for a forbidden or empty key, or a value that is not JSON-safe.
- * @throws SessionTooLargeError when the encoded `set` part alone exceeds `maxBytes`.
+ * Validates a change and returns it in stored form: every value in `set` is what a read will give
+ * back (`toJSON` applied, `undefined`/functions dropped; see `checkValue`), keys whose value has no
+ * JSON form move to `unset`, and keys both set and unset are only set. Stores therefore hold the
+ * same thing whatever their driver would have done with the raw value.
+ * @throws SessionEncodeError for a forbidden or empty key, a refused value, or more than
+ *   `maxSessionKeys` keys in set plus unset.
+ * @throws SessionTooLargeError when the encoded `set` part alone exceeds `maxSessionBytes`.
  */
-export function normalizeChange(change: SessionChange, maxBytes = DEFAULT_MAX_SESSION_BYTES): SessionChange {
+export function normalizeChange(change: SessionChange, limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionChange {
   if (!isPlainObject(change.set) || !Array.isArray(change.unset)) {
     throw new SessionEncodeError('a change is { set: object, unset: string[] }');
   }
+  assertKeyCount(change.unset.length, limits);
   const set: SessionData = {};
   const unset = new Set<string>();
   for (const key of change.unset) {
@@ -58,15 +91,23 @@ export function normalizeChange(change: SessionChange, maxBytes = DEFAULT_MAX_SE
     assertKey(key);
     unset.add(key);
   }
-  for (const [key, value] of Object.entries(change.set)) {
+  let keys = unset.size;
+  for (const key in change.set) {
+    if (!Object.hasOwn(change.set, key)) continue;
     assertKey(key);
+    if (++keys > limits.maxSessionKeys) assertKeyCount(keys, limits);
+    let value = change.set[key];
+    if (!checkValue(value, 1, `session.${key}`)) {
+      const text = JSON.stringify(value) as string | undefined;
+      value = text === undefined ? undefined : JSON.parse(text);
+    }
     if (value === undefined) unset.add(key);
     else {
       set[key] = value;
       unset.delete(key);
     }
   }
-  encodeJson(set, maxBytes);
+  encodeJson(set, limits.maxSessionBytes);
   return { set, unset: [...unset] };
 }
 
@@ -110,6 +151,15 @@ function decodeJson(sid: string, text: string | Buffer): unknown {
 function assertKey(key: string): void {
   if (key === '' || FORBIDDEN_KEYS.has(key)) {
     throw new SessionEncodeError(`top-level key ${JSON.stringify(key)} is not allowed`);
+  }
+  if (!key.isWellFormed()) throw new SessionEncodeError('a top-level key holds a lone UTF-16 surrogate');
+}
+
+function assertKeyCount(keys: number, limits: SessionLimits): void {
+  if (keys > limits.maxSessionKeys) {
+    throw new SessionEncodeError(
+      `more than ${limits.maxSessionKeys} top-level keys (maxSessionKeys); keep collections under one key, e.g. session.cart = [...]`,
+    );
   }
 }
 

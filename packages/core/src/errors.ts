@@ -14,12 +14,12 @@ export class SessionStoreError extends Error {
   }
 }
 
-/** The sid does not match {@link SESSION_ID_PATTERN}; thrown before anything reaches a driver. */
+/** The sid is not 1 to 256 characters of well-formed UTF-16 without control characters; thrown before anything reaches a driver. */
 export class InvalidSessionIdError extends SessionStoreError {
   constructor(sid: unknown) {
     super(
       'ERR_SESSION_ID_INVALID',
-      `Invalid session id ${describe(sid)}: expected 8 to 160 characters of A-Z a-z 0-9 . _ : -`,
+      `Invalid session id ${describe(sid)}: expected a string of 1 to 256 characters, no control characters, well-formed UTF-16`,
     );
   }
 }
@@ -37,7 +37,12 @@ export class SessionTooLargeError extends SessionStoreError {
   }
 }
 
-/** The session data cannot be encoded as JSON (cycle, BigInt, `__proto__` key, not an object); nothing was written. */
+/**
+ * The session data is outside what every store accepts (see `checkValue`: BigInt, Map/Set, lone
+ * surrogates, nesting over 32, more than `maxSessionKeys` keys, a `__proto__` key, not an object),
+ * or the backend refused this one session's data. Nothing was written; the store stays available.
+ * Framework adapters answer it with 400.
+ */
 export class SessionEncodeError extends SessionStoreError {
   constructor(reason: string, options?: { cause?: unknown }) {
     super('ERR_SESSION_ENCODE', `Session data cannot be stored: ${reason}; nothing was written.`, options);
@@ -65,6 +70,17 @@ export class StoreUnavailableError extends SessionStoreError {
   }
 }
 
+/**
+ * The backend refused this one operation for a reason that is neither the caller's data nor a lost
+ * connection (a missing table, a permission, a script error). Only this call fails; the store stays
+ * available and emits no `disconnect`.
+ */
+export class StoreOperationError extends SessionStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORE_OPERATION', message, options);
+  }
+}
+
 /** A store option or store URL is invalid (unknown scheme, unsafe table name, bad number). */
 export class StoreConfigError extends SessionStoreError {
   constructor(message: string) {
@@ -81,6 +97,7 @@ export function isSessionStoreError(err: unknown, code?: string): err is Session
 
 function describe(value: unknown): string {
   if (typeof value !== 'string') return `(${value === null ? 'null' : typeof value})`;
+  // Only a prefix, escaped by JSON.stringify, so control characters cannot reach a log line.
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
   return `${JSON.stringify(shown)} (length ${value.length})`;
 }

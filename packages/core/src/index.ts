@@ -13,12 +13,18 @@ export {
   SessionStoreError,
   SessionTooLargeError,
   StoreConfigError,
+  StoreOperationError,
   StoreUnavailableError,
   isSessionStoreError,
 } from './errors.js';
-export { SESSION_ID_PATTERN, assertSessionId, isValidSessionId } from './sid.js';
+export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
+export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
+export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, type PrincipalFunction } from './principal.js';
+export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
 export {
   DEFAULT_MAX_SESSION_BYTES,
+  DEFAULT_SESSION_LIMITS,
+  type SessionLimits,
   applyChange,
   byteLength,
   decodeSession,
@@ -28,7 +34,7 @@ export {
   normalizeChange,
 } from './codec.js';
 export { DEFAULT_TTL_MS, ttlFromCookie, ttlFromSession, type CookieExpiry } from './ttl.js';
-export { DEFAULT_OPERATION_TIMEOUT_MS, toStoreError, withTimeout } from './timeout.js';
+export { DEFAULT_OPERATION_TIMEOUT_MS, withTimeout } from './timeout.js';
 export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
-export { createStore, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
+export { createStore, redactUrl, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
 export { changeBetween, dataOf, keyTexts, rememberStoredForm, storedKeyTexts, type KeyTexts } from './delta.js';

@@ -44,12 +44,12 @@ export function registeredSchemes(): { scheme: string; example: string }[] {
  */
 export function createStore(url: string, options: CreateStoreOptions = {}): SessionStore {
   const parsed = parseStoreUrl(url);
-  if (!parsed) throw new StoreConfigError(`Store URL ${JSON.stringify(url)} does not parse; expected e.g. ${known()}`);
+  if (!parsed) throw new StoreConfigError(`Store URL ${JSON.stringify(redactUrl(url))} does not parse; expected e.g. ${known()}`);
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
   const registration = registry.get(scheme);
   if (!registration) {
     throw new StoreConfigError(
-      `No session store is registered for "${scheme}:" (${JSON.stringify(redact(parsed))}). Known: ${known()}. Import the adapter package (or use the "sessionkit" package, which registers them all).`,
+      `No session store is registered for "${scheme}:" (${JSON.stringify(redactUrl(parsed.href))}). Known: ${known()}. Import the adapter package (or use the "sessionkit" package, which registers them all).`,
     );
   }
   return registration.factory(parsed, options, url);
@@ -70,8 +70,13 @@ function known(): string {
   return list.length ? list.join(', ') : 'none registered yet';
 }
 
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = '***';
-  return copy.href;
+/**
+ * `text` with every URL password and `password=` parameter replaced by `***`, for error messages
+ * and events: `redis://u:S3cr3t@host` becomes `redis://u:***@host`. Works on text that is not a
+ * valid URL (a bad port, a host list), which is exactly when such text ends up in a message.
+ */
+export function redactUrl(text: string): string {
+  return text
+    .replace(/(\/\/[^/?#@\s:]*:)[^@\s/?#]*@/g, '$1***@')
+    .replace(/([?&;][\w.-]*(?:password|passwd|pwd|secret|token)=)[^&#\s]*/gi, '$1***');
 }

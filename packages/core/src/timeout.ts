@@ -1,4 +1,4 @@
-import { StoreUnavailableError, isSessionStoreError } from './errors.js';
+import { StoreUnavailableError } from './errors.js';
 
 /** Default `operationTimeoutMs`. */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
@@ -39,11 +39,4 @@ export function settleWithin<T>(
       },
     );
   });
-}
-
-/** Maps a driver error to `StoreUnavailableError`; sessionkit errors pass through unchanged. */
-export function toStoreError(err: unknown, what: string): Error {
-  if (isSessionStoreError(err)) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new StoreUnavailableError(`${what} failed: ${message}`, { cause: err });
 }

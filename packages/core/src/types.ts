@@ -50,9 +50,20 @@ export interface SessionStore {
 
 /** Options every store accepts. */
 export interface BaseStoreOptions {
+  /**
+   * Most top-level keys in a session, or in one change; more throw `SessionEncodeError`. Default 2000.
+   * Bounds the per-key work of every backend (Redis hash fields, SQL JSON arguments).
+   */
+  maxSessionKeys?: number;
+  /**
+   * Names the user a session belongs to (string id, or `undefined` when anonymous). Default:
+   * `data.passport?.user ?? data.userId`, so passport apps need no configuration. Stores that evict
+   * (memory, cluster) evict anonymous sessions first.
+   */
+  principal?: (data: SessionData) => unknown;
   /** Every call settles within this many milliseconds, or rejects with `StoreUnavailableError`. Default 2000. */
   operationTimeoutMs?: number;
-  /** Largest encoded session in bytes (UTF-8 JSON); larger writes throw `SessionTooLargeError`. Default 1 MiB. */
+  /** Largest encoded session in bytes (UTF-8 JSON); larger writes throw `SessionTooLargeError`. Default 256 KiB. */
   maxSessionBytes?: number;
   /** How long a destroyed sid refuses `patch`/`touch`, in ms. Default 300000 (5 minutes). */
   tombstoneTtlMs?: number;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyChange, decodeSession, encodeSession, normalizeChange } from '../src/index.js';
+import { DEFAULT_SESSION_LIMITS, applyChange, decodeSession, encodeSession, normalizeChange } from '../src/index.js';
+
+const limits = (maxSessionBytes: number, maxSessionKeys = 2000) => ({ ...DEFAULT_SESSION_LIMITS, maxSessionBytes, maxSessionKeys });
 
 describe('encodeSession', () => {
   it('encodes a plain object as JSON', () => {
@@ -7,8 +9,8 @@ describe('encodeSession', () => {
   });
 
   it('counts UTF-8 bytes, not UTF-16 units', () => {
-    expect(() => encodeSession({ s: '€'.repeat(400) }, 1000)).toThrow(expect.objectContaining({ code: 'ERR_SESSION_TOO_LARGE' }));
-    expect(encodeSession({ s: 'e'.repeat(400) }, 1000)).toHaveLength(408);
+    expect(() => encodeSession({ s: '€'.repeat(400) }, limits(1000))).toThrow(expect.objectContaining({ code: 'ERR_SESSION_TOO_LARGE' }));
+    expect(encodeSession({ s: 'e'.repeat(400) }, limits(1000))).toHaveLength(408);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStore, registerStore, registeredSchemes, type SessionStore } from '../src/index.js';
+import { createStore, redactUrl, registerStore, registeredSchemes, type SessionStore } from '../src/index.js';
 
 describe('createStore', () => {
   it('names the known schemes when the scheme is unknown', () => {
@@ -11,6 +11,17 @@ describe('createStore', () => {
   it('does not print passwords from the URL', () => {
     expect(() => createStore('nosuch://user:hunter2@host')).toThrow(/\*\*\*/);
     expect(() => createStore('nosuch://user:hunter2@host')).not.toThrow(/hunter2/);
+  });
+
+  it('redacts the password of a URL that does not parse, and of password parameters', () => {
+    // port 99999 makes the URL invalid: exactly the message that used to quote the raw text
+    for (const url of ['redis://u:S3cr3tPW@127.0.0.1:99999', 'postgres://app:S3cr3tPW@db:99999/x', 'mysql://root:S3cr3tPW@h:99999/db']) {
+      expect(() => createStore(url)).toThrow(/\*\*\*/);
+      expect(() => createStore(url)).not.toThrow(/S3cr3tPW/);
+    }
+    expect(redactUrl('redis+sentinel://:S3cr3tPW@h1:1,h2:2/m?sentinelPassword=S3cr3tPW&db=1')).toBe(
+      'redis+sentinel://:***@h1:1,h2:2/m?sentinelPassword=***&db=1',
+    );
   });
 
   it('hands a host list to the factory as raw text, and the URL of its first host', () => {

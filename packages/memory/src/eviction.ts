@@ -1,0 +1,90 @@
+import { LRUCache } from 'lru-cache';
+
+/** What the memory store keeps per session: the JSON text and whose session it is. */
+export interface Entry {
+  readonly json: string;
+  readonly principal: string | undefined;
+  /** Bytes counted against the bound: JSON, sid and a fixed overhead. */
+  readonly bytes: number;
+}
+
+/**
+ * Two LRU lists under one entry and byte bound: anonymous sessions and sessions with a principal.
+ * Beyond the bound the least recently used anonymous session goes first, and a logged-in session
+ * only when no anonymous one is left, so a flood of anonymous sessions (each request without a
+ * cookie can make one) cannot push logged-in users out.
+ */
+export class AnonymousFirstLru {
+  readonly #anonymous: LRUCache<string, Entry>;
+  readonly #known: LRUCache<string, Entry>;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(maxEntries: number, maxBytes: number) {
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+    const options: LRUCache.Options<string, Entry, unknown> = {
+      max: maxEntries,
+      ttlAutopurge: false,
+      updateAgeOnGet: false,
+      // Every way an entry leaves (replaced, deleted, evicted, expired) gives its bytes back.
+      dispose: (entry) => {
+        this.#bytes -= entry.bytes;
+      },
+    };
+    this.#anonymous = new LRUCache(options);
+    this.#known = new LRUCache(options);
+  }
+
+  get size(): number {
+    return this.#anonymous.size + this.#known.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get(sid: string): Entry | undefined {
+    return this.#known.get(sid) ?? this.#anonymous.get(sid);
+  }
+
+  /** Remaining ms of a held entry (negative once stale), or `null` when not held. */
+  remainingTtlMs(sid: string): number | null {
+    for (const list of [this.#known, this.#anonymous]) {
+      if (list.peek(sid, { allowStale: true }) !== undefined) return list.getRemainingTTL(sid);
+    }
+    return null;
+  }
+
+  set(sid: string, entry: Entry, ttlMs: number): void {
+    const [list, other] = entry.principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
+    other.delete(sid);
+    list.set(sid, entry, { ttl: ttlMs });
+    this.#bytes += entry.bytes;
+    while (this.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
+      if (this.#anonymous.pop() === undefined && this.#known.pop() === undefined) break;
+    }
+  }
+
+  delete(sid: string): void {
+    this.#anonymous.delete(sid);
+    this.#known.delete(sid);
+  }
+
+  /** Live sids; expired ones are skipped. */
+  *keys(): Generator<string> {
+    yield* this.#known.keys();
+    yield* this.#anonymous.keys();
+  }
+
+  purgeStale(): void {
+    this.#known.purgeStale();
+    this.#anonymous.purgeStale();
+  }
+
+  clear(): void {
+    this.#known.clear();
+    this.#anonymous.clear();
+  }
+}
