@@ -49,13 +49,19 @@ const CONNECTION_CODES = new Set([
 const CONNECTION_MESSAGES =
   /connection is closed|connection terminated|not queryable|stream isn't writeable|max retries per request|client is closed|socket closed|closed state|timeout exceeded when trying to connect|connect ETIMEDOUT|connection lost|all sentinels are unreachable|failed to refresh slots cache|none of the (sentinels|nodes)|cluster(all)?failed/i;
 
-/** True when `err` (or one of an AggregateError's errors) says the connection failed or closed. */
-export function isConnectionError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
+/**
+ * True when `err` says the connection failed, closed or timed out: by its code, its message, its
+ * name (`TimeoutError`), its `cause` (fetch's `TypeError: fetch failed`) or, for an
+ * `AggregateError`, any of its errors.
+ */
+export function isConnectionError(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false;
+  const { code, message, name, errors, cause } = err as Record<string, unknown>;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
-  return Array.isArray(errors) && errors.some(isConnectionError);
+  if (name === 'TimeoutError') return true;
+  if (Array.isArray(errors) && errors.some((e) => isConnectionError(e, depth + 1))) return true;
+  return isConnectionError(cause, depth + 1);
 }
 
 /**

@@ -335,7 +335,22 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
 }
 
-/** Gives a `StoreUnavailableError` HTTP status 503, which Express's error handler answers with. */
+/**
+ * Gives store errors the HTTP status Express's error handling answers with: 503 for
+ * `StoreUnavailableError`; 400 for data the client sent that no store accepts
+ * (`SessionEncodeError`, `SessionTooLargeError`, `InvalidSessionIdError`), which never marks the
+ * store down.
+ */
 function withHttpStatus(err: unknown): unknown {
-  return isUnavailable(err) ? Object.assign(err as Error, { status: 503, statusCode: 503, expose: false }) : err;
+  if (isUnavailable(err)) return Object.assign(err as Error, { status: 503, statusCode: 503, expose: false });
+  if (isClientDataError(err)) return Object.assign(err as Error, { status: 400, statusCode: 400, expose: true });
+  return err;
+}
+
+function isClientDataError(err: unknown): boolean {
+  return (
+    isSessionStoreError(err, 'ERR_SESSION_ENCODE') ||
+    isSessionStoreError(err, 'ERR_SESSION_TOO_LARGE') ||
+    isSessionStoreError(err, 'ERR_SESSION_ID_INVALID')
+  );
 }

@@ -63,10 +63,10 @@ describe('bad input at the adapter', () => {
   });
 
   it.each([
-    ['too short', 'short'],
-    ['a slash and a glob', 'abcdefgh/../*'],
-    ['too long', 'x'.repeat(161)],
-    ['a space', 'abcdefgh ijklmnop'],
+    ['empty', ''],
+    ['too long', 'x'.repeat(257)],
+    ['a NUL', 'abcdefgh\u0000ijkl'],
+    ['a newline', 'abcdefgh\nSet-Cookie: x=1'],
   ])('a validly signed sid that is %s is treated as no session (InvalidSessionIdError never escapes)', async (_, sid) => {
     const { counting, url } = await setup();
     const client = new Client(url);

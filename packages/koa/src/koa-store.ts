@@ -123,9 +123,22 @@ export function koaStore(store: SessionStore, options: KoaStoreOptions = {}): Ko
   };
 }
 
-/** Gives a `StoreUnavailableError` HTTP status 503, which Koa's error handling answers with. */
+/**
+ * Gives store errors the HTTP status Koa's error handling answers with: 503 for
+ * `StoreUnavailableError`; 400 for data the client sent that no store accepts
+ * (`SessionEncodeError`, `SessionTooLargeError`, `InvalidSessionIdError`), which never marks the
+ * store down.
+ */
 function withHttpStatus(err: unknown): unknown {
-  return isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE')
-    ? Object.assign(err, { status: 503, statusCode: 503, expose: false })
-    : err;
+  if (isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE')) return Object.assign(err as Error, { status: 503, statusCode: 503, expose: false });
+  if (isClientDataError(err)) return Object.assign(err as Error, { status: 400, statusCode: 400, expose: true });
+  return err;
+}
+
+function isClientDataError(err: unknown): boolean {
+  return (
+    isSessionStoreError(err, 'ERR_SESSION_ENCODE') ||
+    isSessionStoreError(err, 'ERR_SESSION_TOO_LARGE') ||
+    isSessionStoreError(err, 'ERR_SESSION_ID_INVALID')
+  );
 }

@@ -133,7 +133,9 @@ describe('koaStore with koa-session over real HTTP', () => {
     expect(await client.json('/me')).toMatchObject({ user: 'carol' });
   });
 
-  it.each([['a/slash'], ['x'.repeat(161)], ['short']])(
+  // koa's cookies are not percent-decoded, so over HTTP only the length can be wrong; control
+  // characters are covered by the direct calls below.
+  it.each([['x'.repeat(257)]])(
     'a validly signed key that is not a valid sid (%s) never reaches the store and starts a new session',
     async (bad) => {
       const { counting, client } = await start();
@@ -154,10 +156,10 @@ describe('koaStore direct calls', () => {
     expect(() => koaStore(new MemorySessionStore(), { defaultTtlMs: 0 })).toThrow(/defaultTtlMs/);
     const memory = new MemorySessionStore();
     const store = koaStore(memory);
-    expect(await store.get('bad key!', 1000, { ctx })).toBeNull();
-    await store.destroy('bad key!', { ctx });
+    expect(await store.get('bad\u0000key', 1000, { ctx })).toBeNull();
+    await store.destroy('bad\u0000key', { ctx });
     await expect(store.set('validkoakey-123', { n: 10n }, 1000, { ctx })).rejects.toMatchObject({ code: 'ERR_SESSION_ENCODE' });
-    await expect(store.set('bad key!', { n: 1 }, 1000, { ctx })).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
+    await expect(store.set('bad\u0000key', { n: 1 }, 1000, { ctx })).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
     expect(await memory.length()).toBe(0);
   });
 

@@ -39,6 +39,43 @@ describe('bounds', () => {
     expect(await store.length()).toBe(store.size);
   });
 
+  it('10,000 tiny anonymous sessions do not evict a logged-in user (count bound)', async () => {
+    const store = new MemorySessionStore({ max: 1000 });
+    await store.set('victim-passport', { passport: { user: 'alice' }, cart: ['tea'] }, { ttlMs: 3_600_000 });
+    await store.set('victim-userid', { userId: 42 }, { ttlMs: 3_600_000 });
+    for (let i = 0; i < 10_000; i++) await store.set(`flood-${i}`, { n: i }, { ttlMs: 3_600_000 });
+    expect(store.size).toBe(1000);
+    expect(await store.get('victim-passport')).toEqual({ passport: { user: 'alice' }, cart: ['tea'] });
+    expect(await store.get('victim-userid')).toEqual({ userId: 42 });
+  }, 60_000);
+
+  it('large anonymous sessions do not evict a logged-in user (byte bound); a login moves a session out of the anonymous list', async () => {
+    const store = new MemorySessionStore({ maxSizeBytes: 4 * 1024 * 1024 });
+    await store.set('victim', { cart: [] }, { ttlMs: 3_600_000 });
+    // the victim logs in through a patch, as express-session saves a login
+    await store.patch('victim', { set: { passport: { user: 'bob' } }, unset: [] }, { ttlMs: 3_600_000 });
+    const blob = 'x'.repeat(200 * 1024);
+    for (let i = 0; i < 64; i++) await store.set(`big-${i}`, { blob }, { ttlMs: 3_600_000 });
+    expect(store.sizeBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(await store.get('victim')).toEqual({ cart: [], passport: { user: 'bob' } });
+    // once only logged-in sessions are left, the least recently used of them goes
+    const users = new MemorySessionStore({ max: 3 });
+    for (let i = 0; i < 4; i++) await users.set(`user-${i}`, { userId: i }, { ttlMs: 60_000 });
+    expect(await users.get('user-0')).toBeNull();
+    expect(await users.get('user-3')).toEqual({ userId: 3 });
+  }, 60_000);
+
+  it('a principal function that throws is reported once and the session is kept as anonymous', async () => {
+    const errors: unknown[] = [];
+    const store = new MemorySessionStore({ principal: () => { throw new Error('boom'); } });
+    store.on('error', (err) => errors.push(err));
+    await store.set('p-1', { userId: 1 }, { ttlMs: 60_000 });
+    await store.set('p-2', { userId: 2 }, { ttlMs: 60_000 });
+    expect(await store.get('p-1')).toEqual({ userId: 1 });
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/principal\(data\) failed/);
+  });
+
   it('refuses nonsense bounds with StoreConfigError', () => {
     expect(() => new MemorySessionStore({ max: 0 })).toThrow(/max must be a positive integer/);
     expect(() => new MemorySessionStore({ maxSizeBytes: -1 })).toThrow(/maxSizeBytes/);

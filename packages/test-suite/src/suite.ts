@@ -9,6 +9,7 @@ import { idsGroup } from './groups/ids.js';
 import { outageGroup } from './groups/outage.js';
 import { patchGroup } from './groups/patch.js';
 import { touchGroup } from './groups/touch.js';
+import { valuesGroup } from './groups/values.js';
 import type { ConformanceOptions, GroupContext, GroupName } from './types.js';
 
 const GROUPS: [GroupName, (t: GroupContext) => void][] = [
@@ -20,6 +21,7 @@ const GROUPS: [GroupName, (t: GroupContext) => void][] = [
   ['destroy', destroyGroup],
   ['ids', idsGroup],
   ['bad-input', badInputGroup],
+  ['values', valuesGroup],
   ['outage', outageGroup],
 ];
 

@@ -45,6 +45,7 @@ export type GroupName =
   | 'destroy'
   | 'ids'
   | 'bad-input'
+  | 'values'
   | 'outage';
 
 /** What a group receives: the options plus helpers. */
