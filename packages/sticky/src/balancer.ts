@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { StickyConfigError } from './errors.js';
-import { clientAddress, rendezvousPick } from './hashing.js';
+import { clientAddress, setForwardedHeaders } from './forwarded.js';
+import { rendezvousPick } from './hashing.js';
 import { startChecks } from './health-check.js';
 import {
   positiveOrUndefined,
@@ -20,6 +21,7 @@ import {
   type StickyCookieOptions,
   type Strategy,
 } from './options.js';
+import { checkRequestTarget } from './request-target.js';
 import { createPicker, type Picker } from './strategies.js';
 import { removeCookie, StickyCookie, type CookieCheck, type StickyPin } from './sticky-cookie.js';
 
@@ -37,8 +39,20 @@ export interface BalancerOptions {
   sticky?: StickyCookieOptions;
   /** Active health checks. Without them a backend marked down on a connection error is tried again after `failTimeoutMs`. */
   healthCheck?: HealthCheckOptions;
-  /** Proxy hops to trust in `X-Forwarded-For` (and `-Proto`, `-Host`) for the client address. Default 0: the socket address. */
+  /**
+   * Proxy hops in front of the balancer to trust. 0 (default): nobody; the app gets the socket
+   * address as `X-Forwarded-For`, and `X-Forwarded-Proto`/`-Host` from the connection and `Host`.
+   * n: the last n `X-Forwarded-For` entries and those proxies' `-Proto`/`-Host` are kept.
+   */
   trustProxy?: number;
+  /** Most client connections open at once (`server.maxConnections`); more are closed on accept. Default 4096. */
+  maxConnections?: number;
+  /** A client must send its complete request headers within this, ms, or gets a 408 and is disconnected (slowloris). Default 10000. */
+  headersTimeoutMs?: number;
+  /** A client must send its complete request, body included, within this, ms (raise it for slow uploads). At least `headersTimeoutMs`. Default 60000. */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive client connection is closed after this, ms. Default 5000. */
+  keepAliveTimeoutMs?: number;
   /** A client that sent nothing for this long is idle: it leaves `clients` counts and a draining backend lets it go, ms. Default 60000. */
   clientIdleMs?: number;
   /** Without active health checks, how long a backend stays down after a connection error, ms (nginx `fail_timeout`). Default 10000. */
@@ -146,6 +160,7 @@ export class Balancer extends EventEmitter {
   private readonly clientIdleMs: number;
   private readonly failTimeoutMs: number;
   private readonly proxyTimeoutMs: number;
+  private lastDropWarning = 0;
   private currentStrategy: Strategy;
   private picker: Picker;
 
@@ -165,6 +180,7 @@ export class Balancer extends EventEmitter {
       throw new StickyConfigError(`trustProxy must be a whole number of proxy hops (0 or more), got ${String(trustProxy)}`);
     }
     this.trustProxy = trustProxy;
+    const limits = resolveServerLimits(options);
     positiveOrUndefined(options.clientIdleMs, 'clientIdleMs');
     positiveOrUndefined(options.failTimeoutMs, 'failTimeoutMs');
     positiveOrUndefined(options.proxyTimeoutMs, 'proxyTimeoutMs');
@@ -180,7 +196,23 @@ export class Balancer extends EventEmitter {
     });
     // Errors always reach the per-call callbacks; this listener only keeps a stray one from throwing.
     this.proxy.on('error', () => {});
-    this.server = http.createServer((req, res) => this.handleRequest(req, res));
+    this.server = http.createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      },
+      (req, res) => this.handleRequest(req, res),
+    );
+    this.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    this.server.maxConnections = limits.maxConnections;
+    this.server.on('drop', () => {
+      const now = Date.now();
+      if (now - this.lastDropWarning < 10_000) return;
+      this.lastDropWarning = now;
+      this.options.logger?.warn(`maxConnections ${limits.maxConnections} reached: new connections are closed on accept`);
+    });
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     for (const backend of options.backends) this.add(backend);
   }
@@ -269,6 +301,9 @@ export class Balancer extends EventEmitter {
       res.destroy();
       return;
     }
+    const target = checkRequestTarget(req.url, req.headers.host);
+    if (!target.ok) return fail(res, 400, target.reason);
+    req.url = target.path;
     this.forward(req, res, this.prepare(req));
   }
 
@@ -276,6 +311,12 @@ export class Balancer extends EventEmitter {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     // A client that resets before the tunnel is up must not crash the process.
     socket.on('error', () => socket.destroy());
+    const target = checkRequestTarget(req.url, req.headers.host);
+    if (!target.ok) {
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n400 Bad Request: ${target.reason}\n`);
+      return;
+    }
+    req.url = target.path;
     const ctx = this.prepare(req);
     const choice = this.choose(ctx);
     if (!choice) {
@@ -304,21 +345,11 @@ export class Balancer extends EventEmitter {
       else req.headers.cookie = rest;
     }
     const address = clientAddress(req, this.trustProxy);
-    this.setForwardedHeaders(req);
+    setForwardedHeaders(req, this.trustProxy);
     const clientId = cookie.state === 'valid' || cookie.state === 'expired' ? cookie.pin.clientId : this.sticky?.newClientId();
     // A request body that is not there cannot be lost, so such a request can be sent again.
     const bodyless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
     return { address, cookie, ...(clientId ? { clientId } : {}), clientKey: clientId ?? address, bodyless, tried: new Set(), attempt: 0 };
-  }
-
-  private setForwardedHeaders(req: http.IncomingMessage): void {
-    const peer = req.socket.remoteAddress ?? '';
-    const xff = req.headers['x-forwarded-for'];
-    req.headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer;
-    // Proto and Host from a client are only believed when a trusted proxy set them.
-    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    if (this.trustProxy === 0 || !req.headers['x-forwarded-proto']) req.headers['x-forwarded-proto'] = encrypted ? 'https' : 'http';
-    if (this.trustProxy === 0 || !req.headers['x-forwarded-host']) req.headers['x-forwarded-host'] = req.headers.host ?? '';
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext): void {
@@ -498,12 +529,36 @@ export class Balancer extends EventEmitter {
   }
 }
 
+interface ServerLimits {
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+/** The client-side limits with their defaults; throws StickyConfigError for values Node would refuse or ignore. */
+function resolveServerLimits(options: BalancerOptions): ServerLimits {
+  const limits: ServerLimits = {
+    maxConnections: options.maxConnections ?? 4096,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5000,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value <= 0) throw new StickyConfigError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new StickyConfigError(`headersTimeoutMs (${limits.headersTimeoutMs}) must not be more than requestTimeoutMs (${limits.requestTimeoutMs})`);
+  }
+  return limits;
+}
+
 /** Creates a balancer (not listening yet: call `listen()`). Throws StickyConfigError for bad options. */
 export function createBalancer(options: BalancerOptions): Balancer {
   return new Balancer(options);
 }
 
-const REASONS: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
 function fail(res: http.ServerResponse, status: number, message: string): void {
   if (res.headersSent) return void res.destroy();
