@@ -2,7 +2,9 @@
 // sessionkit-balancer: the Node balancer from the command line. Prints one status line per backend
 // on start and one line per health change; exits 2 with a clear message on bad arguments.
 import { parseArgs } from 'node:util';
-import { createBalancer, type BackendStatus, type BalancerOptions } from './balancer.js';
+import type { BackendStatus } from './backend.js';
+import type { BalancerOptions } from './balancer-options.js';
+import { createBalancer } from './balancer.js';
 import { StickyConfigError } from './errors.js';
 import type { BackendConfig, Strategy } from './options.js';
 

@@ -1,4 +1,6 @@
-export { createBalancer, Balancer, type BalancerOptions, type BackendStatus, type BalancerLogger } from './balancer.js';
+export { createBalancer, Balancer } from './balancer.js';
+export type { BalancerOptions, BalancerLogger } from './balancer-options.js';
+export type { BackendStatus } from './backend.js';
 export { StickyConfigError } from './errors.js';
 export { rendezvousPick, type WeightedId } from './hashing.js';
 export { clientAddress } from './forwarded.js';
