@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createBalancer, rendezvousPick, type Balancer, type BalancerOptions } from '../src/index.js';
 import { startBackend, type TestBackend } from './fixtures/backend.js';
 import { hold, rawRequest, send, sleep, within, type HeldSocket } from './helpers.js';
@@ -171,6 +172,24 @@ describe('connection limits and timeouts', () => {
     }
     await eventually(() => balancer.backends().every((b) => b.connections === 0), 30_000, 'backend connections released');
   }, 90_000);
+
+  it('never cuts a slow response or an open WebSocket: the timeouts only bound receiving the request', async () => {
+    const { url } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 300 });
+    const slow = await send(`${url}/hold?ms=2000`);
+    expect(slow.status).toBe(200);
+    const socket = new WebSocket(url.replace('http', 'ws'));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    try {
+      for (let i = 0; i < 4; i++) {
+        await sleep(500);
+        expect(socket.readyState).toBe(WebSocket.OPEN);
+        socket.send(`m${i}`);
+        expect(await new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))))).toMatch(new RegExp(`^[abc]:m${i}$`));
+      }
+    } finally {
+      socket.close();
+    }
+  });
 
   it('caps connections at maxConnections: the next one is dropped unanswered, and a freed slot serves again', async () => {
     const { port, balancer } = await start({ maxConnections: 5, keepAliveTimeoutMs: 60_000 });
