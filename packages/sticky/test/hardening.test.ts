@@ -192,7 +192,8 @@ describe('connection limits and timeouts', () => {
   });
 
   it('caps connections at maxConnections: the next one is dropped unanswered, and a freed slot serves again', async () => {
-    const { port, balancer } = await start({ maxConnections: 5, keepAliveTimeoutMs: 60_000 });
+    // Long timeouts: only the cap may close a connection in this test, however slow the machine.
+    const { port, balancer } = await start({ maxConnections: 5, keepAliveTimeoutMs: 60_000, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
     const connections = await Promise.all(Array.from({ length: 5 }, () => hold(port)));
     held.push(...connections);
     // Each one completes a keep-alive request, so the balancer has certainly accepted all five.
