@@ -2,7 +2,9 @@
 // sessionkit-balancer: the Node balancer from the command line. Prints one status line per backend
 // on start and one line per health change; exits 2 with a clear message on bad arguments.
 import { parseArgs } from 'node:util';
-import { createBalancer, type BackendStatus, type BalancerOptions } from './balancer.js';
+import type { BackendStatus } from './backend.js';
+import type { BalancerOptions } from './balancer-options.js';
+import { createBalancer } from './balancer.js';
 import { StickyConfigError } from './errors.js';
 import type { BackendConfig, Strategy } from './options.js';
 
@@ -21,6 +23,10 @@ const USAGE = `Usage: sessionkit-balancer --listen [host:]port --backend id=url 
   --rise n                 good checks to bring a backend up (default 2)
   --fall n                 failed checks to take a backend down (default 3)
   --trust-proxy n          proxy hops to trust in X-Forwarded-For (default 0)
+  --max-connections n      client connections open at once (default 4096)
+  --headers-timeout ms     time a client has to send its request headers (default 10000)
+  --request-timeout ms     time a client has to send its whole request (default 60000)
+  --keep-alive-timeout ms  idle keep-alive connections are closed after this (default 5000)
   --help                   show this text
 
 Example:
@@ -78,6 +84,10 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): { help: true } | { he
         rise: { type: 'string' },
         fall: { type: 'string' },
         'trust-proxy': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -117,6 +127,16 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): { help: true } | { he
   }
   const trustProxy = number(values['trust-proxy'], '--trust-proxy');
   if (trustProxy !== undefined) options.trustProxy = trustProxy;
+  const limits = [
+    ['max-connections', 'maxConnections'],
+    ['headers-timeout', 'headersTimeoutMs'],
+    ['request-timeout', 'requestTimeoutMs'],
+    ['keep-alive-timeout', 'keepAliveTimeoutMs'],
+  ] as const;
+  for (const [flag, option] of limits) {
+    const value = number(values[flag], `--${flag}`);
+    if (value !== undefined) options[option] = value;
+  }
   return { help: false, listen: parseListen(values.listen), options };
 }
 

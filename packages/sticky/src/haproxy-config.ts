@@ -50,10 +50,12 @@ export function haproxyConfig(options: ProxyConfigOptions): string {
     // Passive cookie persistence: the app (stickyRoute) sets `route=<server name>`, HAProxy only reads it.
     lines.push(`    cookie ${route.cookieName}`);
   } else if (route) {
-    // The session id is `<id>.<route>`, or express-session's signed `s%3A<id>.<route>.<signature>`.
+    // The session id is sessionIdGenerator's `<id>.<route>` (id in base64url, so one dot), as the
+    // cookie `<id>.<route>` or express-session's signed `s%3A<id>.<route>.<signature>`. Any other
+    // shape (more dots, escapes, another route) matches no rule and is balanced normally.
     // Single quotes and [.] keep HAProxy's parser away from backslashes.
     for (const b of config.backends) {
-      lines.push(`    use-server ${b.id} if { req.cook(${route.cookieName}) -m reg '^(s%3A)?[^.]+[.]${b.id}([.]|$)' }`);
+      lines.push(`    use-server ${b.id} if { req.cook(${route.cookieName}) -m reg '^(s%3A[A-Za-z0-9_-]+[.]${b.id}[.][^.]+|[A-Za-z0-9_-]+[.]${b.id})$' }`);
     }
   }
   if (healthCheck) {

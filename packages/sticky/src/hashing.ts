@@ -28,31 +28,3 @@ export function rendezvousPick<T extends WeightedId>(key: string, candidates: re
   }
   return best;
 }
-
-/** `::ffff:10.0.0.1` and `10.0.0.1` are one client. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-/**
- * The client address of a request: the socket's peer address, or, with `trustProxy: n`, the
- * address n hops back in `X-Forwarded-For` (counting the socket peer as hop 0), as Express's
- * `trust proxy = n`. With `trustProxy` 0 or unset the header is ignored, so a client cannot choose
- * its own address by sending it.
- */
-export function clientAddress(
-  req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> },
-  trustProxy = 0,
-): string {
-  const hops = [req.socket.remoteAddress ?? ''];
-  if (trustProxy > 0) {
-    const header = req.headers['x-forwarded-for'];
-    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .reverse();
-    hops.push(...forwarded);
-  }
-  return normalizeAddress(hops[Math.min(trustProxy, hops.length - 1)] ?? '');
-}

@@ -29,17 +29,24 @@ export function nginxConfig(options: ProxyConfigOptions & { standalone?: boolean
   let target = 'sessionkit_app';
   if (route) {
     const name = route.cookieName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    // session-id-suffix: `<id>.<route>` or express-session's signed `s%3A<id>.<route>.<signature>`.
-    const value = route.mode === 'cookie' ? '' : '(?:s%3A)?[^.;]+\\.';
+    const cookie = `(?:^|;\\s*)${name}=`;
+    const r = '(?<sessionkit_r>[A-Za-z0-9_-]+)';
+    // session-id-suffix: sessionIdGenerator's `<id>.<route>` (base64url id, one dot), unsigned or as
+    // express-session's signed `s%3A<id>.<route>.<signature>`; any other shape has no route.
+    const patterns =
+      route.mode === 'cookie'
+        ? [`${cookie}${r}`]
+        : [`${cookie}s%3A[A-Za-z0-9_-]+\\.${r}\\.[^.;]+(?:;|$)`, `${cookie}[A-Za-z0-9_-]+\\.${r}(?:;|$)`];
     http.push(
       'map $http_cookie $sessionkit_route {',
       '    default "";',
-      `    "~(?:^|;\\s*)${name}=${value}(?<sessionkit_r>[A-Za-z0-9_-]+)" $sessionkit_r;`,
+      ...patterns.map((pattern) => `    "~${pattern}" $sessionkit_r;`),
       '}',
       '',
       'map $sessionkit_route $sessionkit_upstream {',
       '    default sessionkit_app;',
-      ...config.backends.map((b) => `    ${b.id} sessionkit_route_${b.id};`),
+      // Regexes, because map compares plain strings ignoring case: route A is not route a.
+      ...config.backends.map((b) => `    "~^${b.id}$" sessionkit_route_${b.id};`),
       '}',
       '',
     );

@@ -28,7 +28,8 @@ function checkRoute(route: unknown): string {
 
 /**
  * A `genid` for express-session (and koa-session): 24 random bytes as base64url plus `.route`,
- * e.g. `mYq…Xw.a`. The id still matches sessionkit's sid pattern `^[A-Za-z0-9._:-]{8,160}$`.
+ * e.g. `mYq…Xw.a`: one dot, no character that a cookie, a URL or a store key would need to escape,
+ * at most 97 characters, so it is a valid session id for every sessionkit store.
  * Throws StickyConfigError for a bad route.
  */
 export function sessionIdGenerator(route: string): () => string {
@@ -36,12 +37,26 @@ export function sessionIdGenerator(route: string): () => string {
   return () => randomBytes(24).toString('base64url') + suffix;
 }
 
-/** The route a session id ends with (`abc.route` → `route`), or undefined when it has none. */
-export function routeOfSessionId(sid: string): string | undefined {
+/**
+ * The route a session id ends with: the part after its last `.` (`abc.route` → `route`), when that
+ * is a route name (`^[A-Za-z0-9_-]{1,64}$`) after a non-empty id and, given `routes`, one of them.
+ * Anything else (no dot, an empty part, `/`, `%`, `+`, spaces, control characters, non-ASCII or
+ * lone surrogates in the suffix, a name not in `routes`, a non-string) gives undefined: no route,
+ * so the request is balanced normally. Nothing is decoded: `x.a%2Fb` has no route.
+ *
+ * @example
+ * routeOfSessionId('mYq…Xw.a');                  // 'a'
+ * routeOfSessionId('a/b+c%d.e', ['a', 'b']);     // undefined: 'e' is not a configured route
+ */
+export function routeOfSessionId(sid: string, routes?: Iterable<string>): string | undefined {
+  if (typeof sid !== 'string') return undefined;
   const dot = sid.lastIndexOf('.');
   if (dot <= 0) return undefined;
   const route = sid.slice(dot + 1);
-  return ROUTE.test(route) ? route : undefined;
+  if (!ROUTE.test(route)) return undefined;
+  if (routes === undefined) return route;
+  for (const name of routes) if (name === route) return route;
+  return undefined;
 }
 
 function routeCookie(name: string, route: string): string {

@@ -27,10 +27,12 @@ const MAC_BYTES = 16;
  */
 export class StickyCookie {
   readonly name: string;
-  private readonly secrets: string[];
-  constructor(private readonly options: StickyCookieOptions) {
+  readonly #secrets: string[];
+  readonly #options: StickyCookieOptions;
+  constructor(options: StickyCookieOptions) {
+    this.#options = options;
     this.name = options.cookie;
-    this.secrets = Array.isArray(options.secret) ? options.secret : [options.secret];
+    this.#secrets = Array.isArray(options.secret) ? options.secret : [options.secret];
   }
 
   newClientId(): string {
@@ -46,13 +48,13 @@ export class StickyCookie {
     const [backendId, clientId, issued, lastSeen, mac] = parts as [string, string, string, string, string];
     const body = `${backendId}.${clientId}.${issued}.${lastSeen}`;
     const given = Buffer.from(mac, 'base64url');
-    const valid = this.secrets.some((secret) => {
+    const valid = this.#secrets.some((secret) => {
       const expected = sign(secret, body);
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
     if (!valid) return { state: 'invalid', claimed: backendId };
     const pin = { backendId, clientId, issuedAt: parseInt(issued, 36) * 1000, lastSeenAt: parseInt(lastSeen, 36) * 1000 };
-    const { maxIdleMs, maxLifeMs } = this.options;
+    const { maxIdleMs, maxLifeMs } = this.#options;
     if ((maxIdleMs !== undefined && now - pin.lastSeenAt > maxIdleMs) || (maxLifeMs !== undefined && now - pin.issuedAt > maxLifeMs)) {
       return { state: 'expired', pin };
     }
@@ -64,17 +66,17 @@ export class StickyCookie {
    * maxIdleMs, and at most every quarter of it, so responses do not all carry Set-Cookie.
    */
   needsRefresh(pin: StickyPin, now: number): boolean {
-    const { maxIdleMs } = this.options;
+    const { maxIdleMs } = this.#options;
     return maxIdleMs !== undefined && now - pin.lastSeenAt >= Math.max(1000, maxIdleMs / 4);
   }
 
   /** A `Set-Cookie` header value for `pin` (session cookie: no Expires, as HAProxy's insert). */
   serialize(pin: StickyPin): string {
     const body = `${pin.backendId}.${pin.clientId}.${seconds(pin.issuedAt)}.${seconds(pin.lastSeenAt)}`;
-    const secret = this.secrets[0] as string;
+    const secret = this.#secrets[0] as string;
     const value = `${body}.${sign(secret, body).toString('base64url')}`;
-    const attributes = [`${this.name}=${value}`, 'Path=/', 'HttpOnly', `SameSite=${this.options.sameSite ?? 'Lax'}`];
-    if (this.options.secure) attributes.push('Secure');
+    const attributes = [`${this.name}=${value}`, 'Path=/', 'HttpOnly', `SameSite=${this.#options.sameSite ?? 'Lax'}`];
+    if (this.#options.secure) attributes.push('Secure');
     return attributes.join('; ');
   }
 }

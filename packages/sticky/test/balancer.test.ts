@@ -118,7 +118,8 @@ describe('ip-hash over real requests', () => {
       byAddress.set(localAddress, replies[0]?.backend);
       // The bucket is exactly the rendezvous hash of the socket address.
       expect(replies[0]?.backend).toBe(rendezvousPick(localAddress, backends)?.id);
-      expect(JSON.parse(replies[0]?.body as string).headers['x-forwarded-for']).toMatch(new RegExp(`, ${localAddress.replace(/\./g, '\\.')}$`));
+      // The app sees the socket address only, never the client's own X-Forwarded-For.
+      expect(JSON.parse(replies[0]?.body as string).headers['x-forwarded-for']).toBe(localAddress);
     }
     expect(new Set(byAddress.values()).size).toBe(3); // 20 addresses reach all three backends
   });
@@ -294,6 +295,10 @@ describe('configuration errors', () => {
     ['short secret', { sticky: { cookie: 'S', secret: 'short' } }, /at least 16 characters/],
     ['bad cookie name', { sticky: { cookie: 'a b', secret: SECRET } }, /not a valid cookie name/],
     ['bad trustProxy', { trustProxy: -1 }, /trustProxy must be a whole number/],
+    ['bad maxConnections', { maxConnections: 0 }, /maxConnections must be a positive whole number/],
+    ['fractional headersTimeoutMs', { headersTimeoutMs: 1.5 }, /headersTimeoutMs must be a positive whole number/],
+    ['headersTimeoutMs above requestTimeoutMs', { headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, /headersTimeoutMs \(5000\) must not be more than requestTimeoutMs \(1000\)/],
+    ['bad keepAliveTimeoutMs', { keepAliveTimeoutMs: -1 }, /keepAliveTimeoutMs must be a positive whole number/],
     ['bad health path', { healthCheck: { path: 'healthz' } }, /healthCheck.path must start with \//],
     ['bad interval', { healthCheck: { path: '/h', intervalMs: 0 } }, /healthCheck.intervalMs must be a positive number/],
   ];

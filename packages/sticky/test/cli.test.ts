@@ -31,6 +31,8 @@ describe('sessionkit-balancer CLI', () => {
     [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--sticky-cookie', 'S'], '--sticky-cookie needs --sticky-secret'],
     [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--rise', '2'], '--rise and --fall need --health-path'],
     [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--trust-proxy', 'x'], '--trust-proxy needs a number'],
+    [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--max-connections', '0'], 'maxConnections must be a positive whole number'],
+    [['--listen', '8080', '--backend', 'a=http://127.0.0.1:1', '--headers-timeout', '5000', '--request-timeout', '1000'], 'must not be more than requestTimeoutMs'],
     [['--listen', '8080', '--bogus'], "Unknown option '--bogus'"],
   ])('rejects %j with a clear message and exit code 2', async (args, message) => {
     const { status, stderr } = await run(...args);
@@ -61,7 +63,8 @@ describe('sessionkit-balancer CLI', () => {
       child = spawn(
         process.execPath,
         ['--import', 'tsx', CLI, '--listen', `127.0.0.1:${port}`, ...backends.flatMap((b) => ['--backend', `${b.id}=${b.url}`]),
-          '--sticky-cookie', 'SRV', '--health-path', '/healthz', '--health-interval', '100', '--fall', '1', '--rise', '1'],
+          '--sticky-cookie', 'SRV', '--health-path', '/healthz', '--health-interval', '100', '--fall', '1', '--rise', '1',
+          '--max-connections', '100', '--headers-timeout', '2000', '--request-timeout', '5000', '--keep-alive-timeout', '1000'],
         { env: { ...process.env, SESSIONKIT_STICKY_SECRET: 'cli-secret-0123456789' }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child.stdout?.on('data', (chunk: Buffer) => (output += String(chunk)));

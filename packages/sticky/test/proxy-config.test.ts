@@ -30,6 +30,31 @@ const healthCheck = { path: '/healthz', intervalMs: 500, timeoutMs: 300, rise: 2
 const strategies: Strategy[] = ['round-robin', 'least-connections', 'ip-hash'];
 const routeModes = [{ mode: 'cookie' as const }, { mode: 'session-id-suffix' as const }];
 
+// Raw `connect.sid` cookie values as a browser sends them, and the route a balancer must read from
+// each. Session ids may be any 1–256 characters (express-session's genid contract); only
+// sessionIdGenerator's shape carries a route, every other id is balanced normally.
+const SIG = 'q%2BzM0%2Fk9Yw';
+const SID = 'mYqk3L_x-Xw';
+const SUFFIX_TABLE: [string, string | undefined][] = [
+  [`${SID}.a`, 'a'],
+  [`${SID}.b`, 'b'],
+  [`s%3A${SID}.a.${SIG}`, 'a'],
+  [`s%3A${SID}.b.${SIG}`, 'b'],
+  [`${SID}.c`, undefined], // not a backend
+  [`${SID}.a.b`, undefined], // unsigned, more dots: not sessionIdGenerator's shape
+  [`s%3A${SID}.x.a.${SIG}`, undefined],
+  [`s%3A${SID}.a`, undefined], // signed prefix without a signature
+  [`${SID}.a%2F`, undefined],
+  [`${SID}.a%2Eb`, undefined],
+  [`${SID}.a+`, undefined],
+  [`${SID}%2Ea`, undefined],
+  [`a%2Fb%2Bc%25.a`, undefined], // '/', '+', '%' in the id, URL-encoded by express-session
+  [`%C3%A9t%C3%A9.a`, undefined], // unicode id
+  [`.a`, undefined],
+  [`a`, undefined],
+  [`${SID}.A`, undefined],
+];
+
 describe('rendered configs', () => {
   it('HAProxy: cookie insert with maxidle/maxlife, checks with rise/fall, forwarded headers', () => {
     const cfg = haproxyConfig({ listen: 8080, backends, sticky: { cookie: 'SRV', maxIdleMs: 1_800_000, maxLifeMs: 28_800_000, secure: true }, healthCheck });
@@ -44,18 +69,45 @@ describe('rendered configs', () => {
   it('HAProxy: ip-hash is consistent source hashing; session id suffix becomes use-server rules', () => {
     const cfg = haproxyConfig({ listen: '127.0.0.1:8080', backends, strategy: 'ip-hash', route: { mode: 'session-id-suffix' } });
     expect(cfg).toContain('balance source\n    hash-type consistent');
-    expect(cfg).toContain(`use-server a if { req.cook(connect.sid) -m reg '^(s%3A)?[^.]+[.]a([.]|$)' }`);
+    expect(cfg).toContain(`use-server a if { req.cook(connect.sid) -m reg '^(s%3A[A-Za-z0-9_-]+[.]a[.][^.]+|[A-Za-z0-9_-]+[.]a)$' }`);
     expect(cfg).toContain('bind 127.0.0.1:8080');
   });
 
   it('nginx: route map with per-route upstreams and backup servers, passive health', () => {
     const cfg = nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' }, healthCheck, strategy: 'least-connections' });
     expect(cfg).toContain('"~(?:^|;\\s*)route=(?<sessionkit_r>[A-Za-z0-9_-]+)" $sessionkit_r;');
-    expect(cfg).toContain('a sessionkit_route_a;');
+    expect(cfg).toContain('"~^a$" sessionkit_route_a;');
     expect(cfg).toMatch(/upstream sessionkit_route_a \{\n\s+server 127\.0\.0\.1:3101 .*;\n\s+server 127\.0\.0\.1:3102 .* backup;/);
     expect(cfg).toContain('least_conn;');
     expect(cfg).toContain('max_fails=2 fail_timeout=1s');
     expect(nginxConfig({ listen: 8080, backends, strategy: 'ip-hash', standalone: false })).toMatch(/^# Generated[^]*hash \$remote_addr consistent;/);
+  });
+
+  // Session ids may now be any 1–256 characters (express-session's genid contract). The rendered
+  // rules must read a route only from sessionIdGenerator's shape, exactly where routeOfSessionId
+  // does, and give every other id no route (normal balancing).
+  describe('session id suffix rules cannot be confused by unusual ids', () => {
+    const cfgHaproxy = haproxyConfig({ listen: 80, backends, route: { mode: 'session-id-suffix' } });
+    const haproxyRules = [...cfgHaproxy.matchAll(/use-server (\w+) if \{ req\.cook\(connect\.sid\) -m reg '([^']+)' \}/g)].map(
+      ([, server, pattern]) => [server as string, new RegExp(pattern as string)] as const,
+    );
+    const cfgNginx = nginxConfig({ listen: 80, backends, route: { mode: 'session-id-suffix' } });
+    const nginxRules = [...cfgNginx.matchAll(/"~(.+)" \$sessionkit_r;/g)].map(([, pattern]) => new RegExp(pattern as string));
+    const haproxyRoute = (value: string) => haproxyRules.filter(([, re]) => re.test(value)).map(([server]) => server);
+    const nginxRoute = (value: string) => {
+      for (const re of nginxRules) {
+        const m = re.exec(`other=1; connect.sid=${value}; x=y`);
+        if (m) return m.groups?.['sessionkit_r'];
+      }
+      return undefined;
+    };
+
+    it.each(SUFFIX_TABLE)('connect.sid=%s → %s', (value, route) => {
+      expect(haproxyRules).toHaveLength(2);
+      expect(haproxyRoute(value)).toEqual(route ? [route] : []);
+      const mapped = nginxRoute(value);
+      expect(mapped !== undefined && backends.some((b) => b.id === mapped) ? mapped : undefined).toBe(route);
+    });
   });
 
   it.each([
@@ -119,6 +171,11 @@ describe.skipIf(!haproxyOk)('real HAProxy', () => {
     await expectSticky(instances, () => startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }), 'connect.sid');
   });
 
+  it('routes only sessionIdGenerator-shaped session ids; unusual ids are balanced normally', async () => {
+    const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, () => {})));
+    await expectSuffixRoutes(instances, () => startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }));
+  });
+
   it('pins clients with its own inserted cookie (cookie insert)', async () => {
     const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, () => {})));
     await expectSticky(instances, () => startHaproxy({ backends: instances, sticky: { cookie: 'SRV' } }), 'SRV');
@@ -151,7 +208,40 @@ describe.skipIf(!nginxOk)('real nginx', () => {
     const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`];
     await expectSticky(instances, () => startProcess('nginx', args, port), 'route');
   });
+
+  it('routes only sessionIdGenerator-shaped session ids; unusual ids are balanced normally', async () => {
+    const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, () => {})));
+    const port = await sparePort();
+    const prefix = join(dir, `nginx-run-${port}`);
+    await mkdir(join(prefix, 'logs'), { recursive: true });
+    await chmod(prefix, 0o755);
+    await writeFile(join(prefix, 'nginx.conf'), nginxConfig({ listen: `127.0.0.1:${port}`, backends: instances, route: { mode: 'session-id-suffix' } }));
+    const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`];
+    await expectSuffixRoutes(instances, () => startProcess('nginx', args, port));
+  });
 });
+
+/**
+ * Sends every cookie of SUFFIX_TABLE through the proxy: one with a route always reaches that
+ * instance; one without is balanced, so six requests in a row reach both instances.
+ */
+async function expectSuffixRoutes(instances: { close(): Promise<void> }[], start: () => Promise<{ url: string; stop(): Promise<void> }>): Promise<void> {
+  try {
+    const proxy = await start();
+    try {
+      for (const [value, route] of SUFFIX_TABLE) {
+        const cookie = `other=1; connect.sid=${value}; x=y`;
+        const reached = new Set<string | undefined>();
+        for (let i = 0; i < 6; i++) reached.add((await send(`${proxy.url}/`, { cookie })).backend);
+        expect([value, [...reached].sort()]).toEqual([value, route ? [route] : ['a', 'b']]);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  } finally {
+    await Promise.all(instances.map((i) => i.close()));
+  }
+}
 
 /**
  * Starts the proxy, then 20 clients send 5 requests each: every client stays on the instance that

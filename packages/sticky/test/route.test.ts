@@ -76,6 +76,85 @@ describe('session id suffix', () => {
     expect(routeOfSessionId('abcdefgh.a:b')).toBeUndefined();
   });
 
+  // express-session's genid may return any 1–256 characters without control characters; the route
+  // is only ever the part after the last dot, and only when it is a route name.
+  it.each([
+    ['a/b+c%d.a', 'a'],
+    ['%2F%2Fevil.example.a', 'a'],
+    ['été.a', 'a'],
+    ['x'.repeat(254) + '.a', 'a'],
+    ['x.y.route_2', 'route_2'],
+    ['x.a/evil', undefined],
+    ['x.a%2F', undefined],
+    ['x.a%2Eb', undefined],
+    ['x%2Ea', undefined],
+    ['x.a+', undefined],
+    ['x.a b', undefined],
+    ['x.a ', undefined],
+    ['x.a\n', undefined],
+    ['x.a\u0000', undefined],
+    ['x.a\uD800', undefined],
+    ['x.\uD83D\uDE00', undefined],
+    ['x.é', undefined],
+    ['x.ａ', undefined], // fullwidth a
+    ['x.' + 'r'.repeat(65), undefined],
+    ['x.', undefined],
+    ['.a', undefined],
+    ['a', undefined],
+    ['', undefined],
+  ])('routeOfSessionId(%j) is %j', (sid, route) => {
+    expect(routeOfSessionId(sid)).toBe(route);
+  });
+
+  it('routeOfSessionId with the configured routes: any other name is no route', () => {
+    const routes = ['a', 'b'];
+    expect(routeOfSessionId('abcdefgh.a', routes)).toBe('a');
+    expect(routeOfSessionId('abcdefgh.b', new Set(routes))).toBe('b');
+    expect(routeOfSessionId('abcdefgh.c', routes)).toBeUndefined();
+    expect(routeOfSessionId('abcdefgh.A', routes)).toBeUndefined();
+    expect(routeOfSessionId('abcdefgh.constructor', routes)).toBeUndefined();
+    expect(routeOfSessionId('abcdefgh.__proto__', routes)).toBeUndefined();
+    expect(routeOfSessionId('abcdefgh.a', [])).toBeUndefined();
+    expect(routeOfSessionId(undefined as unknown as string, routes)).toBeUndefined();
+    expect(routeOfSessionId(42 as unknown as string)).toBeUndefined();
+  });
+
+  it('Express: sessions with unusual ids from another genid are re-bound to this instance and keep their data', async () => {
+    // An instance whose genid makes ids that express-session accepts but sessionIdGenerator never
+    // would; the sticky instance shares its store and must re-bind each one to route 'a'.
+    const shared = new Map<string, string>();
+    const unusual = ['a/b+c%d.b', 'x.a/evil', 'été.b', '%2F%2Fevil.example.b', 'x.y.z', 'plain', 'x.a%2F', 'x.b+'];
+    let next = 0;
+    const other = express();
+    other.use(session({ secret: 'route-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: false, genid: () => unusual[next++] as string }));
+    other.get('/', (req, res) => {
+      (req.session as unknown as { views: number }).views = 1;
+      res.json({ sid: req.sessionID });
+    });
+    const sticky = express();
+    sticky.use(session({ secret: 'route-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: false, genid: sessionIdGenerator('a') }));
+    sticky.use(stickyRoute({ route: 'a', mode: 'session-id-suffix' }));
+    sticky.get('/', (req, res) => {
+      const s = req.session as unknown as { views?: number };
+      s.views = (s.views ?? 0) + 1;
+      res.json({ sid: req.sessionID, views: s.views });
+    });
+    const [otherUrl, stickyUrl] = await Promise.all([serve(other), serve(sticky)]);
+    for (const id of unusual) {
+      const first = await send(otherUrl, { cookieName: 'connect.sid' });
+      expect(JSON.parse(first.body)).toEqual({ sid: id });
+      const moved = await send(stickyUrl, { cookie: first.cookie as string, cookieName: 'connect.sid' });
+      const onA = JSON.parse(moved.body) as { sid: string; views: number };
+      expect([id, onA.views]).toEqual([id, 2]);
+      expect(routeOfSessionId(onA.sid, ['a'])).toBe('a');
+      expect(onA.sid).toMatch(SID_PATTERN);
+      expect(shared.has(id)).toBe(false);
+      // ...and it now stays: the next request keeps the re-bound id.
+      const again = JSON.parse((await send(stickyUrl, { cookie: moved.cookie as string })).body) as { sid: string; views: number };
+      expect(again).toEqual({ sid: onA.sid, views: 3 });
+    }
+  });
+
   it('Express: a session failing over to another instance is re-bound to it and keeps its data', async () => {
     // Two instances sharing one session map, as they would share Redis. Each needs its own Store
     // object: express-session attaches its genid to the store it is given.
