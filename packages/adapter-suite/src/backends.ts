@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeSession, type SessionData, type SessionStore } from '@sessionkit/core';
+import { decodeSession, type SessionChange, type SessionData, type SessionStore } from '@sessionkit/core';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { RedisSessionStore } from '@sessionkit/redis';
 import { SqlSessionStore } from '@sessionkit/sql';
@@ -36,6 +36,15 @@ class CorruptibleMemoryStore extends MemorySessionStore {
   protected override async read(sid: string): Promise<SessionData | null> {
     const text = this.raw.get(sid);
     return text === undefined ? super.read(sid) : decodeSession(sid, text);
+  }
+  // A write replaces the damaged bytes, as it would in Redis or SQL.
+  protected override write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
+    this.raw.delete(sid);
+    return super.write(sid, data, json, ttlMs);
+  }
+  protected override merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
+    this.raw.delete(sid);
+    return super.merge(sid, change, ttlMs);
   }
 }
 

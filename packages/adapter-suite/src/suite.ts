@@ -29,9 +29,15 @@ export interface AdapterUnderTest {
   name: string;
   start(store: SessionStore, options: AppOptions): Promise<{ url: string; close(): Promise<void> }>;
   /** The cookies (name → value, as sent) that carry `sid`, signed with `secret` (default: the app's own). */
-  signedCookies(sid: string, secret?: string): Record<string, string>;
+  signedCookies(sid: string, secret?: string): Record<string, string> | Promise<Record<string, string>>;
   /** The name of the cookie holding the session id (signed or not). */
   cookie: string;
+  /**
+   * True when the framework keeps the session id its cookie names even when nothing is stored
+   * under it (React Router's `createSessionStorage`): a validly signed malformed id then reads as
+   * an empty session, and saving under it is refused with 400 (`InvalidSessionIdError`).
+   */
+  keepsCookieId?: boolean;
   /**
    * A script that serves the standard app plus `GET /healthz` on the store URL in `STORE_URL`,
    * with `X-Served-By: <INSTANCE>`, and prints its port on stdout. Enables the two-process scenario.
@@ -126,11 +132,11 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
         await client.post('/login');
         const sid = String((await client.json('/me'))['sessionID']);
         const other = new Client(client.baseUrl);
-        for (const [name, value] of Object.entries(adapter.signedCookies(sid))) other.cookies.set(name, value);
+        for (const [name, value] of Object.entries(await adapter.signedCookies(sid))) other.cookies.set(name, value);
         expect(await other.json('/me')).toMatchObject({ sessionID: sid, user: 'alice' });
       });
 
-      const badCookies: [string, () => Record<string, string>][] = [
+      const badCookies: [string, () => Record<string, string> | Promise<Record<string, string>>][] = [
         ['a validly signed sid that is not a valid sid', () => adapter.signedCookies(MALFORMED_SID)],
         ['a tampered signature', () => adapter.signedCookies(VALID_SID, 'a different secret of enough length 0123456789')],
         ['a 20 KB session cookie', () => ({ [adapter.cookie]: 'A'.repeat(20_000) })],
@@ -139,13 +145,19 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
         scenario(`bad input: ${what} never reaches the store; the request gets a fresh session`, async ({ store }) => {
           await store.set(VALID_SID, { cookie: { originalMaxAge: null, expires: null }, user: 'mallory' }, { ttlMs: 60_000 });
           const { counting, client } = await start(store);
-          for (const [name, value] of Object.entries(cookies())) client.cookies.set(name, value);
+          for (const [name, value] of Object.entries(await cookies())) client.cookies.set(name, value);
           const response = await client.request('/me');
           expect(response.status).toBe(200);
           expect(await response.json()).toMatchObject({ user: null });
           expect(counting.calls.filter((call) => call === 'get')).toEqual([]);
-          await client.post('/login');
-          expect(await client.json('/me')).toMatchObject({ user: 'alice' });
+          const login = await client.request('/login', { method: 'POST' });
+          if (adapter.keepsCookieId && what.includes('not a valid sid')) {
+            expect(login.status).toBe(400);
+            expect(await login.json()).toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
+          } else {
+            expect(login.status).toBe(200);
+            expect(await client.json('/me')).toMatchObject({ user: 'alice' });
+          }
           await store.destroy(VALID_SID);
         });
       }
