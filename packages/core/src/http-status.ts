@@ -18,10 +18,10 @@ export function httpStatusOf(err: unknown): SessionHttpStatus | undefined {
 
 /**
  * Gives `err` the `status` / `statusCode` that Express, Koa, Fastify and Hono answer with (see
- * {@link httpStatusOf}) and `expose: false`, so error handlers show no internals. Other errors
- * pass unchanged. Returns `err`.
+ * {@link httpStatusOf}), and `expose`: true for a 400 (the message is about the client's own data),
+ * false for a 503 (error handlers show no internals). Other errors pass unchanged. Returns `err`.
  */
 export function withHttpStatus<T>(err: T): T {
   const status = httpStatusOf(err);
-  return status === undefined ? err : Object.assign(err as object, { status, statusCode: status, expose: false }) as T;
+  return status === undefined ? err : (Object.assign(err as object, { status, statusCode: status, expose: status === 400 }) as T);
 }

@@ -22,9 +22,9 @@ describe('store errors as HTTP statuses', () => {
     expect(httpStatusOf('not an error')).toBeUndefined();
   });
 
-  it('withHttpStatus sets status, statusCode and expose: false, and leaves other errors alone', () => {
+  it('withHttpStatus sets status, statusCode and expose (true only for 400), and leaves other errors alone', () => {
     expect(withHttpStatus(new StoreUnavailableError('down'))).toMatchObject({ status: 503, statusCode: 503, expose: false });
-    expect(withHttpStatus(new SessionTooLargeError(2000, 1000))).toMatchObject({ status: 400, statusCode: 400, expose: false });
+    expect(withHttpStatus(new SessionTooLargeError(2000, 1000))).toMatchObject({ status: 400, statusCode: 400, expose: true });
     const bug = new Error('bug');
     expect(withHttpStatus(bug)).toBe(bug);
     expect(bug).not.toHaveProperty('status');
