@@ -111,7 +111,7 @@ describe('sessionkitStorage with the store down (a real session server in a chil
   });
 
   it("failMode 'open': an empty session under the same id while the store hangs, nothing written; back by itself", async () => {
-    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 500 }), { probeIntervalMs: 100 });
+    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 1500 }), { probeIntervalMs: 100 });
     const created = await getSession(null);
     created.set('user', 'alice');
     const header = cookieHeader(await commitSession(created));
@@ -127,7 +127,7 @@ describe('sessionkitStorage with the store down (a real session server in a chil
   });
 
   it("failMode 'closed': getSession rejects with StoreUnavailableError, status 503", async () => {
-    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 500 }), { failMode: 'closed', probeIntervalMs: 100 });
+    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 1500 }), { failMode: 'closed', probeIntervalMs: 100 });
     const created = await getSession(null);
     created.set('user', 'alice');
     const header = cookieHeader(await commitSession(created));
