@@ -1,6 +1,9 @@
 /** Which side of the comparison a store is on; `ceiling` is the app without sessions. */
 export type Side = 'ours' | 'theirs' | 'ceiling';
 
+/** The web framework of the benchmarked app. */
+export type Framework = 'express' | 'fastify';
+
 /** What a store needs running before it can be measured. */
 export type Engine = 'none' | 'memory' | 'redis' | 'postgres' | 'mysql' | 'sqlite' | 'cluster';
 
@@ -13,6 +16,8 @@ export interface StoreSpec {
   description: string;
   /** Holds sessions in the server process, so its resident memory per 100,000 sessions is measured. */
   inProcess?: boolean;
+  /** The app the store is measured in. Default `'express'` (Express 5 + express-session). */
+  framework?: Framework;
 }
 
 /** Every store measured, in table order: the ceiling, then theirs, then ours. */
@@ -30,6 +35,12 @@ export const STORES: readonly StoreSpec[] = [
   { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
   { id: 'sql:sqlite', side: 'ours', engine: 'sqlite', description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)' },
   { id: 'cluster', side: 'ours', engine: 'cluster', description: '@sessionkit/cluster, 3 nodes in 3 processes, requests to one', inProcess: true },
+  // The same cart app on Fastify 5 + @fastify/session (its defaults: `rolling`, so every request saves).
+  { id: 'fastify:none', side: 'ceiling', engine: 'none', framework: 'fastify', description: 'Fastify without session plugins (the Fastify ceiling)' },
+  { id: 'fastify:MemoryStore', side: 'theirs', engine: 'memory', framework: 'fastify', description: "Fastify + @fastify/session's default in-memory store" },
+  { id: 'fastify:connect-redis', side: 'theirs', engine: 'redis', framework: 'fastify', description: 'Fastify + @fastify/session + connect-redis 9 with node-redis 5' },
+  { id: 'fastify:memory', side: 'ours', engine: 'memory', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/memory' },
+  { id: 'fastify:redis-hash', side: 'ours', engine: 'redis', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/redis (hash layout, ioredis)' },
 ];
 
 /** Ours/theirs pairs shown as ratios. */
@@ -41,6 +52,8 @@ export const COMPARISONS: readonly { ours: string; theirs: string }[] = [
   { ours: 'memory', theirs: 'MemoryStore' },
   { ours: 'memory', theirs: 'memorystore' },
   { ours: 'cluster', theirs: 'memory' },
+  { ours: 'fastify:redis-hash', theirs: 'fastify:connect-redis' },
+  { ours: 'fastify:memory', theirs: 'fastify:MemoryStore' },
 ];
 
 export function storeSpec(id: string): StoreSpec {

@@ -28,7 +28,7 @@ in \`bench/analysis.md\` and are copied in below).
 - Node ${machine.node}; ${Object.entries(machine.engines).map(([engine, version]) => `${engine}: ${version}`).join('; ')}
 - Raw figures: \`bench/results/${resultsFileName(results)}\`
 
-${section('Ours / theirs', ratioTable(results), 'Each ratio is ours divided by theirs. Requests per second: above 1× is better. Server CPU per request: below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).')}
+${section('Ours / theirs', ratioTable(results), 'Each ratio is ours divided by theirs, measured in the same round, then the median over the rounds. Requests per second: above 1× is better. Server CPU per request: below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).')}
 ${section('Targets', targetsTable(results))}
 ${analysis ? `## Notes on this run\n\n${analysis}\n` : ''}
 ## Requests per second
@@ -46,7 +46,8 @@ ${section('Skipped', skippedTable(results))}
 - **App**: Express 5 with express-session (\`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day).
   Read request: \`GET /cart\` (loads the session, changes nothing). Write request: \`POST /cart/add?sku=…\`
   (adds one of 8 items to the cart). The same app for every store; only the \`store\` option differs.
-  Ours are wrapped in \`ExpressSessionStore\` with its defaults.
+  Ours are wrapped in \`ExpressSessionStore\` with its defaults. The \`fastify:\` rows run the same routes on Fastify 5 with
+  @fastify/session (\`saveUninitialized: false\`, its default \`rolling\`: every request saves), ours through \`FastifySessionStore\`.
 - **Sessions**: ${settings.sessions.toLocaleString('en-US')} sessions are created through the app first; every request carries the next one's cookie in turn.
 - **Load**: autocannon in the runner process, ${settings.connections} keep-alive connections, ${settings.windowS} s per window
   (${settings.warmupS} s warm-up of each kind before the first round), against a server in its own child process.

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     skipped.push(...http.skipped);
     const rows = http.rows;
 
-    const inProcess = selected.filter((spec) => spec.inProcess && !skipped.some((skip) => skip.id === spec.id));
+    const inProcess = selected.filter((spec) => spec.inProcess && spec.framework !== 'fastify' && !skipped.some((skip) => skip.id === spec.id));
     if (inProcess.length > 0) log(`memory per session: ${inProcess.map((spec) => spec.id).join(', ')}; ${settings.footprintSteps.map((step) => `${step / 1000}k`).join(', ')} sessions`);
     const footprints = await runFootprintPhase(inProcess, backend, settings.footprintSteps, settings.footprintMax, log);
     for (const [id, steps] of footprints) {

@@ -1,12 +1,13 @@
-// Child process: the benchmarked Express 5 + express-session app on one store. Driven over IPC
+// Child process: the benchmarked Express 5 + express-session app (or the Fastify one) on one store. Driven over IPC
 // by the runner (main.ts): `mark` reports this process's CPU time, requests and backend calls
 // so far; `ops` runs the store-level benchmark on the same store; `close` shuts down.
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import session from 'express-session';
-import type { Engine } from './catalog.js';
+import type { Engine, Framework } from './catalog.js';
+import { listenFastify } from './fastify-app.js';
 import { SESSION_MAX_AGE_MS, SESSION_SECRET, type BackendConfig } from './backend-config.js';
-import { runChild } from './ipc.js';
+import { runChild, type ChildService } from './ipc.js';
 import { openStore } from './open-store.js';
 import { runOperations, type OpsArgs } from './ops.js';
 import { backendCallsSent, countBackendCalls } from './backend-counter.js';
@@ -17,6 +18,7 @@ type CartSession = { cart?: Record<string, number> } | undefined;
 export interface ServerArgs {
   store: string;
   engine: Engine;
+  framework: Framework;
   backend: BackendConfig;
 }
 
@@ -31,10 +33,26 @@ export interface ServerMark {
 
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
 
-await runChild(async () => {
+await runChild(async (): Promise<ChildService> => {
   if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite' || args.engine === 'redis') countBackendCalls(args.engine);
   const store = await openStore(args.store, args.backend);
   let requests = 0;
+  const counted = () => void (requests += 1);
+  const mark = (): ServerMark => {
+    const cpu = process.cpuUsage();
+    return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent() };
+  };
+  if (args.framework === 'fastify') {
+    const fastify = await listenFastify(store, counted);
+    return {
+      port: fastify.port,
+      handlers: { mark },
+      close: async () => {
+        await fastify.close();
+        await store.close();
+      },
+    };
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -72,10 +90,7 @@ await runChild(async () => {
   return {
     port: (server.address() as AddressInfo).port,
     handlers: {
-      mark: (): ServerMark => {
-        const cpu = process.cpuUsage();
-        return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent() };
-      },
+      mark,
       ops: (opsArgs) => {
         if (!store.ops) throw new Error(`${args.store} has no store API`);
         return runOperations(store.ops, opsArgs as OpsArgs);

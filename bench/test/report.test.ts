@@ -48,6 +48,18 @@ describe('report', () => {
     expect(redis[5]).toBe('1.00 vs 2.00');
   });
 
+  it('takes the median of per-round ratios when the rounds pair up', () => {
+    const sample = (requestsPerSecond: number, cpuMicros: number) => ({ requestsPerSecond, p50Ms: 1, p99Ms: 5, failures: 0, requests: 100, cpuMicros });
+    const withRounds = (id: string, side: StoreRow['side'], rates: number[], cpu: number[]): StoreRow => ({
+      ...row(id, side, kind(median(rates)), kind(median(rates))),
+      http: { read: kind(median(rates)), write: kind(median(rates)), samples: { read: rates.map((r, i) => sample(r, cpu[i]!)), write: rates.map((r, i) => sample(r, cpu[i]!)) } },
+    });
+    // Round by round ours is 1.5×, 2×, 1.1× theirs: the median ratio is 1.5×, while the ratio of the medians would be 2×.
+    const paired = results([withRounds('connect-redis', 'theirs', [100, 400, 1000], [100, 100, 100]), withRounds('redis-hash', 'ours', [150, 800, 1100], [50, 80, 100])], []);
+    const cells = ratioTable(paired).rows.find((cells) => cells[0] === 'redis-hash vs connect-redis')!;
+    expect(cells.slice(1, 4)).toEqual(['1.50×', '1.50×', '0.80×']);
+  });
+
   it('says why a comparison has no figures: skipped or not selected', () => {
     const rows = ratioTable(measured).rows;
     expect(rows.find((cells) => cells[0] === 'sql:postgres vs connect-pg-simple')![1]).toBe('not measured: sql:postgres not selected');

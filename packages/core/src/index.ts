@@ -37,4 +37,16 @@ export { DEFAULT_TTL_MS, ttlFromCookie, ttlFromSession, type CookieExpiry } from
 export { DEFAULT_OPERATION_TIMEOUT_MS, withTimeout } from './timeout.js';
 export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
 export { createStore, redactUrl, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
-export { changeBetween, dataOf, keyTexts, rememberStoredForm, storedKeyTexts, type KeyTexts } from './delta.js';
+export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
+export { rememberStoredForm, storedKeyTexts } from './stored-form.js';
+export {
+  SessionTracker,
+  type FailMode,
+  type SaveOptions,
+  type SaveOutcome,
+  type SessionLogger,
+  type SessionTrackerOptions,
+} from './session-tracker.js';
+export { LOADED_KEY, LoadedSession } from './loaded-session.js';
+export { NO_EXPIRY, cookieExpiry, cookieRefreshedAt, type ExpiryRule } from './expiry-rule.js';
+export { httpStatusOf, withHttpStatus, type SessionHttpStatus } from './http-status.js';

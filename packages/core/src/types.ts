@@ -22,7 +22,12 @@ export type SessionStoreEvent = 'error' | 'connect' | 'disconnect';
 export interface SessionStore {
   /** Adapter name: `memory`, `redis`, `sql:postgres`, `sql:mysql`, `sql:sqlite`, `cluster`. */
   readonly name: string;
-  /** The session, or `null` when absent or expired. Throws `SessionDecodeError` when stored bytes do not decode. */
+  /**
+   * The session, or `null` when absent or expired. Throws `SessionDecodeError` when stored bytes do not decode.
+   * A store should remember the stored form of the object it returns (`decodeSession` does; per-key
+   * layouts call `rememberStoredForm(data, fieldTexts)`): the session tracker diffs a later save
+   * against it (`storedKeyTexts`), so only the keys a request changed are written.
+   */
   get(sid: string): Promise<SessionData | null>;
   /** Replaces the whole session. Throws `SessionEncodeError` / `SessionTooLargeError` before writing anything. */
   set(sid: string, data: SessionData, options: WriteOptions): Promise<void>;
