@@ -94,6 +94,11 @@ export class MemorySessionStore extends AbstractSessionStore {
     return this.#cache.bytes;
   }
 
+  /** Sessions filed in the principal index now (logged-in sessions held, expired ones until found). */
+  get indexedSessions(): number {
+    return this.#cache.indexedSessions;
+  }
+
   /** Milliseconds until `sid` expires (negative once expired but not yet dropped), or `null` when it is not held. */
   remainingTtlMs(sid: string): number | null {
     return this.#cache.remainingTtlMs(sid);
@@ -146,11 +151,15 @@ export class MemorySessionStore extends AbstractSessionStore {
     this.lifecycle('destroyed', sid, entry.principal);
   }
 
-  protected override principalIds(principal: string): AsyncIterable<string> {
+  protected override principalIds(principal: string): AsyncIterable<string> | undefined {
     return this.#liveSidsOf(principal);
   }
 
-  protected override async removeByPrincipal(principal: string): Promise<number> {
+  protected override removeByPrincipal(principal: string): Promise<number> | undefined {
+    return Promise.resolve(this.#removeAllOf(principal));
+  }
+
+  #removeAllOf(principal: string): number {
     let destroyed = 0;
     for (const sid of this.#cache.sidsOf(principal)) {
       const entry = this.#cache.get(sid);
