@@ -211,13 +211,16 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   }
 
   /**
-   * Streams every live session with its expiry (`expiresAt` epoch ms, or `null` when this store
-   * cannot tell), reading 64 at a time. Sessions that do not decode are skipped and reported as an
-   * `error` event carrying the `SessionDecodeError` (with its `sid`). For operators' tools; an app
-   * has no need for it.
+   * Streams live sessions with their expiry (`expiresAt` epoch ms, or `null` when this store cannot
+   * tell): those of `sids` when given (absent ones are left out), else every session, read 64 at a
+   * time, each read bounded by `operationTimeoutMs`. Sessions that do not decode are skipped and
+   * reported as an `error` event carrying the `SessionDecodeError` (with its `sid`). For operators'
+   * tools (the `sessionkit` CLI); an app has no need for it.
+   * @throws InvalidSessionIdError (on the first step) for an invalid sid in `sids`.
    */
-  async *entries(): AsyncIterable<SessionEntry> {
-    for await (const batch of inBatches(this.ids(), WALK_BATCH)) {
+  async *entries(sids?: Iterable<string> | AsyncIterable<string>): AsyncIterable<SessionEntry> {
+    for await (const batch of inBatches(sids ?? this.ids(), WALK_BATCH)) {
+      for (const sid of batch) assertSessionId(sid);
       const entries = await Promise.all(
         batch.map((sid) =>
           this.run('entries', this.readEntry(sid)).catch((err: unknown) => {
@@ -313,7 +316,7 @@ function attempt<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Groups `iterable` into arrays of up to `size` items. */
-async function* inBatches<T>(iterable: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+async function* inBatches<T>(iterable: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
   let batch: T[] = [];
   for await (const item of iterable) {
     batch.push(item);

@@ -84,10 +84,11 @@ export interface SessionStore {
    */
   destroyByPrincipal(id: string | number): Promise<number>;
   /**
-   * Optional: streams every live session with its expiry, for operators' tools (the `sessionkit`
-   * CLI's `stats`, `show` and `migrate`). `AbstractSessionStore` provides it.
+   * Optional: streams live sessions with their expiry, those of `sids` when given, else all of
+   * them, for operators' tools (the `sessionkit` CLI's `stats`, `show` and `migrate`).
+   * `AbstractSessionStore` provides it.
    */
-  entries?(): AsyncIterable<SessionEntry>;
+  entries?(sids?: Iterable<string> | AsyncIterable<string>): AsyncIterable<SessionEntry>;
   /** `created` / `destroyed` / `expired` listeners receive one {@link SessionLifecycleEvent}. */
   on(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this;
   off(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this;
