@@ -1,4 +1,4 @@
-import { isSessionStoreError, redactUrl, type CreateStoreOptions, type SessionStore } from '@sessionkit/core';
+import { isSessionStoreError, redactUrl, registeredSchemes, type CreateStoreOptions, type SessionStore } from '@sessionkit/core';
 import { createStore } from '../index.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -19,12 +19,10 @@ export function schemeOf(url: string): string {
 }
 
 /**
- * Opens a sessionkit store from its URL for one CLI command. SQL stores get no prune timer (the
- * CLI's `prune` runs it once) and, for read-only commands, never create their table.
- * @throws CliError (exit 2) for a URL that does not parse, an unknown scheme (the message lists the
- *   known ones), or a store the CLI cannot reach from its own process (memory://, cluster://).
+ * Checks, without connecting, that `url` names a store the CLI can reach.
+ * @throws CliError (exit 2) as {@link openStore} does.
  */
-export function openStore(url: string, { use, timeoutMs }: OpenStoreOptions): SessionStore {
+export function checkStoreUrl(url: string): void {
   const scheme = schemeOf(url);
   if (scheme === 'memory') {
     throw new CliError('memory:// sessions live inside the app process; the CLI would see an empty store of its own. Point it at the shared store (redis://, postgres://, mysql://, sqlite:).', EXIT.usage);
@@ -32,6 +30,21 @@ export function openStore(url: string, { use, timeoutMs }: OpenStoreOptions): Se
   if (scheme === 'cluster') {
     throw new CliError('cluster:// sessions live inside the app instances; the CLI does not join their mesh. Use the app to list or revoke them, or migrate them from inside the app.', EXIT.usage);
   }
+  if (!registeredSchemes().some((known) => known.scheme === scheme)) {
+    const known = registeredSchemes().map((s) => `${s.scheme}: (${s.example})`).join(', ');
+    throw new CliError(`No session store is registered for ${scheme ? `"${scheme}:"` : 'a URL without a scheme'} (${JSON.stringify(redactUrl(url))}). Known: ${known}`, EXIT.usage);
+  }
+}
+
+/**
+ * Opens a sessionkit store from its URL for one CLI command. SQL stores get no prune timer (the
+ * CLI's `prune` runs it once) and, for read-only commands, never create their table.
+ * @throws CliError (exit 2) for a URL that does not parse, an unknown scheme (the message lists the
+ *   known ones), or a store the CLI cannot reach from its own process (memory://, cluster://).
+ */
+export function openStore(url: string, { use, timeoutMs }: OpenStoreOptions): SessionStore {
+  checkStoreUrl(url);
+  const scheme = schemeOf(url);
   const options: CreateStoreOptions = {};
   if (timeoutMs !== undefined) options.operationTimeoutMs = timeoutMs;
   if (SQL_SCHEMES.has(scheme)) {

@@ -7,7 +7,7 @@ import { REDIS_URL, redisAvailable, runCli, scratchDir, unique } from './support
 const dir = scratchDir();
 const HOUR = 3_600_000;
 
-describe('sessionkit --help and usage errors', () => {
+describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
   it.each([[[]], [['stats']], [['list']], [['show']], [['revoke']], [['prune']], [['migrate']]])('%j --help prints usage and exits 0', async (command) => {
     const { status, stdout } = await runCli([...command, '--help']);
     expect(status).toBe(0);
@@ -41,7 +41,7 @@ describe('sessionkit --help and usage errors', () => {
   });
 });
 
-describe('stats, list, show, revoke, prune on a SQLite file', () => {
+describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000 }, () => {
   const url = `sqlite:${join(dir, 'commands.db')}`;
   beforeAll(async () => {
     const store = createStore(url);
@@ -141,7 +141,7 @@ describe('stats, list, show, revoke, prune on a SQLite file', () => {
   });
 });
 
-describe.skipIf(!redisAvailable)('prune on Redis', () => {
+describe.skipIf(!redisAvailable)('prune on Redis', { timeout: 300_000 }, () => {
   it('says Redis expires sessions itself, and exits 0', async () => {
     const { status, stdout } = await runCli(['prune', `${REDIS_URL}?prefix=${unique('prune')}:`]);
     expect(status).toBe(0);

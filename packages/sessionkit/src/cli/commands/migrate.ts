@@ -2,7 +2,7 @@ import { isSessionStoreError, type SessionStore } from '@sessionkit/core';
 import { Command } from 'commander';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { columns, count, duration, printJson } from '../format.js';
-import { openStore } from '../open-store.js';
+import { checkStoreUrl, openStore } from '../open-store.js';
 import { positiveInteger, withCommonOptions, type CommonOptions } from '../options.js';
 import { copySessions, EXPIRY_MARGIN_MS, type CopyOutcome } from '../migrate/copy.js';
 import { FOREIGN_SOURCES, openSource } from '../migrate/open-source.js';
@@ -31,7 +31,7 @@ export interface MigrateSummary {
   counts: MigrationState['counts'];
   skipped: MigrationState['skipped'];
   /** Live sessions on each side at the start of the migration and now. */
-  rowCounts: { sourceAtStart: number; sourceAtEnd: number | null; targetAtStart: number; targetAtEnd: number | null };
+  rowCounts: { sourceAtStart: number; sourceAtEnd: number | null; targetAtStart: number | null; targetAtEnd: number | null };
   /**
    * On a run that started on an empty target: the target holds at least every copied session not
    * missing and not expired since (`passed`), or not. `null` when the counts cannot be compared
@@ -89,9 +89,11 @@ async function migrate(from: string, to: string, options: MigrateOptions): Promi
   };
   process.on('SIGINT', onSigint);
   try {
-    target = openStore(to, { use: dryRun ? 'read' : 'write', timeoutMs: options.timeout });
+    // A dry run only checks that the target URL names a store; it opens nothing there.
+    if (dryRun) checkStoreUrl(to);
+    else target = openStore(to, { use: 'write', timeoutMs: options.timeout });
     const { state, resumed } = statePath ? loadState(statePath, from, to, options.restart === true) : loadState('', from, to, true);
-    const [sourceAtStart, targetNow] = await Promise.all([source.count(), dryRun ? target.length().catch(() => 0) : target.length()]);
+    const [sourceAtStart, targetNow] = await Promise.all([source.count(), target?.length() ?? 0]);
     if (!resumed) state.targetAtStart = targetNow;
     const progress = progressFor(sourceAtStart + state.counts.read, !options.json);
     const copiedExpiries: number[] = [];
@@ -115,8 +117,8 @@ async function migrate(from: string, to: string, options: MigrateOptions): Promi
     let targetAtEnd: number | null = null;
     let countCheck: MigrateSummary['countCheck'] = null;
     if (outcome === 'done') {
-      [sourceAtEnd, targetAtEnd] = await Promise.all([source.count(), target.length()]);
-      if (!dryRun && !resumed && state.targetAtStart === 0) {
+      [sourceAtEnd, targetAtEnd] = await Promise.all([source.count(), target?.length() ?? null]);
+      if (targetAtEnd !== null && !resumed && state.targetAtStart === 0) {
         const now = Date.now();
         const expiredSince = copiedExpiries.filter((at) => at <= now).length;
         const expectedAtLeast = state.counts.copied - state.counts.missing - expiredSince;
@@ -135,7 +137,7 @@ async function migrate(from: string, to: string, options: MigrateOptions): Promi
       resumed,
       counts: state.counts,
       skipped: state.skipped,
-      rowCounts: { sourceAtStart, sourceAtEnd, targetAtStart: state.targetAtStart, targetAtEnd },
+      rowCounts: { sourceAtStart, sourceAtEnd, targetAtStart: dryRun ? null : state.targetAtStart, targetAtEnd },
       countCheck,
       statePath,
       ms: Date.now() - started,
@@ -179,7 +181,8 @@ function render(summary: MigrateSummary, source: MigrationSource): string {
     lines.push('skipped (first ones):', ...summary.skipped.map((s) => `  ${JSON.stringify(s.sid)}: ${s.reason}`));
   }
   const end = (n: number | null) => (n === null ? '' : `, ${count(n)} now`);
-  lines.push(`row counts: source ${count(rowCounts.sourceAtStart)} at start${end(rowCounts.sourceAtEnd)}; target ${count(rowCounts.targetAtStart)} at start${end(rowCounts.targetAtEnd)}`);
+  const targetCounts = rowCounts.targetAtStart === null ? '' : `; target ${count(rowCounts.targetAtStart)} at start${end(rowCounts.targetAtEnd)}`;
+  lines.push(`row counts: source ${count(rowCounts.sourceAtStart)} at start${end(rowCounts.sourceAtEnd)}${targetCounts}`);
   if (summary.countCheck) {
     lines.push(
       summary.countCheck.passed
