@@ -2,11 +2,15 @@ export type {
   BaseStoreOptions,
   SessionChange,
   SessionData,
+  SessionEntry,
+  SessionLifecycleEvent,
+  SessionLifecycleEventName,
   SessionStore,
   SessionStoreEvent,
   WriteOptions,
 } from './types.js';
 export {
+  InvalidPrincipalError,
   InvalidSessionIdError,
   SessionDecodeError,
   SessionEncodeError,
@@ -19,7 +23,8 @@ export {
 } from './errors.js';
 export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
-export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, type PrincipalFunction } from './principal.js';
+export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
+export { PrincipalIndex } from './principal-index.js';
 export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
 export {
   DEFAULT_MAX_SESSION_BYTES,
