@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { StoreUnavailableError } from '@sessionkit/core';
-import { Link } from './link.js';
+import { Link, type LinkRole } from './link.js';
+import type { ClusterTlsOptions } from './options.js';
 import type { Message, SidRecord } from './protocol.js';
 import { BUCKETS, type ReplicaState } from './replica-state.js';
 import type { SessionRecord } from './record.js';
@@ -42,10 +44,19 @@ export interface MeshOptions {
   antiEntropyIntervalMs: number;
   joinTimeoutMs: number;
   operationTimeoutMs: number;
+  /** A connection must complete its handshake (TLS included) within this many ms. */
+  handshakeTimeoutMs: number;
+  /** Most inbound connections that have not completed the handshake; more are closed at once. */
+  maxPendingConnections: number;
+  /** TLS for every link (server and client side, certificates checked both ways); plain TCP when absent. */
+  tls: ClusterTlsOptions | undefined;
   logger: { warn(message: string): void };
   state: ReplicaState;
-  /** Merges records received from a peer into the local state. */
-  applyRemote(records: SidRecord[]): void;
+  /**
+   * Merges records received from `from` (its node id) into the local state; returns how many it
+   * refused (see `maxDriftMs`). A refused change is not acknowledged.
+   */
+  applyRemote(records: SidRecord[], from: string): number;
   /** Runs before each anti-entropy round (the expiry sweep). */
   beforeAntiEntropy(): void;
 }
@@ -70,6 +81,8 @@ interface Peer {
   id: string | null;
   /** This node's own address (a shared peer list may name it); never dialled. */
   self: boolean;
+  /** A peer at this address authenticated with this node's id (reported once). */
+  duplicateWarned: boolean;
   link: Link | undefined;
   attempts: number;
   timer: NodeJS.Timeout | undefined;
@@ -84,7 +97,6 @@ interface Peer {
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
 const CHUNK_RECORDS = 500;
-const HANDSHAKE_TIMEOUT_MS = 5000;
 
 /**
  * The network side of a node: a TCP server for peers, one outbound connection per configured peer
@@ -102,6 +114,12 @@ export class Mesh extends EventEmitter {
   readonly #options: MeshOptions;
   readonly #peers: Peer[];
   readonly #inbound = new Set<Link>();
+  /** Outbound links still in their handshake, by their nonce: how a connection to itself is recognised. */
+  readonly #dialing = new Map<string, { link: Link; peer: Peer }>();
+  /** Releases the count of an inbound connection waiting to authenticate, by remote `address:port`. */
+  readonly #releasePending = new Map<string, () => void>();
+  #pendingInbound = 0;
+  #pendingCapWarned = false;
   readonly #blocked = new Set<string>();
   readonly #joinSyncs = new Map<number, Peer>();
   /** Links `rec` streams are being sent on, with how many. */
@@ -126,6 +144,7 @@ export class Mesh extends EventEmitter {
       port,
       id: null,
       self: `${host}:${port}` === own,
+      duplicateWarned: false,
       link: undefined,
       attempts: 0,
       timer: undefined,
@@ -239,7 +258,17 @@ export class Mesh extends EventEmitter {
   }
 
   async #start(): Promise<void> {
-    const server = createServer((socket) => this.#accept(socket));
+    const { tls, handshakeTimeoutMs } = this.#options;
+    // TLS: both sides present a certificate signed by the configured CA (mutual TLS).
+    const server = tls
+      ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true, handshakeTimeout: handshakeTimeoutMs })
+      : createServer();
+    // Counted on the raw connection, before any TLS work, so the cap also bounds TLS handshakes.
+    server.on('connection', (socket: Socket) => this.#admitConnection(socket));
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (!socket.destroyed) this.#accept(socket);
+    });
+    if (tls) server.on('tlsClientError', (err: Error, socket: TLSSocket) => this.#tlsRefused(err, socket));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -273,39 +302,101 @@ export class Mesh extends EventEmitter {
     return `[sessionkit/cluster ${this.#options.nodeId}]`;
   }
 
-  #linkOptions() {
-    const { secret, nodeId, maxFrameBytes } = this.#options;
-    return { secret, nodeId, maxFrameBytes, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS };
+  #linkOptions(role: LinkRole, admit: (node: string, nonce: string) => string | undefined) {
+    const { secret, nodeId, maxFrameBytes, handshakeTimeoutMs } = this.#options;
+    return { secret, nodeId, role, maxFrameBytes, handshakeTimeoutMs, admit };
+  }
+
+  /**
+   * Caps inbound connections that have not authenticated yet: beyond `maxPendingConnections` a new
+   * one is closed at once (and reported once until the count drops again).
+   */
+  #admitConnection(socket: Socket): void {
+    if (this.#closed) return void socket.destroy();
+    if (this.#pendingInbound >= this.#options.maxPendingConnections) {
+      socket.destroy();
+      if (!this.#pendingCapWarned) {
+        this.#pendingCapWarned = true;
+        this.#options.logger.warn(
+          `${this.#label} refused a connection from ${socket.remoteAddress}: ${this.#pendingInbound} connections are ` +
+            `already waiting to authenticate (maxPendingConnections)`,
+        );
+      }
+      return;
+    }
+    this.#pendingInbound++;
+    const key = endpointKey(socket);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      this.#releasePending.delete(key);
+      if (--this.#pendingInbound < this.#options.maxPendingConnections / 2) this.#pendingCapWarned = false;
+    };
+    this.#releasePending.set(key, release);
+    socket.once('close', release);
+  }
+
+  #tlsRefused(err: Error, socket: TLSSocket): void {
+    socket.destroy();
+    this.#options.logger.warn(`${this.#label} closed inbound connection from ${socket.remoteAddress ?? '?'}: TLS handshake failed: ${err.message}`);
   }
 
   #accept(socket: Socket): void {
     if (this.#closed) return void socket.destroy();
-    const link = new Link(socket, this.#linkOptions());
+    // With TLS, `socket` wraps the raw connection counted by #admitConnection; both have its endpoints.
+    const key = endpointKey(socket);
+    const link: Link = new Link(socket, this.#linkOptions('accept', (node, nonce) => this.#admitInbound(link, node, nonce)));
     this.#inbound.add(link);
-    link.on('open', (node: string) => {
-      if (node === this.#options.nodeId) link.close('a node cannot connect to itself');
-      else if (this.#blocked.has(node)) link.close('link dropped by debugDropLink');
-    });
+    link.on('open', () => this.#releasePending.get(key)?.());
     link.on('message', (message: Message) => this.#onMessage(link, undefined, message));
     link.on('close', (reason: string, failed: boolean) => {
       this.#inbound.delete(link);
-      if (failed) this.#options.logger.warn(`${this.#label} closed inbound connection from ${link.remoteAddress} (${link.remoteNode ?? 'unauthenticated'}): ${reason}`);
+      if (failed) {
+        const who = link.remoteNode ? `claims ${link.remoteNode}, unauthenticated until its proof` : 'unauthenticated';
+        this.#options.logger.warn(`${this.#label} closed inbound connection from ${link.remoteAddress} (${link.open ? link.remoteNode : who}): ${reason}`);
+      }
     });
+  }
+
+  /**
+   * Decides on an inbound hello before this node proves anything. A hello with this node's own id
+   * is this node dialling itself only when its nonce is the one of this node's own dial and the
+   * two sockets are the two ends of one connection; then that peer address is skipped for good.
+   * Anything else claiming this node's id (a replayed hello, a relay, a duplicate nodeId) is refused.
+   */
+  #admitInbound(link: Link, node: string, nonce: string): string | undefined {
+    if (this.#blocked.has(node)) return 'link dropped by debugDropLink';
+    if (node !== this.#options.nodeId) return undefined;
+    const dial = this.#dialing.get(nonce);
+    if (dial && sameEndpoint(link.socket.remoteAddress, link.socket.remotePort, dial.link.socket.localAddress, dial.link.socket.localPort)) {
+      dial.peer.self = true;
+      this.#options.logger.warn(
+        `${this.#label} peer ${dial.peer.address} is this node itself (its connection came back here): skipped`,
+      );
+      dial.link.close('peer list names this node');
+      return 'a node cannot connect to itself';
+    }
+    return `authentication refused: the hello claims this node's id (${node}) but is not this node's own connection (replayed, relayed, or a duplicate nodeId)`;
   }
 
   #dial(peer: Peer): void {
     if (this.#closed) return;
     peer.timer = undefined;
-    const socket = connect({ host: peer.host, port: peer.port });
-    const link = new Link(socket, this.#linkOptions());
+    const { tls } = this.#options;
+    const socket = tls ? tlsConnect({ ...tls, host: peer.host, port: peer.port }) : connect({ host: peer.host, port: peer.port });
+    const link = new Link(socket, this.#linkOptions('dial', (node) => (this.#blocked.has(node) ? 'link dropped by debugDropLink' : undefined)));
+    this.#dialing.set(link.nonce, { link, peer });
     let opened = false;
     link.on('open', (node: string) => {
+      this.#dialing.delete(link.nonce);
       if (node === this.#options.nodeId) {
-        peer.self = true;
-        this.#options.logger.warn(`${this.#label} peer ${peer.address} answers with this node's id: skipped as this node itself (if it is another node, give every node a unique nodeId)`);
-        return link.close('peer list names this node');
+        if (!peer.duplicateWarned) {
+          peer.duplicateWarned = true;
+          this.#options.logger.warn(`${this.#label} peer ${peer.address} authenticates with this node's id: give every node a unique nodeId`);
+        }
+        return link.close('peer has this node\'s id');
       }
-      if (this.#blocked.has(node)) return link.close('link dropped by debugDropLink');
       opened = true;
       peer.id = node;
       peer.link = link;
@@ -323,7 +414,11 @@ export class Mesh extends EventEmitter {
     });
     link.on('message', (message: Message) => this.#onMessage(link, peer, message));
     link.on('close', (reason: string, failed: boolean) => {
-      if (failed) this.#options.logger.warn(`${this.#label} closed connection to ${peer.address} (${link.remoteNode ?? 'unauthenticated'}): ${reason}`);
+      this.#dialing.delete(link.nonce);
+      if (failed) {
+        const who = link.open || opened ? link.remoteNode : 'unauthenticated';
+        this.#options.logger.warn(`${this.#label} closed connection to ${peer.address} (${who}): ${reason}`);
+      }
       if (opened) {
         peer.link = undefined;
         this.#abandon(peer);
@@ -374,13 +469,15 @@ export class Mesh extends EventEmitter {
   #onMessage(link: Link, outboundPeer: Peer | undefined, message: Message): void {
     const peer = outboundPeer ?? this.#peers.find((p) => p.id !== null && p.id === link.remoteNode);
     if (peer) peer.lastSeenAt = Date.now();
+    const from = link.remoteNode!;
     switch (message.t) {
-      case 'ops':
-        this.#options.applyRemote(message.r);
-        link.send({ t: 'ack', seq: message.seq });
+      case 'ops': {
+        const refused = this.#options.applyRemote(message.r, from);
+        link.send(refused ? { t: 'ack', seq: message.seq, refused } : { t: 'ack', seq: message.seq });
         return;
+      }
       case 'rec':
-        this.#options.applyRemote(message.r);
+        this.#options.applyRemote(message.r, from);
         return;
       case 'ack': {
         const entry = outboundPeer?.inFlight.get(message.seq);
@@ -388,6 +485,19 @@ export class Mesh extends EventEmitter {
         outboundPeer.inFlight.delete(message.seq);
         const lag = Date.now() - entry[0];
         outboundPeer.lagMs = outboundPeer.lagMs === null ? lag : outboundPeer.lagMs * 0.8 + lag * 0.2;
+        if (message.refused) {
+          this.emit('refused', outboundPeer.id, message.refused);
+          for (const waiter of entry[1]) {
+            if (--waiter.pending + waiter.acks < waiter.needed) {
+              waiter.settle(
+                new StoreUnavailableError(
+                  `peer ${outboundPeer.address} refused the change: its versions are ahead of the peer's clock by more than maxDriftMs (check this node's clock)`,
+                ),
+              );
+            }
+          }
+          return;
+        }
         for (const waiter of entry[1]) if (++waiter.acks >= waiter.needed) waiter.settle();
         return;
       }
@@ -476,4 +586,14 @@ function estimateBytes(record: SessionRecord): number {
   let bytes = 128;
   for (const [key, entry] of Object.entries(record.keys)) bytes += 3 * key.length + 2 * 3 * (entry.json?.length ?? 0) + 64;
   return bytes;
+}
+
+/** True when two socket endpoints are the same address and port (IPv4-mapped IPv6 matches IPv4). */
+function sameEndpoint(addressA: string | undefined, portA: number | undefined, addressB: string | undefined, portB: number | undefined): boolean {
+  const plain = (address: string | undefined) => address?.replace(/^::ffff:/, '');
+  return portA !== undefined && portA === portB && plain(addressA) !== undefined && plain(addressA) === plain(addressB);
+}
+
+function endpointKey(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
 }
