@@ -6,6 +6,7 @@ import {
   type SessionChange,
   type SessionData,
 } from '@sessionkit/core';
+import { LRUCache } from 'lru-cache';
 import { HybridClock, ZERO, compareVersions, type Version } from './clock.js';
 import { Mesh, type AckMode, type PeerInfo } from './mesh.js';
 import { resolveOptions, type ReplicatedSessionStoreOptions } from './options.js';
@@ -57,6 +58,8 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
   readonly #drifting = new Set<string>();
   /** Peers that refused this node's changes (reported once each). */
   readonly #refusedBy = new Set<string>();
+  /** Refused destroys already applied here as local ones (`sid|version`), so a resent one is not applied again. */
+  readonly #honoredDestroys = new LRUCache<string, true>({ max: 10_000, ttlAutopurge: false });
 
   /** @throws StoreConfigError for an invalid option or a missing secret. */
   constructor(options: ReplicatedSessionStoreOptions) {
@@ -243,7 +246,7 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       if (newest[0] > limit) {
         refused++;
         this.#reportDrift({ node: newest[2], aheadMs: newest[0] - now, from });
-        if (record.dead) this.#destroyHere(sid, now);
+        if (record.dead) this.#destroyHere(sid, record, now);
         continue;
       }
       for (const version of recordVersions(record)) this.#clock.observe(version);
@@ -262,8 +265,15 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     this.emit('clock-drift', info);
   }
 
-  /** Ends a live session on this node with a tombstone of this node's clock, replicated as usual. */
-  #destroyHere(sid: string, now: number): void {
+  /**
+   * Applies a refused destroy as one made by this node: ends the live session here with a
+   * tombstone of this node's clock, replicated as usual. Once per destroy: anti-entropy resends
+   * it while the other node keeps it, and a session started on this sid later is not ended again.
+   */
+  #destroyHere(sid: string, tombstone: SessionRecord, now: number): void {
+    const key = `${sid}|${tombstone.reset.join('/')}`;
+    if (this.#honoredDestroys.has(key)) return;
+    this.#honoredDestroys.set(key, true, { ttl: Math.max(this.tombstoneTtlMs, tombstone.reset[0] + this.tombstoneTtlMs - now) });
     const current = this.#state.get(sid, now);
     if (!current || !isVisible(current, now)) return;
     const records: SidRecord[] = [[sid, this.#tombstone()]];
