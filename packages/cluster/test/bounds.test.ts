@@ -28,13 +28,13 @@ describe('memory an unauthenticated peer can make a node hold', () => {
         socket.write(frame);
       }
       assert.ok(await eventually(async () => sockets.every((s) => s.closed), 30_000, 20), 'the node kept a connection open');
+      const after = await node.call<{ maxRss: number }>('memory');
+      const growth = (after.maxRss - before.maxRss) / MiB;
+      console.log(`[cluster bounds] peak RSS of the attacked node: +${growth.toFixed(1)} MiB (8 × 16 MiB frames announced)`);
       // Closed on the length header (the reason names the 1 KiB limit), so none of the frame was read
       // into the node's memory: its peak RSS shows it. (The kernel may have queued some of it.)
       const refusals = () => node.logs.filter((line) => /frame of 16777216 bytes is over the 1024 byte limit \(before authentication\)/.test(line));
       assert.ok(await eventually(async () => refusals().length === 8, 10_000, 20), node.logs.join('\n'));
-      const after = await node.call<{ maxRss: number }>('memory');
-      const growth = (after.maxRss - before.maxRss) / MiB;
-      console.log(`[cluster bounds] peak RSS of the attacked node: +${growth.toFixed(1)} MiB (8 × 16 MiB frames announced)`);
       assert.ok(growth < 40, `peak RSS grew by ${growth.toFixed(1)} MiB`);
       // The node still serves.
       await node.call('set', 'after-flood-0001', { ok: true });
