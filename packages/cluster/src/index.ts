@@ -19,7 +19,7 @@ registerStore(
     if (node) fromUrl.nodeId = node;
     const ack = query.get('ack');
     if (ack) fromUrl.ack = ack as ReplicatedSessionStoreOptions['ack'];
-    for (const name of ['max', 'antiEntropyIntervalMs', 'joinTimeoutMs'] as const) {
+    for (const name of ['max', 'maxSizeBytes', 'maxDriftMs', 'antiEntropyIntervalMs', 'joinTimeoutMs', 'handshakeTimeoutMs', 'maxPendingConnections'] as const) {
       const value = query.get(name);
       if (value !== null) fromUrl[name] = Number(value);
     }

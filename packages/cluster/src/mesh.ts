@@ -237,6 +237,10 @@ export class Mesh extends EventEmitter {
   /** Runs one anti-entropy round now: sends this node's digests to every connected peer (once joined). */
   antiEntropy(): void {
     this.#options.beforeAntiEntropy();
+    this.#sendDigests();
+  }
+
+  #sendDigests(): void {
     if (!this.#joined) return;
     const d = this.#options.state.digests();
     for (const peer of this.#peers) peer.link?.send({ t: 'digest', d });
@@ -423,6 +427,9 @@ export class Mesh extends EventEmitter {
         peer.link = undefined;
         this.#abandon(peer);
         this.emit('peer-down', this.#info(peer));
+        // A change the lost peer sent to only some of the others (its link to one was down) is
+        // still on one of them: compare with every remaining peer now, not at the next round.
+        if (!this.#closed) this.#sendDigests();
       }
       for (const [id, syncPeer] of this.#joinSyncs) if (syncPeer === peer) this.#joinSyncs.delete(id);
       if (!this.#joined && this.#joinTimedOut && this.#joinSyncs.size === 0) this.#finishJoin();
