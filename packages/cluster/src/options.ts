@@ -46,7 +46,7 @@ export interface ReplicatedSessionStoreOptions extends BaseStoreOptions {
    * Most bytes of sessions and tombstones held per node (JSON text, sids and a fixed overhead per
    * record). Beyond it, and beyond `max`, anonymous sessions (no `principal`) and tombstones are
    * evicted first, least recently used first; a logged-in session only when none is left.
-   * Default 128 MiB.
+   * Default 64 MiB (as the memory store).
    */
   maxSizeBytes?: number;
   /**
@@ -99,7 +99,7 @@ export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessio
     throw new StoreConfigError(`nodeId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(nodeId)}`);
   }
   const maxFrameBytes = integer(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
-  const maxSizeBytes = integer(options.maxSizeBytes ?? 128 * 1024 * 1024, 'maxSizeBytes');
+  const maxSizeBytes = integer(options.maxSizeBytes ?? 64 * 1024 * 1024, 'maxSizeBytes');
   if (maxSizeBytes < maxSessionBytes) {
     throw new StoreConfigError(`maxSizeBytes (${maxSizeBytes}) must be at least maxSessionBytes (${maxSessionBytes}), so any session fits`);
   }
