@@ -464,12 +464,12 @@ export class Mesh extends EventEmitter {
         continue;
       }
       const chunks = [...this.#chunks(outbox.records)];
-      chunks.forEach((r, i) => {
-        const seq = ++peer.seq;
-        // Waiters count as acknowledged by this peer when the last frame of the batch is.
-        if (i === chunks.length - 1) peer.inFlight.set(seq, [Date.now(), outbox.waiters]);
-        link.send({ t: 'ops', seq, r });
-      });
+      const first = peer.seq + 1;
+      peer.seq += chunks.length;
+      // Waiters count as acknowledged by this peer when the last frame of the batch is. Registered
+      // before sending, so a link that fails in the middle of the batch settles them.
+      peer.inFlight.set(peer.seq, [Date.now(), outbox.waiters]);
+      chunks.forEach((r, i) => link.send({ t: 'ops', seq: first + i, r }));
     }
   }
 
