@@ -341,9 +341,18 @@ export class Mesh extends EventEmitter {
     socket.once('close', release);
   }
 
-  #tlsRefused(err: Error, socket: TLSSocket): void {
+  /**
+   * A TLS handshake that did not complete: a refused certificate, or bytes that are not TLS, are
+   * reported; a connection that merely went away first (or that the cap closed) is not.
+   */
+  #tlsRefused(err: Error & { code?: string }, socket: TLSSocket): void {
     socket.destroy();
-    this.#options.logger.warn(`${this.#label} closed inbound connection from ${socket.remoteAddress ?? '?'}: TLS handshake failed: ${err.message}`);
+    const from = socket.remoteAddress ?? 'a peer';
+    if (socket.authorizationError) {
+      this.#options.logger.warn(`${this.#label} closed inbound connection from ${from}: TLS client certificate refused (${socket.authorizationError})`);
+    } else if (err.code !== 'ECONNRESET') {
+      this.#options.logger.warn(`${this.#label} closed inbound connection from ${from}: TLS handshake failed: ${err.message}`);
+    }
   }
 
   #accept(socket: Socket): void {

@@ -25,7 +25,7 @@ describe('configuration', () => {
     }
   });
 
-  it('refuses bad addresses, ack modes, node ids and frame limits', () => {
+  it('refuses bad addresses, ack modes, node ids, limits and TLS options', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ listen: 'no-port' }, /listen: expected "host:port"/],
       [{ listen: '127.0.0.1:99999' }, /listen: expected/],
@@ -34,6 +34,12 @@ describe('configuration', () => {
       [{ listen: '127.0.0.1:7400', nodeId: 'has space' }, /nodeId must be/],
       [{ listen: '127.0.0.1:7400', maxFrameBytes: 1000 }, /maxFrameBytes .* must be at least/],
       [{ listen: '127.0.0.1:7400', antiEntropyIntervalMs: 0 }, /antiEntropyIntervalMs must be/],
+      [{ listen: '127.0.0.1:7400', maxSizeBytes: 1000 }, /maxSizeBytes .* must be at least maxSessionBytes/],
+      [{ listen: '127.0.0.1:7400', maxDriftMs: -1 }, /maxDriftMs must be/],
+      [{ listen: '127.0.0.1:7400', maxPendingConnections: 0 }, /maxPendingConnections must be/],
+      [{ listen: '127.0.0.1:7400', handshakeTimeoutMs: 1.5 }, /handshakeTimeoutMs must be/],
+      [{ listen: '127.0.0.1:7400', tls: { key: 'k', cert: 'c' } }, /tls needs ca/],
+      [{ listen: '127.0.0.1:7400', tls: 'yes' }, /tls must be an object/],
     ];
     for (const [options, pattern] of bad) {
       assert.throws(() => new ReplicatedSessionStore({ secret: SECRET, ...options } as never), (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG' && pattern.test(err.message), JSON.stringify(options));

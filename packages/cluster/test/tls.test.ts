@@ -5,7 +5,7 @@ import { eventually, sleep } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
 import { ReplicatedSessionStore, type ClusterTlsOptions, type ReplicatedSessionStoreOptions } from '../src/index.js';
 import { SECRET, sparePorts } from './fixtures/ports.js';
-import { Sniffer } from './fixtures/wire.js';
+import { RawClient, Sniffer } from './fixtures/wire.js';
 
 // Certificates in fixtures/tls (EC P-256, valid until 2126): `ca.pem` signed `node.pem` (SAN IP
 // 127.0.0.1, DNS localhost); `other-ca.pem` signed `rogue.pem`. Made with `openssl req -x509` and
@@ -81,12 +81,39 @@ describe('TLS between nodes', () => {
       await Promise.all([a.ready(), ...intruders.map((node) => node.ready())]);
       const sid = `tls-intruder-${randomBytes(6).toString('hex')}`;
       for (const node of intruders) await node.set(sid, { stolen: node.nodeId }, { ttlMs: 60_000 });
-      assert.ok(await eventually(async () => lines.filter((line) => /TLS handshake failed|closed inbound connection/.test(line)).length >= 2, 20_000, 20), lines.join('\n'));
+      const refused = (pattern: RegExp) => eventually(async () => lines.some((line) => pattern.test(line)), 20_000, 20);
+      assert.ok(await refused(/TLS handshake failed/), `the plain node was not refused:\n${lines.join('\n')}`);
+      assert.ok(await refused(/TLS client certificate refused/), `the other CA's certificate was not refused:\n${lines.join('\n')}`);
       await sleep(300);
       assert.equal(await a.get(sid), null);
       for (const node of intruders) assert.equal(node.peers()[0]!.connected, false, node.nodeId);
     } finally {
       await Promise.all([a.close(), ...intruders.map((node) => node.close())]);
+    }
+  });
+
+  it('the cap on connections waiting to authenticate also bounds TLS handshakes', async () => {
+    const [port] = (await sparePorts(1)) as [number];
+    const lines: string[] = [];
+    const a = new ReplicatedSessionStore({
+      secret: SECRET,
+      tls: TLS,
+      listen: `127.0.0.1:${port}`,
+      nodeId: 'A',
+      maxPendingConnections: 2,
+      handshakeTimeoutMs: 60_000,
+      logger: { warn: (line) => void lines.push(line) },
+    });
+    const idle: RawClient[] = [];
+    try {
+      await a.ready();
+      for (let i = 0; i < 10; i++) idle.push(new RawClient(port));
+      assert.ok(await eventually(async () => idle.filter((c) => c.closed).length === 8, 15_000, 20), 'the extra connections were not closed');
+      assert.equal(lines.filter((line) => /maxPendingConnections/.test(line)).length, 1, lines.join('\n'));
+      assert.ok(!lines.some((line) => /TLS handshake failed/.test(line)), lines.join('\n'));
+    } finally {
+      for (const client of idle) client.close();
+      await a.close();
     }
   });
 });
