@@ -48,10 +48,13 @@ describe('memory an unauthenticated peer can make a node hold', () => {
 
 describe('byte bound and anonymous-first eviction', () => {
   const ttl = { ttlMs: 600_000 };
+  // Writes wait for the peer (ack 'all'), so both nodes have seen every write when a loop ends;
+  // the timeout only catches a hang (a busy machine can take seconds to acknowledge a batch).
+  const settle = { ack: 'all', operationTimeoutMs: 60_000 } as const;
   const blob = (kib: number) => 'x'.repeat(kib * 1024 - 64);
 
   it('300 sessions of 250 KiB: every node holds at most maxSizeBytes', async () => {
-    const nodes = (await startCluster(2, { maxSizeBytes: 16 * MiB, ack: 'all' })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    const nodes = (await startCluster(2, { maxSizeBytes: 16 * MiB, ...settle })) as [ReplicatedSessionStore, ReplicatedSessionStore];
     try {
       const [a, b] = nodes;
       for (let i = 0; i < 300; i += 10) {
@@ -71,7 +74,7 @@ describe('byte bound and anonymous-first eviction', () => {
   }, 120_000);
 
   it('a flood of anonymous sessions (by bytes and by count) cannot evict logged-in users, on any node', async () => {
-    const nodes = (await startCluster(2, { maxSizeBytes: 4 * MiB, max: 500, ack: 'all' })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    const nodes = (await startCluster(2, { maxSizeBytes: 4 * MiB, max: 500, ...settle })) as [ReplicatedSessionStore, ReplicatedSessionStore];
     try {
       const [a, b] = nodes;
       // Logged in: passport's user, a numeric userId (stringified), both through the default principal.
@@ -98,7 +101,7 @@ describe('byte bound and anonymous-first eviction', () => {
   it('the principal option names the user of a session', async () => {
     const nodes = (await startCluster(2, {
       max: 50,
-      ack: 'all',
+      ...settle,
       principal: (data) => (data['account'] as { id?: unknown } | undefined)?.id,
     })) as [ReplicatedSessionStore, ReplicatedSessionStore];
     try {

@@ -23,7 +23,8 @@ describe('a node whose clock is 1 h ahead', () => {
     const configs = await clusterConfigs(3, { tombstoneTtlMs: TOMBSTONE_TTL_MS });
     a = new NodeProcess(configs[0]!);
     b = new NodeProcess(configs[1]!);
-    c = new NodeProcess({ ...configs[2]!, ack: 'all' }, { SK_CLOCK_OFFSET_MS: String(HOUR_MS) });
+    // A long operationTimeoutMs: an acknowledgement (or refusal) may take seconds on a busy machine.
+    c = new NodeProcess({ ...configs[2]!, ack: 'all', operationTimeoutMs: 60_000 }, { SK_CLOCK_OFFSET_MS: String(HOUR_MS) });
     await Promise.all([a.start(), b.start(), c.start()]);
     await allLinked([a, b, c]);
   });
