@@ -143,12 +143,12 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
    * ones until {@link debugRestoreLink}, as a network partition between the two would.
    */
   debugDropLink(peerId: string): void {
-    this.#mesh.dropLink(peerId);
+    this.#mesh.partition(peerId);
   }
 
   /** TEST HOOK: ends {@link debugDropLink} for `peerId` and reconnects. */
   debugRestoreLink(peerId: string): void {
-    this.#mesh.restoreLink(peerId);
+    this.#mesh.heal(peerId);
   }
 
   protected async read(sid: string): Promise<SessionData | null> {
