@@ -70,12 +70,18 @@ for (const engine of engines) {
       await store.close();
     });
 
-    it('with createTable: false and no table, calls fail with StoreUnavailableError naming the table', async () => {
+    it('with createTable: false and no table, calls fail with StoreOperationError naming the table, and no disconnect', async () => {
       const table = newTable('missing');
       const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
-      const err = await rejection(store.get('missing-table-sid'));
-      assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
-      assert.match(err.message, new RegExp(table));
+      const events: string[] = [];
+      store.on('disconnect', () => events.push('disconnect'));
+      const calls = [store.get('missing-table-sid'), store.patch('missing-table-sid', { set: { a: 1 }, unset: [] }, { ttlMs: 60_000 })];
+      for (const call of calls) {
+        const err = await rejection(call);
+        assert.equal(err.code, 'ERR_STORE_OPERATION', err.message);
+        assert.match(err.message, new RegExp(table));
+      }
+      assert.deepEqual(events, [], 'a missing table is not an outage');
       await store.close();
     });
 
