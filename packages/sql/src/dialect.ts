@@ -59,12 +59,13 @@ export interface SqlDialect {
  * (`unset` plus the keys of `set`). Merged into the stored session with RFC 7386 merge-patch
  * (SQLite's `json_patch`), it removes exactly those keys and touches nothing else; the `set`
  * object, whose keys are then all absent, is added whole. One parameter, whatever the key count.
+ * `storedKey` maps a key to its stored form.
  */
-export function removalJson(change: SessionChange): string {
+export function removalJson(change: SessionChange, storedKey: (key: string) => string = (key) => key): string {
   let json = '{';
   let first = true;
   const add = (key: string) => {
-    json += `${first ? '' : ','}${JSON.stringify(key)}:null`;
+    json += `${first ? '' : ','}${JSON.stringify(storedKey(key))}:null`;
     first = false;
   };
   for (const key of change.unset) add(key);

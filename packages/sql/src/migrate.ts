@@ -1,4 +1,4 @@
-import { ESC } from './dialects/pg-nul.js';
+import { ESC } from './dialects/nul-escape.js';
 import { PostgresDialect, type PgClient } from './dialects/postgres.js';
 import { tableNames } from './identifiers.js';
 
@@ -30,7 +30,7 @@ export async function migrateFromConnectPgSimple(options: ConnectPgSimpleMigrati
   await new PostgresDialect(options.client, options.table ?? 'sessions', options.schema).createTable();
   // connect-pg-simple writes `expire` (timestamp without time zone) in the session's TimeZone,
   // so the cast back to timestamptz reads it in that same zone.
-  // A user's U+FDD0 is doubled, as the store writes it (see pg-nul.ts). UTF-16 length = characters
+  // A user's U+FDD0 is doubled, as the store writes it (see nul-escape.ts). UTF-16 length = characters
   // plus one per character outside the BMP.
   const { rowCount } = await options.client.query({
     text: `INSERT INTO ${target} (sid, data, expires_at)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
 import type { SqlDialect } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
-import { ESC, escapeJson, escapeKey, unescapeJson } from './pg-nul.js';
+import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 
 /** The part of a `pg` `Pool` (or `Client`) the store uses. */
 export interface PgClient {
@@ -50,7 +50,7 @@ const EXPONENT = /\d[eE]/;
  * PostgreSQL through `pg`: `data jsonb`, `expires_at bigint` (epoch ms). Every statement is a
  * named prepared statement of fixed shape, prepared once per pooled connection. `patch` is one
  * `INSERT … ON CONFLICT DO UPDATE` (atomic per row) whose result is measured in the same statement.
- * U+0000 is stored escaped (see `pg-nul.ts`), because jsonb cannot hold it.
+ * U+0000 is stored escaped (see `nul-escape.ts`), because jsonb cannot hold it.
  */
 export class PostgresDialect implements SqlDialect {
   readonly name = 'postgres';

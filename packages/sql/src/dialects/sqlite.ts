@@ -1,6 +1,7 @@
 import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
 import { removalJson, type SqlDialect } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
+import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 import { StatementCache } from './statement-cache.js';
 
 /** The part of a `better-sqlite3` `Database` the store uses. */
@@ -30,7 +31,8 @@ export function sqliteSchema(names: TableNames): string {
 }
 
 /**
- * SQLite through `better-sqlite3`: `data TEXT` (JSON), `expires_at INTEGER` (epoch ms). Calls are
+ * SQLite through `better-sqlite3`: `data TEXT` (JSON; U+0000 escaped, see `nul-escape.ts`),
+ * `expires_at INTEGER` (epoch ms). Calls are
  * synchronous and each statement (or `patch`'s transaction) is atomic, also across processes
  * sharing the file (use WAL). Every statement has a fixed shape and is prepared once.
  */
@@ -56,7 +58,9 @@ export class SqliteDialect implements SqlDialect {
     const upsert = `INSERT INTO ${t} (sid, data, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (sid) DO UPDATE SET data = ${merged}, expires_at = excluded.expires_at
        WHERE data IS NOT NULL OR expires_at <= ?`;
-    this.#mergeSql = { upsert, size: `SELECT length(CAST(data AS BLOB)) AS n FROM ${t} WHERE sid = ?` };
+    // Bytes of the session's JSON: the stored text, 3 bytes less per doubled U+FDD0 (see nul-escape.ts).
+    const size = `SELECT length(CAST(data AS BLOB)) - 3 * ((length(data) - length(replace(data, '${ESC}${ESC}', ''))) / 2) AS n FROM ${t} WHERE sid = ?`;
+    this.#mergeSql = { upsert, size };
   }
 
   async createTable(): Promise<void> {
@@ -65,18 +69,19 @@ export class SqliteDialect implements SqlDialect {
 
   async read(sid: string, now: number): Promise<string | null> {
     const row = this.#sql(`SELECT data FROM ${this.#names.table} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(sid, now);
-    return (row as { data: string } | undefined)?.data ?? null;
+    const text = (row as { data: string | null } | undefined)?.data;
+    return typeof text === 'string' ? unescapeJson(text) : null;
   }
 
   async write(sid: string, json: string, expiresAt: number): Promise<void> {
     this.#sql(
       `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-    ).run(sid, json, expiresAt);
+    ).run(sid, escapeJson(json), expiresAt);
   }
 
   async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
-    const setJson = JSON.stringify(change.set);
+    const setJson = escapeJson(JSON.stringify(change.set));
     // One transaction: the merged row is measured after the write, and an oversized one is rolled
     // back, so nothing is written. It holds the write lock throughout, also against other processes.
     this.#mergeTransaction ??= this.#db.transaction((sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => {
@@ -84,7 +89,7 @@ export class SqliteDialect implements SqlDialect {
       const bytes = (this.#sql(this.#mergeSql.size).get(sid) as { n: number | null } | undefined)?.n ?? 0;
       if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
     });
-    this.#mergeTransaction(sid, setJson, expiresAt, now, removalJson(change), maxBytes);
+    this.#mergeTransaction(sid, setJson, expiresAt, now, removalJson(change, escapeKey), maxBytes);
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
