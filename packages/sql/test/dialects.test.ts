@@ -201,6 +201,21 @@ for (const engine of engines) {
       await store.close();
     });
 
+    it('concurrent patches that together exceed maxSessionBytes: each gets its own answer, and the stored session stays within it', async () => {
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('together'), maxSessionBytes: 4096, pruneIntervalMs: false });
+      const sid = 'together-sid';
+      await store.set(sid, { base: true }, TTL);
+      const chunk = 'x'.repeat(1500);
+      const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd'].map((key) => store.patch(sid, { set: { [key]: chunk }, unset: [] }, TTL)));
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      assert.equal(refused.length, 2, JSON.stringify(outcomes.map((outcome) => outcome.status)));
+      for (const outcome of refused) assert.equal((outcome as PromiseRejectedResult).reason.code, 'ERR_SESSION_TOO_LARGE');
+      const data = (await store.get(sid))!;
+      assert.equal(Object.keys(data).length, 3);
+      assert.ok(Buffer.byteLength(JSON.stringify(data)) <= 4096);
+      await store.close();
+    });
+
     it('data the database refuses (a CHECK of your own) fails that call with SessionEncodeError: no disconnect, nothing else changes', async () => {
       const table = newTable('check');
       await engine.exec(engine.checkedTable(table));

@@ -1,6 +1,8 @@
-import { isConnectionError, SessionEncodeError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
+import { createHash } from 'node:crypto';
+import { byteLength, isConnectionError, isSessionStoreError, SessionTooLargeError, StoreOperationError, type ErrorKind, type SessionChange } from '@sessionkit/core';
 import type { SqlDialect } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
+import { MergeQueue, type PendingPatch } from './merge-queue.js';
 
 /** The part of a `mysql2/promise` pool the store uses (`mysql2.createPool(…).promise()` or `mysql2/promise`'s `createPool`). */
 export interface MysqlPool {
@@ -22,25 +24,11 @@ export function mysqlSchema(names: TableNames): string {
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 }
 
-/**
- * How many key paths `patch`'s JSON_REMOVE takes: the change's keys, padded to the next of these
- * sizes by repeating the last path (removing a key twice changes nothing). A handful of statement
- * shapes, whatever the sessions hold. The merged text appears twice in the statement, so the
- * largest keeps the placeholders within the protocol's 65,535.
- */
-const REMOVE_ARITIES = [0, 8, 64, 512, 4096, 16384];
-
-/** The size `patch` reports when the server could not merge at all (JSON functions give NULL). */
-const UNMERGEABLE = Number.MAX_SAFE_INTEGER;
-
-/** A JSON path naming one top-level key: `$."key"` with JSON string escapes. */
-function keyPath(key: string): string {
-  return `$.${JSON.stringify(key)}`;
-}
-
 /** Deadlocks InnoDB may report when many upserts race on one new key; the statement was rolled back. */
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK']);
 const ATTEMPTS = 5;
+/** How often `patch` reads and writes again when another write changed the row in between. */
+const MERGE_ATTEMPTS = 100;
 
 // Server errors that are this session's data, by errno (mysql2 names some MariaDB errnos after
 // unrelated MySQL errors, so the number is what counts): 1390 too many placeholders, 1153 a packet
@@ -53,15 +41,18 @@ const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1053, 1203, 1969, 3024]);
 
 /**
  * MySQL and MariaDB through a `mysql2` promise pool: `data JSON` (LONGTEXT with a JSON_VALID
- * check on MariaDB), `expires_at BIGINT` (epoch ms). Statements come in a fixed set of shapes, so
- * `execute` prepares at most 15 per connection, whatever the sessions hold. `patch` is one
- * `INSERT … ON DUPLICATE KEY UPDATE`, atomic per row under InnoDB's row lock.
+ * check on MariaDB), `expires_at BIGINT` (epoch ms). Every statement has one fixed shape, so
+ * `execute` prepares at most eleven per connection, whatever the sessions hold. `patch` is an
+ * optimistic read-merge-write (see `merge`), atomic per row: a write made in between is never lost.
  */
 export class MysqlDialect implements SqlDialect {
   readonly name = 'mysql';
   readonly #pool: MysqlPool;
   readonly #names: TableNames;
-  readonly #mergeStatements = new Map<number, Promise<string>>();
+  readonly #queue = new MergeQueue(
+    (sid, patches) => this.#merge(sid, patches),
+    (err) => isSessionStoreError(err, 'ERR_SESSION_TOO_LARGE') || this.classify(err) === 'data',
+  );
 
   constructor(pool: MysqlPool, table: string, schema?: string) {
     this.#pool = pool;
@@ -90,21 +81,50 @@ export class MysqlDialect implements SqlDialect {
     );
   }
 
-  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
-    const setJson = JSON.stringify(change.set);
-    const paths = [...change.unset, ...Object.keys(change.set)].map(keyPath);
-    const arity = REMOVE_ARITIES.find((size) => size >= paths.length);
-    if (arity === undefined) {
-      throw new SessionEncodeError(`a patch changes ${paths.length} keys; MySQL/MariaDB take at most ${REMOVE_ARITIES.at(-1)} at once (lower maxSessionKeys)`);
+  /**
+   * Read, merge here, write only if the row is still what was read (its expiry and the SHA-256 of
+   * its text), else read again. MariaDB's JSON functions cost time in proportion to keys times
+   * document size (a 2000-key change of a large session took seconds, long enough to time out and
+   * look like an outage), and JSON_MERGE_PATCH would merge nested objects and drop nulls; here the
+   * merge costs one parse and one stringify, the size is exact, and every statement has one fixed
+   * shape. Patches of one sid from this process are queued and written in batches (`MergeQueue`),
+   * so they never race each other; only a write from another process makes a patch read again.
+   */
+  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
+    return this.#queue.merge(sid, { change, expiresAt, now, maxBytes });
+  }
+
+  async #merge(sid: string, patches: PendingPatch[]): Promise<void> {
+    const t = this.#names.table;
+    const last = patches[patches.length - 1] as PendingPatch;
+    const { expiresAt, now, maxBytes } = last;
+    const changes = patches.map((patch) => patch.change);
+    for (let attempt = 1; ; attempt++) {
+      const [row] = await this.#rows(`SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`, [sid]);
+      if (row === undefined) {
+        const json = measured(mergedJson(null, changes), maxBytes);
+        try {
+          await this.#execute(`INSERT INTO ${t} (sid, data, expires_at) VALUES (?, ?, ?)`, [sid, json, expiresAt]);
+          return;
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'ER_DUP_ENTRY' || attempt >= MERGE_ATTEMPTS) throw err;
+          continue; // another process created it first: merge into that
+        }
+      }
+      const stored = row['data'] as string | null;
+      const storedExpiry = Number(row['expires_at']);
+      if (stored === null && storedExpiry > now) return; // a live tombstone stays as it is
+      const json = measured(mergedJson(storedExpiry > now ? stored : null, changes), maxBytes);
+      const result = await this.#execute(
+        `UPDATE ${t} SET data = ?, expires_at = ?
+         WHERE sid = ? AND expires_at = ? AND SHA2(CAST(data AS CHAR CHARACTER SET utf8mb4), 256) <=> ?`,
+        [json, expiresAt, sid, storedExpiry, stored === null ? null : sha256(stored)],
+      );
+      if (matchedRows(result) > 0) return;
+      if (attempt >= MERGE_ATTEMPTS) throw new StoreOperationError(`the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`);
+      // Lost a race with another process's write of this session: back off a little, so racers spread out.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
     }
-    while (paths.length < arity) paths.push(paths[paths.length - 1] as string);
-    const merged = [now, ...paths, setJson];
-    const result = await this.#execute(await this.#mergeStatement(arity), [sid, setJson, expiresAt, now, ...merged, maxBytes, ...merged, maxBytes]);
-    // LAST_INSERT_ID(size) in the statement reports the merged size as the insert id; an insert
-    // (no row yet) reports 0, and its size is that of `set`, already checked.
-    const size = Number((result as { insertId?: number }).insertId ?? 0);
-    if (size === UNMERGEABLE) throw new SessionEncodeError('the database could not merge this change into the stored session');
-    if (size > maxBytes) throw new SessionTooLargeError(size, maxBytes);
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
@@ -172,48 +192,6 @@ export class MysqlDialect implements SqlDialect {
     return this.#pool.end();
   }
 
-  /**
-   * The `patch` statement for `arity` removed keys: the stored object minus every key the change
-   * names (JSON_REMOVE), plus `set` (JSON_MERGE_PRESERVE, which copies values verbatim, nulls
-   * included, as no key is in both; JSON_MERGE_PATCH would merge nested objects and drop nulls).
-   * MariaDB stores JSON as text, so the result goes through JSON_COMPACT and is measured exactly;
-   * MySQL stores binary JSON and has no JSON_COMPACT, so its text form (a space after each `:` and
-   * `,`) is measured.
-   *
-   * MySQL evaluates the assignments left to right: `data` is assigned first and reports the merged
-   * size through LAST_INSERT_ID(size); `expires_at` then reads it back, and sees the new `data`,
-   * which is NULL only when the row was a live tombstone (left as it is). An oversized result
-   * keeps the row unchanged.
-   */
-  #mergeStatement(arity: number): Promise<string> {
-    let statement = this.#mergeStatements.get(arity);
-    if (statement === undefined) {
-      statement = this.#serverIsMariadb().then((mariadb) => {
-        // An expired row, or one that holds no object (damaged), starts from {}. The inner IF keeps
-        // JSON_TYPE away from text that is not JSON, which MariaDB's strict mode turns into an error.
-        const base = `IF(expires_at > ? AND JSON_VALID(data), IF(JSON_TYPE(data) = 'OBJECT', data, '{}'), '{}')`;
-        const kept = arity === 0 ? base : `JSON_REMOVE(${base}${', ?'.repeat(arity)})`;
-        const merged = `JSON_MERGE_PRESERVE(${kept}, ?)`;
-        const text = mariadb ? `JSON_COMPACT(${merged})` : `CAST(${merged} AS CHAR)`;
-        // The merged text appears twice (measured, then assigned): MySQL cannot name it once inside
-        // an assignment, and a derived table cannot see the row being updated.
-        return `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
-       ON DUPLICATE KEY UPDATE
-         data = IF(data IS NULL AND expires_at > ?, NULL, IF(LAST_INSERT_ID(IFNULL(OCTET_LENGTH(${text}), ${UNMERGEABLE})) > ?, data, ${text})),
-         expires_at = IF(data IS NULL OR LAST_INSERT_ID() > ?, expires_at, VALUES(expires_at))`;
-      });
-      this.#mergeStatements.set(arity, statement);
-      // asked again by the next patch, e.g. once the server is back
-      statement.catch(() => this.#mergeStatements.delete(arity));
-    }
-    return statement;
-  }
-
-  async #serverIsMariadb(): Promise<boolean> {
-    const rows = await this.#rows('SELECT VERSION() AS version', []);
-    return /mariadb/i.test(String(rows[0]?.['version']));
-  }
-
   async #rows(sql: string, values: unknown[]): Promise<Record<string, unknown>[]> {
     return (await this.#execute(sql, values)) as Record<string, unknown>[];
   }
@@ -228,4 +206,45 @@ export class MysqlDialect implements SqlDialect {
       }
     }
   }
+}
+
+/**
+ * The session text after `changes`, in order: `stored` (JSON text, or null) parsed when it holds an
+ * object, else `{}` (expired, tombstone, damaged), top-level keys replaced whole or removed.
+ */
+function mergedJson(stored: string | null, changes: SessionChange[]): string {
+  let session: Record<string, unknown> = {};
+  if (stored !== null) {
+    try {
+      const value: unknown = JSON.parse(stored);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) session = value as Record<string, unknown>;
+    } catch {
+      // damaged: start from {}
+    }
+  }
+  // JSON.parse makes a `__proto__` key an own property, so these never touch a prototype.
+  for (const change of changes) {
+    for (const key of change.unset) delete session[key];
+    for (const [key, value] of Object.entries(change.set)) session[key] = value;
+  }
+  return JSON.stringify(session);
+}
+
+/** `json` when it is at most `maxBytes` of UTF-8. @throws SessionTooLargeError otherwise. */
+function measured(json: string, maxBytes: number): string {
+  const bytes = byteLength(json);
+  if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
+  return json;
+}
+
+/** Hex SHA-256 of the UTF-8 text, as `SHA2(text, 256)` gives it. */
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Rows an UPDATE matched (changed or not): from its info text, which does not depend on the FOUND_ROWS flag. */
+function matchedRows(result: unknown): number {
+  const { info, affectedRows } = result as { info?: string; affectedRows?: number };
+  const matched = /Rows matched:\s*(\d+)/.exec(info ?? '');
+  return matched ? Number(matched[1]) : (affectedRows ?? 0);
 }
