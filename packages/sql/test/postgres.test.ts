@@ -147,6 +147,23 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('numbers jsonb writes out in full (1e300) count as stored: a session that would be over maxSessionBytes there is refused', async () => {
+    const table = newTable('exponent');
+    const store = new SqlSessionStore({ client: admin, table, maxSessionBytes: 4096, pruneIntervalMs: false });
+    // 2.8 KB as JSON, 120 KB as jsonb's text (each number 301 digits)
+    const numbers = Array.from({ length: 400 }, () => 1e300);
+    const viaSet = await rejection(store.set('exponent-set-sid', { numbers }, { ttlMs: 60_000 }));
+    assert.equal(viaSet.code, 'ERR_SESSION_TOO_LARGE', viaSet.message);
+    const viaPatch = await rejection(store.patch('exponent-patch-sid', { set: { numbers }, unset: [] }, { ttlMs: 60_000 }));
+    assert.equal(viaPatch.code, 'ERR_SESSION_TOO_LARGE', viaPatch.message);
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
+    assert.equal(rows[0].n, 0, 'nothing was written');
+    // numbers in exponent form that fit are stored as usual
+    await store.set('exponent-set-sid', { small: [1e-7, 1e21, -2.5e-300] }, { ttlMs: 60_000 });
+    assert.deepEqual(await store.get('exponent-set-sid'), { small: [1e-7, 1e21, -2.5e-300] });
+    await store.close();
+  });
+
   it('prune() deletes expired sessions and old tombstones in batches, and returns the count', async () => {
     const table = newTable('prune');
     const store = new SqlSessionStore({ client: admin, table, pruneIntervalMs: false, pruneBatchSize: 7, tombstoneTtlMs: 200 });
