@@ -52,7 +52,7 @@ export class SqliteDialect implements SqlDialect {
     // then the `set` object spliced in as text: no key is in both, json_patch writes compact JSON
     // and `set` is JSON.stringify's, so the result is the compact JSON of the merged session.
     // (json_patch alone would merge nested objects and drop nulls; JSON_SET needs two arguments
-    // per key, and SQLite allows 127 per function.) An expired or damaged row starts from {}.
+    // per key, and SQLite caps a function's arguments.) An expired or damaged row starts from {}.
     const merged = `(SELECT CASE WHEN b = '{}' THEN s WHEN s = '{}' THEN b ELSE substr(b, 1, length(b) - 1) || ',' || substr(s, 2) END
       FROM (SELECT json_patch(CASE WHEN expires_at > ? AND json_valid(data) AND json_type(data) = 'object' THEN data ELSE '{}' END, ?) AS b, ? AS s))`;
     const upsert = `INSERT INTO ${t} (sid, data, expires_at) VALUES (?, ?, ?)
