@@ -76,7 +76,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     const pruneEvery = interval === false || interval === 0 ? undefined : positiveInteger(interval, 'pruneIntervalMs');
     // Listeners and timers only once every option is valid, so a refused store leaves nothing behind.
     this.#unwatch = this.#dialect.watch((err) => {
-      this.emit('error', redacted(err, false));
+      this.emit('error', redacted(err));
       this.#linkChanged(false);
     });
     if (pruneEvery !== undefined) {
@@ -167,7 +167,12 @@ export class SqlSessionStore extends AbstractSessionStore {
    */
   protected override async run<T>(operation: string, work: Promise<T>): Promise<T> {
     try {
-      const result = await super.run(operation, work.catch((err: unknown) => redacted(err)));
+      const result = await super.run(
+        operation,
+        work.catch((err: unknown) => {
+          throw redacted(err);
+        }),
+      );
       this.#linkChanged(true);
       return result;
     } catch (err) {
@@ -201,7 +206,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     try {
       await this.prune();
     } catch (err) {
-      this.emit('error', redacted(err, false));
+      this.emit('error', redacted(err));
     } finally {
       this.#pruning = false;
     }
@@ -210,21 +215,15 @@ export class SqlSessionStore extends AbstractSessionStore {
 
 /**
  * `err` with any URL password in its message and stack replaced by `***` (see `redactUrl`), so no
- * message or event of the store quotes one, whatever the driver put in its text. Rethrows unless
- * `rethrow` is false.
+ * message or event of the store quotes one, whatever the driver put in its text.
  */
-function redacted(err: unknown, rethrow?: true): never;
-function redacted(err: unknown, rethrow: false): unknown;
-function redacted(err: unknown, rethrow = true): unknown {
+function redacted(err: unknown): unknown {
   if (err instanceof Error) {
     const message = redactUrl(err.message);
     if (message !== err.message) err.message = message;
-    if (err.stack !== undefined) {
-      const stack = redactUrl(err.stack);
-      if (stack !== err.stack) err.stack = stack;
-    }
+    const stack = err.stack === undefined ? undefined : redactUrl(err.stack);
+    if (stack !== err.stack) err.stack = stack;
   }
-  if (rethrow) throw err;
   return err;
 }
 

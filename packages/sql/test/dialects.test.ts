@@ -6,7 +6,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
-import { corruptMysqlRow, MYSQL_URL, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
 const TTL = { ttlMs: 60_000 };
 
@@ -147,7 +147,7 @@ for (const engine of engines) {
     });
 
     it('keys and values with U+0000, U+FDD0 and look-alike texts round-trip through set, patch and unset', async () => {
-      const store = new SqlSessionStore({ client: engine.client, table: newTable('nul'), pruneIntervalMs: false });
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('nul'), pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
       const sid = 'nul-keys-sid';
       const odd = {
         'k\u0000': 'v\u0000',
@@ -167,7 +167,7 @@ for (const engine of engines) {
     it('maxSessionBytes bounds the merged session: of three 700 KiB patches only the first is stored', async () => {
       const table = newTable('total');
       const maxSessionBytes = 1024 * 1024;
-      const store = new SqlSessionStore({ client: engine.client, table, maxSessionBytes, pruneIntervalMs: false });
+      const store = new SqlSessionStore({ client: engine.client, table, maxSessionBytes, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
       const sid = 'total-size-sid';
       const chunk = (char: string) => char.repeat(700 * 1024);
       await store.patch(sid, { set: { a: chunk('a') }, unset: [] }, TTL);
@@ -186,7 +186,7 @@ for (const engine of engines) {
 
     it('the limit is exact as JSON.stringify counts it, whatever text the engine writes (spaces, escapes)', async () => {
       const maxSessionBytes = 4096;
-      const store = new SqlSessionStore({ client: engine.client, table: newTable('exact'), maxSessionBytes, pruneIntervalMs: false });
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('exact'), maxSessionBytes, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
       const sid = 'exact-size-sid';
       // Many separators (PostgreSQL writes a space after each), NULs and U+FDD0 (escaped on PostgreSQL).
       const fixed = { list: Array.from({ length: 400 }, () => 0), nul: '\u0000'.repeat(20), esc: '\ufdd0'.repeat(50), nested: { k: [1, { m: null }] } };
@@ -202,7 +202,7 @@ for (const engine of engines) {
     });
 
     it('concurrent patches that together exceed maxSessionBytes: each gets its own answer, and the stored session stays within it', async () => {
-      const store = new SqlSessionStore({ client: engine.client, table: newTable('together'), maxSessionBytes: 4096, pruneIntervalMs: false });
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('together'), maxSessionBytes: 4096, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
       const sid = 'together-sid';
       await store.set(sid, { base: true }, TTL);
       const chunk = 'x'.repeat(1500);
@@ -219,7 +219,7 @@ for (const engine of engines) {
     it('data the database refuses (a CHECK of your own) fails that call with SessionEncodeError: no disconnect, nothing else changes', async () => {
       const table = newTable('check');
       await engine.exec(engine.checkedTable(table));
-      const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
+      const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
       const events: string[] = [];
       store.on('disconnect', () => events.push('disconnect'));
       await store.set('check-ok-sid', { a: 1 }, TTL);
@@ -241,7 +241,7 @@ for (const engine of engines) {
       it('a table of the earlier schema (sid VARCHAR(160)) refuses a longer or non-ASCII sid as that call\'s data error', async () => {
         const table = newTable('older');
         await engine.exec(olderTable.ddl(table));
-        const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
+        const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
         const events: string[] = [];
         store.on('disconnect', () => events.push('disconnect'));
         await store.set('older-ok-sid', { a: 1 }, TTL);

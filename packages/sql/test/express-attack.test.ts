@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient } from '../src/index.js';
-import { MYSQL_URL, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
 // One user's data must never make the store "down" for everybody else. Through real HTTP: an
 // Express app that copies request bodies into the session (`Object.assign(req.session, req.body)`)
@@ -44,7 +44,7 @@ if (myOk) engines.push({ name: 'MariaDB/MySQL', client: () => mysql.createPool({
 let files = 0;
 async function sqliteFile(): Promise<SqlClient> {
   const { default: Database } = await import('better-sqlite3');
-  const db = new Database(join(dir, `attack-${files++}.db`), { timeout: 2000 });
+  const db = new Database(join(dir, `attack-${files++}.db`), { timeout: PATIENT_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
   return db;
 }
@@ -125,7 +125,14 @@ for (const engine of engines) {
   for (const failMode of ['open', 'closed'] as FailMode[]) {
     describe(`ExpressSessionStore over ${engine.name}, failMode ${failMode}`, () => {
       it('the attacker gets 400 for what no store holds and 200 for what every store holds; no honest request loses its session or gets a 503; no disconnect', async () => {
-        const sql = new SqlSessionStore({ client: await engine.client(), table: engine.table, closeClient: true, pruneIntervalMs: false });
+        // A generous timeout: on a busy machine a slow answer must not read as an outage here.
+        const sql = new SqlSessionStore({
+          client: await engine.client(),
+          table: engine.table,
+          closeClient: true,
+          pruneIntervalMs: false,
+          operationTimeoutMs: PATIENT_TIMEOUT_MS,
+        });
         const events: string[] = [];
         sql.on('disconnect', () => events.push('disconnect'));
         const adapter = new ExpressSessionStore(sql, { failMode });
@@ -187,7 +194,7 @@ for (const engine of engines) {
           await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
           await sql.close();
         }
-      }, 120_000);
+      }, 300_000);
     });
   }
 }

@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, tablesDroppedAfterAll } from './engines.js';
+import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, tablesDroppedAfterAll } from './engines.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
 const ok = await engineAvailable(
@@ -77,7 +77,7 @@ describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
     const table = newTable('prepared');
     // One connection, so its own status counters show what this store prepared.
     const client = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 });
-    const store = new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false });
+    const store = new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
     const status = async (pool: mysql.Pool, scope: 'GLOBAL' | 'SESSION', name: string) =>
       Number((await pool.query<mysql.RowDataPacket[]>(`SHOW ${scope} STATUS LIKE '${name}'`))[0][0]?.['Value']);
     const open = async () => (await status(client, 'SESSION', 'Com_stmt_prepare')) - (await status(client, 'SESSION', 'Com_stmt_close'));
@@ -101,7 +101,7 @@ describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 300_000);
 
   it('an unreachable server fails fast with StoreUnavailableError', async () => {
     const store = createStore('mysql://root@127.0.0.1:1/test', { operationTimeoutMs: 500 });

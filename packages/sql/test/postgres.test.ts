@@ -4,7 +4,7 @@ import { engineAvailable, eventually, rejection, sleep, sparePort } from '@sessi
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { conformanceThroughProxy, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 admin.on('error', () => {});
@@ -149,7 +149,7 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
 
   it('numbers jsonb writes out in full (1e300) count as stored: a session that would be over maxSessionBytes there is refused', async () => {
     const table = newTable('exponent');
-    const store = new SqlSessionStore({ client: admin, table, maxSessionBytes: 4096, pruneIntervalMs: false });
+    const store = new SqlSessionStore({ client: admin, table, maxSessionBytes: 4096, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
     // 2.8 KB as JSON, 120 KB as jsonb's text (each number 301 digits)
     const numbers = Array.from({ length: 400 }, () => 1e300);
     const viaSet = await rejection(store.set('exponent-set-sid', { numbers }, { ttlMs: 60_000 }));

@@ -32,9 +32,9 @@ export function sqliteSchema(names: TableNames): string {
 
 /**
  * SQLite through `better-sqlite3`: `data TEXT` (JSON; U+0000 escaped, see `nul-escape.ts`),
- * `expires_at INTEGER` (epoch ms). Calls are
- * synchronous and each statement (or `patch`'s transaction) is atomic, also across processes
- * sharing the file (use WAL). Every statement has a fixed shape and is prepared once.
+ * `expires_at INTEGER` (epoch ms). Calls are synchronous, and each statement (or `patch`'s
+ * transaction) is atomic, also across processes sharing the file (use WAL). Every statement has a
+ * fixed shape and is prepared once.
  */
 export class SqliteDialect implements SqlDialect {
   readonly name = 'sqlite';
