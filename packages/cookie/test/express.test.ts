@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CookieSealer } from '../src/index.js';
 import { cookieApp } from './helpers/app.js';
 import { Client, listen, SECRET_A } from './helpers/http.js';
 
@@ -148,7 +149,7 @@ describe('cookieSession: rolling and touchAfterMs', () => {
 });
 
 /** A seal whose iat lies `ageMs` in the past, still valid for a day. */
-export function sealAged(sealer: { seal(claims: Record<string, unknown> & { s: Record<string, unknown> }): string }, data: Record<string, unknown>, ageMs: number): string {
+function sealAged(sealer: CookieSealer, data: Record<string, unknown>, ageMs: number): string {
   const now = Date.now();
   return sealer.seal({ iat: (now - ageMs) / 1000, exp: (now + 86_400_000) / 1000, auth_time: (now - ageMs) / 1000, jti: 'aged-session-id', s: data });
 }
