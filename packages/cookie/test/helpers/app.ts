@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { cookieSession, sessionCookieInfo, type CookieSessionOptions, type InvalidCookieEvent } from '../../src/index.js';
+import { cookieSession, sessionCookieInfo, type CookieSessionMiddleware, type CookieSessionOptions, type InvalidCookieEvent } from '../../src/index.js';
 
 type Bag = Record<string, unknown> & { regenerate(cb: (err?: unknown) => void): void; destroy(cb: (err?: unknown) => void): void; save(cb: (err?: unknown) => void): void; reload(cb: (err?: unknown) => void): void; touch(): void; cookie: { maxAge: number | null; originalMaxAge: number | null; expires: Date | null }; id: string };
 
@@ -8,7 +8,7 @@ type Bag = Record<string, unknown> & { regenerate(cb: (err?: unknown) => void): 
  * `/fill/:bytes` stores a string of that many random-looking characters, `/logout`, `/regenerate`,
  * `/save`, `/reload`, `/touch`, `/remember`. Errors answer `{ code, message }` with their status.
  */
-export function cookieApp(options: CookieSessionOptions) {
+export function cookieApp(options: CookieSessionOptions): { app: express.Express; sessions: CookieSessionMiddleware; invalid: InvalidCookieEvent[] } {
   const app = express();
   const sessions = cookieSession(options);
   const invalid: InvalidCookieEvent[] = [];
