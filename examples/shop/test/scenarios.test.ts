@@ -38,9 +38,17 @@ describe('pnpm demo:scenarios --quick', () => {
     // store follows. It runs wherever the redis-server binary is installed.
     expect(row('redis-sentinel-failover').status).not.toBe('failed');
 
+    // Client-side storage: no store, every cart survives a crash, but two requests in flight at
+    // once carry the same cookie and the last Set-Cookie wins: one of the two adds is lost.
+    const cookie = row('cookie-round-robin');
+    expect(cookie.status).toBe('ok');
+    expect(cookie.concurrentAddsKept!).toBeLessThan(cookie.shoppers!);
+    // The whole session travels in the Cookie header: far more bytes than a session id.
+    expect(cookie.cookieBytesPerRequest!).toBeGreaterThan(2 * row('sqlite-round-robin').cookieBytesPerRequest!);
+
     const shared = report.results.filter((r) => r.keepsEveryCart);
     expect(shared.map((r) => r.key)).toEqual(
-      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie']),
+      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
     );
     for (const result of shared) {
       if (result.status === 'skipped') {
@@ -55,6 +63,8 @@ describe('pnpm demo:scenarios --quick', () => {
       expect(result.cartsIntactAfterKill, context).toBe(result.shoppers);
       // Every instance takes a share of the load.
       expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
+      // A shared store writes only the keys a request changed: two concurrent adds of different products both stay.
+      if (result.key !== 'cookie-round-robin') expect(result.concurrentAddsKept, context).toBe(result.shoppers);
     }
     expect(script.lines.join('\n')).toMatch(/Strategy +Store +Routing +Carts intact/);
   });
