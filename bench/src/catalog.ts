@@ -13,6 +13,8 @@ export interface StoreSpec {
   description: string;
   /** Holds sessions in the server process, so its resident memory per 100,000 sessions is measured. */
   inProcess?: boolean;
+  /** Client-side storage: the session travels in the cookie; there is no store API to measure. */
+  clientSide?: boolean;
 }
 
 /** Every store measured, in table order: the ceiling, then theirs, then ours. */
@@ -30,6 +32,9 @@ export const STORES: readonly StoreSpec[] = [
   { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
   { id: 'sql:sqlite', side: 'ours', engine: 'sqlite', description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)' },
   { id: 'cluster', side: 'ours', engine: 'cluster', description: '@sessionkit/cluster, 3 nodes in 3 processes, requests to one', inProcess: true },
+  { id: 'cookie-session', side: 'theirs', engine: 'none', description: 'cookie-session 2 (signed with keygrip, not encrypted; two cookies)', clientSide: true },
+  { id: 'iron-session', side: 'theirs', engine: 'none', description: 'iron-session 9, `getIronSession(req, res, options)` in the handler (sealed, WebCrypto)', clientSide: true },
+  { id: 'cookieSession', side: 'ours', engine: 'none', description: '@sessionkit/cookie `cookieSession` (JWE dir + A256GCM, node:crypto)', clientSide: true },
 ];
 
 /** Ours/theirs pairs shown as ratios. */
@@ -41,7 +46,12 @@ export const COMPARISONS: readonly { ours: string; theirs: string }[] = [
   { ours: 'memory', theirs: 'MemoryStore' },
   { ours: 'memory', theirs: 'memorystore' },
   { ours: 'cluster', theirs: 'memory' },
+  { ours: 'cookieSession', theirs: 'iron-session' },
+  { ours: 'cookieSession', theirs: 'cookie-session' },
 ];
+
+/** Client-side storage rows, compared in their own table (header bytes included). */
+export const CLIENT_SIDE_IDS: readonly string[] = STORES.filter((store) => store.clientSide).map((store) => store.id);
 
 export function storeSpec(id: string): StoreSpec {
   const spec = STORES.find((store) => store.id === id);
