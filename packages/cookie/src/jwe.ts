@@ -10,7 +10,8 @@ import { rejected, type Rejected } from './reasons.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Five base64url segments and their dots, nothing else (a 20 KB value is refused before this). */
+const COMPACT = /^[A-Za-z0-9_.-]+$/;
 /** Header parameters understood here; anything else is ignored as RFC 7515 §4 says, except `crit`. */
 const ALLOWED_ZIP = 'DEF';
 
@@ -30,12 +31,11 @@ function nextIv(): Buffer {
 
 /** Seals `plaintext` with `key`; `zip` marks it as raw-DEFLATE compressed (`zip: "DEF"`). */
 export function sealJwe(key: SealingKey, plaintext: Buffer, zip: boolean): string {
-  const header = zip ? key.zipHeader : key.header;
   const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key.key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(Buffer.from(header, 'latin1'));
+  cipher.setAAD(zip ? key.zipHeaderAad : key.headerAad);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return `${header}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
+  return `${zip ? key.zipHeader : key.header}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
 }
 
 /** A JWE that opened: the plaintext, the key that opened it, whether it is compressed. */
@@ -47,25 +47,28 @@ export interface OpenedJwe {
 
 /** Opens a JWE compact string sealed by any key of `keyring`, or says why it does not open. */
 export function openJwe(keyring: Keyring, jwe: string): OpenedJwe | Rejected {
-  const parts = jwe.split('.');
-  if (parts.length !== 5) return rejected('malformed');
-  const [header = '', encryptedKey, ivText = '', ciphertextText = '', tagText = ''] = parts;
-  for (const part of parts) if (!BASE64URL.test(part)) return rejected('malformed');
+  // One pass over the whole string: base64url segments and dots only.
+  if (!COMPACT.test(jwe)) return rejected('malformed');
+  const d1 = jwe.indexOf('.');
+  const d2 = jwe.indexOf('.', d1 + 1);
+  const d3 = jwe.indexOf('.', d2 + 1);
+  const d4 = jwe.indexOf('.', d3 + 1);
+  if (d1 === -1 || d2 === -1 || d3 === -1 || d4 === -1 || jwe.indexOf('.', d4 + 1) !== -1) return rejected('malformed');
+  const header = jwe.slice(0, d1);
 
   const known = keyring.byHeader(header);
   const resolved = known ?? resolveHeader(keyring, header);
   if ('rejected' in resolved) return resolved;
   // `dir` has no encrypted key: anything here belongs to another algorithm.
-  if (encryptedKey !== '') return rejected('alg');
+  if (d2 !== d1 + 1) return rejected('alg');
+  if (d3 - d2 - 1 !== 16 || jwe.length - d4 - 1 !== 22) return rejected('malformed');
 
-  const iv = Buffer.from(ivText, 'base64url');
-  const tag = Buffer.from(tagText, 'base64url');
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES || ivText.length !== 16 || tagText.length !== 22) return rejected('malformed');
-  const decipher = createDecipheriv('aes-256-gcm', resolved.key.key, iv, { authTagLength: TAG_BYTES });
-  decipher.setAAD(Buffer.from(header, 'latin1'));
-  decipher.setAuthTag(tag);
+  const aad = known ? (known.zip ? known.key.zipHeaderAad : known.key.headerAad) : Buffer.from(header, 'latin1');
+  const decipher = createDecipheriv('aes-256-gcm', resolved.key.key, Buffer.from(jwe.slice(d2 + 1, d3), 'base64url'), { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(Buffer.from(jwe.slice(d4 + 1), 'base64url'));
   try {
-    const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]);
+    const plaintext = Buffer.concat([decipher.update(Buffer.from(jwe.slice(d3 + 1, d4), 'base64url')), decipher.final()]);
     return { plaintext, key: resolved.key, zip: resolved.zip };
   } catch {
     return rejected('tampered');

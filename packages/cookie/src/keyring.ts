@@ -22,6 +22,9 @@ export interface SealingKey {
   /** BASE64URL(UTF8(protected header)) without and with `zip: "DEF"`. */
   readonly header: string;
   readonly zipHeader: string;
+  /** The same as bytes: the additional authenticated data of each. */
+  readonly headerAad: Buffer;
+  readonly zipHeaderAad: Buffer;
 }
 
 /**
@@ -53,7 +56,7 @@ export class Keyring {
       }
       const header = encodeHeader({ alg: 'dir', enc: 'A256GCM', kid });
       const zipHeader = encodeHeader({ alg: 'dir', enc: 'A256GCM', kid, zip: 'DEF' });
-      const entry: SealingKey = { kid, key, index, header, zipHeader };
+      const entry: SealingKey = { kid, key, index, header, zipHeader, headerAad: Buffer.from(header, 'latin1'), zipHeaderAad: Buffer.from(zipHeader, 'latin1') };
       this.#byKid.set(kid, entry);
       this.#byHeader.set(header, { key: entry, zip: false });
       this.#byHeader.set(zipHeader, { key: entry, zip: true });

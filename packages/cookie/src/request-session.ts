@@ -9,17 +9,17 @@ export interface Outcome {
   sealed: Pick<Sealed, 'cookieBytes' | 'chunks' | 'sealedBytes'> | undefined;
 }
 
-/** A session's data (validated), its JSON text and its cookie overrides as JSON. */
+/** A session's data (validated), its JSON text and its cookie's fingerprint. */
 interface SessionState {
   data: SessionData;
   text: string;
-  overrides: string;
+  cookie: string;
 }
 
 /** A seal prepared by `save()` (or an info lookup), reused at the response if nothing changed since. */
 interface Prepared {
   text: string;
-  overrides: string;
+  cookie: string;
   sealed: Sealed;
 }
 
@@ -39,13 +39,14 @@ export class RequestSession implements SessionOwner {
   #fresh: boolean;
   /** The request's cookie must go when nothing replaces it (destroyed, regenerated, invalid). */
   #discardIncoming: boolean;
-  /** JSON of the data and cookie overrides as the request's cookie held them. */
+  /** JSON of the data, and the cookie's fingerprint, as the request's cookie held them. */
   readonly #loadedText: string;
-  readonly #loadedOverrides: string;
+  readonly #loadedCookie: string;
   /** What `reload` returns to: the last `save()` in this request, else the request's cookie. */
   #committed: SessionData;
   #authTimeMs: number;
-  #principal: string | undefined;
+  /** The user the session was issued for; computed when a seal needs it (`null`: not yet). */
+  #principal: string | undefined | null;
   #forceWrite = false;
   #prepared: Prepared | undefined;
 
@@ -60,10 +61,10 @@ export class RequestSession implements SessionOwner {
     const data = seal?.claims.s ?? {};
     this.#committed = data;
     const cookie = engine.cookieFor(seal);
-    this.#loadedText = seal ? JSON.stringify(data) : '{}';
-    this.#loadedOverrides = JSON.stringify(engine.overridesOf(cookie) ?? null);
+    this.#loadedText = seal ? (seal.dataText ?? JSON.stringify(data)) : '{}';
+    this.#loadedCookie = cookie.fingerprint();
     this.#authTimeMs = seal ? Math.round(seal.claims.auth_time * 1000) : Date.now();
-    this.#principal = seal ? engine.principalOf(data) : undefined;
+    this.#principal = seal ? null : undefined;
     this.#session = new CookieSession(this, seal?.claims.jti || engine.newId(), cookie, data);
     attach(this.#session);
   }
@@ -142,10 +143,10 @@ export class RequestSession implements SessionOwner {
     return this.#prepared!;
   }
 
-  /** The session's data as validated JSON, and its cookie overrides. @throws SessionEncodeError */
+  /** The session's data as validated JSON, and its cookie's fingerprint. @throws SessionEncodeError */
   #stateOf(session: CookieSession): SessionState {
     const data = dataOf(session);
-    return { data, text: this.#engine.encodeData(data), overrides: JSON.stringify(this.#engine.overridesOf(session.cookie) ?? null) };
+    return { data, text: this.#engine.encodeData(data), cookie: session.cookie.fingerprint() };
   }
 
   /** The request's cookie, kept as it came. */
@@ -156,8 +157,9 @@ export class RequestSession implements SessionOwner {
 
   #sealOf(session: CookieSession, state: SessionState, nowMs: number): Sealed {
     const prepared = this.#prepared;
-    if (prepared && prepared.text === state.text && prepared.overrides === state.overrides) return prepared.sealed;
+    if (prepared && prepared.text === state.text && prepared.cookie === state.cookie) return prepared.sealed;
     const principal = this.#engine.principalOf(state.data);
+    if (this.#principal === null) this.#principal = this.#engine.principalOf(JSON.parse(this.#loadedText) as SessionData);
     // A session whose user changed (signed in without regenerate) is issued anew: a revocation of
     // the user that came before does not apply to it.
     if (principal !== this.#principal) {
@@ -169,17 +171,17 @@ export class RequestSession implements SessionOwner {
       this.#incoming.present,
       nowMs,
     );
-    this.#prepared = { text: state.text, overrides: state.overrides, sealed };
+    this.#prepared = { text: state.text, cookie: state.cookie, sealed };
     return sealed;
   }
 
-  #mustWrite({ text, overrides }: SessionState, nowMs: number): boolean {
+  #mustWrite({ text, cookie }: SessionState, nowMs: number): boolean {
     const { saveUninitialized, rolling, touchAfterMs } = this.#engine.options;
     if (this.#fresh) return text !== '{}' || saveUninitialized;
     const incoming = this.#incoming;
     if (incoming.kind !== 'opened') return true;
     if (this.#forceWrite || incoming.seal.rotated) return true;
-    if (text !== this.#loadedText || overrides !== this.#loadedOverrides) return true;
+    if (text !== this.#loadedText || cookie !== this.#loadedCookie) return true;
     return rolling && nowMs - incoming.seal.claims.iat * 1000 >= touchAfterMs;
   }
 

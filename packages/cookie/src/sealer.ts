@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DEFAULT_MAX_SESSION_BYTES, StoreConfigError } from '@sessionkit/core';
-import { decodeClaims, encodeClaims, type Claims } from './claims.js';
+import { dataTextOf, decodeClaims, encodeClaims, type Claims } from './claims.js';
 import { joinChunks } from './chunks.js';
 import { openJwe, sealJwe } from './jwe.js';
 import { Keyring, type SecretInput } from './keyring.js';
@@ -29,6 +29,8 @@ export interface OpenedSeal {
   rotated: boolean;
   /** How many cookies it came in. */
   chunks: number;
+  /** The data's JSON text as sealed (from the plaintext, not encoded again); absent for a foreign layout. */
+  dataText?: string;
 }
 
 /**
@@ -105,7 +107,8 @@ export class CookieSealer {
     }
     const claims = decodeClaims(text, nowMs);
     if (isRejected(claims)) return claims;
-    return { claims, rotated: opened.key.index > 0, chunks: 1 };
+    const dataText = dataTextOf(text);
+    return { claims, rotated: opened.key.index > 0, chunks: 1, ...(dataText === undefined ? {} : { dataText }) };
   }
 
   /** Opens the session from its cookie values (`name`, `name.1`, …), reassembling chunks first. */

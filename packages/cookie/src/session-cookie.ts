@@ -56,6 +56,11 @@ export class SessionCookie {
     this.originalMaxAge = ms;
   }
 
+  /** Everything a seal carries about this cookie, as one string: equal strings, nothing to re-seal. */
+  fingerprint(): string {
+    return `${this.originalMaxAge}|${this.path}|${this.domain}|${this.httpOnly}|${this.secure}|${this.sameSite}|${this.partitioned}|${this.priority}`;
+  }
+
   /** The attributes as the Set-Cookie line uses them. */
   get attributes(): CookieAttributes {
     return {
