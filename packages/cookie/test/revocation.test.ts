@@ -28,7 +28,8 @@ const prefix = `sessionkit-test:cookie-revocation:${randomBytes(4).toString('hex
 
 const backends: { name: string; available: boolean; open: () => SessionStore }[] = [
   { name: 'memory://', available: true, open: () => new MemorySessionStore() },
-  { name: 'Redis', available: redisAvailable, open: () => RedisSessionStore.fromUrl(REDIS_URL, { prefix }) },
+  // ids() and clear() SCAN the shared server's whole keyspace, which other test runs may fill: generous timeout.
+  { name: 'Redis', available: redisAvailable, open: () => RedisSessionStore.fromUrl(REDIS_URL, { prefix, operationTimeoutMs: 60_000 }) },
 ];
 
 for (const backend of backends) {
