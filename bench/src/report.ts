@@ -1,7 +1,7 @@
 import { CLIENT_SIDE_IDS, COMPARISONS } from './catalog.js';
 import { OPERATIONS } from './ops.js';
-import type { KindSummary, Results, StoreRow } from './results.js';
-import { ratio } from './stats.js';
+import type { HttpResult, KindSummary, Results, StoreRow, WindowSample } from './results.js';
+import { median, ratio } from './stats.js';
 
 /** A table of already formatted cells, rendered for the terminal or as Markdown. */
 export interface Table {
@@ -27,7 +27,23 @@ function find(results: Results, id: string): StoreRow | undefined {
   return results.stores.find((row) => row.id === id);
 }
 
-/** Ours/theirs ratios for each pair of COMPARISONS; requests/s above 1× is better, CPU and commands below. */
+/**
+ * Ours/theirs for one request kind: the median of the per-round ratios (each round measures both
+ * stores within seconds of each other, so drift of a shared machine cancels out), or the ratio of
+ * the medians when there are no per-round samples.
+ */
+export function roundRatio(ours: HttpResult, theirs: HttpResult, kind: 'read' | 'write', metric: 'rps' | 'cpu'): number {
+  const pick = (sample: WindowSample) => (metric === 'rps' ? sample.requestsPerSecond : sample.cpuMicros / sample.requests);
+  const rounds = Math.min(ours.samples[kind].length, theirs.samples[kind].length);
+  if (rounds === 0) {
+    return metric === 'rps'
+      ? ratio(ours[kind].requestsPerSecond, theirs[kind].requestsPerSecond)
+      : ratio(ours[kind].cpuMicrosPerRequest, theirs[kind].cpuMicrosPerRequest);
+  }
+  return median(Array.from({ length: rounds }, (_, round) => ratio(pick(ours.samples[kind][round]!), pick(theirs.samples[kind][round]!))));
+}
+
+/** Ours/theirs ratios for each pair of COMPARISONS (medians of per-round ratios); requests/s above 1× is better, CPU and commands below. */
 export function ratioTable(results: Results): Table {
   const rows = COMPARISONS.map(({ ours, theirs }) => {
     const a = find(results, ours)?.http;
@@ -36,16 +52,16 @@ export function ratioTable(results: Results): Table {
     if (!a || !b) return [label, `not measured: ${notMeasured(results, !a ? ours : theirs)}`, '', '', '', '', ''];
     return [
       label,
-      times(ratio(a.read.requestsPerSecond, b.read.requestsPerSecond)),
-      times(ratio(a.write.requestsPerSecond, b.write.requestsPerSecond)),
-      times(ratio(a.read.cpuMicrosPerRequest, b.read.cpuMicrosPerRequest)),
-      times(ratio(a.write.cpuMicrosPerRequest, b.write.cpuMicrosPerRequest)),
+      times(roundRatio(a, b, 'read', 'rps')),
+      times(roundRatio(a, b, 'write', 'rps')),
+      times(roundRatio(a, b, 'read', 'cpu')),
+      times(roundRatio(a, b, 'write', 'cpu')),
       commandsPair(a.read, b.read),
       commandsPair(a.write, b.write),
     ];
   });
   return {
-    title: 'Ours / theirs (HTTP; req/s: higher is better; server CPU per request: lower is better)',
+    title: 'Ours / theirs (HTTP, medians of per-round ratios; req/s: higher is better; server CPU per request: lower is better)',
     headers: ['comparison', 'read req/s', 'write req/s', 'read CPU/req', 'write CPU/req', 'read backend calls', 'write backend calls'],
     rows,
   };
@@ -187,7 +203,7 @@ export function checkTargets(results: Results): TargetCheck[] {
   const rpsTarget = (ours: string, theirs: string, kind: 'read' | 'write', min: number) => {
     const a = http(ours);
     const b = http(theirs);
-    const value = ratio(a?.[kind].requestsPerSecond, b?.[kind].requestsPerSecond);
+    const value = a && b ? roundRatio(a, b, kind, 'rps') : Number.NaN;
     checks.push({
       target: `${ours} ${kind} req/s ≥ ${min.toFixed(1)}× ${theirs}`,
       measured: a && b ? `${times(value)} (${rate(a[kind].requestsPerSecond)} vs ${rate(b[kind].requestsPerSecond)})` : 'not measured',
