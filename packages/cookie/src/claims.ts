@@ -9,7 +9,7 @@ import { rejected, type Rejected } from './reasons.js';
  * - `iat`: when this seal was made (each re-seal moves it; rolling re-seals are throttled by it)
  * - `exp`: when the seal stops opening, whatever the browser is told
  * - `auth_time`: when the session was issued (created, regenerated, or its user changed); kept
- *   across re-seals, compared with a revocation's "not before"
+ *   across re-seals, compared with a revocation's "not before"; absent when equal to `iat`
  * - `jti`: the session id (`req.session.id`), new on regenerate
  * - `c`: cookie attributes this session changed from the configured ones (e.g. a longer maxAge)
  * - `s`: the session data
@@ -23,6 +23,9 @@ export interface Claims {
   c?: CookieOverrides;
   s: SessionData;
 }
+
+/** Claims as sealed: `s` appended as JSON text, `auth_time` left out when it equals `iat`. */
+export type SealClaims = Omit<Claims, 's' | 'auth_time'> & { auth_time?: number };
 
 /** Cookie attributes one session carries when they differ from the configured ones. */
 export interface CookieOverrides {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { encodeSession, StoreConfigError, type SessionData } from '@sessionkit/core';
-import { numericDate, type Claims, type CookieOverrides } from './claims.js';
+import { numericDate, type CookieOverrides, type SealClaims } from './claims.js';
 import { MAX_SET_COOKIE_BYTES, chunkCapacity, chunkName, splitIntoChunks } from './chunks.js';
 import { sealTooLarge } from './errors.js';
 import { resolveOptions, type CookieSessionOptions, type ResolvedOptions } from './options.js';
@@ -134,10 +134,13 @@ export class CookieSessionEngine extends EventEmitter {
     const expires = cookie.expires;
     const expMs = expires ? expires.getTime() : nowMs + this.options.defaultTtlMs;
     const overrides = this.overridesOf(cookie);
-    const claims: Omit<Claims, 's'> = {
-      iat: numericDate(nowMs),
+    const iat = numericDate(nowMs);
+    const authTime = numericDate(input.authTimeMs);
+    const claims: SealClaims = {
+      iat,
       exp: numericDate(expMs),
-      auth_time: numericDate(input.authTimeMs),
+      // Left out when it equals iat (a session issued by this seal): 35 bytes less in the cookie.
+      ...(authTime === iat ? {} : { auth_time: authTime }),
       jti: input.jti,
       ...(overrides ? { c: overrides } : {}),
     };

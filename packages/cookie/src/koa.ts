@@ -65,7 +65,7 @@ export function sealedCodec(options: SealedCodecOptions): SealedCodec {
       const now = Date.now();
       const expire = data['_expire'];
       const expMs = typeof expire === 'number' && Number.isFinite(expire) ? expire : now + defaultTtlMs;
-      const sealed = sealer.sealText({ iat: numericDate(now), exp: numericDate(expMs), auth_time: numericDate(now) }, encodeSession(data));
+      const sealed = sealer.sealText({ iat: numericDate(now), exp: numericDate(expMs) }, encodeSession(data));
       if (sealed.length > limit) throw sealTooLarge(sealed.length, limit, 1, 'koa');
       return sealed;
     },

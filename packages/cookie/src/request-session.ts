@@ -44,7 +44,8 @@ export class RequestSession implements SessionOwner {
   readonly #loadedCookie: string;
   /** What `reload` returns to: the last `save()` in this request, else the request's cookie. */
   #committed: SessionData;
-  #authTimeMs: number;
+  /** When the session was issued; `undefined` for a new one: issued by its first seal. */
+  #authTimeMs: number | undefined;
   /** The user the session was issued for; computed when a seal needs it (`null`: not yet). */
   #principal: string | undefined | null;
   #forceWrite = false;
@@ -63,7 +64,7 @@ export class RequestSession implements SessionOwner {
     const cookie = engine.cookieFor(seal);
     this.#loadedText = seal ? (seal.dataText ?? JSON.stringify(data)) : '{}';
     this.#loadedCookie = cookie.fingerprint();
-    this.#authTimeMs = seal ? Math.round(seal.claims.auth_time * 1000) : Date.now();
+    this.#authTimeMs = seal ? Math.round(seal.claims.auth_time * 1000) : undefined;
     this.#principal = seal ? null : undefined;
     this.#session = new CookieSession(this, seal?.claims.jti || engine.newId(), cookie, data);
     attach(this.#session);
@@ -167,7 +168,7 @@ export class RequestSession implements SessionOwner {
       this.#principal = principal;
     }
     const sealed = this.#engine.seal(
-      { dataText: state.text, cookie: session.cookie, jti: session.id, authTimeMs: this.#authTimeMs, secure: this.#secure },
+      { dataText: state.text, cookie: session.cookie, jti: session.id, authTimeMs: (this.#authTimeMs ??= nowMs), secure: this.#secure },
       this.#incoming.present,
       nowMs,
     );
@@ -199,7 +200,7 @@ export class RequestSession implements SessionOwner {
     this.#committed = {};
     this.#forceWrite = false;
     this.#prepared = undefined;
-    this.#authTimeMs = Date.now();
+    this.#authTimeMs = undefined;
     this.#principal = undefined;
   }
 }

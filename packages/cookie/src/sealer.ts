@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DEFAULT_MAX_SESSION_BYTES, StoreConfigError } from '@sessionkit/core';
-import { dataTextOf, decodeClaims, encodeClaims, type Claims } from './claims.js';
+import { dataTextOf, decodeClaims, encodeClaims, type Claims, type SealClaims } from './claims.js';
 import { joinChunks } from './chunks.js';
 import { openJwe, sealJwe } from './jwe.js';
 import { Keyring, type SecretInput } from './keyring.js';
@@ -78,7 +78,7 @@ export class CookieSealer {
   }
 
   /** {@link seal} with the session data already encoded as JSON text (`s` is appended last). */
-  sealText(claims: Omit<Claims, 's'>, dataText: string): string {
+  sealText(claims: SealClaims, dataText: string): string {
     return this.#sealPlaintext(`${encodeClaims(claims as Claims).slice(0, -1)},"s":${dataText}}`);
   }
 
@@ -86,7 +86,9 @@ export class CookieSealer {
     const plaintext = Buffer.from(text, 'utf8');
     if (this.#compress) {
       const deflated = deflateRawSync(plaintext);
-      if (deflated.length < plaintext.length) return sealJwe(this.#keyring.current, deflated, true);
+      // Compressed only when the whole seal gets shorter: the zip header costs 16 characters.
+      const key = this.#keyring.current;
+      if (key.zipHeader.length + base64Length(deflated.length) < key.header.length + base64Length(plaintext.length)) return sealJwe(key, deflated, true);
     }
     return sealJwe(this.#keyring.current, plaintext, false);
   }
@@ -120,4 +122,9 @@ export class CookieSealer {
     opened.chunks = joined.chunks;
     return opened;
   }
+}
+
+/** Characters of unpadded base64url for `bytes` bytes. */
+function base64Length(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
 }
