@@ -8,7 +8,7 @@ import type { CookieSealer } from './sealer.js';
 import type { CookieSession } from './session.js';
 
 type Next = (err?: unknown) => void;
-type SessionRequest = IncomingMessage & { session?: CookieSession; sessionID?: string; secure?: boolean };
+type SessionRequest = IncomingMessage & { session?: CookieSession; sessionID?: string; secure?: boolean; [REQUEST_SESSION]?: RequestSession };
 
 /** The Express (connect-style) middleware `cookieSession` returns, with its controls. */
 export interface CookieSessionMiddleware {
@@ -36,7 +36,8 @@ export interface SessionCookieInfo {
   chunks: number;
 }
 
-const REQUESTS = new WeakMap<object, RequestSession>();
+/** Where a request keeps its RequestSession (a symbol shared by the ESM and CJS builds; no WeakMap entry per request for the GC to trace). */
+const REQUEST_SESSION = Symbol.for('sessionkit.cookie.request-session');
 
 /**
  * Client-side sessions for Express (and any connect-style app): `req.session` with
@@ -75,7 +76,7 @@ export function cookieSession(options: CookieSessionOptions): CookieSessionMiddl
         delete req.sessionID;
       }
     });
-    REQUESTS.set(req, requestSession);
+    req[REQUEST_SESSION] = requestSession;
     commitBeforeHeaders(res, requestSession, next, logger);
     next();
   };
@@ -120,7 +121,7 @@ export function cookieSession(options: CookieSessionOptions): CookieSessionMiddl
  * @throws SessionTooLargeError / SessionEncodeError when the session cannot be sealed.
  */
 export function sessionCookieInfo(req: IncomingMessage): SessionCookieInfo | undefined {
-  const info = REQUESTS.get(req)?.info();
+  const info = (req as SessionRequest)[REQUEST_SESSION]?.info();
   return info && { bytes: info.cookieBytes, chunks: info.chunks };
 }
 
