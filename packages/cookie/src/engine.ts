@@ -47,6 +47,7 @@ export class CookieSessionEngine extends EventEmitter {
   readonly sealer: CookieSealer;
   readonly revocation: Revocation | undefined;
   readonly #principal: (data: SessionData) => string | undefined;
+  #attributeCache: { key: string; text: string } | undefined;
 
   /** @throws StoreConfigError for any bad option, before the first request. */
   constructor(options: CookieSessionOptions) {
@@ -147,7 +148,7 @@ export class CookieSessionEngine extends EventEmitter {
     const sealed = this.sealer.sealText(claims, input.dataText);
     const name = this.options.name;
     const secure = cookie.secure === 'auto' ? input.secure : cookie.secure;
-    const attributes = serializeAttributes(cookie.attributes, expires, secure);
+    const attributes = this.#attributesOf(cookie, overrides, expires, secure);
     const values = splitIntoChunks(sealed, name, attributes.length, this.sealer.maxChunks);
     if (!values) throw sealTooLarge(sealed.length, chunkCapacity(name, attributes.length, this.sealer.maxChunks), this.sealer.maxChunks, 'cookies');
     const lines = values.map((value, index) => `${chunkName(name, index)}=${value}${attributes}`);
@@ -155,6 +156,20 @@ export class CookieSessionEngine extends EventEmitter {
     for (const stale of present) if (!written.has(stale)) lines.push(clearingLine(stale, cookie.attributes, secure));
     const cookieBytes = values.reduce((sum, value, index) => sum + chunkName(name, index).length + 1 + value.length, 0) + 2 * (values.length - 1);
     return { lines, cookieBytes, chunks: values.length, sealedBytes: sealed.length };
+  }
+
+  /**
+   * The attribute text of a Set-Cookie line. The configured attributes (no per-session overrides)
+   * are formatted once per second of `Expires`, which is all the precision the attribute has.
+   */
+  #attributesOf(cookie: SessionCookie, overrides: CookieOverrides | undefined, expires: Date | null, secure: boolean): string {
+    if (overrides) return serializeAttributes(cookie.attributes, expires, secure);
+    const key = `${expires ? Math.floor(expires.getTime() / 1000) : 'session'}|${secure}`;
+    const cached = this.#attributeCache;
+    if (cached?.key === key) return cached.text;
+    const text = serializeAttributes(this.options.attributes, expires, secure);
+    this.#attributeCache = { key, text };
+    return text;
   }
 
   /** Set-Cookie lines that remove every cookie in `present`. */

@@ -159,13 +159,15 @@ export class RequestSession implements SessionOwner {
   #sealOf(session: CookieSession, state: SessionState, nowMs: number): Sealed {
     const prepared = this.#prepared;
     if (prepared && prepared.text === state.text && prepared.cookie === state.cookie) return prepared.sealed;
-    const principal = this.#engine.principalOf(state.data);
-    if (this.#principal === null) this.#principal = this.#engine.principalOf(JSON.parse(this.#loadedText) as SessionData);
-    // A session whose user changed (signed in without regenerate) is issued anew: a revocation of
-    // the user that came before does not apply to it.
-    if (principal !== this.#principal) {
-      this.#authTimeMs = nowMs;
-      this.#principal = principal;
+    // With revocation, a session whose user changed (signed in without regenerate) is issued
+    // anew: a revocation of the user that came before does not apply to it.
+    if (this.#engine.revocation) {
+      const principal = this.#engine.principalOf(state.data);
+      if (this.#principal === null) this.#principal = this.#engine.principalOf(JSON.parse(this.#loadedText) as SessionData);
+      if (principal !== this.#principal) {
+        this.#authTimeMs = nowMs;
+        this.#principal = principal;
+      }
     }
     const sealed = this.#engine.seal(
       { dataText: state.text, cookie: session.cookie, jti: session.id, authTimeMs: (this.#authTimeMs ??= nowMs), secure: this.#secure },
