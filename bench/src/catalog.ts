@@ -18,6 +18,8 @@ export interface StoreSpec {
   inProcess?: boolean;
   /** The app the store is measured in. Default `'express'` (Express 5 + express-session). */
   framework?: Framework;
+  /** Client-side storage: the session travels in the cookie; there is no store API to measure. */
+  clientSide?: boolean;
 }
 
 /** Every store measured, in table order: the ceiling, then theirs, then ours. */
@@ -41,6 +43,9 @@ export const STORES: readonly StoreSpec[] = [
   { id: 'fastify:connect-redis', side: 'theirs', engine: 'redis', framework: 'fastify', description: 'Fastify + @fastify/session + connect-redis 9 with node-redis 5' },
   { id: 'fastify:memory', side: 'ours', engine: 'memory', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/memory' },
   { id: 'fastify:redis-hash', side: 'ours', engine: 'redis', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/redis (hash layout, ioredis)' },
+  { id: 'cookie-session', side: 'theirs', engine: 'none', description: 'cookie-session 2 (signed with keygrip, not encrypted; two cookies)', clientSide: true },
+  { id: 'iron-session', side: 'theirs', engine: 'none', description: 'iron-session 9, `getIronSession(req, res, options)` in the handler (sealed, WebCrypto)', clientSide: true },
+  { id: 'cookieSession', side: 'ours', engine: 'none', description: '@sessionkit/cookie `cookieSession` (JWE dir + A256GCM, node:crypto)', clientSide: true },
 ];
 
 /** Ours/theirs pairs shown as ratios. */
@@ -54,7 +59,12 @@ export const COMPARISONS: readonly { ours: string; theirs: string }[] = [
   { ours: 'cluster', theirs: 'memory' },
   { ours: 'fastify:redis-hash', theirs: 'fastify:connect-redis' },
   { ours: 'fastify:memory', theirs: 'fastify:MemoryStore' },
+  { ours: 'cookieSession', theirs: 'iron-session' },
+  { ours: 'cookieSession', theirs: 'cookie-session' },
 ];
+
+/** Client-side storage rows, compared in their own table (header bytes included). */
+export const CLIENT_SIDE_IDS: readonly string[] = STORES.filter((store) => store.clientSide).map((store) => store.id);
 
 export function storeSpec(id: string): StoreSpec {
   const spec = STORES.find((store) => store.id === id);

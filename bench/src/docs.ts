@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STORES } from './catalog.js';
-import { executedTable, httpTable, lagTable, memoryTable, opsTable, ratioTable, renderMarkdown, skippedTable, targetsTable, type Table } from './report.js';
+import { clientSideTable, executedTable, httpTable, lagTable, memoryTable, opsTable, ratioTable, renderMarkdown, skippedTable, targetsTable, type Table } from './report.js';
 import { resultsFileName, type Results } from './results.js';
 
 /**
@@ -36,6 +36,7 @@ ${analysis ? `## Notes on this run\n\n${analysis}\n` : ''}
 ![Read and write requests per second per store](${chartFile})
 
 ${section('HTTP, per store', httpTable(results), `Medians over ${settings.rounds} round(s); latency in milliseconds as autocannon measures it; CPU is the server process's own user + system time divided by the requests it received.`)}
+${section('Client-side storage', clientSideTable(results), 'The same app with no store: the session travels in the cookie. cookie-session signs it (keygrip HMAC, readable base64 JSON, a second cookie for the signature); iron-session 9 and `@sessionkit/cookie` seal it (encrypted and authenticated). Header bytes are what one request and its response carry in header fields (`name: value` and CRLF each; the request and status lines not counted), the session cookie included: reads send no Set-Cookie in any of the three, writes do.')}
 ${section('Backend work by command', executedTable(results), 'A read under connect-redis is GET plus the EXPIRE of express-session\'s touch (connect-pg-simple and express-mysql-session: SELECT plus an UPDATE); sessionkit skips the touch while the stored expiry is fresh (`touchAfterMs`). EVALSHA is one round trip; the commands executed beside it ran inside that Lua script. The MariaDB counters are server-wide, so anything else using the server during a window shows up here.')}
 ${section('Store API', opsTable(results), "Each library called directly, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop). Their stores have no `patch`: a change is a whole-session `set`.")}
 ${section('Memory', memoryTable(results), `One fresh process per store; RSS growth over the process before the first write, after full garbage collection, as sessions are written through the store's own API. Ours are configured to hold at most ${settings.footprintMax.toLocaleString('en-US')} sessions (the memory store's default is 10,000, the cluster store's 100,000) and evict the least recently used beyond it; express-session's MemoryStore has no bound.`)}

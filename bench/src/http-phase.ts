@@ -104,8 +104,7 @@ export async function runHttpPhase(
         description: server.spec.description,
         http: summarize(server.samples),
       };
-      // Store API figures come from the Express rows: the Fastify rows use the same store libraries.
-      if (server.spec.engine !== 'none' && server.spec.framework !== 'fastify') {
+      if (server.spec.engine !== 'none' && server.spec.framework !== 'fastify' && !server.spec.clientSide) {
         try {
           const ops = await server.child.request<OpsResult>('ops', {
             durationMs: settings.opsWindowS * 1000,
@@ -143,6 +142,8 @@ async function measureWindow(server: RunningServer, kind: RequestKind, options: 
     ...load,
     requests: after.requests - before.requests,
     cpuMicros: after.cpuMicros - before.cpuMicros,
+    requestHeaderBytes: after.requestHeaderBytes - before.requestHeaderBytes,
+    responseHeaderBytes: after.responseHeaderBytes - before.responseHeaderBytes,
   };
   if (['postgres', 'mysql', 'sqlite', 'redis'].includes(engine)) sample.sent = after.sent - before.sent;
   if (countsBefore && countsAfter) {
@@ -168,6 +169,10 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
     cpuMicrosPerRequest: median(samples.map((sample) => sample.cpuMicros / sample.requests)),
     failures: samples.reduce((sum, sample) => sum + sample.failures, 0),
   };
+  if (samples.length > 0 && samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)) {
+    summary.requestHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests;
+    summary.responseHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.responseHeaderBytes!, 0) / requests;
+  }
   if (samples.every((sample) => sample.sent !== undefined)) {
     summary.sentPerRequest = samples.reduce((sum, sample) => sum + sample.sent!, 0) / requests;
   }

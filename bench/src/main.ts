@@ -26,6 +26,8 @@ const DOCS_DIR = join(BENCH_DIR, '..', 'docs');
 
 interface CliOptions {
   quick: boolean;
+  /** Rounds instead of the mode's default (more rounds steady the per-round ratios on a busy machine). */
+  rounds: number | undefined;
   only: string[] | undefined;
   docs: boolean;
   render: boolean;
@@ -33,7 +35,7 @@ interface CliOptions {
 }
 
 function parseCli(argv: string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, docs: false, render: false, profile: [] };
+  const options: CliOptions = { quick: false, rounds: undefined, only: undefined, docs: false, render: false, profile: [] };
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') options.quick = true;
@@ -41,8 +43,9 @@ function parseCli(argv: string[]): CliOptions {
     else if (arg === '--render') options.render = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',');
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length).split(',');
+    else if (/^--rounds=[1-9][0-9]?$/.test(arg)) options.rounds = Number(arg.slice('--rounds='.length));
     else {
-      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
+      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--rounds=N] [--only=id,id] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
       process.exit(2);
     }
   }
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     writeDocs(results);
     return;
   }
-  const settings = cli.quick ? QUICK : FULL;
+  const settings = { ...(cli.quick ? QUICK : FULL), ...(cli.rounds ? { rounds: cli.rounds } : {}) };
   log(`sessionkit bench, ${cli.quick ? 'quick' : 'full'} run`);
 
   const ownRedis = await startOwnRedis();
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     }
 
     const results: Results = {
-      command: `pnpm bench${cli.quick ? ' --quick' : ''}${cli.only ? ` --only=${cli.only.join(',')}` : ''}`,
+      command: `pnpm bench${cli.quick ? ' --quick' : ''}${cli.rounds ? ` --rounds=${cli.rounds}` : ''}${cli.only ? ` --only=${cli.only.join(',')}` : ''}`,
       mode: cli.quick ? 'quick' : 'full',
       startedAt: new Date(started).toISOString(),
       elapsedS: 0,

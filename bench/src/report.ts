@@ -1,4 +1,4 @@
-import { COMPARISONS } from './catalog.js';
+import { CLIENT_SIDE_IDS, COMPARISONS } from './catalog.js';
 import { OPERATIONS } from './ops.js';
 import type { HttpResult, KindSummary, Results, StoreRow, WindowSample } from './results.js';
 import { median, ratio } from './stats.js';
@@ -113,6 +113,30 @@ export function httpTable(results: Results): Table {
   };
 }
 
+/** The client-side storage rows side by side: throughput, CPU and what the session costs in headers. */
+export function clientSideTable(results: Results): Table {
+  const bytes = (summary: KindSummary) =>
+    summary.requestHeaderBytesPerRequest === undefined ? '-' : `${rate(summary.requestHeaderBytesPerRequest)} + ${rate(summary.responseHeaderBytesPerRequest)}`;
+  return {
+    title: 'Client-side storage: the same app on sealed or signed cookies (header bytes: request + response, per request)',
+    headers: ['library', 'read req/s', 'write req/s', 'CPU µs/req read / write', 'header bytes read', 'header bytes write'],
+    rows: results.stores
+      .filter((row) => row.http && CLIENT_SIDE_IDS.includes(row.id))
+      .map((row) => {
+        const { read, write } = row.http!;
+        const failures = read.failures + write.failures;
+        return [
+          row.id + (failures > 0 ? ` (${failures} failed requests)` : ''),
+          rate(read.requestsPerSecond),
+          rate(write.requestsPerSecond),
+          `${rate(read.cpuMicrosPerRequest)} / ${rate(write.cpuMicrosPerRequest)}`,
+          bytes(read),
+          bytes(write),
+        ];
+      }),
+  };
+}
+
 /** Commands the backend executed per request (for Redis: those a Lua script runs included). */
 function executed(summary: KindSummary): number | undefined {
   return summary.executedPerRequest && Object.values(summary.executedPerRequest).reduce((sum, calls) => sum + calls, 0);
@@ -212,6 +236,10 @@ export function checkTargets(results: Results): TargetCheck[] {
   });
   rpsTarget('cluster', 'memory', 'read', 0.9);
   rpsTarget('fastify:redis-hash', 'fastify:connect-redis', 'read', 1.0);
+  rpsTarget('cookieSession', 'iron-session', 'read', 1.2);
+  rpsTarget('cookieSession', 'iron-session', 'write', 1.2);
+  rpsTarget('cookieSession', 'cookie-session', 'read', 0.9);
+  rpsTarget('cookieSession', 'cookie-session', 'write', 0.9);
   checks.push({
     target: 'cluster replication lag p99 < 10 ms (loopback)',
     measured: results.lag ? `p99 ${ms(results.lag.p99Ms)} ms, median ${ms(results.lag.medianMs)} ms` : 'not measured',
@@ -234,7 +262,7 @@ export function skippedTable(results: Results): Table {
 
 /** The tables in report order; empty ones left out. */
 export function allTables(results: Results): Table[] {
-  return [ratioTable(results), targetsTable(results), httpTable(results), executedTable(results), opsTable(results), memoryTable(results), lagTable(results), skippedTable(results)].filter(
+  return [ratioTable(results), targetsTable(results), httpTable(results), clientSideTable(results), executedTable(results), opsTable(results), memoryTable(results), lagTable(results), skippedTable(results)].filter(
     (table) => table.rows.length > 0,
   );
 }

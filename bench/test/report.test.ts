@@ -93,6 +93,23 @@ describe('report', () => {
   });
 });
 
+describe('per-round ratios', () => {
+  const sample = (requestsPerSecond: number, cpuMicros = 1000) => ({ requestsPerSecond, p50Ms: 1, p99Ms: 2, failures: 0, requests: 10, cpuMicros });
+  const withRounds = (id: string, side: StoreRow['side'], rates: number[]): StoreRow => ({
+    ...row(id, side, kind(rates[0]!), kind(rates[0]!)),
+    http: { read: kind(rates[0]!), write: kind(rates[0]!), samples: { read: rates.map((rate) => sample(rate)), write: rates.map((rate) => sample(rate)) } },
+  });
+
+  it('takes the median of the ratios of each round, not the ratio of the medians', () => {
+    // The machine slowed both down in round 2: per round ours is 1.5×, 1.5×, 0.5×.
+    const stores = [withRounds('cookieSession', 'ours', [1500, 300, 500]), withRounds('iron-session', 'theirs', [1000, 200, 1000])];
+    const table = ratioTable(results(stores, []));
+    expect(table.rows.find((cells) => cells[0] === 'cookieSession vs iron-session')!.slice(1, 3)).toEqual(['1.50×', '1.50×']);
+    const check = checkTargets(results(stores, [])).find((c) => c.target === 'cookieSession read req/s ≥ 1.2× iron-session')!;
+    expect(check.met).toBe(true);
+  });
+});
+
 describe('stats', () => {
   it('takes medians and nearest-rank percentiles, ignoring missing values', () => {
     expect(median([3, 1, 2])).toBe(2);
