@@ -92,8 +92,8 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       this.#refusedBy.add(peer);
       this.#logger.warn(
         `[sessionkit/cluster ${this.nodeId}] peer ${peer} refused ${count} change(s) from this node: their versions ` +
-          "are ahead of its clock by more than maxDriftMs. This node's clock is probably wrong; its writes stay " +
-          'on it until it is corrected (NTP).',
+          'are ahead of its clock by more than maxDriftMs. One of the two clocks is wrong: fix it (NTP) and ' +
+          'restart the node that had it; until then these writes stay on this node.',
       );
     });
     this.#ready = this.#mesh.ready.then(
