@@ -29,6 +29,8 @@ const GROUPS: [GroupName, (t: GroupContext) => void][] = [
   ['outage', outageGroup],
 ];
 
+const GENEROUS_TIMEOUT_MS = 15_000;
+
 /**
  * Registers the conformance tests with vitest's `it`. Every store package runs this against its
  * real backend. Tests are named `<group> › <behaviour>`; groups listed in `skip` and checks that need
@@ -47,14 +49,17 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       ...options,
       sid: () => `conf-${run}-${(counter++).toString(36).padStart(4, '0')}-${randomBytes(6).toString('base64url')}`,
       async withStore(fn: (store: SessionStore) => Promise<void>, storeOptions: BaseStoreOptions = {}) {
-        const store = await options.createStore(storeOptions);
+        // A generous default: the suite checks what is stored, and on a busy machine a 2 s
+        // operationTimeoutMs would turn a slow answer into StoreUnavailableError. Groups that test
+        // timeouts pass their own.
+        const store = await options.createStore({ operationTimeoutMs: GENEROUS_TIMEOUT_MS, ...storeOptions });
         try {
           await fn(store);
         } finally {
           await store.close();
         }
       },
-      test: (name, fn, timeoutMs = 30_000) => options.it(`${group} › ${name}`, fn, timeoutMs),
+      test: (name, fn, timeoutMs = 60_000) => options.it(`${group} › ${name}`, fn, timeoutMs),
       skipTest: (name, why) => options.it.skip(`${group} › ${name} (skipped: ${why})`),
     });
   }
