@@ -1,6 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STORES } from './catalog.js';
-import { executedTable, httpTable, lagTable, memoryTable, opsTable, ratioTable, renderMarkdown, skippedTable, targetsTable, type Table } from './report.js';
+import {
+  executedTable,
+  httpTable,
+  lagTable,
+  memoryTable,
+  opsTable,
+  perRoundTable,
+  ratioTable,
+  renderMarkdown,
+  skippedTable,
+  storeApiTable,
+  targetsTable,
+  type Table,
+} from './report.js';
 import { resultsFileName, type Results } from './results.js';
 
 /**
@@ -28,16 +41,18 @@ in \`bench/analysis.md\` and are copied in below).
 - Node ${machine.node}; ${Object.entries(machine.engines).map(([engine, version]) => `${engine}: ${version}`).join('; ')}
 - Raw figures: \`bench/results/${resultsFileName(results)}\`
 
-${section('Ours / theirs', ratioTable(results), 'Each ratio is ours divided by theirs. Requests per second: above 1× is better. Server CPU per request: below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).')}
-${section('Targets', targetsTable(results))}
+${section('Ours / theirs', ratioTable(results), `Each ratio is ours divided by theirs, taken **per round** (the two stores measured back to back in the same round, in alternating order) and reported as the **median of the ${settings.rounds} per-round ratios**, with the lowest and highest round beside it. Requests per second: above 1× is better. Server CPU per request (the server process's own CPU time over the window divided by the requests it served): below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).`)}
+${section('Targets', targetsTable(results), 'Each target is checked on the median of per-round ratios; "rounds meeting it" counts the rounds whose own ratio meets it, so a verdict that only some rounds support is visible as such. A miss says by how much: the ratio still missing, and the change in requests per second (or CPU per request) that would close it.')}
+${section('Store API micro-benchmark', storeApiTable(results), storeApiNote(results))}
 ${analysis ? `## Notes on this run\n\n${analysis}\n` : ''}
 ## Requests per second
 
 ![Read and write requests per second per store](${chartFile})
 
-${section('HTTP, per store', httpTable(results), `Medians over ${settings.rounds} round(s); latency in milliseconds as autocannon measures it; CPU is the server process's own user + system time divided by the requests it received.`)}
+${section('HTTP, per store', httpTable(results), `Medians over ${settings.rounds} round(s); latency in milliseconds as autocannon measures it; CPU is the server process's own user + system time divided by the requests it received, median of the windows with the lowest and highest window beside it.`)}
+${section('Per-round ratios', perRoundTable(results), 'Each round\'s own ours/theirs ratio; the tables above take the median of these.')}
 ${section('Backend work by command', executedTable(results), 'A read under connect-redis is GET plus the EXPIRE of express-session\'s touch (connect-pg-simple and express-mysql-session: SELECT plus an UPDATE); sessionkit skips the touch while the stored expiry is fresh (`touchAfterMs`). EVALSHA is one round trip; the commands executed beside it ran inside that Lua script. The MariaDB counters are server-wide, so anything else using the server during a window shows up here.')}
-${section('Store API', opsTable(results), "Each library called directly, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop). Their stores have no `patch`: a change is a whole-session `set`.")}
+${section('Store throughput', opsTable(results), "Each library called directly in its server process after the HTTP rounds, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop), one run per store. Their stores have no `patch`: a change is a whole-session `set`. For ours against theirs through the same API, interleaved, see the Store API micro-benchmark above.")}
 ${section('Memory', memoryTable(results), `One fresh process per store; RSS growth over the process before the first write, after full garbage collection, as sessions are written through the store's own API. Ours are configured to hold at most ${settings.footprintMax.toLocaleString('en-US')} sessions (the memory store's default is 10,000, the cluster store's 100,000) and evict the least recently used beyond it; express-session's MemoryStore has no bound.`)}
 ${section('Replication lag', lagTable(results), 'A fresh 3-node cluster, one process per node, on loopback. Node B polls for a new sid while node A writes it (at every event-loop turn for the first 5 ms, then every millisecond); the lag is the monotonic clock on B when the sid is first readable minus the clock on A just before `set`. Writes one at a time (no load).')}
 ${section('Skipped', skippedTable(results))}
@@ -50,7 +65,11 @@ ${section('Skipped', skippedTable(results))}
 - **Sessions**: ${settings.sessions.toLocaleString('en-US')} sessions are created through the app first; every request carries the next one's cookie in turn.
 - **Load**: autocannon in the runner process, ${settings.connections} keep-alive connections, ${settings.windowS} s per window
   (${settings.warmupS} s warm-up of each kind before the first round), against a server in its own child process.
-  Each round measures every store's read and write window in turn; the store order rotates each round; ${settings.rounds} round(s); medians reported.
+  ${settings.rounds} round(s). Stores compared with each other form a group (MemoryStore, memory, memorystore, cluster; connect-redis, redis-hash, redis-json; …);
+  a round measures one group after another, each as the read windows of its stores back to back, then their write windows,
+  so ours and theirs are measured one right after the other; the group order rotates and each group's order reverses from round to round.
+  A ratio is computed within each round and the median of the per-round ratios is reported, so a slow spell on the shared
+  machine affects both sides of a ratio alike instead of deciding it.
 - **Server CPU per request**: \`process.cpuUsage()\` in the server process before and after the window, divided by the requests it received.
 - **Backend calls per request**: statements or commands the server process's driver sent, counted by wrapping the one
   driver method each goes through (pg \`Client#query\`, mysql2 \`Connection#query/#execute\`, better-sqlite3
@@ -60,14 +79,26 @@ ${section('Skipped', skippedTable(results))}
   counted), and MariaDB's global \`Com_select/insert/update/delete/replace\` deltas (server-wide).
 - **Stores**: ${STORES.map((store) => `\`${store.id}\`: ${store.description}`).join('; ')}.
   Each runs with its library's defaults; PostgreSQL and MariaDB tables live in a schema / database the run creates and drops.
-- **Store API**: ${settings.opsConcurrency} concurrent loops per operation for ${settings.opsWindowS} s over ${settings.sessions.toLocaleString('en-US')} sessions, in the same server process.
+- **Store API micro-benchmark**: ${storeApiMethod(results)}
+- **Store throughput**: ${settings.opsConcurrency} concurrent loops per operation for ${settings.opsWindowS} s over ${settings.sessions.toLocaleString('en-US')} sessions, in the same server process.
 
 Run it yourself: \`pnpm bench\` (full, about 10 minutes; writes this page), \`pnpm bench --quick\` (under 2 minutes;
 writes \`bench/results/scratch.json\`, leaves this page alone unless \`--docs\`), \`--only=memory,MemoryStore\` to pick stores
 (also writes \`scratch.json\`),
-\`--profile=redis-hash\` to write a CPU profile of that store's server to \`bench/results/profiles/\`.
+\`--rounds=n\` for more or fewer HTTP rounds, \`--profile=redis-hash\` to record a CPU profile of each measured window of that store's server
+(\`bench/results/profiles/<id>/\`, with \`summary.md\`: CPU µs per request by origin, by frame, and per sessionkit frame with what it calls).
 Engines: Redis (\`redis-server\` on the PATH, or \`REDIS_URL\`), PostgreSQL (\`DATABASE_URL\`, default
 \`postgres://postgres@127.0.0.1:5432/test\`), MariaDB/MySQL (\`MYSQL_URL\`, default \`mysql://root@127.0.0.1:3306/test\`);
 a store whose engine is not reachable is skipped with a line saying so.
 `.replace(/\n{3,}/g, '\n\n');
+}
+
+function storeApiNote(results: Results): string {
+  return `No HTTP, no load generator: both stores of a comparison in one process, called as express-session calls a store. **get** is \`store.get\` plus \`createSession\` on what it returned (how a request loads its session); **touch** is the end of an unmodified request (\`session.touch()\`, then \`store.touch\`; ours skips the write while the stored expiry is fresh, as on the HTTP read path); **set** is the end of a request that changed the cart (\`store.set\` of the loaded session; ours sends only the changed keys). Ratios are medians of ${results.settings.apiRounds ?? '-'} per-round ratios (min–max); CPU per call is the process's CPU time over the measured iterations.`;
+}
+
+function storeApiMethod(results: Results): string {
+  const { apiRounds, apiTimeMs, apiBatch, apiSessions } = results.settings;
+  if (apiRounds === undefined) return 'not part of this run.';
+  return `tinybench in one child process, ${apiRounds} rounds; each round runs get, touch and set for each comparison, ours and theirs back to back (theirs first in even rounds, ours first in odd ones), ${apiTimeMs} ms per task after a short warm-up; each iteration is ${apiBatch} calls in flight on consecutive sessions of ${apiSessions.toLocaleString('en-US')}. Redis stores use the bench's own redis-server.`;
 }

@@ -1,7 +1,7 @@
-import { COMPARISONS } from './catalog.js';
+import { COMPARISONS, comparisonLabel, storeSpec, STORES, type Comparison } from './catalog.js';
 import { OPERATIONS } from './ops.js';
-import type { KindSummary, Results, StoreRow } from './results.js';
-import { ratio } from './stats.js';
+import type { ApiOperation, ApiSample, ComparisonRatios, KindRatios, KindSummary, Results, StoreRow, WindowSample } from './results.js';
+import { cpuMicrosPerRequest, median, perRoundRatios, ratio, summarizeRatios, type RatioSummary } from './stats.js';
 
 /** A table of already formatted cells, rendered for the terminal or as Markdown. */
 export interface Table {
@@ -13,8 +13,12 @@ export interface Table {
 export interface TargetCheck {
   target: string;
   measured: string;
+  /** Rounds whose own ratio meets the target, e.g. `5/6`; '' where the check is not per round. */
+  rounds: string;
   /** `undefined` when a store it needs was not measured. */
   met: boolean | undefined;
+  /** For a miss: by how much, e.g. `short by 0.08× (needs +8 %)`. */
+  shortfall?: string;
 }
 
 const rate = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
@@ -23,31 +27,99 @@ const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}�
 const count = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
 const mib = (value: number) => `${value.toFixed(1)} MiB`;
 
+/** `1.05× (0.98–1.12)`: the median of per-round ratios with their min–max; no range for one round. */
+export function formatRatio(summary: RatioSummary): string {
+  if (summary.rounds === 0) return '-';
+  if (summary.rounds === 1) return times(summary.median);
+  return `${times(summary.median)} (${summary.min.toFixed(2)}–${summary.max.toFixed(2)})`;
+}
+
 function find(results: Results, id: string): StoreRow | undefined {
   return results.stores.find((row) => row.id === id);
 }
 
-/** Ours/theirs ratios for each pair of COMPARISONS; requests/s above 1× is better, CPU and commands below. */
+const requestsPerSecond = (sample: WindowSample) => sample.requestsPerSecond;
+
+function kindRatios(ours: WindowSample[], theirs: WindowSample[]): KindRatios {
+  const over = (metric: (sample: WindowSample) => number) => summarizeRatios(perRoundRatios(ours, theirs, metric).map((entry) => entry.ratio));
+  return { requestsPerSecond: over(requestsPerSecond), cpuMicrosPerRequest: over(cpuMicrosPerRequest) };
+}
+
+/**
+ * The HTTP ratios of one comparison: for requests per second and for server CPU per request, the
+ * median of per-round ratios (ours and theirs of the same round) with their min–max.
+ * `undefined` when either store has no HTTP figures.
+ */
+export function comparisonRatios(results: Results, comparison: Pick<Comparison, 'ours' | 'theirs'>): ComparisonRatios | undefined {
+  const a = find(results, comparison.ours)?.http;
+  const b = find(results, comparison.theirs)?.http;
+  if (!a || !b) return undefined;
+  return {
+    ours: comparison.ours,
+    theirs: comparison.theirs,
+    read: kindRatios(a.samples.read, b.samples.read),
+    write: kindRatios(a.samples.write, b.samples.write),
+  };
+}
+
+/** The ratios of every comparison whose two stores were measured, in COMPARISONS order. */
+export function allRatios(results: Results): ComparisonRatios[] {
+  return COMPARISONS.map((comparison) => comparisonRatios(results, comparison)).filter((entry): entry is ComparisonRatios => entry !== undefined);
+}
+
+/** Ours/theirs ratios for each comparison: medians of per-round ratios, min–max beside them. */
 export function ratioTable(results: Results): Table {
-  const rows = COMPARISONS.map(({ ours, theirs }) => {
-    const a = find(results, ours)?.http;
-    const b = find(results, theirs)?.http;
-    const label = `${ours} vs ${theirs}`;
-    if (!a || !b) return [label, `not measured: ${notMeasured(results, !a ? ours : theirs)}`, '', '', '', '', ''];
+  const rows = COMPARISONS.map((comparison) => {
+    const { ours, theirs } = comparison;
+    const label = comparisonLabel(comparison);
+    const ratios = comparisonRatios(results, comparison);
+    if (!ratios) {
+      const a = find(results, ours)?.http;
+      return [label, `not measured: ${notMeasured(results, !a ? ours : theirs)}`, '', '', '', '', '', ''];
+    }
+    const a = find(results, ours)!.http!;
+    const b = find(results, theirs)!.http!;
     return [
       label,
-      times(ratio(a.read.requestsPerSecond, b.read.requestsPerSecond)),
-      times(ratio(a.write.requestsPerSecond, b.write.requestsPerSecond)),
-      times(ratio(a.read.cpuMicrosPerRequest, b.read.cpuMicrosPerRequest)),
-      times(ratio(a.write.cpuMicrosPerRequest, b.write.cpuMicrosPerRequest)),
+      String(Math.min(ratios.read.requestsPerSecond.rounds, ratios.write.requestsPerSecond.rounds)),
+      formatRatio(ratios.read.requestsPerSecond),
+      formatRatio(ratios.write.requestsPerSecond),
+      formatRatio(ratios.read.cpuMicrosPerRequest),
+      formatRatio(ratios.write.cpuMicrosPerRequest),
       commandsPair(a.read, b.read),
       commandsPair(a.write, b.write),
     ];
   });
   return {
-    title: 'Ours / theirs (HTTP; req/s: higher is better; server CPU per request: lower is better)',
-    headers: ['comparison', 'read req/s', 'write req/s', 'read CPU/req', 'write CPU/req', 'read backend calls', 'write backend calls'],
+    title: 'Ours / theirs, HTTP: median of per-round ratios (min–max over the rounds); req/s: higher is better; server CPU per request: lower is better',
+    headers: ['comparison', 'rounds', 'read req/s', 'write req/s', 'read CPU/req', 'write CPU/req', 'read backend calls', 'write backend calls'],
     rows,
+  };
+}
+
+/** Every round's own ratio, for requests per second and CPU per request, per comparison and kind. */
+export function perRoundTable(results: Results): Table {
+  const ratios = allRatios(results);
+  const rounds = Math.max(0, ...ratios.flatMap((entry) => [entry.read, entry.write].map((kind) => kind.requestsPerSecond.perRound.length)));
+  const rows: string[][] = [];
+  for (const entry of ratios) {
+    for (const kind of ['read', 'write'] as const) {
+      for (const [metric, summary] of [
+        ['req/s', entry[kind].requestsPerSecond],
+        ['CPU/req', entry[kind].cpuMicrosPerRequest],
+      ] as const) {
+        rows.push([
+          `${comparisonLabel(entry)} ${kind} ${metric}`,
+          ...Array.from({ length: rounds }, (_, round) => (summary.perRound[round] === undefined ? '' : summary.perRound[round]!.toFixed(2))),
+          times(summary.median),
+        ]);
+      }
+    }
+  }
+  return {
+    title: 'Per-round ratios (ours / theirs; ours and theirs measured back to back in each round, the order alternating)',
+    headers: ['comparison', ...Array.from({ length: rounds }, (_, round) => `round ${round + 1}`), 'median'],
+    rows: rounds > 1 ? rows : [],
   };
 }
 
@@ -59,6 +131,11 @@ function notMeasured(results: Results, id: string): string {
 function commandsPair(ours: KindSummary, theirs: KindSummary): string {
   if (ours.sentPerRequest === undefined || theirs.sentPerRequest === undefined) return '-';
   return `${count(ours.sentPerRequest)} vs ${count(theirs.sentPerRequest)}`;
+}
+
+function cpuCell(summary: KindSummary): string {
+  const range = summary.cpuMicrosPerRequestRange;
+  return range ? `${rate(summary.cpuMicrosPerRequest)} (${rate(range[0])}–${rate(range[1])})` : rate(summary.cpuMicrosPerRequest);
 }
 
 /** Every store's HTTP figures: medians over the rounds. */
@@ -73,7 +150,8 @@ export function httpTable(results: Results): Table {
       'read p50 / p99 ms',
       'write req/s',
       'write p50 / p99 ms',
-      'CPU µs/req read / write',
+      'read CPU µs/req (min–max)',
+      'write CPU µs/req (min–max)',
       'backend calls/req read / write',
       'read % of no-session',
     ],
@@ -89,7 +167,8 @@ export function httpTable(results: Results): Table {
           `${ms(read.p50Ms)} / ${ms(read.p99Ms)}`,
           rate(write.requestsPerSecond),
           `${ms(write.p50Ms)} / ${ms(write.p99Ms)}`,
-          `${rate(read.cpuMicrosPerRequest)} / ${rate(write.cpuMicrosPerRequest)}`,
+          cpuCell(read),
+          cpuCell(write),
           `${count(read.sentPerRequest)} / ${count(write.sentPerRequest)}`,
           ceiling ? `${Math.round(100 * ratio(read.requestsPerSecond, ceiling.read.requestsPerSecond))}%` : '-',
         ];
@@ -120,7 +199,7 @@ export function executedTable(results: Results): Table {
 
 export function opsTable(results: Results): Table {
   return {
-    title: `Store API operations per second (concurrency ${results.settings.opsConcurrency}, each library's own API)`,
+    title: `Store throughput, operations per second (concurrency ${results.settings.opsConcurrency}, each library's own API)`,
     headers: ['store', 'side', ...OPERATIONS],
     rows: results.stores
       .filter((row) => row.ops)
@@ -156,33 +235,57 @@ export function lagTable(results: Results): Table {
   };
 }
 
-/** The issue's targets, each checked on this run's figures. */
-export function checkTargets(results: Results): TargetCheck[] {
-  const http = (id: string) => find(results, id)?.http;
-  const checks: TargetCheck[] = [];
-  const rpsTarget = (ours: string, theirs: string, kind: 'read' | 'write', min: number) => {
-    const a = http(ours);
-    const b = http(theirs);
-    const value = ratio(a?.[kind].requestsPerSecond, b?.[kind].requestsPerSecond);
-    checks.push({
-      target: `${ours} ${kind} req/s ≥ ${min.toFixed(1)}× ${theirs}`,
-      measured: a && b ? `${times(value)} (${rate(a[kind].requestsPerSecond)} vs ${rate(b[kind].requestsPerSecond)})` : 'not measured',
-      met: a && b ? value >= min : undefined,
-    });
+/** A ratio target checked on the median of per-round ratios; `atLeast` for req/s, at most for CPU. */
+function ratioCheck(target: string, summary: RatioSummary | undefined, threshold: number, atLeast: boolean): TargetCheck {
+  if (!summary || summary.rounds === 0) return { target, measured: 'not measured', rounds: '', met: undefined };
+  const meets = (value: number) => (atLeast ? value >= threshold : value <= threshold);
+  const met = meets(summary.median);
+  const check: TargetCheck = {
+    target,
+    measured: formatRatio(summary),
+    rounds: `${summary.perRound.filter(meets).length}/${summary.rounds}`,
+    met,
   };
-  rpsTarget('redis-hash', 'connect-redis', 'read', 1.2);
-  const a = http('redis-hash');
-  const b = http('connect-redis');
-  const commands = ratio(a?.read.sentPerRequest, b?.read.sentPerRequest);
-  checks.push({
-    target: 'redis-hash read: half the Redis commands of connect-redis',
-    measured: a && b ? `${count(a.read.sentPerRequest)} vs ${count(b.read.sentPerRequest)} per request (executed: ${count(executed(a.read))} vs ${count(executed(b.read))})` : 'not measured',
-    met: a && b ? commands <= 0.5 + 0.01 : undefined,
-  });
-  rpsTarget('redis-hash', 'connect-redis', 'write', 1.0);
-  rpsTarget('sql:postgres', 'connect-pg-simple', 'read', 1.3);
-  rpsTarget('memory', 'MemoryStore', 'read', 1.0);
-  rpsTarget('memory', 'MemoryStore', 'write', 1.0);
+  if (!met) {
+    const gap = Math.abs(summary.median - threshold);
+    check.shortfall = atLeast
+      ? `short by ${gap.toFixed(2)}× (needs +${Math.ceil(100 * (threshold / summary.median - 1))} %)`
+      : `over by ${gap.toFixed(2)}× (${Math.ceil(100 * (summary.median / threshold - 1))} % more CPU per request)`;
+  }
+  return check;
+}
+
+/**
+ * The targets: for every comparison with a `target` (catalog.ts), requests per second of each
+ * kind at least the target ratio and, against another library's store, server CPU per request at
+ * most theirs, all on the median of per-round ratios; then the standing checks (Redis command
+ * count, bounded memory, replication lag).
+ */
+export function checkTargets(results: Results): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const comparison of COMPARISONS) {
+    if (!comparison.target) continue;
+    const ratios = comparisonRatios(results, comparison);
+    const label = comparisonLabel(comparison);
+    const againstTheirs = STORES.some((spec) => spec.id === comparison.theirs) && storeSpec(comparison.theirs).side === 'theirs';
+    for (const kind of ['read', 'write'] as const) {
+      const threshold = comparison.target[kind];
+      if (threshold === undefined) continue;
+      checks.push(ratioCheck(`${label}: ${kind} req/s ≥ ${threshold.toFixed(2)}×`, ratios?.[kind].requestsPerSecond, threshold, true));
+      if (againstTheirs) checks.push(ratioCheck(`${label}: ${kind} CPU/request ≤ theirs`, ratios?.[kind].cpuMicrosPerRequest, 1, false));
+    }
+  }
+
+  const a = find(results, 'redis-hash')?.http;
+  const b = find(results, 'connect-redis')?.http;
+  if (STORES.some((spec) => spec.id === 'redis-hash')) {
+    checks.push({
+      target: 'redis-hash read: half the Redis commands of connect-redis',
+      measured: a && b ? `${count(a.read.sentPerRequest)} vs ${count(b.read.sentPerRequest)} per request (executed: ${count(executed(a.read))} vs ${count(executed(b.read))})` : 'not measured',
+      rounds: '',
+      met: a && b ? ratio(a.read.sentPerRequest, b.read.sentPerRequest) <= 0.5 + 0.01 : undefined,
+    });
+  }
   const ours = find(results, 'memory')?.footprint;
   const theirs = find(results, 'MemoryStore')?.footprint;
   const last = <T>(list: T[] | undefined) => list?.[list.length - 1];
@@ -192,12 +295,13 @@ export function checkTargets(results: Results): TargetCheck[] {
       ours && theirs
         ? `after ${last(ours)!.inserted / 1000}k written: memory holds ${last(ours)!.held.toLocaleString('en-US')} in ${mib(last(ours)!.rssMiB)}, MemoryStore ${last(theirs)!.held.toLocaleString('en-US')} in ${mib(last(theirs)!.rssMiB)}`
         : 'not measured',
+    rounds: '',
     met: ours && theirs ? last(ours)!.held <= results.settings.footprintMax && last(theirs)!.held > results.settings.footprintMax : undefined,
   });
-  rpsTarget('cluster', 'memory', 'read', 0.9);
   checks.push({
     target: 'cluster replication lag p99 < 10 ms (loopback)',
     measured: results.lag ? `p99 ${ms(results.lag.p99Ms)} ms, median ${ms(results.lag.medianMs)} ms` : 'not measured',
+    rounds: '',
     met: results.lag ? results.lag.p99Ms < 10 && results.lag.lost === 0 : undefined,
   });
   return checks;
@@ -205,9 +309,47 @@ export function checkTargets(results: Results): TargetCheck[] {
 
 export function targetsTable(results: Results): Table {
   return {
-    title: 'Targets',
-    headers: ['target', 'measured', 'result'],
-    rows: checkTargets(results).map((check) => [check.target, check.measured, check.met === undefined ? 'not measured' : check.met ? 'met' : 'MISSED']),
+    title: 'Targets (ratios: median of per-round ratios, min–max beside it)',
+    headers: ['target', 'measured', 'rounds meeting it', 'result'],
+    rows: checkTargets(results).map((check) => [
+      check.target,
+      check.measured,
+      check.rounds,
+      check.met === undefined ? 'not measured' : check.met ? 'met' : `MISSED: ${check.shortfall ?? 'missed'}`,
+    ]),
+  };
+}
+
+const API_OPERATION_ORDER: readonly ApiOperation[] = ['get', 'touch', 'set'];
+
+/**
+ * The Store API micro-benchmark: per comparison and operation, each side's median calls per
+ * second and CPU per call, and ours/theirs as the median of per-round ratios (min–max).
+ */
+export function storeApiTable(results: Results): Table {
+  const rows: string[][] = [];
+  for (const pair of results.storeApi?.pairs ?? []) {
+    for (const operation of API_OPERATION_ORDER) {
+      const slot = pair.samples[operation];
+      if (!slot) continue;
+      const over = (metric: (sample: ApiSample) => number) => summarizeRatios(perRoundRatios(slot.ours, slot.theirs, metric).map((entry) => entry.ratio));
+      const mid = (samples: ApiSample[], metric: (sample: ApiSample) => number) => median(samples.map(metric));
+      rows.push([
+        comparisonLabel(pair),
+        operation,
+        rate(mid(slot.ours, (sample) => sample.opsPerSecond)),
+        rate(mid(slot.theirs, (sample) => sample.opsPerSecond)),
+        formatRatio(over((sample) => sample.opsPerSecond)),
+        `${count(mid(slot.ours, (sample) => sample.cpuMicrosPerCall))} / ${count(mid(slot.theirs, (sample) => sample.cpuMicrosPerCall))}`,
+        formatRatio(over((sample) => sample.cpuMicrosPerCall)),
+      ]);
+    }
+  }
+  for (const skip of results.storeApi?.skipped ?? []) rows.push([skip.comparison, `not measured: ${skip.reason}`, '', '', '', '', '']);
+  return {
+    title: "Store API micro-benchmark: express-session's callback API in one process, no HTTP (calls/s: higher is better; CPU per call: lower is better)",
+    headers: ['comparison', 'call', 'ours calls/s', 'theirs calls/s', 'ours / theirs calls/s', 'CPU µs/call ours / theirs', 'ours / theirs CPU/call'],
+    rows,
   };
 }
 
@@ -217,7 +359,18 @@ export function skippedTable(results: Results): Table {
 
 /** The tables in report order; empty ones left out. */
 export function allTables(results: Results): Table[] {
-  return [ratioTable(results), targetsTable(results), httpTable(results), executedTable(results), opsTable(results), memoryTable(results), lagTable(results), skippedTable(results)].filter(
+  return [
+    ratioTable(results),
+    perRoundTable(results),
+    targetsTable(results),
+    storeApiTable(results),
+    httpTable(results),
+    executedTable(results),
+    opsTable(results),
+    memoryTable(results),
+    lagTable(results),
+    skippedTable(results),
+  ].filter(
     (table) => table.rows.length > 0,
   );
 }

@@ -1,7 +1,12 @@
 // Child process: the benchmarked Express 5 + express-session app on one store. Driven over IPC
 // by the runner (main.ts): `mark` reports this process's CPU time, requests and backend calls
-// so far; `ops` runs the store-level benchmark on the same store; `close` shuts down.
+// so far; `profile-start` / `profile-stop` record a CPU profile of one window (inspector
+// Profiler, main thread only); `ops` runs the store-level benchmark on the same store; `close`
+// shuts down.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import type { Engine } from './catalog.js';
@@ -10,6 +15,8 @@ import { runChild } from './ipc.js';
 import { openStore } from './open-store.js';
 import { runOperations, type OpsArgs } from './ops.js';
 import { backendCallsSent, countBackendCalls } from './backend-counter.js';
+import { PROFILE_SAMPLING_INTERVAL_US } from './profile.js';
+import { cpuMicros, type CounterMark } from './stats.js';
 
 /** The app's session: a cart of item counts. (Not a module augmentation: that would reach every package's types.) */
 type CartSession = { cart?: Record<string, number> } | undefined;
@@ -21,13 +28,7 @@ export interface ServerArgs {
 }
 
 /** What `mark` answers: totals since the process started, so the runner takes differences. */
-export interface ServerMark {
-  /** User + system CPU time of this process, in microseconds. */
-  cpuMicros: number;
-  requests: number;
-  /** SQL statements or Redis commands the store's driver sent. */
-  sent: number;
-}
+export type ServerMark = CounterMark;
 
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
 
@@ -69,12 +70,28 @@ await runChild(async () => {
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 60_000;
 
+  let inspector: InspectorSession | undefined;
+
   return {
     port: (server.address() as AddressInfo).port,
     handlers: {
-      mark: (): ServerMark => {
-        const cpu = process.cpuUsage();
-        return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent() };
+      mark: (): ServerMark => ({ cpuMicros: cpuMicros(process.cpuUsage()), requests, sent: backendCallsSent() }),
+      'profile-start': async () => {
+        if (!inspector) {
+          inspector = new InspectorSession();
+          inspector.connect();
+          await inspector.post('Profiler.enable');
+          await inspector.post('Profiler.setSamplingInterval', { interval: PROFILE_SAMPLING_INTERVAL_US });
+        }
+        await inspector.post('Profiler.start');
+        return null;
+      },
+      'profile-stop': async (stopArgs) => {
+        const { file } = stopArgs as { file: string };
+        const { profile } = await inspector!.post('Profiler.stop');
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify(profile));
+        return null;
       },
       ops: (opsArgs) => {
         if (!store.ops) throw new Error(`${args.store} has no store API`);

@@ -1,0 +1,153 @@
+// Summaries of the CPU profiles `pnpm bench --profile=<id>` records: one profile per measured
+// window of a server (inspector Profiler, main thread), added up per request kind and divided by
+// the requests those windows served, so every figure is microseconds of CPU per request.
+import type { Table } from './report.js';
+
+/** Sampling interval of the window profiles, microseconds (V8's default is 1000). */
+export const PROFILE_SAMPLING_INTERVAL_US = 250;
+
+/** The parts of a V8 `Profiler.Profile` (Chrome DevTools protocol) the summary reads. */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  /** Microseconds between consecutive samples (the first one from `startTime`). */
+  timeDeltas?: number[];
+}
+
+/** One row of a summary: a frame, or an origin (package, sessionkit package, Node internals). */
+export interface CostLine {
+  /** `file:function` for a frame, the origin's name for an origin. */
+  name: string;
+  /** Where a frame's code comes from (see {@link originOf}). */
+  origin: string;
+  /** CPU microseconds per request. */
+  microsPerRequest: number;
+  /** Share of the busy time (every sample except `(idle)`). */
+  share: number;
+}
+
+export interface ProfileSummary {
+  requests: number;
+  /** Busy CPU microseconds per request the profiles saw (the profiler's own overhead included). */
+  busyMicrosPerRequest: number;
+  /** Self time by origin. */
+  origins: CostLine[];
+  /** Self time by frame, largest first. */
+  selfFrames: CostLine[];
+  /**
+   * Time attributed to sessionkit frames: each sample goes to the innermost sessionkit frame on
+   * its stack, so a frame's line is its own time plus what the libraries, V8 builtins and Node
+   * internals it calls spent (e.g. `setTimeout` under `settleWithin`). Largest first.
+   */
+  sessionkitFrames: CostLine[];
+}
+
+/**
+ * Where the code of a profile frame comes from: `sessionkit/<package>` for packages/*,
+ * the npm package name for node_modules, `bench` for the bench's own app, `node:<area>` for
+ * Node's internals, `V8` for builtins without a script (JSON.parse, Map#get, …), or V8's
+ * pseudo-frames as they are named (`(garbage collector)`, `(program)`, `(idle)`).
+ */
+export function originOf(frame: { functionName: string; url: string }): string {
+  const { url, functionName } = frame;
+  if (!url) return functionName.startsWith('(') ? functionName : 'V8';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const [first, second] = url.slice(modules + '/node_modules/'.length).split('/');
+    return first?.startsWith('@') ? `${first}/${second}` : (first ?? 'node_modules');
+  }
+  const ours = /\/packages\/([^/]+)\//.exec(url);
+  if (ours) return `sessionkit/${ours[1]}`;
+  if (url.startsWith('node:')) return `node:${url.slice('node:'.length).replace(/^internal\//, '').split('/')[0]}`;
+  if (url.includes('/bench/src/')) return 'bench';
+  return 'other';
+}
+
+/** `file:function` with the file relative to its package (`core/src/timeout.ts:settleWithin`). */
+export function frameName(frame: { functionName: string; url: string }): string {
+  const fn = frame.functionName || '(anonymous)';
+  if (!frame.url) return fn;
+  const path = frame.url.replace(/^file:\/\//, '');
+  const modules = path.lastIndexOf('/node_modules/');
+  const short = modules >= 0 ? path.slice(modules + '/node_modules/'.length) : /\/packages\/(.+)$/.exec(path)?.[1] ?? /\/bench\/(src\/.+)$/.exec(path)?.[1] ?? path;
+  return `${short}:${fn}`;
+}
+
+/** Adds up `profiles` (windows of one request kind on one server) over `requests` requests. */
+export function summarizeProfiles(profiles: readonly CpuProfile[], requests: number): ProfileSummary {
+  const self = new Map<string, { origin: string; micros: number }>();
+  const attributed = new Map<string, { origin: string; micros: number }>();
+  const origins = new Map<string, number>();
+  let busy = 0;
+  const add = (map: Map<string, { origin: string; micros: number }>, name: string, origin: string, micros: number) => {
+    const entry = map.get(name) ?? { origin, micros: 0 };
+    entry.micros += micros;
+    map.set(name, entry);
+  };
+  for (const profile of profiles) {
+    const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    const samples = profile.samples ?? [];
+    const deltas = profile.timeDeltas ?? [];
+    const fallback = samples.length > 0 ? (profile.endTime - profile.startTime) / samples.length : 0;
+    for (let index = 0; index < samples.length; index += 1) {
+      // A sample lasts until the next one; the last one gets the mean interval.
+      const micros = Math.max(0, deltas[index + 1] ?? fallback);
+      const leaf = nodes.get(samples[index]!);
+      if (!leaf) continue;
+      const origin = originOf(leaf.callFrame);
+      if (origin === '(idle)') continue;
+      busy += micros;
+      origins.set(origin, (origins.get(origin) ?? 0) + micros);
+      add(self, frameName(leaf.callFrame), origin, micros);
+      for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id)) {
+        const frame = nodes.get(id)!.callFrame;
+        const frameOrigin = originOf(frame);
+        if (frameOrigin.startsWith('sessionkit/')) {
+          add(attributed, frameName(frame), frameOrigin, micros);
+          break;
+        }
+      }
+    }
+  }
+  const line = (name: string, origin: string, micros: number): CostLine => ({
+    name,
+    origin,
+    microsPerRequest: requests > 0 ? micros / requests : Number.NaN,
+    share: busy > 0 ? micros / busy : Number.NaN,
+  });
+  const lines = (map: Map<string, { origin: string; micros: number }>) =>
+    [...map].map(([name, { origin, micros }]) => line(name, origin, micros)).sort((a, b) => b.microsPerRequest - a.microsPerRequest);
+  return {
+    requests,
+    busyMicrosPerRequest: requests > 0 ? busy / requests : Number.NaN,
+    origins: [...origins].map(([origin, micros]) => line(origin, origin, micros)).sort((a, b) => b.microsPerRequest - a.microsPerRequest),
+    selfFrames: lines(self),
+    sessionkitFrames: lines(attributed),
+  };
+}
+
+const percent = (share: number) => `${(100 * share).toFixed(1)} %`;
+const micros = (value: number) => value.toFixed(value < 10 ? 2 : 1);
+
+/** The summary as three tables: by origin, top self-time frames, sessionkit frames with their callees. */
+export function profileTables(title: string, summary: ProfileSummary, top = 15): Table[] {
+  const rows = (lines: CostLine[]) => lines.slice(0, top).map((cost) => [cost.name, cost.origin, micros(cost.microsPerRequest), percent(cost.share)]);
+  const sessionkitTotal = summary.sessionkitFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0);
+  return [
+    {
+      title: `${title}: ${Math.round(summary.busyMicrosPerRequest)} µs busy CPU per request over ${summary.requests.toLocaleString('en-US')} requests; self time by origin`,
+      headers: ['origin', '', 'µs/req', 'share'],
+      rows: summary.origins.slice(0, top).map((cost) => [cost.name, '', micros(cost.microsPerRequest), percent(cost.share)]),
+    },
+    { title: `${title}: top self-time frames`, headers: ['frame', 'origin', 'µs/req', 'share'], rows: rows(summary.selfFrames) },
+    {
+      title: `${title}: sessionkit frames with the library, builtin and Node time they call (${micros(sessionkitTotal)} µs/req in all)`,
+      headers: ['frame', 'origin', 'µs/req', 'share'],
+      rows: rows(summary.sessionkitFrames),
+    },
+  ];
+}
