@@ -82,7 +82,7 @@ ${section('Skipped', skippedTable(results))}
 - **Store API micro-benchmark**: ${storeApiMethod(results)}
 - **Store throughput**: ${settings.opsConcurrency} concurrent loops per operation for ${settings.opsWindowS} s over ${settings.sessions.toLocaleString('en-US')} sessions, in the same server process.
 
-Run it yourself: \`pnpm bench\` (full, about 10 minutes; writes this page), \`pnpm bench --quick\` (under 2 minutes;
+Run it yourself: \`pnpm bench\` (full, about 15 minutes; writes this page), \`pnpm bench --quick\` (about 2 minutes;
 writes \`bench/results/scratch.json\`, leaves this page alone unless \`--docs\`), \`--only=memory,MemoryStore\` to pick stores
 (also writes \`scratch.json\`),
 \`--rounds=n\` for more or fewer HTTP rounds, \`--profile=redis-hash\` to record a CPU profile of each measured window of that store's server
@@ -94,7 +94,7 @@ a store whose engine is not reachable is skipped with a line saying so.
 }
 
 function storeApiNote(results: Results): string {
-  return `No HTTP, no load generator: both stores of a comparison in one process, called as express-session calls a store. **get** is \`store.get\` plus \`createSession\` on what it returned (how a request loads its session); **touch** is the end of an unmodified request (\`session.touch()\`, then \`store.touch\`; ours skips the write while the stored expiry is fresh, as on the HTTP read path); **set** is the end of a request that changed the cart (\`store.set\` of the loaded session; ours sends only the changed keys). Ratios are medians of ${results.settings.apiRounds ?? '-'} per-round ratios (min–max); CPU per call is the process's CPU time over the measured iterations.`;
+  return `No HTTP, no load generator: both stores of a comparison in one process, called as express-session calls a store. **get** is \`store.get\` plus \`createSession\` on what it returned (how a request loads its session); **touch** is the end of an unmodified request (\`session.touch()\`, then \`store.touch\`; ours skips the write while the stored expiry is fresh, as on the HTTP read path); **set** is the end of a request that changed the cart (\`store.set\` of the loaded session; ours sends only the changed keys). The last two lines of each comparison add up the calls of one request as express-session makes them: a read request is get + touch, a write request get + set. Ratios are medians of ${results.settings.apiRounds ?? '-'} per-round ratios (min–max); CPU per call is the process's CPU time over the measured iterations.`;
 }
 
 function storeApiMethod(results: Results): string {

@@ -182,12 +182,13 @@ async function main(): Promise<void> {
  */
 function summarizeProfileRun(row: Results['stores'][number], dir: string): void {
   if (!existsSync(dir) || !row.http) return;
-  const sections: string[] = [`# CPU profile of ${row.id}\n\nOne profile per measured window (main thread, sampled every 250 µs), added up per request kind; µs are CPU per request, profiler overhead included.`];
+  const sections: string[] = [`# CPU profile of ${row.id}\n\nOne profile per measured window (main thread, sampled every 250 µs), added up per request kind. Shares count busy samples; µs per request are those shares of the CPU time the server process measured over the same windows (profiler overhead included).`];
   for (const kind of ['read', 'write'] as const) {
     const files = readdirSync(dir).filter((file) => file.startsWith(`${kind}-`) && file.endsWith('.cpuprofile'));
     const profiles = files.map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
     const requests = row.http.samples[kind].reduce((sum, sample) => sum + sample.requests, 0);
-    const tables = profileTables(`${row.id} ${kind}`, summarizeProfiles(profiles, requests));
+    const cpu = row.http.samples[kind].reduce((sum, sample) => sum + sample.cpuMicros, 0);
+    const tables = profileTables(`${row.id} ${kind}`, summarizeProfiles(profiles, requests, requests > 0 ? cpu / requests : undefined));
     for (const table of tables) {
       sections.push(`## ${table.title}\n\n${renderMarkdown(table)}`);
       console.log(`\n${renderText(table)}`);

@@ -1,6 +1,9 @@
 // Summaries of the CPU profiles `pnpm bench --profile=<id>` records: one profile per measured
-// window of a server (inspector Profiler, main thread), added up per request kind and divided by
-// the requests those windows served, so every figure is microseconds of CPU per request.
+// window of a server (inspector Profiler, main thread), added up per request kind. Each busy
+// sample counts once (on a loaded machine the wall-clock gap before a sample includes time the
+// process was not running, so gaps would over-weight whatever was on the stack when it was
+// descheduled); the shares are then scaled to the CPU time the server process measured over the
+// same windows, so every figure is microseconds of CPU per request.
 import type { Table } from './report.js';
 
 /** Sampling interval of the window profiles, microseconds (V8's default is 1000). */
@@ -30,7 +33,9 @@ export interface CostLine {
 
 export interface ProfileSummary {
   requests: number;
-  /** Busy CPU microseconds per request the profiles saw (the profiler's own overhead included). */
+  /** Busy (non-idle) samples in all profiles. */
+  busySamples: number;
+  /** CPU microseconds per request the shares are scaled to. */
   busyMicrosPerRequest: number;
   /** Self time by origin. */
   origins: CostLine[];
@@ -47,12 +52,13 @@ export interface ProfileSummary {
 /**
  * Where the code of a profile frame comes from: `sessionkit/<package>` for packages/*,
  * the npm package name for node_modules, `bench` for the bench's own app, `node:<area>` for
- * Node's internals, `V8` for builtins without a script (JSON.parse, Map#get, …), or V8's
+ * Node's internals, `native` for code without a script (V8 builtins such as JSON.parse, and
+ * Node's C++ bindings such as the socket's `writev`), or V8's
  * pseudo-frames as they are named (`(garbage collector)`, `(program)`, `(idle)`).
  */
 export function originOf(frame: { functionName: string; url: string }): string {
   const { url, functionName } = frame;
-  if (!url) return functionName.startsWith('(') ? functionName : 'V8';
+  if (!url) return functionName.startsWith('(') ? functionName : 'native';
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
     const [first, second] = url.slice(modules + '/node_modules/'.length).split('/');
@@ -75,56 +81,58 @@ export function frameName(frame: { functionName: string; url: string }): string 
   return `${short}:${fn}`;
 }
 
-/** Adds up `profiles` (windows of one request kind on one server) over `requests` requests. */
-export function summarizeProfiles(profiles: readonly CpuProfile[], requests: number): ProfileSummary {
-  const self = new Map<string, { origin: string; micros: number }>();
-  const attributed = new Map<string, { origin: string; micros: number }>();
+/**
+ * Adds up `profiles` (windows of one request kind on one server) over `requests` requests.
+ * `cpuMicrosPerRequest` is the server's measured process CPU per request over those windows; the
+ * shares are scaled to it. Without it, each sample counts as the sampling interval.
+ */
+export function summarizeProfiles(profiles: readonly CpuProfile[], requests: number, cpuMicrosPerRequest?: number): ProfileSummary {
+  /** Busy samples by frame name (self), by innermost sessionkit frame, and by origin. */
+  const self = new Map<string, { origin: string; samples: number }>();
+  const attributed = new Map<string, { origin: string; samples: number }>();
   const origins = new Map<string, number>();
   let busy = 0;
-  const add = (map: Map<string, { origin: string; micros: number }>, name: string, origin: string, micros: number) => {
-    const entry = map.get(name) ?? { origin, micros: 0 };
-    entry.micros += micros;
+  const add = (map: Map<string, { origin: string; samples: number }>, name: string, origin: string): void => {
+    const entry = map.get(name) ?? { origin, samples: 0 };
+    entry.samples += 1;
     map.set(name, entry);
   };
   for (const profile of profiles) {
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
     const parent = new Map<number, number>();
     for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-    const samples = profile.samples ?? [];
-    const deltas = profile.timeDeltas ?? [];
-    const fallback = samples.length > 0 ? (profile.endTime - profile.startTime) / samples.length : 0;
-    for (let index = 0; index < samples.length; index += 1) {
-      // A sample lasts until the next one; the last one gets the mean interval.
-      const micros = Math.max(0, deltas[index + 1] ?? fallback);
-      const leaf = nodes.get(samples[index]!);
+    for (const sample of profile.samples ?? []) {
+      const leaf = nodes.get(sample);
       if (!leaf) continue;
       const origin = originOf(leaf.callFrame);
       if (origin === '(idle)') continue;
-      busy += micros;
-      origins.set(origin, (origins.get(origin) ?? 0) + micros);
-      add(self, frameName(leaf.callFrame), origin, micros);
+      busy += 1;
+      origins.set(origin, (origins.get(origin) ?? 0) + 1);
+      add(self, frameName(leaf.callFrame), origin);
       for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id)) {
         const frame = nodes.get(id)!.callFrame;
         const frameOrigin = originOf(frame);
         if (frameOrigin.startsWith('sessionkit/')) {
-          add(attributed, frameName(frame), frameOrigin, micros);
+          add(attributed, frameName(frame), frameOrigin);
           break;
         }
       }
     }
   }
-  const line = (name: string, origin: string, micros: number): CostLine => ({
+  const perRequest = cpuMicrosPerRequest ?? (requests > 0 ? (busy * PROFILE_SAMPLING_INTERVAL_US) / requests : Number.NaN);
+  const line = (name: string, origin: string, count: number): CostLine => ({
     name,
     origin,
-    microsPerRequest: requests > 0 ? micros / requests : Number.NaN,
-    share: busy > 0 ? micros / busy : Number.NaN,
+    microsPerRequest: busy > 0 ? (count / busy) * perRequest : Number.NaN,
+    share: busy > 0 ? count / busy : Number.NaN,
   });
-  const lines = (map: Map<string, { origin: string; micros: number }>) =>
-    [...map].map(([name, { origin, micros }]) => line(name, origin, micros)).sort((a, b) => b.microsPerRequest - a.microsPerRequest);
+  const lines = (map: Map<string, { origin: string; samples: number }>) =>
+    [...map].map(([name, { origin, samples }]) => line(name, origin, samples)).sort((a, b) => b.share - a.share);
   return {
     requests,
-    busyMicrosPerRequest: requests > 0 ? busy / requests : Number.NaN,
-    origins: [...origins].map(([origin, micros]) => line(origin, origin, micros)).sort((a, b) => b.microsPerRequest - a.microsPerRequest),
+    busySamples: busy,
+    busyMicrosPerRequest: perRequest,
+    origins: [...origins].map(([origin, samples]) => line(origin, origin, samples)).sort((a, b) => b.share - a.share),
     selfFrames: lines(self),
     sessionkitFrames: lines(attributed),
   };
@@ -139,7 +147,7 @@ export function profileTables(title: string, summary: ProfileSummary, top = 15):
   const sessionkitTotal = summary.sessionkitFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0);
   return [
     {
-      title: `${title}: ${Math.round(summary.busyMicrosPerRequest)} µs busy CPU per request over ${summary.requests.toLocaleString('en-US')} requests; self time by origin`,
+      title: `${title}: ${Math.round(summary.busyMicrosPerRequest)} µs CPU per request over ${summary.requests.toLocaleString('en-US')} requests (${summary.busySamples.toLocaleString('en-US')} busy samples); self time by origin`,
       headers: ['origin', '', 'µs/req', 'share'],
       rows: summary.origins.slice(0, top).map((cost) => [cost.name, '', micros(cost.microsPerRequest), percent(cost.share)]),
     },

@@ -23,7 +23,7 @@ const PROFILE: CpuProfile = {
   ],
   startTime: 0,
   endTime: 1000,
-  // Each sample lasts until the next one: 100 µs apart; the last gets the mean interval.
+  // Two idle samples and eight busy ones.
   samples: [2, 2, 3, 4, 5, 6, 7, 7, 8, 10],
   timeDeltas: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
 };
@@ -34,7 +34,7 @@ describe('profile summary', () => {
     expect(originOf(frame('x', `${ROOT}/node_modules/.pnpm/@redis+client@5.0.0/node_modules/@redis/client/dist/lib/client/index.js`))).toBe('@redis/client');
     expect(originOf(frame('x', `${ROOT}/node_modules/.pnpm/ioredis@5.9.0/node_modules/ioredis/built/Redis.js`))).toBe('ioredis');
     expect(originOf(frame('listOnTimeout', 'node:internal/timers'))).toBe('node:timers');
-    expect(originOf(frame('parse', ''))).toBe('V8');
+    expect(originOf(frame('parse', ''))).toBe('native');
     expect(originOf(frame('(garbage collector)', ''))).toBe('(garbage collector)');
     expect(originOf(frame('handler', `${ROOT}/bench/src/server.ts`))).toBe('bench');
     expect(frameName(frame('settleWithin', `${ROOT}/packages/core/src/timeout.ts`))).toBe('core/src/timeout.ts:settleWithin');
@@ -42,8 +42,9 @@ describe('profile summary', () => {
   });
 
   it('adds up self time per request, leaves idle out, and gives each sample to its innermost sessionkit frame', () => {
-    const summary = summarizeProfiles([PROFILE, PROFILE], 4);
-    // 8 busy samples of 100 µs per profile, two profiles, 4 requests.
+    // Two windows of 8 busy samples each, over 4 requests that cost 400 µs of process CPU each.
+    const summary = summarizeProfiles([PROFILE, PROFILE], 4, 400);
+    expect(summary.busySamples).toBe(16);
     expect(summary.busyMicrosPerRequest).toBe(400);
     const self = Object.fromEntries(summary.selfFrames.map((cost) => [cost.name, cost.microsPerRequest]));
     expect(self['(garbage collector)']).toBe(50);
@@ -64,13 +65,14 @@ describe('profile summary', () => {
     expect(summary.selfFrames[0]!.name).toBe('node:timers:setTimeout');
   });
 
-  it('renders three tables', () => {
+  it('counts each sample as the sampling interval when the measured CPU is not given, and renders three tables', () => {
+    // 8 busy samples × 250 µs over 2 requests.
     const tables = profileTables('memory read', summarizeProfiles([PROFILE], 2));
     expect(tables.map((table) => table.title)).toEqual([
-      'memory read: 400 µs busy CPU per request over 2 requests; self time by origin',
+      'memory read: 1000 µs CPU per request over 2 requests (8 busy samples); self time by origin',
       'memory read: top self-time frames',
-      'memory read: sessionkit frames with the library, builtin and Node time they call (250.0 µs/req in all)',
+      'memory read: sessionkit frames with the library, builtin and Node time they call (625.0 µs/req in all)',
     ]);
-    expect(tables[1]!.rows[0]).toEqual(['node:timers:setTimeout', 'node:timers', '100.0', '25.0 %']);
+    expect(tables[1]!.rows[0]).toEqual(['node:timers:setTimeout', 'node:timers', '250.0', '25.0 %']);
   });
 });

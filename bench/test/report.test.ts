@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPARISONS, STORES } from '../src/catalog.js';
 import { renderChart } from '../src/chart.js';
 import { renderDocs } from '../src/docs.js';
-import { checkTargets, comparisonRatios, perRoundTable, ratioTable, renderMarkdown, renderText, storeApiTable, targetsTable } from '../src/report.js';
+import { checkTargets, comparisonRatios, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
 import type { ApiSample, KindSummary, Results, StoreRow, WindowSample } from '../src/results.js';
 import { QUICK } from '../src/settings.js';
 import { comparisonGroups, roundOrder } from '../src/schedule.js';
@@ -251,8 +251,22 @@ describe('report', () => {
     const table = storeApiTable(withApi);
     expect(table.rows[0]).toEqual(['memory vs MemoryStore', 'get', '110,000', '100,000', '1.10× (0.90–1.20)', '9.00 / 10.00', '0.90× (0.80–1.00)']);
     expect(table.rows[1]!.slice(0, 5)).toEqual(['memory vs MemoryStore', 'set', '25,000', '100,000', '0.25× (0.20–0.30)']);
-    expect(table.rows[2]!.slice(0, 2)).toEqual(['redis-hash vs connect-redis', 'not measured: Redis not reachable']);
+    // get + set per round: ours 1 / (1/120k + 1/30k) = 24,000, 16,364 and 20,370 calls/s against
+    // 50,000 for theirs; CPU 8 + 30, 10 + 40 and 9 + 35 µs against 10 + 5.
+    expect(table.rows[2]!.slice(0, 2)).toEqual(['memory vs MemoryStore', 'write request (get + set)']);
+    expect(table.rows[2]!.slice(2)).toEqual(['20,370', '50,000', '0.41× (0.33–0.48)', '44.00 / 15.00', '2.93× (2.53–3.33)']);
+    expect(table.rows[3]!.slice(0, 2)).toEqual(['redis-hash vs connect-redis', 'not measured: Redis not reachable']);
     expect(storeApiTable(measured).rows).toEqual([]);
+  });
+
+  it('adds up the calls of one request round by round, leaving out rounds that miss a call', () => {
+    const get = api([100_000, 50_000, 80_000], [10, 20, 12]);
+    const touch = api([100_000, 50_000], [5, 6]);
+    const request = requestSamples(get, touch);
+    expect(request.map((sample) => [sample.round, Math.round(sample.opsPerSecond), sample.cpuMicrosPerCall])).toEqual([
+      [0, 50_000, 15],
+      [1, 25_000, 26],
+    ]);
   });
 
   it('renders text and markdown with every row, escaping pipes', () => {
