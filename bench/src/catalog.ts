@@ -13,16 +13,42 @@ export interface StoreSpec {
   description: string;
   /** Holds sessions in the server process, so its resident memory per 100,000 sessions is measured. */
   inProcess?: boolean;
+  /**
+   * Which profile frames are the store's own code (see profile.ts `StoreCode`), for `--profile`
+   * summaries: script URL fragments of the library's store files. Default: sessionkit's packages.
+   */
+  storeCode?: readonly string[];
 }
 
 /** Every store measured, in table order: the ceiling, then theirs, then ours. */
 export const STORES: readonly StoreSpec[] = [
   { id: 'none', side: 'ceiling', engine: 'none', description: 'no session middleware at all (the ceiling)' },
-  { id: 'MemoryStore', side: 'theirs', engine: 'memory', description: "express-session's built-in MemoryStore", inProcess: true },
-  { id: 'memorystore', side: 'theirs', engine: 'memory', description: 'memorystore (lru-cache based, prunes expired entries)', inProcess: true },
-  { id: 'connect-redis', side: 'theirs', engine: 'redis', description: 'connect-redis 9 with node-redis 5' },
-  { id: 'connect-pg-simple', side: 'theirs', engine: 'postgres', description: 'connect-pg-simple 10 with pg' },
-  { id: 'express-mysql-session', side: 'theirs', engine: 'mysql', description: 'express-mysql-session 3 with mysql2' },
+  {
+    id: 'MemoryStore',
+    side: 'theirs',
+    engine: 'memory',
+    description: "express-session's built-in MemoryStore",
+    inProcess: true,
+    // store.js: Store#createSession, which ours reaches through ExpressSessionStore#createSession.
+    storeCode: ['express-session/session/memory.js', 'express-session/session/store.js'],
+  },
+  {
+    id: 'memorystore',
+    side: 'theirs',
+    engine: 'memory',
+    description: 'memorystore (lru-cache based, prunes expired entries)',
+    inProcess: true,
+    storeCode: ['/memorystore/', 'express-session/session/store.js'],
+  },
+  { id: 'connect-redis', side: 'theirs', engine: 'redis', description: 'connect-redis 9 with node-redis 5', storeCode: ['/connect-redis/', 'express-session/session/store.js'] },
+  { id: 'connect-pg-simple', side: 'theirs', engine: 'postgres', description: 'connect-pg-simple 10 with pg', storeCode: ['/connect-pg-simple/', 'express-session/session/store.js'] },
+  {
+    id: 'express-mysql-session',
+    side: 'theirs',
+    engine: 'mysql',
+    description: 'express-mysql-session 3 with mysql2',
+    storeCode: ['/express-mysql-session/', 'express-session/session/store.js'],
+  },
   { id: 'memory', side: 'ours', engine: 'memory', description: '@sessionkit/memory (bounded lru-cache)', inProcess: true },
   { id: 'redis-hash', side: 'ours', engine: 'redis', description: '@sessionkit/redis, hash layout (default), ioredis' },
   { id: 'redis-json', side: 'ours', engine: 'redis', description: "@sessionkit/redis, format 'json' (connect-redis layout), ioredis" },

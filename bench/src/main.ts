@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { BackendConfig } from './backend-config.js';
 import { runStoreApiPhase } from './api-phase.js';
-import { COMPARISONS, STORES, type StoreSpec } from './catalog.js';
+import { COMPARISONS, STORES, storeSpec, type StoreSpec } from './catalog.js';
 import { killAllChildren } from './child.js';
 import { renderChart } from './chart.js';
 import { measureReplicationLag } from './cluster.js';
@@ -188,7 +188,8 @@ function summarizeProfileRun(row: Results['stores'][number], dir: string): void 
     const profiles = files.map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
     const requests = row.http.samples[kind].reduce((sum, sample) => sum + sample.requests, 0);
     const cpu = row.http.samples[kind].reduce((sum, sample) => sum + sample.cpuMicros, 0);
-    const tables = profileTables(`${row.id} ${kind}`, summarizeProfiles(profiles, requests, requests > 0 ? cpu / requests : undefined));
+    const summary = summarizeProfiles(profiles, requests, requests > 0 ? cpu / requests : undefined, storeSpec(row.id).storeCode);
+    const tables = profileTables(`${row.id} ${kind}`, summary);
     for (const table of tables) {
       sections.push(`## ${table.title}\n\n${renderMarkdown(table)}`);
       console.log(`\n${renderText(table)}`);

@@ -42,11 +42,14 @@ export interface ProfileSummary {
   /** Self time by frame, largest first. */
   selfFrames: CostLine[];
   /**
-   * Time attributed to sessionkit frames: each sample goes to the innermost sessionkit frame on
-   * its stack, so a frame's line is its own time plus what the libraries, V8 builtins and Node
-   * internals it calls spent (e.g. `setTimeout` under `settleWithin`). Largest first.
+   * Time attributed to the store's code (sessionkit's packages for ours, the library's store
+   * files for theirs; see {@link StoreCode}): each sample goes to the innermost store-code frame
+   * on its stack, unless the app's side (express-session's middleware, Express, the router, the
+   * HTTP server) comes first, as when a store calls express-session's callback synchronously. So a
+   * frame's line is its own time plus what the libraries, V8 builtins and Node internals it calls
+   * spent (e.g. `setTimeout` under `settleWithin`). Largest first.
    */
-  sessionkitFrames: CostLine[];
+  storeFrames: CostLine[];
 }
 
 /**
@@ -71,6 +74,15 @@ export function originOf(frame: { functionName: string; url: string }): string {
   return 'other';
 }
 
+/**
+ * Which frames are the store's own code: `sessionkit` for sessionkit's packages, else fragments
+ * of the script URL (`/connect-redis/` for connect-redis, …).
+ */
+export type StoreCode = readonly string[];
+
+/** Frames of the app's side of the store API: attribution to store code stops there. */
+const APP_SIDE = /express-session\/index\.js|express-session\/session\/session\.js|\/express\/lib\/|\/router\/|\/bench\/src\/|^node:_http/;
+
 /** `file:function` with the file relative to its package (`core/src/timeout.ts:settleWithin`). */
 export function frameName(frame: { functionName: string; url: string }): string {
   const fn = frame.functionName || '(anonymous)';
@@ -86,8 +98,10 @@ export function frameName(frame: { functionName: string; url: string }): string 
  * `cpuMicrosPerRequest` is the server's measured process CPU per request over those windows; the
  * shares are scaled to it. Without it, each sample counts as the sampling interval.
  */
-export function summarizeProfiles(profiles: readonly CpuProfile[], requests: number, cpuMicrosPerRequest?: number): ProfileSummary {
-  /** Busy samples by frame name (self), by innermost sessionkit frame, and by origin. */
+export function summarizeProfiles(profiles: readonly CpuProfile[], requests: number, cpuMicrosPerRequest?: number, storeCode: StoreCode = ['sessionkit']): ProfileSummary {
+  const isStoreCode = (frame: CpuProfile['nodes'][number]['callFrame']) =>
+    storeCode.some((fragment) => (fragment === 'sessionkit' ? originOf(frame).startsWith('sessionkit/') : frame.url.includes(fragment)));
+  /** Busy samples by frame name (self), by innermost store-code frame, and by origin. */
   const self = new Map<string, { origin: string; samples: number }>();
   const attributed = new Map<string, { origin: string; samples: number }>();
   const origins = new Map<string, number>();
@@ -111,11 +125,11 @@ export function summarizeProfiles(profiles: readonly CpuProfile[], requests: num
       add(self, frameName(leaf.callFrame), origin);
       for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id)) {
         const frame = nodes.get(id)!.callFrame;
-        const frameOrigin = originOf(frame);
-        if (frameOrigin.startsWith('sessionkit/')) {
-          add(attributed, frameName(frame), frameOrigin);
+        if (isStoreCode(frame)) {
+          add(attributed, frameName(frame), originOf(frame));
           break;
         }
+        if (APP_SIDE.test(frame.url)) break;
       }
     }
   }
@@ -134,17 +148,17 @@ export function summarizeProfiles(profiles: readonly CpuProfile[], requests: num
     busyMicrosPerRequest: perRequest,
     origins: [...origins].map(([origin, samples]) => line(origin, origin, samples)).sort((a, b) => b.share - a.share),
     selfFrames: lines(self),
-    sessionkitFrames: lines(attributed),
+    storeFrames: lines(attributed),
   };
 }
 
 const percent = (share: number) => `${(100 * share).toFixed(1)} %`;
 const micros = (value: number) => value.toFixed(value < 10 ? 2 : 1);
 
-/** The summary as three tables: by origin, top self-time frames, sessionkit frames with their callees. */
+/** The summary as three tables: by origin, top self-time frames, store-code frames with their callees. */
 export function profileTables(title: string, summary: ProfileSummary, top = 15): Table[] {
   const rows = (lines: CostLine[]) => lines.slice(0, top).map((cost) => [cost.name, cost.origin, micros(cost.microsPerRequest), percent(cost.share)]);
-  const sessionkitTotal = summary.sessionkitFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0);
+  const storeTotal = summary.storeFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0);
   return [
     {
       title: `${title}: ${Math.round(summary.busyMicrosPerRequest)} µs CPU per request over ${summary.requests.toLocaleString('en-US')} requests (${summary.busySamples.toLocaleString('en-US')} busy samples); self time by origin`,
@@ -153,9 +167,9 @@ export function profileTables(title: string, summary: ProfileSummary, top = 15):
     },
     { title: `${title}: top self-time frames`, headers: ['frame', 'origin', 'µs/req', 'share'], rows: rows(summary.selfFrames) },
     {
-      title: `${title}: sessionkit frames with the library, builtin and Node time they call (${micros(sessionkitTotal)} µs/req in all)`,
+      title: `${title}: the store's own frames with the library, builtin and Node time they call (${micros(storeTotal)} µs/req in all)`,
       headers: ['frame', 'origin', 'µs/req', 'share'],
-      rows: rows(summary.sessionkitFrames),
+      rows: rows(summary.storeFrames),
     },
   ];
 }

@@ -55,14 +55,39 @@ describe('profile summary', () => {
     expect(origins['sessionkit/core']).toBe(1 / 8);
     expect(origins['node:timers']).toBe(2 / 8);
     expect(origins['(idle)']).toBeUndefined();
-    const attributed = Object.fromEntries(summary.sessionkitFrames.map((cost) => [cost.name, cost.microsPerRequest]));
+    const attributed = Object.fromEntries(summary.storeFrames.map((cost) => [cost.name, cost.microsPerRequest]));
     // settleWithin: its own sample and the two setTimeout samples under it.
     expect(attributed['core/src/timeout.ts:settleWithin']).toBe(150);
     expect(attributed['express/src/express-store.ts:get']).toBe(50);
     expect(attributed['memory/src/memory-store.ts:read']).toBe(50);
     // express-session's own frame and the builtin JSON.parse are not under a sessionkit frame.
-    expect(summary.sessionkitFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0)).toBe(250);
+    expect(summary.storeFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0)).toBe(250);
     expect(summary.selfFrames[0]!.name).toBe('node:timers:setTimeout');
+  });
+
+  it("attributes to their store's own files, and not what their store's callback runs of the app", () => {
+    const module = (name: string, file: string) => `${ROOT}/node_modules/.pnpm/${name}@1.0.0/node_modules/${name}/${file}`;
+    const theirs: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2, 5] },
+        { id: 2, callFrame: frame('optionalCb', module('connect-redis', 'dist/connect-redis.js')), children: [3] },
+        // The store calls express-session's callback synchronously: the rest of the request runs under it.
+        { id: 3, callFrame: frame('inflate', module('express-session', 'index.js')), children: [4] },
+        { id: 4, callFrame: frame('send', module('express', 'lib/response.js')) },
+        { id: 5, callFrame: frame('get', module('connect-redis', 'dist/connect-redis.js')), children: [6] },
+        { id: 6, callFrame: frame('sendCommand', `${ROOT}/node_modules/.pnpm/@redis+client@5.0.0/node_modules/@redis/client/dist/index.js`) },
+      ],
+      startTime: 0,
+      endTime: 400,
+      samples: [2, 4, 4, 6],
+    };
+    const summary = summarizeProfiles([theirs], 1, 400, ['/connect-redis/']);
+    expect(summary.storeFrames.map((cost) => [cost.name, cost.microsPerRequest])).toEqual([
+      ['connect-redis/dist/connect-redis.js:optionalCb', 100],
+      ['connect-redis/dist/connect-redis.js:get', 100],
+    ]);
+    // With sessionkit's code as the store's, none of it is.
+    expect(summarizeProfiles([theirs], 1, 400).storeFrames).toEqual([]);
   });
 
   it('counts each sample as the sampling interval when the measured CPU is not given, and renders three tables', () => {
@@ -71,7 +96,7 @@ describe('profile summary', () => {
     expect(tables.map((table) => table.title)).toEqual([
       'memory read: 1000 µs CPU per request over 2 requests (8 busy samples); self time by origin',
       'memory read: top self-time frames',
-      'memory read: sessionkit frames with the library, builtin and Node time they call (625.0 µs/req in all)',
+      "memory read: the store's own frames with the library, builtin and Node time they call (625.0 µs/req in all)",
     ]);
     expect(tables[1]!.rows[0]).toEqual(['node:timers:setTimeout', 'node:timers', '250.0', '25.0 %']);
   });
