@@ -3,7 +3,7 @@ import { COMPARISONS, STORES } from '../src/catalog.js';
 import { renderChart } from '../src/chart.js';
 import { renderDocs } from '../src/docs.js';
 import { checkTargets, comparisonRatios, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
-import type { ApiSample, KindSummary, Results, StoreRow, WindowSample } from '../src/results.js';
+import { resultsFileName, type ApiSample, type KindSummary, type Results, type StoreRow, type WindowSample } from '../src/results.js';
 import { QUICK } from '../src/settings.js';
 import { comparisonGroups, roundOrder } from '../src/schedule.js';
 import { cpuMicros, cpuMicrosPerRequest, median, percentile, perRoundRatios, summarizeRatios, windowCounters } from '../src/stats.js';
@@ -267,6 +267,14 @@ describe('report', () => {
       [0, 50_000, 15],
       [1, 25_000, 26],
     ]);
+  });
+
+  it('keeps latest.json for a complete full run with the standard settings', () => {
+    expect(resultsFileName({ mode: 'full', command: 'pnpm bench' })).toBe('latest.json');
+    for (const command of ['pnpm bench --only=memory,MemoryStore', 'pnpm bench --rounds=3', 'pnpm bench --profile=memory']) {
+      expect(resultsFileName({ mode: 'full', command })).toBe('scratch.json');
+    }
+    expect(resultsFileName({ mode: 'quick', command: 'pnpm bench --quick' })).toBe('scratch.json');
   });
 
   it('renders text and markdown with every row, escaping pipes', () => {
