@@ -217,6 +217,8 @@ describe('report', () => {
     expect(checks.some((candidate) => candidate.target.startsWith('cluster vs memory') && candidate.target.includes('CPU'))).toBe(false);
     const rendered = targetsTable(measured).rows.find((cells) => cells[0] === 'memory vs MemoryStore: write req/s ≥ 1.00×')!;
     expect(rendered[3]).toBe('MISSED: short by 0.30× (needs +43 %)');
+    const slowLag = results(measured.stores, [], { lag: { samples: 200, lost: 0, medianMs: 1.7, p99Ms: 43.6, maxMs: 103.6 } });
+    expect(targetsTable(slowLag).rows.find((cells) => cells[0]!.startsWith('cluster replication lag'))![3]).toBe('MISSED: p99 over by 33.6 ms');
   });
 
   it('has one target line per kind with a target in the catalog, and a CPU line against their stores', () => {
