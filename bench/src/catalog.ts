@@ -1,6 +1,9 @@
 /** Which side of the comparison a store is on; `ceiling` is the app without sessions. */
 export type Side = 'ours' | 'theirs' | 'ceiling';
 
+/** The web framework of the benchmarked app. */
+export type Framework = 'express' | 'fastify';
+
 /** What a store needs running before it can be measured. */
 export type Engine = 'none' | 'memory' | 'redis' | 'postgres' | 'mysql' | 'sqlite' | 'cluster';
 
@@ -18,6 +21,12 @@ export interface StoreSpec {
    * summaries: script URL fragments of the library's store files. Default: sessionkit's packages.
    */
   storeCode?: readonly string[];
+  /**
+   * The app the store is measured in. Default `'express'` (Express 5 + express-session); the
+   * `'fastify'` rows serve the same routes on Fastify 5 + @fastify/session (fastify-app.ts) and
+   * have no store throughput, memory or Store API rows (the same store libraries as the Express rows).
+   */
+  framework?: Framework;
 }
 
 /** Every store measured, in table order: the ceiling, then theirs, then ours. */
@@ -56,6 +65,26 @@ export const STORES: readonly StoreSpec[] = [
   { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
   { id: 'sql:sqlite', side: 'ours', engine: 'sqlite', description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)' },
   { id: 'cluster', side: 'ours', engine: 'cluster', description: '@sessionkit/cluster, 3 nodes in 3 processes, requests to one', inProcess: true },
+  // The same cart app on Fastify 5 + @fastify/session (its defaults: `rolling`, so every request saves).
+  { id: 'fastify:none', side: 'ceiling', engine: 'none', framework: 'fastify', description: 'Fastify without session plugins (the Fastify ceiling)' },
+  {
+    id: 'fastify:MemoryStore',
+    side: 'theirs',
+    engine: 'memory',
+    framework: 'fastify',
+    description: "Fastify + @fastify/session's default in-memory store",
+    storeCode: ['@fastify/session/lib/store.js'],
+  },
+  {
+    id: 'fastify:connect-redis',
+    side: 'theirs',
+    engine: 'redis',
+    framework: 'fastify',
+    description: 'Fastify + @fastify/session + connect-redis 9 with node-redis 5',
+    storeCode: ['/connect-redis/'],
+  },
+  { id: 'fastify:memory', side: 'ours', engine: 'memory', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/memory' },
+  { id: 'fastify:redis-hash', side: 'ours', engine: 'redis', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/redis (hash layout, ioredis)' },
 ];
 
 /** An ours/theirs pair shown as ratios (ours divided by theirs). */
@@ -89,6 +118,9 @@ export const COMPARISONS: readonly Comparison[] = [
   { ours: 'sql:mysql', theirs: 'express-mysql-session' },
   { ours: 'memory', theirs: 'memorystore' },
   { ours: 'cluster', theirs: 'memory', target: { read: 0.9 } },
+  // The Fastify app: @fastify/session on FastifySessionStore against its own store and connect-redis.
+  { ours: 'fastify:redis-hash', theirs: 'fastify:connect-redis', target: { read: 1.0 } },
+  { ours: 'fastify:memory', theirs: 'fastify:MemoryStore' },
 ];
 
 /** `ours vs theirs`, the comparison's name in every table. */

@@ -59,7 +59,7 @@ export async function runHttpPhase(
       const spec = queue.shift();
       if (!spec) return;
       try {
-        const args: ServerArgs = { store: spec.id, engine: spec.engine, backend: options.backend };
+        const args: ServerArgs = { store: spec.id, engine: spec.engine, backend: options.backend, framework: spec.framework ?? 'express' };
         if (spec.engine === 'cluster') {
           // Nodes B and C in their own processes; the server is node A and gets every request.
           const cluster = await clusterConfig(3);
@@ -67,7 +67,8 @@ export async function runHttpPhase(
           args.backend = { ...options.backend, cluster: { ...cluster, node: 0 } };
         }
         const child = await Child.start('./server.ts', { BENCH_SERVER: JSON.stringify(args) });
-        const cookies = spec.id === 'none' ? [] : await createSessions(child.port!, settings.sessions);
+        // The ceilings (`none`, `fastify:none`) have no sessions to create.
+        const cookies = spec.engine === 'none' ? [] : await createSessions(child.port!, settings.sessions);
         servers.push({ spec, child, cookies, samples: { read: [], write: [] } });
         log(`  started ${spec.id} (port ${child.port}, ${cookies.length} sessions)`);
       } catch (error) {
@@ -121,7 +122,8 @@ export async function runHttpPhase(
         description: server.spec.description,
         http: summarize(server.samples),
       };
-      if (server.spec.id !== 'none') {
+      // Store API figures come from the Express rows: the Fastify rows use the same store libraries.
+      if (server.spec.engine !== 'none' && server.spec.framework !== 'fastify') {
         try {
           const ops = await server.child.request<OpsResult>('ops', {
             durationMs: settings.opsWindowS * 1000,

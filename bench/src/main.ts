@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     }
     const storeApi = await runStoreApiPhase(apiComparisons, backend, settings, log);
 
-    const inProcess = selected.filter((spec) => spec.inProcess && !skipped.some((skip) => skip.id === spec.id));
+    const inProcess = selected.filter((spec) => spec.inProcess && spec.framework !== 'fastify' && !skipped.some((skip) => skip.id === spec.id));
     if (inProcess.length > 0) log(`memory per session: ${inProcess.map((spec) => spec.id).join(', ')}; ${settings.footprintSteps.map((step) => `${step / 1000}k`).join(', ')} sessions`);
     const footprints = await runFootprintPhase(inProcess, backend, settings.footprintSteps, settings.footprintMax, log);
     for (const [id, steps] of footprints) {

@@ -24,12 +24,22 @@ export interface StoreOps {
 export interface OpenedStore {
   /** What express-session is given; absent for the no-session ceiling. */
   express?: session.Store;
+  /** Our store itself, for the framework adapters other than Express (`FastifySessionStore`). */
+  sessionkit?: SessionStore;
+  /** What @fastify/session is given when it is not one of ours or `express` (its own MemoryStore). */
+  fastify?: object;
   ops?: StoreOps;
   close(): Promise<void>;
 }
 
 /** Opens store `id` (see catalog.ts) against the backends in `config`, with each library's defaults. */
 export async function openStore(id: string, config: BackendConfig): Promise<OpenedStore> {
+  // The Fastify rows open the same stores; @fastify/session takes express-session style stores.
+  if (id === 'fastify:MemoryStore') {
+    const { default: fastifySession } = await import('@fastify/session');
+    return { fastify: new fastifySession.MemoryStore(), close: async () => {} };
+  }
+  if (id.startsWith('fastify:')) return openStore(id.slice('fastify:'.length), config);
   switch (id) {
     case 'none':
       return { close: async () => {} };
@@ -141,6 +151,7 @@ function ours(store: SessionStore, release: () => Promise<void>): OpenedStore {
   const ttl = { ttlMs: SESSION_MAX_AGE_MS };
   return {
     express: new ExpressSessionStore(store),
+    sessionkit: store,
     ops: {
       get: (sid) => store.get(sid),
       set: (sid, data) => store.set(sid, data, ttl),

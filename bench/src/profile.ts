@@ -80,8 +80,13 @@ export function originOf(frame: { functionName: string; url: string }): string {
  */
 export type StoreCode = readonly string[];
 
-/** Frames of the app's side of the store API: attribution to store code stops there. */
-const APP_SIDE = /express-session\/index\.js|express-session\/session\/session\.js|\/express\/lib\/|\/router\/|\/bench\/src\/|^node:_http/;
+/**
+ * Frames of the app's side of the store API: attribution to store code stops there. Express rows:
+ * express-session's middleware and Session, Express, the router; Fastify rows: @fastify/session's
+ * plugin and Session, @fastify/cookie, Fastify; both: the bench's app and the HTTP server.
+ */
+const APP_SIDE =
+  /express-session\/index\.js|express-session\/session\/session\.js|\/express\/lib\/|\/router\/|@fastify\/session\/index\.js|@fastify\/session\/lib\/session\.js|\/@fastify\/cookie\/|\/fastify\/(lib\/|fastify\.js)|\/bench\/src\/|^node:_http/;
 
 /** `file:function` with the file relative to its package (`core/src/timeout.ts:settleWithin`). */
 export function frameName(frame: { functionName: string; url: string }): string {

@@ -138,9 +138,15 @@ function cpuCell(summary: KindSummary): string {
   return range ? `${rate(summary.cpuMicrosPerRequest)} (${rate(range[0])}–${rate(range[1])})` : rate(summary.cpuMicrosPerRequest);
 }
 
-/** Every store's HTTP figures: medians over the rounds. */
+/** The no-session ceiling of store `id`'s app (`fastify:none` for the Fastify rows, else `none`), if measured. */
+function ceilingOf(results: Results, id: string): StoreRow['http'] {
+  const framework = STORES.find((spec) => spec.id === id)?.framework ?? 'express';
+  const ceiling = STORES.find((spec) => spec.side === 'ceiling' && (spec.framework ?? 'express') === framework);
+  return ceiling && find(results, ceiling.id)?.http;
+}
+
+/** Every store's HTTP figures: medians over the rounds; read req/s as a share of the same app without sessions. */
 export function httpTable(results: Results): Table {
-  const ceiling = find(results, 'none')?.http;
   return {
     title: 'HTTP, per store (medians over the rounds)',
     headers: [
@@ -160,6 +166,7 @@ export function httpTable(results: Results): Table {
       .map((row) => {
         const { read, write } = row.http!;
         const failures = read.failures + write.failures;
+        const ceiling = ceilingOf(results, row.id);
         return [
           row.id + (failures > 0 ? ` (${failures} failed requests)` : ''),
           row.side,

@@ -1,18 +1,19 @@
-// Child process: the benchmarked Express 5 + express-session app on one store. Driven over IPC
-// by the runner (main.ts): `mark` reports this process's CPU time, requests and backend calls
-// so far; `profile-start` / `profile-stop` record a CPU profile of one window (inspector
-// Profiler, main thread only); `ops` runs the store-level benchmark on the same store; `close`
-// shuts down.
+// Child process: the benchmarked Express 5 + express-session app (or, for the `fastify:` rows, the
+// Fastify 5 + @fastify/session one in fastify-app.ts) on one store. Driven over IPC by the runner
+// (main.ts): `mark` reports this process's CPU time, requests and backend calls so far;
+// `profile-start` / `profile-stop` record a CPU profile of one window (inspector Profiler, main
+// thread only); `ops` runs the store-level benchmark on the same store; `close` shuts down.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import express from 'express';
 import session from 'express-session';
-import type { Engine } from './catalog.js';
+import type { Engine, Framework } from './catalog.js';
+import { listenFastify } from './fastify-app.js';
 import { SESSION_MAX_AGE_MS, SESSION_SECRET, type BackendConfig } from './backend-config.js';
-import { runChild } from './ipc.js';
-import { openStore } from './open-store.js';
+import { runChild, type ChildService } from './ipc.js';
+import { openStore, type OpenedStore } from './open-store.js';
 import { runOperations, type OpsArgs } from './ops.js';
 import { backendCallsSent, countBackendCalls } from './backend-counter.js';
 import { PROFILE_SAMPLING_INTERVAL_US } from './profile.js';
@@ -24,6 +25,7 @@ type CartSession = { cart?: Record<string, number> } | undefined;
 export interface ServerArgs {
   store: string;
   engine: Engine;
+  framework: Framework;
   backend: BackendConfig;
 }
 
@@ -32,15 +34,54 @@ export type ServerMark = CounterMark;
 
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
 
-await runChild(async () => {
+await runChild(async (): Promise<ChildService> => {
   if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite' || args.engine === 'redis') countBackendCalls(args.engine);
   const store = await openStore(args.store, args.backend);
   let requests = 0;
+  const counted = () => void (requests += 1);
+  const app = args.framework === 'fastify' ? await listenFastify(store, counted) : await listenExpress(store, counted);
 
+  let inspector: InspectorSession | undefined;
+
+  return {
+    port: app.port,
+    handlers: {
+      mark: (): ServerMark => ({ cpuMicros: cpuMicros(process.cpuUsage()), requests, sent: backendCallsSent() }),
+      'profile-start': async () => {
+        if (!inspector) {
+          inspector = new InspectorSession();
+          inspector.connect();
+          await inspector.post('Profiler.enable');
+          await inspector.post('Profiler.setSamplingInterval', { interval: PROFILE_SAMPLING_INTERVAL_US });
+        }
+        await inspector.post('Profiler.start');
+        return null;
+      },
+      'profile-stop': async (stopArgs) => {
+        const { file } = stopArgs as { file: string };
+        const { profile } = await inspector!.post('Profiler.stop');
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify(profile));
+        return null;
+      },
+      ops: (opsArgs) => {
+        if (!store.ops) throw new Error(`${args.store} has no store API`);
+        return runOperations(store.ops, opsArgs as OpsArgs);
+      },
+    },
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+});
+
+/** The Express 5 + express-session app on a free port of 127.0.0.1; `onRequest` is called once per request. */
+async function listenExpress(store: OpenedStore, onRequest: () => void): Promise<{ port: number; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, _res, next) => {
-    requests += 1;
+    onRequest();
     next();
   });
   if (store.express) {
@@ -69,39 +110,11 @@ await runChild(async () => {
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 60_000;
-
-  let inspector: InspectorSession | undefined;
-
   return {
     port: (server.address() as AddressInfo).port,
-    handlers: {
-      mark: (): ServerMark => ({ cpuMicros: cpuMicros(process.cpuUsage()), requests, sent: backendCallsSent() }),
-      'profile-start': async () => {
-        if (!inspector) {
-          inspector = new InspectorSession();
-          inspector.connect();
-          await inspector.post('Profiler.enable');
-          await inspector.post('Profiler.setSamplingInterval', { interval: PROFILE_SAMPLING_INTERVAL_US });
-        }
-        await inspector.post('Profiler.start');
-        return null;
-      },
-      'profile-stop': async (stopArgs) => {
-        const { file } = stopArgs as { file: string };
-        const { profile } = await inspector!.post('Profiler.stop');
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, JSON.stringify(profile));
-        return null;
-      },
-      ops: (opsArgs) => {
-        if (!store.ops) throw new Error(`${args.store} has no store API`);
-        return runOperations(store.ops, opsArgs as OpsArgs);
-      },
-    },
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await store.close();
     },
   };
-});
+}

@@ -90,6 +90,24 @@ describe('profile summary', () => {
     expect(summarizeProfiles([theirs], 1, 400).storeFrames).toEqual([]);
   });
 
+  it("stops at the Fastify app's side too: @fastify/session's plugin and Fastify", () => {
+    const module = (name: string, file: string) => `${ROOT}/node_modules/.pnpm/${name.replace('/', '+')}@1.0.0/node_modules/${name}/${file}`;
+    const theirs: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2] },
+        { id: 2, callFrame: frame('get', module('@fastify/session', 'lib/store.js')), children: [3] },
+        // MemoryStore calls back synchronously: @fastify/session and Fastify run the rest of the request under it.
+        { id: 3, callFrame: frame('callback', module('@fastify/session', 'index.js')), children: [4] },
+        { id: 4, callFrame: frame('onSendEnd', module('fastify', 'lib/reply.js')) },
+      ],
+      startTime: 0,
+      endTime: 300,
+      samples: [2, 3, 4],
+    };
+    const summary = summarizeProfiles([theirs], 1, 300, ['@fastify/session/lib/store.js']);
+    expect(summary.storeFrames.map((cost) => [cost.name, cost.microsPerRequest])).toEqual([['@fastify/session/lib/store.js:get', 100]]);
+  });
+
   it('counts each sample as the sampling interval when the measured CPU is not given, and renders three tables', () => {
     // 8 busy samples × 250 µs over 2 requests.
     const tables = profileTables('memory read', summarizeProfiles([PROFILE], 2));

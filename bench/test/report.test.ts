@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPARISONS, STORES } from '../src/catalog.js';
 import { renderChart } from '../src/chart.js';
 import { renderDocs } from '../src/docs.js';
-import { checkTargets, comparisonRatios, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
+import { checkTargets, comparisonRatios, httpTable, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
 import { resultsFileName, type ApiSample, type KindSummary, type Results, type StoreRow, type WindowSample } from '../src/results.js';
 import { QUICK } from '../src/settings.js';
 import { comparisonGroups, roundOrder } from '../src/schedule.js';
@@ -144,6 +144,10 @@ describe('schedule', () => {
     expect(groups).toContainEqual(['connect-pg-simple', 'sql:postgres']);
     expect(groups).toContainEqual(['express-mysql-session', 'sql:mysql']);
     expect(groups).toContainEqual(['sql:sqlite']);
+    // The Fastify app: its own pairs, its own ceiling.
+    expect(groups).toContainEqual(['fastify:none']);
+    expect(groups).toContainEqual(['fastify:MemoryStore', 'fastify:memory']);
+    expect(groups).toContainEqual(['fastify:connect-redis', 'fastify:redis-hash']);
     expect(groups.flat().sort()).toEqual([...ids].sort());
   });
 
@@ -230,6 +234,35 @@ describe('report', () => {
       }
     }
     expect(checks.every((check) => check.met === undefined)).toBe(true);
+  });
+
+  it('reports the Fastify rows like the others: medians of per-round ratios, their target, their own ceiling', () => {
+    // Round by round ours is 1.5×, 2× and 1.1× theirs: the median ratio is 1.5×, while the ratio
+    // of the medians would be 2×. CPU per request: 0.5, 0.8 and 1.0 µs against 1.0 µs.
+    const fastify = results([
+      row('fastify:none', 'ceiling', windows([[3000, 300, 150], [3000, 300, 150], [3000, 300, 150]]), windows([[3000, 300, 150], [3000, 300, 150], [3000, 300, 150]])),
+      row('fastify:connect-redis', 'theirs', windows([[100, 100, 100], [400, 100, 100], [1000, 100, 100]]), windows([[100, 100, 100], [400, 100, 100], [1000, 100, 100]])),
+      row('fastify:redis-hash', 'ours', windows([[150, 100, 50], [800, 100, 80], [1100, 100, 100]]), windows([[150, 100, 50], [800, 100, 80], [1100, 100, 100]])),
+      row('none', 'ceiling', windows([[6000, 600, 300], [6000, 600, 300], [6000, 600, 300]]), windows([[6000, 600, 300], [6000, 600, 300], [6000, 600, 300]])),
+    ]);
+    const cells = ratioTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:redis-hash vs fastify:connect-redis')!;
+    expect(cells.slice(1, 6)).toEqual(['3', '1.50× (1.10–2.00)', '1.50× (1.10–2.00)', '0.80× (0.50–1.00)', '0.80× (0.50–1.00)']);
+    expect(ratioTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:memory vs fastify:MemoryStore')![1]).toBe('not measured: fastify:memory not selected');
+    const checks = checkTargets(fastify);
+    expect(checks.find((check) => check.target === 'fastify:redis-hash vs fastify:connect-redis: read req/s ≥ 1.00×')).toMatchObject({ met: true, rounds: '3/3', measured: '1.50× (1.10–2.00)' });
+    expect(checks.find((check) => check.target === 'fastify:redis-hash vs fastify:connect-redis: read CPU/request ≤ theirs')).toMatchObject({ met: true, rounds: '3/3' });
+    expect(perRoundTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:redis-hash vs fastify:connect-redis read req/s')).toEqual([
+      'fastify:redis-hash vs fastify:connect-redis read req/s',
+      '1.50',
+      '2.00',
+      '1.10',
+      '1.50×',
+    ]);
+    // "% of no-session" against the same app without sessions: fastify:none, not Express's none.
+    const percent = (id: string) => httpTable(fastify).rows.find((candidate) => candidate[0] === id)!.at(-1);
+    expect(percent('fastify:redis-hash')).toBe('27%');
+    expect(percent('fastify:none')).toBe('100%');
+    expect(percent('none')).toBe('100%');
   });
 
   const api = (rates: number[], cpu: number[]): ApiSample[] => rates.map((opsPerSecond, round) => ({ round, opsPerSecond, cpuMicrosPerCall: cpu[round]!, calls: 1000 }));

@@ -35,6 +35,8 @@ export interface ScenarioResult {
   cartsUnreadable?: [number, number];
   /** Times the balancer marked an instance down before the kill (health checks failing on a busy machine): it re-pins sticky clients. */
   downsBeforeKill?: number;
+  /** The same, during the first group only: with none, routing held for the whole group (pins, hashing, spread). */
+  downsInFirstGroup?: number;
   /** What was killed in the second group: the instance that had served it most (or the row's own target, such as the Redis master). */
   killed?: string;
   /** Requests of the first group answered by each instance. */
@@ -84,6 +86,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         for (let i = 0; i < ITEMS_BEFORE_KILL + 1; i++) await shopper.addRandomItem();
         outcomes1[await shopper.checkCart()]++;
       });
+      const downsInFirstGroup = downsBeforeKill;
 
       const group2: RequestRecord[] = [];
       const shoppers2 = makeShoppers(deployment.url, 'bob', settings.shoppers, group2);
@@ -113,6 +116,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         cartsIntactAfterKill: outcomes2.intact,
         cartsUnreadable: [outcomes1.unreadable, outcomes2.unreadable],
         downsBeforeKill,
+        downsInFirstGroup,
         killed,
         requestsPerInstance: servedCounts(group1, deployment.instances.map((i) => i.id)),
         p50Ms: round(percentile(latencies, 50)),

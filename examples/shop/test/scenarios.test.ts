@@ -3,39 +3,53 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report.js';
+import type { ScenarioResult } from '../src/scenario-run.js';
 import { runScript, stopScripts } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shop-scenarios-'));
 afterEach(stopScripts);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Carts with an accepted item missing (not counting reads that no instance answered), per group. */
+function missing(result: ScenarioResult): [number, number] {
+  const [unreadable1 = 0, unreadable2 = 0] = result.cartsUnreadable ?? [];
+  return [result.shoppers! - result.cartsIntact! - unreadable1, result.shoppers! - result.cartsIntactAfterKill! - unreadable2];
+}
+
+// Each row is held to what its configuration guarantees, and to nothing that needs a lucky
+// schedule. Routing promises (pins, hashing, spread) hold only while the balancer keeps every
+// instance up: a busy machine can fail health checks (downs*), and then those are not asserted.
+// Figures no configuration promises (asynchronous replication, Sentinel failover) are reported in
+// the table, not asserted.
 describe('pnpm demo:scenarios --quick', () => {
-  it('loses carts with per-instance memory and round-robin, keeps every cart where the design promises it', { timeout: 300_000 }, async () => {
+  it('loses carts with per-instance memory and round-robin, keeps every cart where the design promises it', { timeout: 600_000 }, async () => {
     const json = join(dir, 'results.json');
     const script = runScript('examples/shop/src/scenarios.ts', ['--quick', '--json', json]);
     expect(await script.exited, script.lines.join('\n')).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     const row = (key: string) => report.results.find((r) => r.key === key)!;
     expect(report.mode).toBe('quick');
+    for (const result of report.results) {
+      if (result.status !== 'skipped') expect(result.status, `${result.key}: ${result.reason}`).toBe('ok');
+    }
 
-    // The seeds' problem: the cart is scattered over the instances' memories.
+    // The seeds' problem: the cart is scattered over the instances' memories. A cart survives only
+    // when all five requests of its shopper meet one instance, about 1 in 81 under round-robin;
+    // all 40 surviving has a probability near 1e-76, unless the balancer took instances out.
     const memory = row('memory-round-robin');
-    expect(memory.status).toBe('ok');
-    expect(memory.cartsIntact!).toBeLessThan(memory.shoppers!);
-    expect(memory.cartsIntactAfterKill!).toBeLessThan(memory.shoppers!);
-    // Sticky cookie keeps carts until their instance dies.
+    if (memory.downsInFirstGroup === 0) expect(memory.cartsIntact!).toBeLessThan(memory.shoppers!);
+    // Sticky cookie keeps every cart while its instance lives and stays pinned...
     const sticky = row('memory-sticky-cookie');
-    expect(sticky.cartsIntact).toBe(sticky.shoppers);
-    expect(sticky.cartsIntactAfterKill!).toBeLessThan(sticky.shoppers!);
+    if (sticky.downsInFirstGroup === 0) expect(missing(sticky)[0], JSON.stringify(sticky)).toBe(0);
+    // ...and loses those pinned to the killed instance (the busiest, so at least one shopper's).
+    if (sticky.downsBeforeKill === 0) expect(missing(sticky)[1]).toBeGreaterThan(0);
     // ip-hash with every shopper behind one address: one instance takes all the load.
     const ipHash = row('memory-ip-hash');
-    expect(Object.values(ipHash.requestsPerInstance!).filter((n) => n > 0)).toHaveLength(1);
+    if (ipHash.downsInFirstGroup === 0) expect(Object.values(ipHash.requestsPerInstance!).filter((n) => n > 0)).toHaveLength(1);
 
-    // Asynchronous replication under round-robin may lose a cart while a change is in flight; the row
-    // reports how many. It must run, and spread the load.
-    expect(row('cluster-round-robin').status).toBe('ok');
-    // The Redis master is killed instead of an instance: Sentinel promotes the replica and the
-    // store follows. It runs wherever the redis-server binary is installed.
+    // Asynchronous replication (round-robin, or sticky with ack=none), and the Redis master killed
+    // under asynchronous replica sync: measured windows, reported in the table. They must run.
+    for (const key of ['cluster-round-robin', 'cluster-sticky-cookie-ack-none']) expect(row(key).status).toBe('ok');
     expect(row('redis-sentinel-failover').status).not.toBe('failed');
 
     const shared = report.results.filter((r) => r.keepsEveryCart);
@@ -49,12 +63,13 @@ describe('pnpm demo:scenarios --quick', () => {
         console.warn(`[sessionkit] ${result.key} skipped: ${result.reason}`);
         continue;
       }
-      expect(result.status, `${result.key}: ${result.reason}`).toBe('ok');
+      // Every accepted item is there, before and after the kill; a read no instance answered
+      // within the shopper's retries is not a lost cart, and is reported apart.
       const context = `${result.key}: ${JSON.stringify({ unreadable: result.cartsUnreadable, downsBeforeKill: result.downsBeforeKill })}`;
-      expect(result.cartsIntact, context).toBe(result.shoppers);
-      expect(result.cartsIntactAfterKill, context).toBe(result.shoppers);
-      // Every instance takes a share of the load.
-      expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
+      expect(missing(result), context).toEqual([0, 0]);
+      expect(result.cartsIntact! + result.cartsIntactAfterKill!, context).toBeGreaterThan(0);
+      // Every instance takes a share of the load while all stay up.
+      if (result.downsInFirstGroup === 0) expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
     }
     expect(script.lines.join('\n')).toMatch(/Strategy +Store +Routing +Carts intact/);
   });

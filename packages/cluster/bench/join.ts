@@ -4,7 +4,7 @@
 import { NodeProcess, clusterConfigs } from '../test/fixtures/processes.js';
 
 const count = Number(process.argv[2] ?? 100_000);
-const [configA, configB] = await clusterConfigs(2, { max: count * 2, antiEntropyIntervalMs: 600_000, joinTimeoutMs: 300 });
+const [configA, configB] = await clusterConfigs(2, { max: count * 2, maxSizeBytes: 2 ** 30, antiEntropyIntervalMs: 600_000, joinTimeoutMs: 300 });
 const a = new NodeProcess(configA!);
 await a.start();
 await a.call('bulkSet', 'join-session', count, { cookie: { originalMaxAge: 86_400_000, httpOnly: true, path: '/' }, user: { id: 7, name: 'ann' } });

@@ -4,7 +4,7 @@
 import { NodeProcess, allLinked, clusterConfigs } from '../test/fixtures/processes.js';
 
 const count = Number(process.argv[2] ?? 100_000);
-const nodes = (await clusterConfigs(2, { max: count * 2, antiEntropyIntervalMs: 600_000 })).map((config) => new NodeProcess(config));
+const nodes = (await clusterConfigs(2, { max: count * 2, maxSizeBytes: 2 ** 30, antiEntropyIntervalMs: 600_000 })).map((config) => new NodeProcess(config));
 await Promise.all(nodes.map((node) => node.start(['--expose-gc'])));
 await allLinked(nodes);
 const [a, b] = nodes as [NodeProcess, NodeProcess];

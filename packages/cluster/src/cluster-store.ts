@@ -6,12 +6,23 @@ import {
   type SessionChange,
   type SessionData,
 } from '@sessionkit/core';
-import { HybridClock, ZERO } from './clock.js';
+import { LRUCache } from 'lru-cache';
+import { HybridClock, ZERO, compareVersions, type Version } from './clock.js';
 import { Mesh, type AckMode, type PeerInfo } from './mesh.js';
 import { resolveOptions, type ReplicatedSessionStoreOptions } from './options.js';
 import type { SidRecord } from './protocol.js';
 import { emptyKeys, isVisible, mergeRecords, recordJson, recordVersions, type SessionRecord } from './record.js';
 import { ReplicaState } from './replica-state.js';
+
+/** What the `clock-drift` event reports: a node whose versions are ahead of this node's clock. */
+export interface ClockDriftInfo {
+  /** The node that made the refused change (from its version). */
+  node: string;
+  /** How far its version was ahead of this node's clock, in ms. */
+  aheadMs: number;
+  /** The connection it came on (the peer's node id). */
+  from: string;
+}
 
 /**
  * A session store replicated between the instances of an app, with no external server: every node
@@ -28,7 +39,9 @@ import { ReplicaState } from './replica-state.js';
  * state from one live peer, or after `joinTimeoutMs` when no peer answered (the first node of a
  * cluster). Anti-entropy repairs what a node missed while a link was down.
  *
- * Events (besides `connect`, `disconnect`, `error`): `peer-up(PeerInfo)`, `peer-down(PeerInfo)`.
+ * Events (besides `connect`, `disconnect`, `error`): `peer-up(PeerInfo)`, `peer-down(PeerInfo)`,
+ * `clock-drift(ClockDriftInfo)` the first time a node's changes are refused for being ahead of this
+ * node's clock by more than `maxDriftMs`.
  */
 export class ReplicatedSessionStore extends AbstractSessionStore {
   readonly name = 'cluster';
@@ -39,6 +52,14 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
   readonly #state: ReplicaState;
   readonly #mesh: Mesh;
   readonly #ready: Promise<void>;
+  readonly #maxDriftMs: number;
+  readonly #logger: { warn(message: string): void };
+  /** Nodes whose changes were refused for clock drift (reported once each). */
+  readonly #drifting = new Set<string>();
+  /** Peers that refused this node's changes (reported once each). */
+  readonly #refusedBy = new Set<string>();
+  /** Refused destroys already applied here as local ones (`sid|version`), so a resent one is not applied again. */
+  readonly #honoredDestroys = new LRUCache<string, true>({ max: 10_000, ttlAutopurge: false });
 
   /** @throws StoreConfigError for an invalid option or a missing secret. */
   constructor(options: ReplicatedSessionStoreOptions) {
@@ -46,17 +67,33 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     const resolved = resolveOptions(options, this.maxSessionBytes);
     this.nodeId = resolved.nodeId;
     this.#ack = resolved.ack;
+    this.#maxDriftMs = resolved.maxDriftMs;
+    this.#logger = resolved.logger;
     this.#clock = new HybridClock(resolved.nodeId);
-    this.#state = new ReplicaState(resolved.max, this.tombstoneTtlMs);
+    this.#state = new ReplicaState({
+      max: resolved.max,
+      maxSizeBytes: resolved.maxSizeBytes,
+      tombstoneTtlMs: this.tombstoneTtlMs,
+      // The default principal reads two keys: decode only those. A custom one gets the whole session.
+      principal: (_sid, record) => this.principalOf(options.principal === undefined ? principalKeys(record) : JSON.parse(recordJson(record))),
+    });
     this.#mesh = new Mesh({
       ...resolved,
       operationTimeoutMs: this.operationTimeoutMs,
       state: this.#state,
-      applyRemote: (records) => this.#applyRemote(records),
+      applyRemote: (records, from) => this.#applyRemote(records, from),
       beforeAntiEntropy: () => this.#state.sweep(),
     });
     this.#mesh.on('peer-up', (info: PeerInfo) => this.emit('peer-up', info));
     this.#mesh.on('peer-down', (info: PeerInfo) => this.emit('peer-down', info));
+    this.#mesh.on('refused', (peer: string, count: number) => {
+      if (this.#refusedBy.has(peer)) return;
+      this.#refusedBy.add(peer);
+      this.#logger.warn(
+        `[sessionkit/cluster ${this.nodeId}] peer ${peer} refused ${count} change(s) from this node: their versions are ahead of ` +
+          `its clock by more than maxDriftMs. This node's clock is probably wrong; its writes stay on it until it is corrected (NTP).`,
+      );
+    });
     this.#ready = this.#mesh.ready.then(
       () => void this.emit('connect'),
       (err: Error) => {
@@ -80,6 +117,11 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     return this.#mesh.peers();
   }
 
+  /** Bytes of sessions and tombstones held on this node, as counted against `maxSizeBytes`. */
+  get sizeBytes(): number {
+    return this.#state.bytes;
+  }
+
   /** Absolute expiry of `sid` in epoch ms, or `null` when no live session is held for it. */
   expiresAt(sid: string): number | null {
     const record = this.#state.get(sid);
@@ -101,12 +143,12 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
    * ones until {@link debugRestoreLink}, as a network partition between the two would.
    */
   debugDropLink(peerId: string): void {
-    this.#mesh.dropLink(peerId);
+    this.#mesh.partition(peerId);
   }
 
   /** TEST HOOK: ends {@link debugDropLink} for `peerId` and reconnects. */
   debugRestoreLink(peerId: string): void {
-    this.#mesh.restoreLink(peerId);
+    this.#mesh.heal(peerId);
   }
 
   protected async read(sid: string): Promise<SessionData | null> {
@@ -188,11 +230,71 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     return this.#mesh.replicate(records, this.#ack);
   }
 
-  #applyRemote(records: SidRecord[]): void {
+  /**
+   * Merges records from a peer. A record carrying a version more than `maxDriftMs` ahead of this
+   * node's clock is refused (reported once per node): applied, it would win every conflict and
+   * stretch expiries and tombstones by the skew, and drag this node's clock along. A refused
+   * destroy still ends the session here, as a destroy made by this node: a logout is never lost.
+   * Returns how many records were refused.
+   */
+  #applyRemote(records: SidRecord[], from: string): number {
     const now = Date.now();
+    const limit = now + this.#maxDriftMs;
+    let refused = 0;
     for (const [sid, record] of records) {
+      const newest = newestVersion(record);
+      if (newest[0] > limit) {
+        refused++;
+        this.#reportDrift({ node: newest[2], aheadMs: newest[0] - now, from });
+        if (record.dead) this.#destroyHere(sid, record, now);
+        continue;
+      }
       for (const version of recordVersions(record)) this.#clock.observe(version);
       this.#state.apply(sid, record, now);
     }
+    return refused;
   }
+
+  #reportDrift(info: ClockDriftInfo): void {
+    if (this.#drifting.has(info.node)) return;
+    this.#drifting.add(info.node);
+    this.#logger.warn(
+      `[sessionkit/cluster ${this.nodeId}] refused changes from node ${info.node} (via ${info.from}): its clock is ` +
+        `${Math.round(info.aheadMs / 1000)} s ahead of this node's, more than maxDriftMs (${this.#maxDriftMs} ms). Fix the clocks (NTP).`,
+    );
+    this.emit('clock-drift', info);
+  }
+
+  /**
+   * Applies a refused destroy as one made by this node: ends the live session here with a
+   * tombstone of this node's clock, replicated as usual. Once per destroy: anti-entropy resends
+   * it while the other node keeps it, and a session started on this sid later is not ended again.
+   */
+  #destroyHere(sid: string, tombstone: SessionRecord, now: number): void {
+    const key = `${sid}|${tombstone.reset.join('/')}`;
+    if (this.#honoredDestroys.has(key)) return;
+    this.#honoredDestroys.set(key, true, { ttl: Math.max(this.tombstoneTtlMs, tombstone.reset[0] + this.tombstoneTtlMs - now) });
+    const current = this.#state.get(sid, now);
+    if (!current || !isVisible(current, now)) return;
+    const records: SidRecord[] = [[sid, this.#tombstone()]];
+    this.#state.apply(sid, records[0]![1], now);
+    void this.#mesh.replicate(records, 'none');
+  }
+}
+
+/** The keys the default principal reads (`passport`, `userId`), decoded; the rest of the session is not. */
+function principalKeys(record: SessionRecord): SessionData {
+  const data: SessionData = {};
+  for (const key of ['passport', 'userId']) {
+    const json = Object.hasOwn(record.keys, key) ? record.keys[key]!.json : undefined;
+    if (json !== undefined) data[key] = JSON.parse(json);
+  }
+  return data;
+}
+
+/** The newest version a record carries. */
+function newestVersion(record: SessionRecord): Version {
+  let newest = record.reset;
+  for (const version of recordVersions(record)) if (compareVersions(version, newest) > 0) newest = version;
+  return newest;
 }

@@ -3,7 +3,8 @@ import { ReplicatedSessionStore } from './cluster-store.js';
 import type { ReplicatedSessionStoreOptions } from './options.js';
 
 export { ReplicatedSessionStore };
-export { SECRET_ENV, type ReplicatedSessionStoreOptions } from './options.js';
+export type { ClockDriftInfo } from './cluster-store.js';
+export { SECRET_ENV, type ClusterTlsOptions, type ReplicatedSessionStoreOptions } from './options.js';
 export type { AckMode, Address, PeerInfo } from './mesh.js';
 
 // cluster://0.0.0.0:7400?peers=10.0.0.6:7400,10.0.0.7:7400&node=web-1&ack=one
@@ -18,7 +19,7 @@ registerStore(
     if (node) fromUrl.nodeId = node;
     const ack = query.get('ack');
     if (ack) fromUrl.ack = ack as ReplicatedSessionStoreOptions['ack'];
-    for (const name of ['max', 'antiEntropyIntervalMs', 'joinTimeoutMs'] as const) {
+    for (const name of ['max', 'maxSizeBytes', 'maxDriftMs', 'antiEntropyIntervalMs', 'joinTimeoutMs', 'handshakeTimeoutMs', 'maxPendingConnections'] as const) {
       const value = query.get(name);
       if (value !== null) fromUrl[name] = Number(value);
     }

@@ -1,37 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { StoreUnavailableError } from '@sessionkit/core';
-import { Link } from './link.js';
+import type { Link } from './link.js';
+import type { ClusterTlsOptions } from './options.js';
+import { Outbox, type AckMode } from './outbox.js';
+import { Peers, type Address, type Peer, type PeerInfo } from './peers.js';
 import type { Message, SidRecord } from './protocol.js';
-import { BUCKETS, type ReplicaState } from './replica-state.js';
-import type { SessionRecord } from './record.js';
+import type { ReplicaState } from './replica-state.js';
+import { Sync } from './sync.js';
 
-/** How many acknowledgements a write waits for: none, one peer, or every configured peer. */
-export type AckMode = 'none' | 'one' | 'all';
-
-/** A `host:port` address. */
-export interface Address {
-  host: string;
-  port: number;
-}
-
-/** What `peers()` reports for each configured peer. */
-export interface PeerInfo {
-  /** The peer's node id, learned in the handshake; `null` until it first connected. */
-  id: string | null;
-  /** `host:port` from the peer list. */
-  address: string;
-  /** This node's connection to the peer is open and authenticated. */
-  connected: boolean;
-  /** Epoch ms of the last frame received from the peer, `null` when never. */
-  lastSeenAt: number | null;
-  /**
-   * Estimated replication lag in ms: smoothed time from sending a change to the peer's
-   * acknowledgement, which it sends after applying the change. `null` until measured.
-   */
-  replicationLagMs: number | null;
-}
+export type { AckMode } from './outbox.js';
+export type { Address, PeerInfo } from './peers.js';
 
 export interface MeshOptions {
   nodeId: string;
@@ -42,109 +19,85 @@ export interface MeshOptions {
   antiEntropyIntervalMs: number;
   joinTimeoutMs: number;
   operationTimeoutMs: number;
+  /** A connection must complete its handshake (TLS included) within this many ms. */
+  handshakeTimeoutMs: number;
+  /** Most inbound connections that have not completed the handshake; more are closed at once. */
+  maxPendingConnections: number;
+  /** TLS for every link (server and client side, certificates checked both ways); plain TCP when absent. */
+  tls: ClusterTlsOptions | undefined;
   logger: { warn(message: string): void };
   state: ReplicaState;
-  /** Merges records received from a peer into the local state. */
-  applyRemote(records: SidRecord[]): void;
+  /**
+   * Merges records received from `from` (its node id) into the local state; returns how many it
+   * refused (see `maxDriftMs`). A refused change is not acknowledged.
+   */
+  applyRemote(records: SidRecord[], from: string): number;
   /** Runs before each anti-entropy round (the expiry sweep). */
   beforeAntiEntropy(): void;
 }
 
-interface Waiter {
-  needed: number;
-  acks: number;
-  /** Peers the change was sent to that may still acknowledge it. */
-  pending: number;
-  settle(err?: Error): void;
-}
-
-interface Outbox {
-  records: SidRecord[];
-  waiters: Waiter[];
-}
-
-interface Peer {
-  address: string;
-  host: string;
-  port: number;
-  id: string | null;
-  /** This node's own address (a shared peer list may name it); never dialled. */
-  self: boolean;
-  link: Link | undefined;
-  attempts: number;
-  timer: NodeJS.Timeout | undefined;
-  lastSeenAt: number | null;
-  lagMs: number | null;
-  seq: number;
-  outbox: Outbox | undefined;
-  /** seq → [sent at (ms), waiters]. */
-  inFlight: Map<number, [number, Waiter[]]>;
-}
-
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 5000;
-const CHUNK_RECORDS = 500;
-const HANDSHAKE_TIMEOUT_MS = 5000;
-
 /**
- * The network side of a node: a TCP server for peers, one outbound connection per configured peer
- * (reconnected with exponential backoff), replication of local changes, the join, anti-entropy.
+ * The network side of a node, wiring three parts together: {@link Peers} (the server, one
+ * outbound connection per configured peer, reconnects), {@link Outbox} (replication of local
+ * changes and their acknowledgements) and {@link Sync} (the join and anti-entropy).
  *
  * Each node sends its own changes over its outbound connections only, so every pair of nodes
  * holds two connections, one per direction, and the changes of one node reach a peer in the order
  * they were made. Requests (`sync`, `digest`) are answered on the connection they came on.
- * Changes made while a peer is unreachable are not queued: the join or anti-entropy repairs them.
  *
- * Events: `peer-up(PeerInfo)`, `peer-down(PeerInfo)`.
+ * Events: `peer-up(PeerInfo)`, `peer-down(PeerInfo)`, `refused(peerId, count)` when a peer refused
+ * changes of this node (clock drift).
  */
 export class Mesh extends EventEmitter {
   readonly ready: Promise<void>;
   readonly #options: MeshOptions;
-  readonly #peers: Peer[];
-  readonly #inbound = new Set<Link>();
-  readonly #blocked = new Set<string>();
-  readonly #joinSyncs = new Map<number, Peer>();
-  /** Links `rec` streams are being sent on, with how many. */
-  readonly #streaming = new Map<Link, number>();
-  #server: Server | undefined;
-  #antiEntropy: NodeJS.Timeout | undefined;
-  #joinTimer: NodeJS.Timeout | undefined;
-  #joinTimedOut = false;
-  #joined = false;
-  #finishJoin: () => void = () => {};
-  #nextSyncId = 0;
-  #flushScheduled = false;
+  readonly #peers: Peers;
+  readonly #outbox: Outbox;
+  readonly #sync: Sync;
   #closed = false;
 
   constructor(options: MeshOptions) {
     super();
     this.#options = options;
-    const own = `${options.listen.host}:${options.listen.port}`;
-    this.#peers = options.peers.map(({ host, port }) => ({
-      address: `${host}:${port}`,
-      host,
-      port,
-      id: null,
-      self: `${host}:${port}` === own,
-      link: undefined,
-      attempts: 0,
-      timer: undefined,
-      lastSeenAt: null,
-      lagMs: null,
-      seq: 0,
-      outbox: undefined,
-      inFlight: new Map(),
-    }));
+    this.#peers = new Peers(options);
+    this.#outbox = new Outbox({
+      operationTimeoutMs: options.operationTimeoutMs,
+      maxFrameBytes: options.maxFrameBytes,
+      onRefused: (peer, count) => this.emit('refused', peer.id, count),
+    });
+    this.#sync = new Sync({
+      state: options.state,
+      maxFrameBytes: options.maxFrameBytes,
+      antiEntropyIntervalMs: options.antiEntropyIntervalMs,
+      joinTimeoutMs: options.joinTimeoutMs,
+      links: () => this.#peers.list.map((peer) => peer.link),
+      beforeAntiEntropy: options.beforeAntiEntropy,
+    });
+    this.#peers.on('up', (peer: Peer) => {
+      this.emit('peer-up', this.#info(peer));
+      this.#sync.peerUp(peer, peer.link!);
+    });
+    this.#peers.on('down', (peer: Peer) => {
+      this.#outbox.abandon(peer);
+      this.emit('peer-down', this.#info(peer));
+      // A change the lost peer sent to only some of the others (its link to one was down) is
+      // still on one of them: compare with every remaining peer now, not at the next round.
+      if (!this.#closed) this.#sync.sendDigests();
+    });
+    this.#peers.on('dial-closed', (peer: Peer) => this.#sync.peerGone(peer));
+    this.#peers.on('message', (link: Link, peer: Peer | undefined, message: Message) => {
+      this.#route(link, peer, message);
+    });
     this.ready = this.#start();
   }
 
   /** Configured peers other than this node. */
   get remotePeers(): number {
-    return this.#peers.filter((peer) => !peer.self).length;
+    return this.#peers.remote.length;
   }
 
   peers(): PeerInfo[] {
-    return this.#peers.filter((peer) => !peer.self).map((peer) => this.#info(peer));
+    return this.#peers.remote.map((peer) => this.#info(peer));
   }
 
   /**
@@ -153,327 +106,60 @@ export class Mesh extends EventEmitter {
    * peers than needed are connected, or when one that was sent the change disconnects first.
    */
   replicate(records: SidRecord[], ack: AckMode): Promise<void> {
-    const targets = this.#peers.filter((peer) => peer.link?.open);
-    const needed = ack === 'none' ? 0 : ack === 'one' ? Math.min(1, this.remotePeers) : this.remotePeers;
-    let waiter: Waiter | undefined;
-    let result: Promise<void> = Promise.resolve();
-    if (needed > targets.length) {
-      result = Promise.reject(
-        new StoreUnavailableError(
-          `ack '${ack}' needs ${needed} peer(s) but ${targets.length} of ${this.remotePeers} are connected; the change was applied on this node and reaches the others by anti-entropy when they are back`,
-        ),
-      );
-    } else if (needed > 0) {
-      result = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => w.settle(new StoreUnavailableError(`ack '${ack}': ${w.acks} of ${needed} acknowledgement(s) within ${this.#options.operationTimeoutMs} ms`)),
-          this.#options.operationTimeoutMs,
-        ).unref();
-        const w: Waiter = {
-          needed,
-          acks: 0,
-          pending: targets.length,
-          settle: (err) => {
-            clearTimeout(timer);
-            w.settle = () => {};
-            if (err) reject(err);
-            else resolve();
-          },
-        };
-        waiter = w;
-      });
-    }
-    for (const peer of targets) {
-      peer.outbox ??= { records: [], waiters: [] };
-      for (const record of records) peer.outbox.records.push(record);
-      if (waiter) peer.outbox.waiters.push(waiter);
-    }
-    if (!this.#flushScheduled && targets.length) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
-    return result;
+    const targets = this.#peers.list.filter((peer) => peer.link?.open);
+    return this.#outbox.replicate(records, ack, targets, this.remotePeers);
   }
 
-  /** Test hook: closes every connection with `peerId` and refuses new ones until {@link restoreLink}. */
-  dropLink(peerId: string): void {
-    this.#blocked.add(peerId);
-    for (const peer of this.#peers) if (peer.id === peerId) peer.link?.close('link dropped by debugDropLink');
-    for (const link of this.#inbound) if (link.remoteNode === peerId) link.close('link dropped by debugDropLink');
+  /** Test hook: closes every connection with `peerId` and refuses new ones until {@link heal}. */
+  partition(peerId: string): void {
+    this.#peers.partition(peerId);
   }
 
   /** Test hook: allows connections with `peerId` again and redials it now (unless a dial is under way). */
-  restoreLink(peerId: string): void {
-    this.#blocked.delete(peerId);
-    for (const peer of this.#peers) {
-      if (peer.id !== peerId) continue;
-      peer.attempts = 0;
-      if (peer.timer) {
-        clearTimeout(peer.timer);
-        this.#dial(peer);
-      }
-    }
+  heal(peerId: string): void {
+    this.#peers.heal(peerId);
   }
 
   /** Runs one anti-entropy round now: sends this node's digests to every connected peer (once joined). */
   antiEntropy(): void {
-    this.#options.beforeAntiEntropy();
-    if (!this.#joined) return;
-    const d = this.#options.state.digests();
-    for (const peer of this.#peers) peer.link?.send({ t: 'digest', d });
+    this.#sync.antiEntropy();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#antiEntropy);
-    clearTimeout(this.#joinTimer);
-    for (const peer of this.#peers) {
-      clearTimeout(peer.timer);
-      peer.link?.close('node closing');
-    }
-    for (const link of this.#inbound) link.close('node closing');
-    this.#finishJoin();
-    const server = this.#server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#sync.close();
+    await this.#peers.close();
   }
 
   async #start(): Promise<void> {
-    const server = createServer((socket) => this.#accept(socket));
-    this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.listen.port, this.#options.listen.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (err) => this.#options.logger.warn(`${this.#label} server error: ${err.message}`));
+    await this.#peers.listen();
     // The listening server keeps the process alive until close(), like any server; timers do not.
-    this.#antiEntropy = setInterval(() => this.antiEntropy(), this.#options.antiEntropyIntervalMs).unref();
-    const joined = new Promise<void>((resolve) => {
-      this.#finishJoin = () => {
-        this.#joined = true;
-        clearTimeout(this.#joinTimer);
-        resolve();
-      };
-    });
-    if (this.remotePeers === 0) this.#finishJoin();
-    else {
-      this.#joinTimer = setTimeout(() => {
-        this.#joinTimedOut = true;
-        if (this.#joinSyncs.size === 0) this.#finishJoin();
-      }, this.#options.joinTimeoutMs).unref();
-      for (const peer of this.#peers) if (!peer.self) this.#dial(peer);
-    }
+    const joined = this.#sync.start(this.remotePeers);
+    if (!this.#closed) this.#peers.dialAll();
     await joined;
   }
 
-  get #label(): string {
-    return `[sessionkit/cluster ${this.#options.nodeId}]`;
-  }
-
-  #linkOptions() {
-    const { secret, nodeId, maxFrameBytes } = this.#options;
-    return { secret, nodeId, maxFrameBytes, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS };
-  }
-
-  #accept(socket: Socket): void {
-    if (this.#closed) return void socket.destroy();
-    const link = new Link(socket, this.#linkOptions());
-    this.#inbound.add(link);
-    link.on('open', (node: string) => {
-      if (node === this.#options.nodeId) link.close('a node cannot connect to itself');
-      else if (this.#blocked.has(node)) link.close('link dropped by debugDropLink');
-    });
-    link.on('message', (message: Message) => this.#onMessage(link, undefined, message));
-    link.on('close', (reason: string, failed: boolean) => {
-      this.#inbound.delete(link);
-      if (failed) this.#options.logger.warn(`${this.#label} closed inbound connection from ${link.remoteAddress} (${link.remoteNode ?? 'unauthenticated'}): ${reason}`);
-    });
-  }
-
-  #dial(peer: Peer): void {
-    if (this.#closed) return;
-    peer.timer = undefined;
-    const socket = connect({ host: peer.host, port: peer.port });
-    const link = new Link(socket, this.#linkOptions());
-    let opened = false;
-    link.on('open', (node: string) => {
-      if (node === this.#options.nodeId) {
-        peer.self = true;
-        this.#options.logger.warn(`${this.#label} peer ${peer.address} answers with this node's id: skipped as this node itself (if it is another node, give every node a unique nodeId)`);
-        return link.close('peer list names this node');
-      }
-      if (this.#blocked.has(node)) return link.close('link dropped by debugDropLink');
-      opened = true;
-      peer.id = node;
-      peer.link = link;
-      peer.attempts = 0;
-      peer.lastSeenAt = Date.now();
-      this.emit('peer-up', this.#info(peer));
-      if (!this.#joined) {
-        const id = ++this.#nextSyncId;
-        this.#joinSyncs.set(id, peer);
-        link.send({ t: 'sync', id });
-      } else {
-        // Catch up on what this node missed while the link was down.
-        link.send({ t: 'digest', d: this.#options.state.digests() });
-      }
-    });
-    link.on('message', (message: Message) => this.#onMessage(link, peer, message));
-    link.on('close', (reason: string, failed: boolean) => {
-      if (failed) this.#options.logger.warn(`${this.#label} closed connection to ${peer.address} (${link.remoteNode ?? 'unauthenticated'}): ${reason}`);
-      if (opened) {
-        peer.link = undefined;
-        this.#abandon(peer);
-        this.emit('peer-down', this.#info(peer));
-      }
-      for (const [id, syncPeer] of this.#joinSyncs) if (syncPeer === peer) this.#joinSyncs.delete(id);
-      if (!this.#joined && this.#joinTimedOut && this.#joinSyncs.size === 0) this.#finishJoin();
-      if (!this.#closed && !peer.self) {
-        const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** peer.attempts++) * (0.5 + Math.random() / 2);
-        peer.timer = setTimeout(() => this.#dial(peer), delay).unref();
-      }
-    });
-  }
-
-  /** A peer's connection closed: changes waiting for its acknowledgement can no longer get it. */
-  #abandon(peer: Peer): void {
-    const waiters = [...(peer.outbox?.waiters ?? []), ...[...peer.inFlight.values()].flatMap(([, w]) => w)];
-    peer.outbox = undefined;
-    peer.inFlight.clear();
-    for (const waiter of waiters) {
-      if (--waiter.pending + waiter.acks < waiter.needed) {
-        waiter.settle(new StoreUnavailableError(`peer ${peer.address} disconnected before acknowledging the change; it reaches the peer by anti-entropy`));
-      }
-    }
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    for (const peer of this.#peers) {
-      const outbox = peer.outbox;
-      if (!outbox) continue;
-      peer.outbox = undefined;
-      const link = peer.link;
-      if (!link?.open) {
-        for (const waiter of outbox.waiters) if (--waiter.pending + waiter.acks < waiter.needed) waiter.settle(new StoreUnavailableError(`peer ${peer.address} disconnected`));
-        continue;
-      }
-      const chunks = [...this.#chunks(outbox.records)];
-      chunks.forEach((r, i) => {
-        const seq = ++peer.seq;
-        // Waiters count as acknowledged by this peer when the last frame of the batch is.
-        if (i === chunks.length - 1) peer.inFlight.set(seq, [Date.now(), outbox.waiters]);
-        link.send({ t: 'ops', seq, r });
-      });
-    }
-  }
-
-  #onMessage(link: Link, outboundPeer: Peer | undefined, message: Message): void {
-    const peer = outboundPeer ?? this.#peers.find((p) => p.id !== null && p.id === link.remoteNode);
-    if (peer) peer.lastSeenAt = Date.now();
+  #route(link: Link, outbound: Peer | undefined, message: Message): void {
+    const from = link.remoteNode!;
     switch (message.t) {
-      case 'ops':
-        this.#options.applyRemote(message.r);
-        link.send({ t: 'ack', seq: message.seq });
+      case 'ops': {
+        const refused = this.#options.applyRemote(message.r, from);
+        link.send(refused ? { t: 'ack', seq: message.seq, refused } : { t: 'ack', seq: message.seq });
         return;
+      }
       case 'rec':
-        this.#options.applyRemote(message.r);
+        this.#options.applyRemote(message.r, from);
         return;
-      case 'ack': {
-        const entry = outboundPeer?.inFlight.get(message.seq);
-        if (!outboundPeer || !entry) return;
-        outboundPeer.inFlight.delete(message.seq);
-        const lag = Date.now() - entry[0];
-        outboundPeer.lagMs = outboundPeer.lagMs === null ? lag : outboundPeer.lagMs * 0.8 + lag * 0.2;
-        for (const waiter of entry[1]) if (++waiter.acks >= waiter.needed) waiter.settle();
+      case 'ack':
+        if (outbound) this.#outbox.acknowledged(outbound, message.seq, message.refused);
         return;
-      }
-      case 'sync':
-        void this.#stream(link, message.b === undefined ? undefined : new Set(message.b), message.id);
-        return;
-      case 'synced':
-        if (this.#joinSyncs.delete(message.id) && !this.#joined) this.#finishJoin();
-        return;
-      case 'digest': {
-        // While joining, the full state is on its way; while a stream to this peer runs, the
-        // next round will see what it repaired.
-        if (!this.#joined || this.#streaming.has(link)) return;
-        const mine = this.#options.state.digests();
-        const differing = new Set<number>();
-        for (let b = 0; b < BUCKETS; b++) if (mine[b] !== message.d[b]) differing.add(b);
-        if (differing.size === 0) return;
-        link.send({ t: 'sync', id: ++this.#nextSyncId, b: [...differing] });
-        void this.#stream(link, differing);
-        return;
-      }
+      default:
+        this.#sync.handle(link, message);
     }
-  }
-
-  /** Sends every record in `buckets` (all when undefined) in chunks, yielding between chunks. */
-  async #stream(link: Link, buckets: Set<number> | undefined, syncId?: number): Promise<void> {
-    this.#streaming.set(link, (this.#streaming.get(link) ?? 0) + 1);
-    try {
-      await this.#streamRecords(link, buckets);
-    } finally {
-      const left = this.#streaming.get(link)! - 1;
-      if (left) this.#streaming.set(link, left);
-      else this.#streaming.delete(link);
-    }
-    if (syncId !== undefined) link.send({ t: 'synced', id: syncId });
-  }
-
-  async #streamRecords(link: Link, buckets: Set<number> | undefined): Promise<void> {
-    const state = this.#options.state;
-    const sids = buckets ? state.sidsIn(buckets) : state.sids();
-    const records: SidRecord[] = [];
-    for (const sid of sids) {
-      const record = state.get(sid);
-      if (record) records.push([sid, record]);
-    }
-    for (const r of this.#chunks(records)) {
-      if (!link.open) return;
-      link.send({ t: 'rec', r });
-      // Let the node serve between chunks, and send no faster than the peer reads.
-      await yieldToEventLoop();
-      await link.drained();
-    }
-  }
-
-  /** Splits records into frames that stay well under `maxFrameBytes`. */
-  *#chunks(records: SidRecord[]): Iterable<SidRecord[]> {
-    const limit = this.#options.maxFrameBytes / 2;
-    let chunk: SidRecord[] = [];
-    let bytes = 0;
-    for (const item of records) {
-      const size = estimateBytes(item[1]);
-      if (chunk.length && (chunk.length >= CHUNK_RECORDS || bytes + size > limit)) {
-        yield chunk;
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(item);
-      bytes += size;
-    }
-    if (chunk.length) yield chunk;
   }
 
   #info(peer: Peer): PeerInfo {
-    return {
-      id: peer.id,
-      address: peer.address,
-      connected: Boolean(peer.link?.open),
-      lastSeenAt: peer.lastSeenAt,
-      replicationLagMs: peer.lagMs === null ? null : Math.round(peer.lagMs * 100) / 100,
-    };
+    return this.#peers.info(peer, this.#outbox.lagMs(peer));
   }
-}
-
-/** Upper bound of a record's size in a frame: JSON escaping at most doubles a value's text. */
-function estimateBytes(record: SessionRecord): number {
-  let bytes = 128;
-  for (const [key, entry] of Object.entries(record.keys)) bytes += 3 * key.length + 2 * 3 * (entry.json?.length ?? 0) + 64;
-  return bytes;
 }

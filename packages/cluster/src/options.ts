@@ -1,11 +1,25 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import { StoreConfigError, type BaseStoreOptions } from '@sessionkit/core';
 import type { AckMode, Address } from './mesh.js';
 
 /** Environment variable read for the shared secret when the `secret` option is not given. */
 export const SECRET_ENV = 'SESSIONKIT_CLUSTER_SECRET';
 const MIN_SECRET_LENGTH = 16;
+
+/**
+ * TLS for the links between nodes (`node:tls`): every node presents `cert` (with `key`), and
+ * accepts only peers whose certificate is signed by `ca`, both ways (mutual TLS). The dialling
+ * side also checks the peer's certificate names the address it dialled (an IP address needs an IP
+ * SAN), unless `servername` or `checkServerIdentity` say otherwise. Other `tls.connect` /
+ * `tls.createServer` security options (`ciphers`, `minVersion`, `passphrase`, `pfx`, …) pass through.
+ */
+export interface ClusterTlsOptions
+  extends Pick<
+    ConnectionOptions,
+    'key' | 'cert' | 'ca' | 'pfx' | 'passphrase' | 'crl' | 'ciphers' | 'minVersion' | 'maxVersion' | 'servername' | 'checkServerIdentity'
+  > {}
 
 export interface ReplicatedSessionStoreOptions extends BaseStoreOptions {
   /** Address this node listens on for its peers, `host:port` (e.g. `10.0.0.5:7400`). Required. */
@@ -28,6 +42,26 @@ export interface ReplicatedSessionStoreOptions extends BaseStoreOptions {
   joinTimeoutMs?: number;
   /** Where rejected connections and protocol errors are reported. Default `console`. */
   logger?: { warn(message: string): void };
+  /**
+   * Most bytes of sessions and tombstones held per node (JSON text, sids and a fixed overhead per
+   * record). Beyond it, and beyond `max`, anonymous sessions (no `principal`) and tombstones are
+   * evicted first, least recently used first; a logged-in session only when none is left.
+   * Default 64 MiB (as the memory store).
+   */
+  maxSizeBytes?: number;
+  /**
+   * Largest clock difference tolerated between nodes, in ms. A change whose version is more than
+   * this ahead of this node's clock is refused (not applied, not acknowledged) and reported once
+   * per node: a node with a clock far ahead would otherwise win every conflict, lengthen expiries
+   * and keep tombstones alive by its skew. Default 60000.
+   */
+  maxDriftMs?: number;
+  /** TLS for every link between nodes; without it session data crosses the network in clear text. Default none. */
+  tls?: ClusterTlsOptions;
+  /** A connecting peer must complete the handshake (TLS included) within this many ms. Default 5000. */
+  handshakeTimeoutMs?: number;
+  /** Most inbound connections waiting to complete the handshake; more are closed at once. Default 64. */
+  maxPendingConnections?: number;
 }
 
 export interface ResolvedOptions {
@@ -41,6 +75,11 @@ export interface ResolvedOptions {
   antiEntropyIntervalMs: number;
   joinTimeoutMs: number;
   logger: { warn(message: string): void };
+  maxSizeBytes: number;
+  maxDriftMs: number;
+  tls: ClusterTlsOptions | undefined;
+  handshakeTimeoutMs: number;
+  maxPendingConnections: number;
 }
 
 /** Validates the options; throws `StoreConfigError` naming the option and how to fix it. */
@@ -60,6 +99,10 @@ export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessio
     throw new StoreConfigError(`nodeId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(nodeId)}`);
   }
   const maxFrameBytes = integer(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
+  const maxSizeBytes = integer(options.maxSizeBytes ?? 64 * 1024 * 1024, 'maxSizeBytes');
+  if (maxSizeBytes < maxSessionBytes) {
+    throw new StoreConfigError(`maxSizeBytes (${maxSizeBytes}) must be at least maxSessionBytes (${maxSessionBytes}), so any session fits`);
+  }
   if (maxFrameBytes < 2 * maxSessionBytes + 65_536) {
     throw new StoreConfigError(`maxFrameBytes (${maxFrameBytes}) must be at least 2 × maxSessionBytes + 65536 = ${2 * maxSessionBytes + 65_536}, so any session fits in a frame`);
   }
@@ -74,7 +117,23 @@ export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessio
     antiEntropyIntervalMs: integer(options.antiEntropyIntervalMs ?? 5000, 'antiEntropyIntervalMs'),
     joinTimeoutMs: integer(options.joinTimeoutMs ?? 3000, 'joinTimeoutMs'),
     logger: options.logger ?? console,
+    maxSizeBytes,
+    maxDriftMs: integer(options.maxDriftMs ?? 60_000, 'maxDriftMs'),
+    tls: tlsOptions(options.tls),
+    handshakeTimeoutMs: integer(options.handshakeTimeoutMs ?? 5000, 'handshakeTimeoutMs'),
+    maxPendingConnections: integer(options.maxPendingConnections ?? 64, 'maxPendingConnections'),
   };
+}
+
+function tlsOptions(tls: ClusterTlsOptions | undefined): ClusterTlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  if (typeof tls !== 'object' || tls === null) throw new StoreConfigError('tls must be an object with key, cert and ca');
+  const missing = (['key', 'cert', 'ca'] as const).filter((name) => tls[name] === undefined);
+  if (tls.pfx === undefined && missing.length) {
+    throw new StoreConfigError(`tls needs ${missing.join(', ')}: every node presents its certificate and checks its peers' against the CA`);
+  }
+  if (tls.pfx !== undefined && tls.ca === undefined) throw new StoreConfigError('tls needs ca: every node checks its peers\' certificates against it');
+  return { ...tls };
 }
 
 /** Parses `host:port` (IPv6 as `[::1]:7400`). */

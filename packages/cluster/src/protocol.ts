@@ -8,7 +8,8 @@ export type SidRecord = [sid: string, record: SessionRecord];
 
 /**
  * Messages peers exchange after the handshake (JSON payload of one authenticated frame).
- * - `ops`: changes made on the sending node; answered by `ack` with the same `seq` once applied.
+ * - `ops`: changes made on the sending node; answered by `ack` with the same `seq` once applied,
+ *   with `refused` (how many records) when some were refused (a version beyond `maxDriftMs`).
  * - `sync`: asks for every record in buckets `b` (all buckets when absent); answered by `rec`
  *   frames, then `synced` with the same `id`. A joining node sends it with no `b`.
  * - `digest`: the sender's bucket digests; the receiver answers with its records of every differing
@@ -16,7 +17,7 @@ export type SidRecord = [sid: string, record: SessionRecord];
  */
 export type Message =
   | { t: 'ops'; seq: number; r: SidRecord[] }
-  | { t: 'ack'; seq: number }
+  | { t: 'ack'; seq: number; refused?: number }
   | { t: 'sync'; id: number; b?: number[] }
   | { t: 'rec'; r: SidRecord[] }
   | { t: 'synced'; id: number }
@@ -33,8 +34,10 @@ export function parseMessage(value: unknown): Message {
   switch (m['t']) {
     case 'ops':
       return { t: 'ops', seq: integer(m['seq'], 'seq'), r: records(m['r']) };
-    case 'ack':
-      return { t: 'ack', seq: integer(m['seq'], 'seq') };
+    case 'ack': {
+      const seq = integer(m['seq'], 'seq');
+      return m['refused'] === undefined ? { t: 'ack', seq } : { t: 'ack', seq, refused: integer(m['refused'], 'refused') };
+    }
     case 'sync': {
       const id = integer(m['id'], 'id');
       if (m['b'] === undefined) return { t: 'sync', id };

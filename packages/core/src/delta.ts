@@ -1,35 +1,8 @@
-import secureJson from 'secure-json-parse';
 import { SessionEncodeError } from './errors.js';
 import type { SessionChange, SessionData } from './types.js';
 
-// Session objects a store returned, mapped to the form they were decoded from: the whole JSON
-// text, or the JSON text per key. One map per process, shared by the ESM and CJS copies.
-const STORED_FORMS_KEY = Symbol.for('sessionkit.stored-forms');
-const storedForms: WeakMap<object, string | KeyTexts> = ((globalThis as Record<symbol, unknown>)[STORED_FORMS_KEY] ??=
-  new WeakMap<object, string | KeyTexts>()) as WeakMap<object, string | KeyTexts>;
-
-/**
- * Remembers what a session object was decoded from, so a framework adapter can tell later which
- * keys a request changed without snapshotting every session it loads. `decodeSession` calls it;
- * per-key layouts (a Redis hash) call it with the field texts. Returns `data`.
- */
-export function rememberStoredForm<T extends object>(data: T, form: string | KeyTexts): T {
-  storedForms.set(data, form);
-  return data;
-}
-
-/**
- * The key texts `data` was decoded from, computed now from the remembered stored form; `undefined`
- * when the store did not remember one. Pass the object exactly as the store returned it, before
- * anything changed it.
- */
-export function storedKeyTexts(data: object): (() => KeyTexts) | undefined {
-  const form = storedForms.get(data);
-  if (form === undefined) return undefined;
-  if (typeof form !== 'string') return () => form;
-  // The text decoded once already; parse it the same prototype-safe way.
-  return () => keyTexts(secureJson.parse(form, undefined, { protoAction: 'remove', constructorAction: 'remove' }) as object);
-}
+// The stored-form side channel lives in its own module; re-exported for the codec and older imports.
+export { rememberStoredForm, storedKeyTexts } from './stored-form.js';
 
 /** The JSON text of each top-level key of a session, as it would be stored. */
 export type KeyTexts = Map<string, string>;

@@ -81,6 +81,16 @@ export class StoreOperationError extends SessionStoreError {
   }
 }
 
+/**
+ * The argument of `idsByPrincipal` / `destroyByPrincipal` is not a user id a session can carry: a
+ * non-empty string or a finite number, at most 256 UTF-8 bytes. Thrown before anything reaches a driver.
+ */
+export class InvalidPrincipalError extends SessionStoreError {
+  constructor(id: unknown, reason: string) {
+    super('ERR_PRINCIPAL_INVALID', `Invalid principal id ${describe(id)}: ${reason}; pass the user id as principal(data) returns it (a string or number of at most 256 UTF-8 bytes)`);
+  }
+}
+
 /** A store option or store URL is invalid (unknown scheme, unsafe table name, bad number). */
 export class StoreConfigError extends SessionStoreError {
   constructor(message: string) {

@@ -2,11 +2,15 @@ export type {
   BaseStoreOptions,
   SessionChange,
   SessionData,
+  SessionEntry,
+  SessionLifecycleEvent,
+  SessionLifecycleEventName,
   SessionStore,
   SessionStoreEvent,
   WriteOptions,
 } from './types.js';
 export {
+  InvalidPrincipalError,
   InvalidSessionIdError,
   SessionDecodeError,
   SessionEncodeError,
@@ -19,7 +23,8 @@ export {
 } from './errors.js';
 export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
-export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, type PrincipalFunction } from './principal.js';
+export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
+export { PrincipalIndex } from './principal-index.js';
 export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
 export {
   DEFAULT_MAX_SESSION_BYTES,
@@ -37,4 +42,16 @@ export { DEFAULT_TTL_MS, ttlFromCookie, ttlFromSession, type CookieExpiry } from
 export { DEFAULT_OPERATION_TIMEOUT_MS, withTimeout } from './timeout.js';
 export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
 export { createStore, redactUrl, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
-export { changeBetween, dataOf, keyTexts, rememberStoredForm, storedKeyTexts, type KeyTexts } from './delta.js';
+export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
+export { rememberStoredForm, storedKeyTexts } from './stored-form.js';
+export {
+  SessionTracker,
+  type FailMode,
+  type SaveOptions,
+  type SaveOutcome,
+  type SessionLogger,
+  type SessionTrackerOptions,
+} from './session-tracker.js';
+export { LOADED_KEY, LoadedSession } from './loaded-session.js';
+export { NO_EXPIRY, cookieExpiry, cookieRefreshedAt, type ExpiryRule } from './expiry-rule.js';
+export { httpStatusOf, withHttpStatus, type SessionHttpStatus } from './http-status.js';

@@ -1,4 +1,4 @@
-import { SessionEncodeError } from './errors.js';
+import { InvalidPrincipalError, SessionEncodeError } from './errors.js';
 import { byteLength } from './codec.js';
 import type { SessionData } from './types.js';
 
@@ -29,4 +29,19 @@ export function principalOf(data: SessionData, principal: PrincipalFunction = de
     throw new SessionEncodeError(`the principal id is ${byteLength(id)} bytes, over the ${MAX_PRINCIPAL_BYTES} byte limit`);
   }
   return id;
+}
+
+/**
+ * The principal id to look up for the argument of `idsByPrincipal` / `destroyByPrincipal`: a
+ * string as it is, a finite number as `String(n)` (as {@link principalOf} stores it).
+ * @throws InvalidPrincipalError for anything else, an empty string, or more than {@link MAX_PRINCIPAL_BYTES} UTF-8 bytes.
+ */
+export function principalQuery(id: unknown): string {
+  let text: string;
+  if (typeof id === 'string') text = id;
+  else if (typeof id === 'number' && Number.isFinite(id)) text = String(id);
+  else throw new InvalidPrincipalError(id, 'expected a string or a finite number');
+  if (text === '') throw new InvalidPrincipalError(id, 'an empty id names no user');
+  if (byteLength(text) > MAX_PRINCIPAL_BYTES) throw new InvalidPrincipalError(id, `over ${MAX_PRINCIPAL_BYTES} UTF-8 bytes`);
+  return text;
 }

@@ -13,7 +13,32 @@ export interface WriteOptions {
   ttlMs: number;
 }
 
-export type SessionStoreEvent = 'error' | 'connect' | 'disconnect';
+/** Events of a store's link to its backend. `error` carries an `Error`; the others no argument. */
+export type SessionStoreEvent = 'error' | 'connect' | 'disconnect' | SessionLifecycleEventName;
+
+/**
+ * Lifecycle events, each with one {@link SessionLifecycleEvent} argument:
+ * - `created`: a `set` or `patch` made a session exist where no live one was;
+ * - `destroyed`: `destroy`, `destroyByPrincipal`, a write with `ttlMs <= 0`, or the store's own
+ *   bound (memory eviction) removed a live session. `clear()` emits no per-session events;
+ * - `expired`: the store found a session whose TTL had passed (on a read or in its sweep).
+ * Which events a store can deliver, and how often (at most / at least once), is in its docs.
+ */
+export type SessionLifecycleEventName = 'created' | 'destroyed' | 'expired';
+
+/** The argument of a lifecycle event. `principal` is there when the store knew whose session it was. */
+export interface SessionLifecycleEvent {
+  sid: string;
+  principal?: string;
+}
+
+/** One session as {@link SessionStore.entries} yields it. */
+export interface SessionEntry {
+  sid: string;
+  data: SessionData;
+  /** When the session expires, epoch ms; `null` when the store cannot tell. */
+  expiresAt: number | null;
+}
 
 /**
  * The contract every sessionkit store implements. All methods validate the sid first
@@ -22,7 +47,12 @@ export type SessionStoreEvent = 'error' | 'connect' | 'disconnect';
 export interface SessionStore {
   /** Adapter name: `memory`, `redis`, `sql:postgres`, `sql:mysql`, `sql:sqlite`, `cluster`. */
   readonly name: string;
-  /** The session, or `null` when absent or expired. Throws `SessionDecodeError` when stored bytes do not decode. */
+  /**
+   * The session, or `null` when absent or expired. Throws `SessionDecodeError` when stored bytes do not decode.
+   * A store should remember the stored form of the object it returns (`decodeSession` does; per-key
+   * layouts call `rememberStoredForm(data, fieldTexts)`): the session tracker diffs a later save
+   * against it (`storedKeyTexts`), so only the keys a request changed are written.
+   */
   get(sid: string): Promise<SessionData | null>;
   /** Replaces the whole session. Throws `SessionEncodeError` / `SessionTooLargeError` before writing anything. */
   set(sid: string, data: SessionData, options: WriteOptions): Promise<void>;
@@ -44,6 +74,27 @@ export interface SessionStore {
   clear(): Promise<void>;
   /** Releases timers and sockets the store created; never closes a client the user handed in. */
   close(): Promise<void>;
+  /**
+   * Streams the sids of the live sessions of one user: those whose `principal(data)` is `id`
+   * (numbers are compared as their string). Stores with a principal index answer from it; the
+   * default in `AbstractSessionStore` reads every session (O(n)).
+   * @throws InvalidPrincipalError when `id` is not a non-empty string or number of at most 256 UTF-8 bytes.
+   */
+  idsByPrincipal(id: string | number): AsyncIterable<string>;
+  /**
+   * Destroys every live session of one user ("log out everywhere") and returns how many it
+   * destroyed. Each destroyed session is tombstoned like `destroy`, so a late save from one of
+   * the user's requests cannot bring it back.
+   * @throws InvalidPrincipalError as `idsByPrincipal` does.
+   */
+  destroyByPrincipal(id: string | number): Promise<number>;
+  /**
+   * Optional: streams live sessions with their expiry, those of `sids` when given, else all of
+   * them, for operators' tools (the `sessionkit` CLI's `stats`, `show` and `migrate`).
+   * `AbstractSessionStore` provides it.
+   */
+  entries?(sids?: Iterable<string> | AsyncIterable<string>): AsyncIterable<SessionEntry>;
+  /** `created` / `destroyed` / `expired` listeners receive one {@link SessionLifecycleEvent}. */
   on(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this;
   off(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this;
 }

@@ -1,13 +1,12 @@
 import {
-  changeBetween,
   DEFAULT_TTL_MS,
-  keyTexts,
-  isSessionStoreError,
-  storedKeyTexts,
-  isValidSessionId,
+  SessionTracker,
   StoreConfigError,
-  type KeyTexts,
+  type ExpiryRule,
+  type FailMode,
+  type LoadedSession,
   type SessionData,
+  type SessionLogger,
   type SessionStore,
 } from '@sessionkit/core';
 
@@ -31,15 +30,32 @@ export interface KoaExternalStore {
 export interface KoaStoreOptions {
   /** TTL in ms for `maxAge: 'session'` (browser-session cookies). Default 86400000 (one day). */
   defaultTtlMs?: number;
+  /**
+   * `'open'` (default): while the store is unreachable a request gets an empty session under its
+   * own key (its cookie is kept; a real change is still attempted). `'closed'`: 503.
+   */
+  failMode?: FailMode;
+  /** A save that changed nothing refreshes the stored expiry only when it was refreshed at least this many ms ago. Default 0: koa-session decides (`rolling`). */
+  touchAfterMs?: number;
+  /** While the store is unreachable, it is probed with one read this often, in ms. Default 1000. */
+  probeIntervalMs?: number;
   /** Receives one warning per key whose stored session does not decode. Default `console`. */
-  logger?: { warn(message: string): void };
+  logger?: SessionLogger;
 }
 
-/** Most keys remembered for "warn once per key"; bounded, so warnings may repeat after it fills. */
-const WARNED_KEYS_MAX = 1000;
+/** koa-session keeps the expiry in `_expire` (epoch ms) and `_maxAge` (ms), or `_session` for browser-session cookies. */
+const KOA_EXPIRY: ExpiryRule = {
+  keys: ['_expire', '_maxAge', '_session'],
+  refreshedAt(session) {
+    const { _expire, _maxAge } = session as { _expire?: unknown; _maxAge?: unknown };
+    return typeof _expire === 'number' && typeof _maxAge === 'number' ? _expire - _maxAge : undefined;
+  },
+  onlyExpiry: (change) => change.unset.length === 0 && Object.keys(change.set).every((key) => KOA_EXPIRY.keys.includes(key)),
+};
 
 /**
- * koa-session's external store over any sessionkit `SessionStore`.
+ * koa-session's external store over any sessionkit `SessionStore`: a translation of koa-session's
+ * `{ get, set, destroy }` onto the session tracker of `@sessionkit/core`.
  *
  * - `get` returns `null` for a key that is not a valid sessionkit sid (koa-session then starts a
  *   new session) and for stored bytes that do not decode (`SessionDecodeError`, logged once per key).
@@ -50,95 +66,42 @@ const WARNED_KEYS_MAX = 1000;
  *   moved (`maxAge: 'session'`), `SessionStore.touch` refreshes the expiry.
  * - TTL is koa-session's `maxAge` (it already adds 10 s so the store outlives the cookie), or
  *   `defaultTtlMs` for `'session'`.
- * - Errors from the store reject; `StoreUnavailableError` carries `status` 503, which Koa answers with.
+ * - Store errors reject with `status` 503 (store down) or 400 (data that cannot be stored), which Koa answers with.
  *
- * @throws StoreConfigError for an invalid `defaultTtlMs`.
+ * @throws StoreConfigError for an invalid option.
+ * @example
+ * app.use(session({ store: koaStore(createStore(process.env.SESSION_STORE_URL)), maxAge: 86_400_000 }, app));
  */
 export function koaStore(store: SessionStore, options: KoaStoreOptions = {}): KoaExternalStore {
   const defaultTtlMs = options.defaultTtlMs ?? DEFAULT_TTL_MS;
   if (typeof defaultTtlMs !== 'number' || !Number.isFinite(defaultTtlMs) || defaultTtlMs <= 0) {
     throw new StoreConfigError(`defaultTtlMs must be a positive number of milliseconds, got ${String(defaultTtlMs)}`);
   }
-  const logger = options.logger ?? console;
-  const snapshots = new WeakMap<object, { key: string; texts: () => KeyTexts }>();
-  const warned = new Set<string>();
+  const tracker = new SessionTracker(store, { touchAfterMs: 0, ...options, expiry: KOA_EXPIRY });
+  // What each request loaded: keyed by the Koa context, so it goes away with it.
+  const loads = new WeakMap<object, LoadedSession>();
   const ttlOf = (maxAge: KoaMaxAge): number => (typeof maxAge === 'number' && maxAge > 0 ? maxAge : defaultTtlMs);
-  // Snapshots are per request: keyed by the Koa context, so they go away with it.
   const requestOf = (options?: KoaStoreCallOptions): object | undefined =>
     typeof options?.ctx === 'object' && options.ctx !== null ? options.ctx : undefined;
 
   return {
     async get(key, _maxAge, options) {
-      if (!isValidSessionId(key)) return null;
-      let data: SessionData | null;
-      try {
-        data = await store.get(key);
-      } catch (err) {
-        if (!isSessionStoreError(err, 'ERR_SESSION_DECODE')) throw withHttpStatus(err);
-        if (warned.size >= WARNED_KEYS_MAX) warned.clear();
-        if (!warned.has(key)) logger.warn(`[sessionkit] stored session ${key} does not decode; treating it as absent (${(err as Error).message})`);
-        warned.add(key);
-        return null;
-      }
+      const load = await tracker.load(key);
       const request = requestOf(options);
-      if (data && request) {
-        // Stores remember what they decoded a session from: the diff at save time starts from
-        // that, so a request that never saves costs no encoding. Other stores get a snapshot now.
-        const stored = storedKeyTexts(data);
-        const texts = stored ?? keyTexts(data);
-        snapshots.set(request, { key, texts: typeof texts === 'function' ? texts : () => texts });
-      }
-      return data;
+      if (load.data && request) loads.set(request, load);
+      return load.data;
     },
 
     async set(key, sess, maxAge, options) {
-      const ttlMs = ttlOf(maxAge);
-      const current = keyTexts(sess);
       const request = requestOf(options);
-      const snapshot = request && snapshots.get(request);
-      try {
-        if (snapshot?.key !== key) {
-          await store.set(key, sess, { ttlMs });
-        } else {
-          const change = changeBetween(snapshot.texts(), current);
-          if (Object.keys(change.set).length === 0 && change.unset.length === 0) await store.touch(key, { ttlMs });
-          else await store.patch(key, change, { ttlMs });
-        }
-      } catch (err) {
-        throw withHttpStatus(err);
-      }
-      if (request) snapshots.set(request, { key, texts: () => current });
+      const { load } = await tracker.save(key, sess, { ttlMs: ttlOf(maxAge), load: request && loads.get(request) });
+      if (request) loads.set(request, load);
     },
 
     async destroy(key, options) {
       const request = requestOf(options);
-      if (request) snapshots.delete(request);
-      if (!isValidSessionId(key)) return;
-      try {
-        await store.destroy(key);
-      } catch (err) {
-        throw withHttpStatus(err);
-      }
+      if (request) loads.delete(request);
+      await tracker.destroy(key);
     },
   };
-}
-
-/**
- * Gives store errors the HTTP status Koa's error handling answers with: 503 for
- * `StoreUnavailableError`; 400 for data the client sent that no store accepts
- * (`SessionEncodeError`, `SessionTooLargeError`, `InvalidSessionIdError`), which never marks the
- * store down.
- */
-function withHttpStatus(err: unknown): unknown {
-  if (isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE')) return Object.assign(err as Error, { status: 503, statusCode: 503, expose: false });
-  if (isClientDataError(err)) return Object.assign(err as Error, { status: 400, statusCode: 400, expose: true });
-  return err;
-}
-
-function isClientDataError(err: unknown): boolean {
-  return (
-    isSessionStoreError(err, 'ERR_SESSION_ENCODE') ||
-    isSessionStoreError(err, 'ERR_SESSION_TOO_LARGE') ||
-    isSessionStoreError(err, 'ERR_SESSION_ID_INVALID')
-  );
 }

@@ -1,9 +1,9 @@
 import { registerStore } from '@sessionkit/core';
-import { MemorySessionStore, type MemorySessionStoreOptions } from './memory-store.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, MemorySessionStore, type MemorySessionStoreOptions } from './memory-store.js';
 
-export { MemorySessionStore, type MemorySessionStoreOptions };
+export { DEFAULT_SWEEP_INTERVAL_MS, MemorySessionStore, type MemorySessionStoreOptions };
 
-// memory://?max=10000&maxSizeBytes=67108864
+// memory://?max=10000&maxSizeBytes=67108864&sweepIntervalMs=60000
 registerStore(
   ['memory'],
   (url, options) =>
@@ -11,6 +11,7 @@ registerStore(
       ...options,
       ...numberParam(url, 'max'),
       ...numberParam(url, 'maxSizeBytes'),
+      ...numberParam(url, 'sweepIntervalMs'),
     }),
   'memory://?max=10000',
 );

@@ -8,9 +8,10 @@ import {
   type BaseStoreOptions,
   type SessionChange,
   type SessionData,
+  type SessionEntry,
 } from '@sessionkit/core';
 import { LRUCache } from 'lru-cache';
-import { AnonymousFirstLru, type Entry } from './eviction.js';
+import { AnonymousFirstLru, type Departure, type Entry } from './eviction.js';
 
 export interface MemorySessionStoreOptions extends BaseStoreOptions {
   /** Most sessions held; beyond it the least recently used anonymous session is evicted first. Default 10000. */
@@ -20,7 +21,16 @@ export interface MemorySessionStoreOptions extends BaseStoreOptions {
    * evicted first, logged-in ones (see `principal`) only when no anonymous one is left. Default 64 MiB.
    */
   maxSizeBytes?: number;
+  /**
+   * Milliseconds between sweeps that drop expired sessions and emit `expired` for them; `0` or
+   * `false` turns the sweep off (expired sessions are then found on reads, listings and counts).
+   * The timer is unref'd, so it never keeps the process alive. Default 60000.
+   */
+  sweepIntervalMs?: number | false;
 }
+
+/** Default `sweepIntervalMs`: one minute. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 /** Fixed per-entry cost counted on top of the JSON and sid bytes (lru-cache node, entry object). */
 const ENTRY_OVERHEAD_BYTES = 64;
@@ -33,8 +43,17 @@ const ENTRY_OVERHEAD_BYTES = 64;
  * SINGLE PROCESS ONLY: every instance of your app has its own sessions. Behind a load balancer
  * with more than one instance, use Redis, SQL or the replicated cluster store.
  *
- * No timers: expired sessions are dropped when read, listed or counted, so the store never keeps
- * the process alive.
+ * Expired sessions are dropped when read, listed or counted, and by a sweep every
+ * `sweepIntervalMs` on an unref'd timer, so the store never keeps the process alive.
+ *
+ * Principal index: a map principal → sids kept in step with every write, destroy, eviction,
+ * expiry and `clear()`, so `idsByPrincipal` / `destroyByPrincipal` cost O(sessions of that user).
+ *
+ * Lifecycle events, each at most once and in this process only (lost if it exits first):
+ * `created` after a `set` / `patch` that made a new session; `destroyed` after `destroy`,
+ * `destroyByPrincipal`, `ttlMs <= 0`, or an eviction under `max` / `maxSizeBytes`; `expired` when
+ * a read, listing, count or sweep finds a session past its TTL (so within `sweepIntervalMs` of
+ * the expiry at the latest, while the sweep is on). `clear()` emits no per-session events.
  *
  * @example
  * const store = new MemorySessionStore({ max: 10_000, maxSizeBytes: 64 * 1024 * 1024 });
@@ -44,6 +63,7 @@ export class MemorySessionStore extends AbstractSessionStore {
   readonly name = 'memory';
   readonly #cache: AnonymousFirstLru;
   readonly #tombstones: LRUCache<string, true>;
+  readonly #sweep: NodeJS.Timeout | undefined;
 
   constructor(options: MemorySessionStoreOptions = {}) {
     super(options);
@@ -51,8 +71,16 @@ export class MemorySessionStore extends AbstractSessionStore {
     const maxSize = options.maxSizeBytes ?? 64 * 1024 * 1024;
     if (!Number.isInteger(max) || max < 1) throw new StoreConfigError(`max must be a positive integer, got ${max}`);
     if (!Number.isInteger(maxSize) || maxSize < 1) throw new StoreConfigError(`maxSizeBytes must be a positive integer, got ${maxSize}`);
-    this.#cache = new AnonymousFirstLru(max, maxSize);
+    const sweep = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+    if (sweep !== false && (!Number.isFinite(sweep) || sweep < 0)) {
+      throw new StoreConfigError(`sweepIntervalMs must be a number of ms >= 0 or false, got ${String(sweep)}`);
+    }
+    this.#cache = new AnonymousFirstLru(max, maxSize, (sid, entry, why) => this.#departed(sid, entry, why));
     this.#tombstones = new LRUCache<string, true>({ max, ttl: this.tombstoneTtlMs, ttlAutopurge: false });
+    if (sweep) {
+      this.#sweep = setInterval(() => this.prune(), sweep);
+      this.#sweep.unref();
+    }
     this.emit('connect');
   }
 
@@ -64,6 +92,11 @@ export class MemorySessionStore extends AbstractSessionStore {
   /** Bytes held now, as counted against `maxSizeBytes`. */
   get sizeBytes(): number {
     return this.#cache.bytes;
+  }
+
+  /** Sessions filed in the principal index now (logged-in sessions held, expired ones until found). */
+  get indexedSessions(): number {
+    return this.#cache.indexedSessions;
   }
 
   /** Milliseconds until `sid` expires (negative once expired but not yet dropped), or `null` when it is not held. */
@@ -83,16 +116,26 @@ export class MemorySessionStore extends AbstractSessionStore {
     return entry ? decodeSession(sid, entry.json) : null;
   }
 
+  protected override async readEntry(sid: string): Promise<SessionEntry | null> {
+    const entry = this.#cache.get(sid);
+    return entry ? { sid, data: decodeSession(sid, entry.json), expiresAt: entry.expiresAt } : null;
+  }
+
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
     this.#tombstones.delete(sid);
-    this.#store(sid, json, this.principalOf(data), ttlMs);
+    const existed = this.#cache.get(sid) !== undefined;
+    const principal = this.principalOf(data);
+    this.#store(sid, json, principal, ttlMs);
+    if (!existed) this.lifecycle('created', sid, principal);
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     if (this.#tombstones.has(sid)) return;
     const current = this.#cache.get(sid);
     const next = applyChange(current ? decodeSession(sid, current.json) : null, change);
-    this.#store(sid, encodeSession(next, this), this.principalOf(next), ttlMs);
+    const principal = this.principalOf(next);
+    this.#store(sid, encodeSession(next, this), principal, ttlMs);
+    if (!current) this.lifecycle('created', sid, principal);
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
@@ -101,8 +144,32 @@ export class MemorySessionStore extends AbstractSessionStore {
   }
 
   protected async remove(sid: string): Promise<void> {
-    this.#cache.delete(sid);
     this.#tombstones.set(sid, true);
+    const entry = this.#cache.get(sid);
+    if (!entry) return;
+    this.#cache.delete(sid);
+    this.lifecycle('destroyed', sid, entry.principal);
+  }
+
+  protected override principalIds(principal: string): AsyncIterable<string> | undefined {
+    return this.#liveSidsOf(principal);
+  }
+
+  protected override removeByPrincipal(principal: string): Promise<number> | undefined {
+    return Promise.resolve(this.#removeAllOf(principal));
+  }
+
+  #removeAllOf(principal: string): number {
+    let destroyed = 0;
+    for (const sid of this.#cache.sidsOf(principal)) {
+      const entry = this.#cache.get(sid);
+      this.#tombstones.set(sid, true);
+      if (!entry) continue;
+      this.#cache.delete(sid);
+      destroyed++;
+      this.lifecycle('destroyed', sid, principal);
+    }
+    return destroyed;
   }
 
   protected async *scanIds(): AsyncIterable<string> {
@@ -120,8 +187,24 @@ export class MemorySessionStore extends AbstractSessionStore {
     this.#tombstones.clear();
   }
 
+  protected override async release(): Promise<void> {
+    clearInterval(this.#sweep);
+  }
+
+  async *#liveSidsOf(principal: string): AsyncGenerator<string> {
+    // A copy, checked one by one: an expired member is dropped (and reported) as it is found.
+    for (const sid of this.#cache.sidsOf(principal)) {
+      if (this.#cache.get(sid)?.principal === principal) yield sid;
+    }
+  }
+
+  #departed(sid: string, entry: Entry, why: Departure): void {
+    this.lifecycle(why === 'expired' ? 'expired' : 'destroyed', sid, entry.principal);
+  }
+
   #store(sid: string, json: string, principal: string | undefined, ttlMs: number): void {
-    const entry: Entry = { json, principal, bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES };
-    this.#cache.set(sid, entry, Math.max(1, Math.ceil(ttlMs)));
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const entry: Entry = { json, principal, bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES, expiresAt: Date.now() + ttl };
+    this.#cache.set(sid, entry, ttl);
   }
 }

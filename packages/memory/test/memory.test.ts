@@ -98,3 +98,107 @@ describe('createStore', () => {
     expect(await store.length()).toBe(5);
   });
 });
+
+describe('principal index', () => {
+  it('stays equal to the logged-in sessions held through eviction, expiry, destroy and clear', async () => {
+    const store = new MemorySessionStore({ max: 50, sweepIntervalMs: false });
+    // 200 logged-in sessions of 20 users through a 50-entry bound: 150 evicted
+    for (let i = 0; i < 200; i++) await store.set(`evicted-${i}`, { userId: `u${i % 20}` }, { ttlMs: 60_000 });
+    expect(store.size).toBe(50);
+    expect(store.indexedSessions).toBe(50);
+    let listed = 0;
+    for (let u = 0; u < 20; u++) for await (const _ of store.idsByPrincipal(`u${u}`)) listed++;
+    expect(listed).toBe(50);
+    // short-lived logged-in sessions leave the index once the expiry is found
+    await store.clear();
+    expect(store.indexedSessions).toBe(0);
+    for (let i = 0; i < 30; i++) await store.set(`short-${i}`, { userId: 'ann' }, { ttlMs: 200 });
+    for (let i = 0; i < 10; i++) await store.set(`long-${i}`, { passport: { user: 'ann' } }, { ttlMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(store.prune()).toBe(30);
+    expect(store.indexedSessions).toBe(10);
+    expect(await store.destroyByPrincipal('ann')).toBe(10);
+    expect(store.indexedSessions).toBe(0);
+    expect(store.size).toBe(0);
+  });
+
+  it('1,000 sessions of one user among 100,000: destroyByPrincipal removes exactly them', async () => {
+    const store = new MemorySessionStore({ max: 200_000, sweepIntervalMs: false });
+    for (let i = 0; i < 100_000; i++) {
+      await store.set(`many-${i}`, i % 100 === 0 ? { userId: 'heavy' } : { userId: `user-${i}` }, { ttlMs: 60_000 });
+    }
+    expect(await store.destroyByPrincipal('heavy')).toBe(1000);
+    expect(await store.length()).toBe(99_000);
+    expect(await store.get('many-100')).toBeNull();
+    expect(await store.get('many-101')).toEqual({ userId: 'user-101' });
+  }, 60_000);
+});
+
+describe('lifecycle events', () => {
+  const events = (store: MemorySessionStore) => {
+    const seen: string[] = [];
+    for (const name of ['created', 'destroyed', 'expired'] as const) {
+      store.on(name, (...args: unknown[]) => {
+        const { sid, principal } = args[0] as { sid: string; principal?: string };
+        seen.push(`${name} ${sid}${principal === undefined ? '' : ` ${principal}`}`);
+      });
+    }
+    return seen;
+  };
+
+  it('an eviction under the bound is a destroyed event with the principal', async () => {
+    const store = new MemorySessionStore({ max: 2, sweepIntervalMs: false });
+    const seen = events(store);
+    await store.set('first', { userId: 'ann' }, { ttlMs: 60_000 });
+    await store.set('second', { cart: [] }, { ttlMs: 60_000 });
+    await store.set('third', { cart: [] }, { ttlMs: 60_000 }); // evicts the anonymous 'second'
+    await store.set('fourth', { cart: [] }, { ttlMs: 60_000 }); // evicts the anonymous 'third'
+    // the eviction happens inside the write that makes room, so it is reported first
+    expect(seen).toEqual(['created first ann', 'created second', 'destroyed second', 'created third', 'destroyed third', 'created fourth']);
+  });
+
+  it('the sweep emits expired once for a session nobody reads again; later reads emit nothing more', async () => {
+    const store = new MemorySessionStore({ sweepIntervalMs: 100 });
+    try {
+      const seen = events(store);
+      await store.set('swept', { userId: 'bo' }, { ttlMs: 50 });
+      const deadline = Date.now() + 10_000;
+      while (!seen.includes('expired swept bo') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.get('swept')).toBeNull();
+      store.prune();
+      expect(seen).toEqual(['created swept bo', 'expired swept bo']);
+      expect(store.indexedSessions).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a listener that throws is reported as an error event; the write succeeds', async () => {
+    const store = new MemorySessionStore({ sweepIntervalMs: false });
+    const errors: unknown[] = [];
+    store.on('error', (err) => errors.push(err));
+    store.on('created', () => {
+      throw new Error('listener bug');
+    });
+    await store.set('listened', { a: 1 }, { ttlMs: 60_000 });
+    expect(await store.get('listened')).toEqual({ a: 1 });
+    expect(String(errors[0])).toMatch(/listener bug/);
+  });
+
+  it('a listener may call back into the store while an eviction is reported', async () => {
+    const store = new MemorySessionStore({ max: 1, sweepIntervalMs: false });
+    const reads: unknown[] = [];
+    store.on('destroyed', (...args: unknown[]) => {
+      const { sid } = args[0] as { sid: string };
+      void store.get(sid).then((data) => reads.push(data));
+      void store.set('written-from-listener', { from: sid }, { ttlMs: 60_000 });
+    });
+    await store.set('one', { a: 1 }, { ttlMs: 60_000 });
+    await store.set('two', { a: 2 }, { ttlMs: 60_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    // 'one' is evicted by 'two', which is evicted by the listener's own write
+    expect(reads).toEqual([null, null]);
+    expect(store.size).toBe(1);
+    expect(await store.get('written-from-listener')).toEqual({ from: 'two' });
+  });
+});

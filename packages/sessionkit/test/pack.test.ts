@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,11 @@ const app = join(scratch, 'app');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('packed packages installed with npm', () => {
-  it('install into a scratch app; a session survives two requests with import and with require; types resolve', async () => {
-    const packages = readdirSync(join(root, 'packages'));
+  it('install into a scratch app; a session survives two requests with import and with require, on Express, Fastify and Hono; types resolve', async () => {
+    // Private workspace packages (the shared adapter scenarios) are never published.
+    const packages = readdirSync(join(root, 'packages')).filter(
+      (name) => !(JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { private?: boolean }).private,
+    );
     // pnpm pack runs each package's prepack (the tsup build) and applies its publishConfig.
     for (const name of packages) {
       await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(root, 'packages', name), timeout: 120_000 });
@@ -44,6 +47,11 @@ describe('packed packages installed with npm', () => {
           express: '^5.1.0',
           'express-session': '^1.19.0',
           'koa-session': '^7.0.2',
+          fastify: '^5.0.0',
+          '@fastify/cookie': '^11.0.0',
+          '@fastify/session': '^11.0.0',
+          hono: '^4.0.0',
+          '@hono/node-server': '^2.0.0',
           '@types/express': '^5.0.3',
           '@types/express-session': '^1.18.2',
           '@types/node': '^20.19.0',
@@ -58,6 +66,11 @@ describe('packed packages installed with npm', () => {
     expect(JSON.parse(esm.stdout)).toEqual({ user: 'ann', visits: 2, format: 'esm' });
     const cjs = await run(process.execPath, ['app.cjs'], { cwd: app, timeout: 30_000 });
     expect(JSON.parse(cjs.stdout)).toEqual({ user: 'ann', visits: 2, format: 'cjs' });
+    // Plain Fastify (@fastify/session) and Hono (@hono/node-server) apps on the packed adapters.
+    const fastify = await run(process.execPath, ['fastify-app.mjs'], { cwd: app, timeout: 30_000 });
+    expect(JSON.parse(fastify.stdout)).toEqual({ user: 'ann', visits: 2, framework: 'fastify' });
+    const hono = await run(process.execPath, ['hono-app.mjs'], { cwd: app, timeout: 30_000 });
+    expect(JSON.parse(hono.stdout)).toEqual({ user: 'ann', visits: 2, framework: 'hono' });
 
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 })).resolves.toBeDefined();

@@ -4,10 +4,12 @@ import { badInputGroup } from './groups/bad-input.js';
 import { basicGroup } from './groups/basic.js';
 import { concurrencyGroup } from './groups/concurrency.js';
 import { destroyGroup } from './groups/destroy.js';
+import { eventsGroup } from './groups/events.js';
 import { expiryGroup } from './groups/expiry.js';
 import { idsGroup } from './groups/ids.js';
 import { outageGroup } from './groups/outage.js';
 import { patchGroup } from './groups/patch.js';
+import { principalGroup } from './groups/principal.js';
 import { touchGroup } from './groups/touch.js';
 import { valuesGroup } from './groups/values.js';
 import type { ConformanceOptions, GroupContext, GroupName } from './types.js';
@@ -22,6 +24,8 @@ const GROUPS: [GroupName, (t: GroupContext) => void][] = [
   ['ids', idsGroup],
   ['bad-input', badInputGroup],
   ['values', valuesGroup],
+  ['principal', principalGroup],
+  ['events', eventsGroup],
   ['outage', outageGroup],
 ];
 

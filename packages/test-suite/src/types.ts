@@ -1,4 +1,4 @@
-import type { BaseStoreOptions, SessionStore } from '@sessionkit/core';
+import type { BaseStoreOptions, SessionLifecycleEventName, SessionStore } from '@sessionkit/core';
 
 /** The part of vitest's `it` the suite uses; pass vitest's `it` itself. */
 export interface TestFunction {
@@ -30,6 +30,17 @@ export interface ConformanceOptions {
    * test; `options` come from the test (small `maxSessionBytes`, short `operationTimeoutMs`).
    */
   createStore(options: BaseStoreOptions): SessionStore | Promise<SessionStore>;
+  /**
+   * Creates another store on the same backend and namespace as `store` (which `createStore` made
+   * in this test): a second app instance. Omit for single-process stores (memory); the principal
+   * group's two-instance check is then registered as skipped, with the reason.
+   */
+  createPeer?(store: SessionStore, options: BaseStoreOptions): SessionStore | Promise<SessionStore>;
+  /**
+   * The lifecycle events the store delivers (`true`), or the reason it cannot (a string). An event
+   * left out is registered as skipped ("not declared"), never as passing.
+   */
+  events?: Partial<Record<SessionLifecycleEventName, true | string>>;
   probe?: StoreProbe;
   backend?: BackendControl;
   /** Groups to leave out, with the reason shown as a skipped test. */
@@ -46,6 +57,8 @@ export type GroupName =
   | 'ids'
   | 'bad-input'
   | 'values'
+  | 'principal'
+  | 'events'
   | 'outage';
 
 /** What a group receives: the options plus helpers. */

@@ -47,6 +47,14 @@ export class CountingStore implements SessionStore {
     this.calls.push('clear');
     return this.inner.clear();
   }
+  idsByPrincipal(id: string | number): AsyncIterable<string> {
+    this.calls.push('idsByPrincipal');
+    return this.inner.idsByPrincipal(id);
+  }
+  destroyByPrincipal(id: string | number): Promise<number> {
+    this.calls.push('destroyByPrincipal');
+    return this.inner.destroyByPrincipal(id);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -6,8 +6,12 @@
  */
 export class RecentRefreshes {
   readonly #at = new Map<string, number>();
+  readonly #max: number;
 
-  constructor(private readonly max = 10_000) {}
+  /** `max`: most sids remembered. */
+  constructor(max = 10_000) {
+    this.#max = max;
+  }
 
   get(sid: string): number | undefined {
     return this.#at.get(sid);
@@ -16,7 +20,7 @@ export class RecentRefreshes {
   set(sid: string, at: number): void {
     this.#at.delete(sid);
     this.#at.set(sid, at);
-    if (this.#at.size > this.max) this.#at.delete(this.#at.keys().next().value!);
+    if (this.#at.size > this.#max) this.#at.delete(this.#at.keys().next().value!);
   }
 
   delete(sid: string): void {

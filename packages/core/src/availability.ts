@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { isSessionStoreError, type SessionStore } from '@sessionkit/core';
+import { isSessionStoreError } from './errors.js';
+import type { SessionStore } from './types.js';
 
 /** A valid sid that no session uses; reading it is the cheapest call every store answers. */
 const PROBE_SID = 'sessionkit-availability-probe';
@@ -7,19 +8,22 @@ const PROBE_SID = 'sessionkit-availability-probe';
 /**
  * Tracks whether the store is reachable, from its own `connect`/`disconnect` events and from the
  * outcome of every call, and emits `up`/`down` on changes. While down it probes the store with a
- * read every `probeIntervalMs` (unref'd timer), because express-session stops calling a store it
- * believes disconnected, so no request would ever find out it is back.
+ * read every `probeIntervalMs` (unref'd timer): while it is down the tracker fails fast without calling
+ * the store (and express-session stops calling a store it believes disconnected), so no request
+ * would ever find out it is back.
  */
 export class Availability extends EventEmitter {
+  readonly #store: SessionStore;
+  readonly #probeIntervalMs: number;
   #up = true;
   #timer: NodeJS.Timeout | undefined;
   #probing = false;
 
-  constructor(
-    private readonly store: SessionStore,
-    private readonly probeIntervalMs: number,
-  ) {
+  /** `probeIntervalMs`: time between two probe reads while down, ms. */
+  constructor(store: SessionStore, probeIntervalMs: number) {
     super();
+    this.#store = store;
+    this.#probeIntervalMs = probeIntervalMs;
     store.on('disconnect', () => this.markDown());
     store.on('connect', () => this.markUp());
   }
@@ -46,7 +50,7 @@ export class Availability extends EventEmitter {
   markDown(): void {
     if (!this.#up) return;
     this.#up = false;
-    this.#timer = setInterval(() => this.#probe(), this.probeIntervalMs).unref();
+    this.#timer = setInterval(() => this.#probe(), this.#probeIntervalMs).unref();
     this.emit('down');
   }
 
@@ -61,7 +65,7 @@ export class Availability extends EventEmitter {
   #probe(): void {
     if (this.#probing) return;
     this.#probing = true;
-    this.store
+    this.#store
       .get(PROBE_SID)
       .then(
         () => this.markUp(),
@@ -71,7 +75,7 @@ export class Availability extends EventEmitter {
   }
 }
 
-/** True for `StoreUnavailableError` (by code, so it works across package copies). */
+/** True for `StoreUnavailableError` (by code, so it works across package copies); data errors never are. */
 export function isUnavailable(err: unknown): boolean {
   return isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE');
 }

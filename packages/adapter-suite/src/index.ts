@@ -1,0 +1,6 @@
+export { runAdapterSuite, type AdapterUnderTest, type AppOptions } from './suite.js';
+export { BACKENDS, REDIS_URL, type Backend, type OpenedBackend } from './backends.js';
+export { barrier, Client, closeServer, listen, MAX_HEADER_SIZE } from './http.js';
+export { CountingStore } from './counting-store.js';
+export { HttpSessionStore, SessionServer } from './outage-store.js';
+export { behindBalancer } from './two-processes.js';

@@ -1,0 +1,1 @@
+export { FastifySessionStore, type FastifySessionStoreOptions, type FastifyStoreCallback } from './fastify-store.js';

@@ -1,0 +1,4 @@
+// The framework-free core: sessions on Web Request / Headers, for any fetch-style server.
+export { WebSessions } from './web-sessions.js';
+export { WebSession } from './web-session.js';
+export type { SessionCookieOptions, WebSessionOptions } from './options.js';

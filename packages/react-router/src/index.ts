@@ -1,0 +1,1 @@
+export { sessionkitStorage, type SessionDataFunctions, type SessionkitStorageOptions } from './session-storage.js';
