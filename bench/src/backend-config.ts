@@ -24,6 +24,8 @@ export interface ClusterConfig {
 /** Cookie name, secret and lifetime shared by the app and the store-level runs. */
 export const SESSION_SECRET = 'bench-secret-not-for-production';
 export const SESSION_MAX_AGE_MS = 86_400_000;
+/** Sealing secret of the client-side rows: iron-session and @sessionkit/cookie want 32 characters or more. */
+export const COOKIE_SECRET = 'bench-cookie-secret-not-for-production-use';
 
 /** What a typical cart session looks like once express-session has stored it. */
 export function sampleSession(index: number): Record<string, unknown> {

@@ -67,8 +67,9 @@ export async function runHttpPhase(
           args.backend = { ...options.backend, cluster: { ...cluster, node: 0 } };
         }
         const child = await Child.start('./server.ts', { BENCH_SERVER: JSON.stringify(args) });
-        // The ceilings (`none`, `fastify:none`) have no sessions to create.
-        const cookies = spec.engine === 'none' ? [] : await createSessions(child.port!, settings.sessions);
+        // The ceilings (`none`, `fastify:none`) have no sessions to create; the client-side rows
+        // (engine `none` too) do: their sessions travel in the cookies.
+        const cookies = spec.side === 'ceiling' ? [] : await createSessions(child.port!, settings.sessions);
         servers.push({ spec, child, cookies, samples: { read: [], write: [] } });
         log(`  started ${spec.id} (port ${child.port}, ${cookies.length} sessions)`);
       } catch (error) {
@@ -122,8 +123,9 @@ export async function runHttpPhase(
         description: server.spec.description,
         http: summarize(server.samples),
       };
-      // Store API figures come from the Express rows: the Fastify rows use the same store libraries.
-      if (server.spec.engine !== 'none' && server.spec.framework !== 'fastify') {
+      // Store throughput comes from the Express rows of server-side stores: the Fastify rows use the
+      // same store libraries, and the ceilings and client-side rows have no store.
+      if (server.spec.side !== 'ceiling' && server.spec.framework !== 'fastify' && !server.spec.clientSide) {
         try {
           const ops = await server.child.request<OpsResult>('ops', {
             durationMs: settings.opsWindowS * 1000,
@@ -166,6 +168,8 @@ async function measureWindow(server: RunningServer, kind: RequestKind, round: nu
     ...load,
     requests: counted.requests,
     cpuMicros: counted.cpuMicros,
+    requestHeaderBytes: after.requestHeaderBytes - before.requestHeaderBytes,
+    responseHeaderBytes: after.responseHeaderBytes - before.responseHeaderBytes,
   };
   if (['postgres', 'mysql', 'sqlite', 'redis'].includes(engine)) sample.sent = counted.sent;
   if (countsBefore && countsAfter) {
@@ -193,6 +197,10 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
   };
   const cpu = samples.map(cpuMicrosPerRequest).filter(Number.isFinite);
   if (cpu.length > 0) summary.cpuMicrosPerRequestRange = [Math.min(...cpu), Math.max(...cpu)];
+  if (samples.length > 0 && samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)) {
+    summary.requestHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests;
+    summary.responseHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.responseHeaderBytes!, 0) / requests;
+  }
   if (samples.every((sample) => sample.sent !== undefined)) {
     summary.sentPerRequest = samples.reduce((sum, sample) => sum + sample.sent!, 0) / requests;
   }

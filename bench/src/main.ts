@@ -30,6 +30,7 @@ const DOCS_DIR = join(BENCH_DIR, '..', 'docs');
 interface CliOptions {
   quick: boolean;
   only: string[] | undefined;
+  /** Rounds instead of the mode's default (more rounds steady the per-round ratios on a busy machine). */
   rounds: number | undefined;
   docs: boolean;
   render: boolean;

@@ -2,8 +2,9 @@
 // store's code (faster start, and nothing else's module state in the measured process).
 import type { SessionStore } from '@sessionkit/core';
 import { ExpressSessionStore } from '@sessionkit/express';
+import type { Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { SESSION_MAX_AGE_MS, type BackendConfig } from './backend-config.js';
+import { COOKIE_SECRET, SESSION_MAX_AGE_MS, type BackendConfig } from './backend-config.js';
 
 /** Our table; their stores keep their default table names (`session`, `sessions`) next to it. */
 const OUR_TABLE = 'sessionkit_sessions';
@@ -22,12 +23,16 @@ export interface StoreOps {
 }
 
 export interface OpenedStore {
-  /** What express-session is given; absent for the no-session ceiling. */
+  /** What express-session is given; absent for the no-session ceiling and client-side storage. */
   express?: session.Store;
   /** Our store itself, for the framework adapters other than Express (`FastifySessionStore`). */
   sessionkit?: SessionStore;
   /** What @fastify/session is given when it is not one of ours or `express` (its own MemoryStore). */
   fastify?: object;
+  /** Client-side storage as middleware in place of express-session (cookie-session, cookieSession). */
+  middleware?: RequestHandler;
+  /** iron-session: the handler gets its session itself, and saves it. */
+  iron?: (req: Request, res: Response) => Promise<Record<string, unknown> & { save(): Promise<void> }>;
   ops?: StoreOps;
   close(): Promise<void>;
 }
@@ -43,6 +48,24 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
   switch (id) {
     case 'none':
       return { close: async () => {} };
+    case 'cookie-session': {
+      const { default: cookieSession } = await import('cookie-session');
+      // Its defaults (keygrip HMAC-SHA1 signature in a second cookie), the same lifetime as every row.
+      return { middleware: cookieSession({ name: 'session', keys: [COOKIE_SECRET], maxAge: SESSION_MAX_AGE_MS }) as RequestHandler, close: async () => {} };
+    }
+    case 'iron-session': {
+      const { getIronSession } = await import('iron-session');
+      const options = { cookieName: 'iron', password: COOKIE_SECRET, ttl: SESSION_MAX_AGE_MS / 1000 };
+      return {
+        iron: (req, res) => getIronSession<Record<string, unknown>>(req, res, options) as Promise<Record<string, unknown> & { save(): Promise<void> }>,
+        close: async () => {},
+      };
+    }
+    case 'cookieSession': {
+      const { cookieSession } = await import('@sessionkit/cookie');
+      const sessions = cookieSession({ name: 'session', secrets: [COOKIE_SECRET], cookie: { maxAge: SESSION_MAX_AGE_MS } });
+      return { middleware: sessions as unknown as RequestHandler, close: () => sessions.close() };
+    }
     case 'MemoryStore':
       return theirs(new session.MemoryStore(), async () => {});
     case 'memorystore': {

@@ -14,6 +14,9 @@ export interface WindowSample {
   requests: number;
   /** Server process CPU time (user + system) in the window, microseconds. */
   cpuMicros: number;
+  /** Header bytes the server received and sent in the window (fields only: `name: value` + CRLF). */
+  requestHeaderBytes?: number;
+  responseHeaderBytes?: number;
   /** SQL statements or Redis commands the server's driver sent in the window (SQL and Redis stores). */
   sent?: number;
   /**
@@ -33,6 +36,9 @@ export interface KindSummary {
   /** Lowest and highest CPU per request of one window. */
   cpuMicrosPerRequestRange?: [number, number];
   failures: number;
+  /** Request and response header bytes per request (totals over the rounds / requests). */
+  requestHeaderBytesPerRequest?: number;
+  responseHeaderBytesPerRequest?: number;
   /** SQL statements or Redis commands the server sent per request (round trips, one per EVALSHA). */
   sentPerRequest?: number;
   /** What the server executed per request, by command (see {@link WindowSample.executed}), e.g. `{ hgetall: 1 }`. */

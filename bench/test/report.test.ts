@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPARISONS, STORES } from '../src/catalog.js';
 import { renderChart } from '../src/chart.js';
 import { renderDocs } from '../src/docs.js';
-import { checkTargets, comparisonRatios, httpTable, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
+import { checkTargets, clientSideTable, comparisonRatios, httpTable, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
 import { resultsFileName, type ApiSample, type KindSummary, type Results, type StoreRow, type WindowSample } from '../src/results.js';
 import { QUICK } from '../src/settings.js';
 import { comparisonGroups, roundOrder } from '../src/schedule.js';
@@ -23,6 +23,16 @@ const windows = (recorded: Recorded, sent?: number[]): WindowSample[] =>
     ...(sent ? { sent: sent[round]! * requests } : {}),
   }));
 
+/** Header bytes per request over the windows, as the HTTP phase sums them up, when every window counted them. */
+const headerBytes = (samples: WindowSample[]): Pick<KindSummary, 'requestHeaderBytesPerRequest' | 'responseHeaderBytesPerRequest'> => {
+  if (!samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)) return {};
+  const requests = samples.reduce((sum, sample) => sum + sample.requests, 0);
+  return {
+    requestHeaderBytesPerRequest: samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests,
+    responseHeaderBytesPerRequest: samples.reduce((sum, sample) => sum + sample.responseHeaderBytes!, 0) / requests,
+  };
+};
+
 const summary = (samples: WindowSample[]): KindSummary => {
   const sent = samples.every((sample) => sample.sent !== undefined) ? samples.reduce((sum, sample) => sum + sample.sent!, 0) / samples.reduce((sum, sample) => sum + sample.requests, 0) : undefined;
   return {
@@ -32,6 +42,7 @@ const summary = (samples: WindowSample[]): KindSummary => {
     cpuMicrosPerRequest: median(samples.map(cpuMicrosPerRequest)),
     failures: 0,
     ...(sent === undefined ? {} : { sentPerRequest: sent }),
+    ...headerBytes(samples),
   };
 };
 
@@ -168,6 +179,9 @@ describe('schedule', () => {
   });
 });
 
+/** The round groups of a run's measured stores. */
+const groupsOf = (run: Results) => comparisonGroups(run.stores.map((store) => store.id), COMPARISONS);
+
 describe('report', () => {
   const measured = results(
     [
@@ -263,6 +277,31 @@ describe('report', () => {
     expect(percent('fastify:redis-hash')).toBe('27%');
     expect(percent('fastify:none')).toBe('100%');
     expect(percent('none')).toBe('100%');
+  });
+
+  it('reports the client-side rows on per-round ratios with their targets, and their header bytes', () => {
+    // The machine slowed both down in round 2: per round cookieSession is 1.5×, 1.5× and 0.5× iron-session.
+    const withHeaders = (recorded: Recorded, requestHeaderBytes: number, responseHeaderBytes: number): WindowSample[] =>
+      windows(recorded).map((sample) => ({ ...sample, requestHeaderBytes: requestHeaderBytes * sample.requests, responseHeaderBytes: responseHeaderBytes * sample.requests }));
+    const cookies = results([
+      row('cookieSession', 'ours', withHeaders([[1500, 100, 100], [300, 100, 100], [500, 100, 100]], 420, 150), withHeaders([[1500, 100, 100], [300, 100, 100], [500, 100, 100]], 420, 560)),
+      row('iron-session', 'theirs', withHeaders([[1000, 100, 200], [200, 100, 200], [1000, 100, 200]], 480, 150), withHeaders([[1000, 100, 200], [200, 100, 200], [1000, 100, 200]], 480, 620)),
+      row('cookie-session', 'theirs', withHeaders([[1600, 100, 80], [320, 100, 80], [550, 100, 80]], 390, 150), withHeaders([[1600, 100, 80], [320, 100, 80], [550, 100, 80]], 390, 640)),
+    ]);
+    const cells = ratioTable(cookies).rows.find((candidate) => candidate[0] === 'cookieSession vs iron-session')!;
+    expect(cells.slice(1, 4)).toEqual(['3', '1.50× (0.50–1.50)', '1.50× (0.50–1.50)']);
+    const checks = checkTargets(cookies);
+    const check = (target: string) => checks.find((candidate) => candidate.target === target);
+    expect(check('cookieSession vs iron-session: read req/s ≥ 1.20×')).toMatchObject({ met: true, rounds: '2/3' });
+    expect(check('cookieSession vs iron-session: write CPU/request ≤ theirs')).toMatchObject({ met: true });
+    // A target below 1.0× concedes that ours costs more per request (it encrypts what cookie-session signs): no CPU line.
+    expect(check('cookieSession vs cookie-session: read req/s ≥ 0.90×')).toMatchObject({ met: true, rounds: '3/3' });
+    expect(check('cookieSession vs cookie-session: read CPU/request ≤ theirs')).toBeUndefined();
+    expect(groupsOf(cookies)).toContainEqual(['iron-session', 'cookieSession', 'cookie-session']);
+    const table = clientSideTable(cookies);
+    expect(table.rows.map((candidate) => candidate[0])).toEqual(['cookieSession', 'iron-session', 'cookie-session']);
+    expect(table.rows[0]!.slice(4)).toEqual(['420 + 150', '420 + 560']);
+    expect(clientSideTable(measured).rows).toEqual([]);
   });
 
   const api = (rates: number[], cpu: number[]): ApiSample[] => rates.map((opsPerSecond, round) => ({ round, opsPerSecond, cpuMicrosPerCall: cpu[round]!, calls: 1000 }));

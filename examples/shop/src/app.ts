@@ -1,24 +1,32 @@
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import session, { type Session } from 'express-session';
-import { ExpressSessionStore } from 'sessionkit/express';
+import type { Session } from 'express-session';
+import { sessionCookieInfo } from 'sessionkit/cookie';
+import { session } from 'sessionkit/express';
 import type { SessionStore } from 'sessionkit';
 import { addItem, cartView, isRefusal, removeItem, userName, type Cart, type Refusal } from './cart.js';
 import { CATALOG } from './catalog.js';
+import { cartEntries, cartOf, storeCart } from './session-cart.js';
 
-/** What the shop keeps in a session: each field is one top-level key, patched on its own. */
+/**
+ * What the shop keeps in a session, each field one top-level key patched on its own: the user,
+ * and one `cart:<sku>` key per product (see session-cart.ts).
+ */
 interface ShopSession extends Session {
   /** The logged-in user's name. */
   user?: string;
-  cart?: Cart;
+  [key: `cart:${string}`]: unknown;
 }
 
 export interface ShopOptions {
   /** This instance's id: sent as `X-Served-By` on every response. */
   instanceId: string;
-  /** Where sessions live; every instance of a deployment gets the same kind of store. */
-  store: SessionStore;
-  /** Signs the session cookie; must be the same on every instance. */
+  /**
+   * Where sessions live; every instance of a deployment gets the same kind of store: a
+   * SessionStore, a store URL, or `cookie://` (sealed in the browser, no store).
+   */
+  store: SessionStore | string;
+  /** Signs (or, with `cookie://`, seals) the session cookie; must be the same on every instance; 32+ characters. */
   secret: string;
   /** Shown on the page: the store URL in use (password removed). */
   storeLabel: string;
@@ -49,16 +57,23 @@ export function createShopApp(options: ShopOptions): express.Express {
   });
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
 
-  app.use(
-    session({
-      name: SESSION_COOKIE,
-      secret: options.secret,
-      store: new ExpressSessionStore(options.store),
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', maxAge: 30 * 60_000 },
-    }),
-  );
+  // One switch: the store (or `cookie://`) decides the strategy, the app stays the same.
+  const sessions = session({
+    name: SESSION_COOKIE,
+    secret: options.secret,
+    store: options.store,
+    cookie: { httpOnly: true, sameSite: 'lax', maxAge: 30 * 60_000 },
+  });
+  app.use(sessions);
+  // What the session cookie costs on every request, for the page: sent before each answer.
+  app.use('/api', (req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      if (res.statusCode < 400) res.set('X-Session-Cookie', sessionCookieHeader(req, sessions.strategy));
+      return json(body);
+    };
+    next();
+  });
   app.use(express.json({ limit: '4kb' }));
 
   app.get('/api/info', (_req, res) => {
@@ -70,17 +85,17 @@ export function createShopApp(options: ShopOptions): express.Express {
 
   app.get('/api/cart', (req, res) => {
     if (!hasSession(req, res)) return;
-    res.json(cartView(shop(req).user, shop(req).cart));
+    res.json(cartView(shop(req).user, cartOf(shop(req))));
   });
 
   app.post('/api/cart/items', (req, res) => {
     if (!hasSession(req, res)) return;
-    updateCart(req, res, addItem(shop(req).cart, req.body));
+    updateCart(req, res, addItem(cartOf(shop(req)), req.body));
   });
 
   app.delete('/api/cart/items/:sku', (req, res) => {
     if (!hasSession(req, res)) return;
-    updateCart(req, res, removeItem(shop(req).cart, String(req.params['sku'])));
+    updateCart(req, res, removeItem(cartOf(shop(req)), String(req.params['sku'])));
   });
 
   app.post('/api/login', (req, res, next) => {
@@ -88,12 +103,12 @@ export function createShopApp(options: ShopOptions): express.Express {
     const user = userName(req.body);
     if (isRefusal(user)) return void res.status(user.status).json({ error: user.error });
     // A new sid at login (against session fixation); the cart chosen before logging in is kept.
-    const cart = shop(req).cart;
+    const cart = cartEntries(shop(req));
     req.session.regenerate((err) => {
       if (err) return next(err);
       shop(req).user = user;
-      if (cart) shop(req).cart = cart;
-      res.json(cartView(user, cart));
+      for (const [key, entry] of cart) (shop(req) as unknown as Record<string, unknown>)[key] = entry;
+      res.json(cartView(user, cartOf(shop(req))));
     });
   });
 
@@ -130,8 +145,22 @@ function shop(req: Request): ShopSession {
 
 function updateCart(req: Request, res: Response, result: Cart | Refusal): void {
   if (isRefusal(result)) return void res.status(result.status).json({ error: result.error });
-  shop(req).cart = result;
+  storeCart(shop(req), result);
   res.json(cartView(shop(req).user, result));
+}
+
+/**
+ * `X-Session-Cookie: strategy=cookie; bytes=812; chunks=1`: the session cookie the browser sends
+ * with each request from now on. For sealed cookies, the one this response sets (sealed now; the
+ * response reuses that seal) or keeps; for a store, the sid cookie the request carried.
+ */
+function sessionCookieHeader(req: Request, strategy: 'cookie' | 'server'): string {
+  if (strategy === 'cookie') {
+    const info = sessionCookieInfo(req);
+    return `strategy=cookie; bytes=${info?.bytes ?? 0}; chunks=${info?.chunks ?? 0}`;
+  }
+  const pair = (req.headers.cookie ?? '').split(/;\s*/).find((part) => part.startsWith(`${SESSION_COOKIE}=`));
+  return `strategy=server; bytes=${pair?.length ?? 0}; chunks=${pair ? 1 : 0}`;
 }
 
 const errorHandler: ErrorRequestHandler = (err: { status?: number; statusCode?: number; message?: string }, _req, res, _next) => {

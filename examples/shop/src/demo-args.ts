@@ -5,7 +5,8 @@ export const DEMO_USAGE = `Usage: pnpm demo [options]
 
   --store <url>       session store shared by the instances (default: a SQLite file in a temporary
                       directory). memory://, sqlite:<file>, redis://host:6379, postgres://…, mysql://…,
-                      cluster:// (each instance becomes a replicating node)
+                      cluster:// (each instance becomes a replicating node),
+                      cookie:// (no store: sessions sealed in the browser's cookie)
   --routing <name>    round-robin (default), sticky-cookie or ip-hash
   --instances <n>     number of shop instances, 1 to 16 (default 3)
   --port <port>       balancer port (default 3000); instances use the ports after it

@@ -4,7 +4,7 @@
  */
 import { DEMO_USAGE, parseDemoArgs, type DemoArgs } from './demo-args.js';
 import { startDeployment, type Deployment } from './deployment.js';
-import { openStore } from './store.js';
+import { isClientSide, openStore } from './store.js';
 
 let args: DemoArgs;
 try {
@@ -19,7 +19,7 @@ if (args.help) {
 }
 
 // Refuse an unknown scheme or a malformed URL here, with the store's own message, before any process starts.
-if (args.storeUrl && !args.storeUrl.startsWith('cluster:')) {
+if (args.storeUrl && !args.storeUrl.startsWith('cluster:') && !isClientSide(args.storeUrl)) {
   try {
     await openStore(args.storeUrl).close();
   } catch (err) {
@@ -76,7 +76,11 @@ try {
 }
 
 if (!stopping) {
-  const defaultStore = args.storeUrl ? '' : ' (embedded SQLite file shared by all instances, removed at exit)';
+  const defaultStore = !args.storeUrl
+    ? ' (embedded SQLite file shared by all instances, removed at exit)'
+    : isClientSide(args.storeUrl)
+      ? ' (no store: each session travels sealed in its cookie; the page shows its size)'
+      : '';
   console.log(`
   store    ${deployment.store}${defaultStore}
   routing  ${deployment.routing}

@@ -17,17 +17,30 @@ export interface Report {
 export const RESULTS_START = '<!-- scenario-results:start -->';
 export const RESULTS_END = '<!-- scenario-results:end -->';
 
-const HEADERS = ['Strategy', 'Store', 'Routing', 'Carts intact', 'Intact after a kill', 'Requests per instance', 'p50 ms', 'p99 ms'];
+const HEADERS = [
+  'Strategy',
+  'Store',
+  'Routing',
+  'Carts intact',
+  'Intact after a kill',
+  'Both concurrent adds kept',
+  'Requests per instance',
+  'Cookie B/request',
+  'p50 ms',
+  'p99 ms',
+];
 
 function cells(result: ScenarioResult): string[] {
   const head = [result.strategy, result.store, result.routing];
-  if (result.status !== 'ok') return [...head, `${result.status}: ${result.reason ?? ''}`, '', '', '', ''];
-  const of = (n: number | undefined) => `${n}/${result.shoppers} (${Math.round((100 * (n ?? 0)) / (result.shoppers ?? 1))} %)`;
+  if (result.status !== 'ok') return [...head, `${result.status}: ${result.reason ?? ''}`, ...HEADERS.slice(4).map(() => '')];
+  const of = (n: number | undefined) => (n === undefined ? '-' : `${n}/${result.shoppers} (${Math.round((100 * n) / (result.shoppers ?? 1))} %)`);
   return [
     ...head,
     of(result.cartsIntact),
     `${of(result.cartsIntactAfterKill)}, ${result.killed} killed`,
+    of(result.concurrentAddsKept),
     Object.values(result.requestsPerInstance ?? {}).join(' / '),
+    result.cookieBytesPerRequest === undefined ? '-' : String(Math.round(result.cookieBytesPerRequest)),
     String(result.p50Ms),
     String(result.p99Ms),
   ];

@@ -158,6 +158,17 @@ export const SCENARIOS: Scenario[] = [
       freshTable(process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test', 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL', dropPostgresTable),
   },
   {
+    key: 'cookie-round-robin',
+    strategy: 'Client-side storage (sealed cookie)',
+    store: 'none: sealed in the cookie (cookie://)',
+    routing: 'round-robin',
+    shared: true,
+    // Every instance opens every cookie; a crash loses nothing the browser holds. (Concurrent
+    // requests of one shopper are another matter: the last Set-Cookie wins, measured separately.)
+    keepsEveryCart: true,
+    prepare: async () => ({ url: 'cookie://', cleanup: nothing }),
+  },
+  {
     key: 'mariadb-round-robin',
     strategy: 'Central store: MariaDB / MySQL',
     store: 'MariaDB',

@@ -31,6 +31,12 @@ export interface ScenarioResult {
   cartsIntact?: number;
   /** The same for the second group, during which one instance was killed. */
   cartsIntactAfterKill?: number;
+  /** Shoppers of the concurrency group whose cart kept both products they added at the same time (two requests in flight at once). */
+  concurrentAddsKept?: number;
+  /** Shoppers whose two concurrent adds came back with an item missing (unreadable reads are not counted). */
+  concurrentAddsMissing?: number;
+  /** Mean bytes of the Cookie header per request of the first group (session cookie, and the balancer's where it sets one). */
+  cookieBytesPerRequest?: number;
   /** Carts not counted as intact because no instance answered the final read (group 1, group 2), not because items were missing. */
   cartsUnreadable?: [number, number];
   /** Times the balancer marked an instance down before the kill (health checks failing on a busy machine): it re-pins sticky clients. */
@@ -52,10 +58,11 @@ const ITEMS_BEFORE_KILL = 2;
 
 /**
  * Runs one scenario on real processes: a balancer and `instances` shop processes over the row's
- * store. Group 1: every shopper logs in, adds three items and reads the cart back. Group 2: the
- * same, but after every shopper has added two items the busiest instance (or what the row names,
- * such as the Redis master) is killed with SIGKILL, then each adds a third item and reads the cart
- * back.
+ * store. Group 1: every shopper logs in, adds three items and reads the cart back. Concurrency
+ * group: every shopper logs in, adds two items with both requests in flight at once (two tabs),
+ * and reads the cart back. Group 2: the same as group 1, but after every shopper has added two
+ * items the busiest instance (or what the row names, such as the Redis master) is killed with
+ * SIGKILL, then each adds a third item and reads the cart back.
  */
 export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<ScenarioResult> {
   const { key, strategy, store, routing, shared, keepsEveryCart } = scenario;
@@ -88,6 +95,14 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       });
       const downsInFirstGroup = downsBeforeKill;
 
+      const concurrent = makeShoppers(deployment.url, 'carol', settings.shoppers, []);
+      const outcomesConcurrent = tally();
+      await forEachLimited(concurrent, settings.concurrency, async (shopper) => {
+        await shopper.login();
+        await shopper.addTwoConcurrently();
+        outcomesConcurrent[await shopper.checkCart()]++;
+      });
+
       const group2: RequestRecord[] = [];
       const shoppers2 = makeShoppers(deployment.url, 'bob', settings.shoppers, group2);
       await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
@@ -114,6 +129,9 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         shoppers: settings.shoppers,
         cartsIntact: outcomes1.intact,
         cartsIntactAfterKill: outcomes2.intact,
+        concurrentAddsKept: outcomesConcurrent.intact,
+        concurrentAddsMissing: outcomesConcurrent.missing,
+        cookieBytesPerRequest: round(group1.reduce((sum, r) => sum + r.cookieBytes, 0) / Math.max(1, group1.length)),
         cartsUnreadable: [outcomes1.unreadable, outcomes2.unreadable],
         downsBeforeKill,
         downsInFirstGroup,
@@ -123,7 +141,9 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         p99Ms: round(percentile(latencies, 99)),
         loadAverage: round(loadavg()[0]!),
       };
-      settings.log(`  ${key}: ${outcomes1.intact}/${settings.shoppers} intact, ${outcomes2.intact}/${settings.shoppers} after killing ${killed}`);
+      settings.log(
+        `  ${key}: ${outcomes1.intact}/${settings.shoppers} intact, ${outcomesConcurrent.intact}/${settings.shoppers} kept both concurrent adds, ${outcomes2.intact}/${settings.shoppers} after killing ${killed}`,
+      );
       return result;
     } finally {
       await deployment.stop();

@@ -2,6 +2,7 @@
  * One shop instance, as the demo runner starts it (and as you would run it behind any balancer):
  *
  *   PORT=3001 INSTANCE_ID=shop-1 SESSION_STORE_URL=sqlite:/tmp/shop.db SHOP_SESSION_SECRET=… \
+ *   (SESSION_STORE_URL=cookie:// keeps sessions sealed in the browser: no store at all)
  *     node --import tsx examples/shop/src/server.ts
  *
  * Stops cleanly on SIGINT/SIGTERM, and when the process that started it over IPC goes away.
@@ -9,25 +10,27 @@
 import type { AddressInfo } from 'node:net';
 import { ReplicatedSessionStore } from 'sessionkit';
 import { createShopApp } from './app.js';
-import { describeStoreUrl, openStore } from './store.js';
+import { describeStoreUrl, isClientSide, openStore } from './store.js';
 
 const env = process.env;
 const instanceId = env['INSTANCE_ID'] ?? `shop-${process.pid}`;
 const storeUrl = env['SESSION_STORE_URL'] ?? 'memory://';
 const secret = env['SHOP_SESSION_SECRET'];
 if (!secret) {
-  console.error('SHOP_SESSION_SECRET is required: every instance must sign session cookies with the same secret');
+  console.error('SHOP_SESSION_SECRET is required: every instance must sign (or, with cookie://, seal) session cookies with the same secret of 32 or more characters');
   process.exit(2);
 }
 
-const store = openStore(storeUrl);
-store.on('error', (err) => console.error('store error:', err));
+// cookie://: no store, the session travels sealed in the cookie; any other URL: a shared store.
+const clientSide = isClientSide(storeUrl);
+const store = clientSide ? undefined : openStore(storeUrl);
+store?.on('error', (err) => console.error('store error:', err));
 // A replicated store pulls the other nodes' sessions before it may serve.
 if (store instanceof ReplicatedSessionStore) await store.ready();
 
 const app = createShopApp({
   instanceId,
-  store,
+  store: store ?? storeUrl,
   secret,
   storeLabel: describeStoreUrl(storeUrl),
   routingLabel: env['SHOP_ROUTING'] ?? 'unknown',
@@ -48,7 +51,7 @@ async function stop(): Promise<void> {
   stopping = true;
   server.close();
   server.closeAllConnections();
-  await store.close().catch(() => {});
+  await store?.close().catch(() => {});
   process.exit(0);
 }
 process.on('SIGINT', stop);

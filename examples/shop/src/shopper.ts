@@ -7,6 +7,8 @@ export interface RequestRecord {
   status: number;
   /** Wall time including retries, ms. */
   ms: number;
+  /** Bytes of the Cookie header the request carried (session and balancer cookies), 0 without one. */
+  cookieBytes: number;
 }
 
 /** The final answer to a request: status (0 when no connection), parsed JSON body, `X-Served-By`. */
@@ -14,6 +16,8 @@ export interface Answer {
   status: number;
   data: any;
   servedBy: string | undefined;
+  /** The answer's `X-Session-Cookie` (the session cookie's size from now on), when it has one. */
+  sessionCookie?: string;
 }
 
 /** Statuses a person would answer by trying again: the balancer could not reach an instance. */
@@ -45,29 +49,38 @@ export class Shopper {
     this.#random = seededRandom(seed);
   }
 
+  /** The Cookie header this shopper sends now ('' without cookies). */
+  get cookieHeader(): string {
+    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   async request(method: string, path: string, body?: unknown): Promise<Answer> {
     const started = performance.now();
     let last: Answer = { status: 0, data: null, servedBy: undefined };
+    let cookieBytes = 0;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       try {
+        const cookie = this.cookieHeader;
+        cookieBytes = Buffer.byteLength(cookie);
         const response = await fetch(this.baseUrl + path, {
           method,
           headers: {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(this.#cookies.size ? { cookie: [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+            ...(cookie ? { cookie } : {}),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         this.#keepCookies(response.headers.getSetCookie());
         const text = await response.text();
-        last = { status: response.status, data: parseJson(text), servedBy: response.headers.get('x-served-by') ?? undefined };
+        const sessionCookie = response.headers.get('x-session-cookie') ?? undefined;
+        last = { status: response.status, data: parseJson(text), servedBy: response.headers.get('x-served-by') ?? undefined, ...(sessionCookie ? { sessionCookie } : {}) };
         if (!RETRYABLE.has(response.status)) break;
       } catch {
         last = { status: 0, data: null, servedBy: undefined };
       }
       if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
     }
-    this.record({ servedBy: last.servedBy, status: last.status, ms: performance.now() - started });
+    this.record({ servedBy: last.servedBy, status: last.status, ms: performance.now() - started, cookieBytes });
     return last;
   }
 
@@ -83,6 +96,21 @@ export class Shopper {
     const { status } = await this.request('POST', '/api/cart/items', { sku: product.sku, qty });
     // Only what the shop accepted is expected back; a refused add is not the store's loss.
     if (status === 200) this.expected.set(product.sku, qty);
+  }
+
+  /**
+   * Adds two products not in the cart yet at the same time (two requests in flight at once, as
+   * from two browser tabs); both are expected back, whichever finished last.
+   */
+  async addTwoConcurrently(): Promise<void> {
+    const choices = CATALOG.filter((product) => !this.expected.has(product.sku));
+    const first = choices[Math.floor(this.#random() * choices.length)]!;
+    const rest = choices.filter((product) => product !== first);
+    const second = rest[Math.floor(this.#random() * rest.length)]!;
+    const answers = await Promise.all([first, second].map((product) => this.request('POST', '/api/cart/items', { sku: product.sku, qty: 1 })));
+    answers.forEach(({ status }, i) => {
+      if (status === 200) this.expected.set([first, second][i]!.sku, 1);
+    });
   }
 
   /**

@@ -6,6 +6,11 @@ export function openStore(url: string): SessionStore {
   return createStore(url);
 }
 
+/** `cookie://`: client-side storage, the session sealed in the cookie; no store to open. */
+export function isClientSide(url: string): boolean {
+  return /^cookie:/i.test(url);
+}
+
 /** The URL as shown to people: password replaced (cluster secrets never appear in it anyway). */
 export function describeStoreUrl(url: string): string {
   try {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionStore } from 'sessionkit';
-import { createShopApp } from '../src/app.js';
+import { createShopApp, SESSION_COOKIE } from '../src/app.js';
 import { CATALOG } from '../src/catalog.js';
 import { Shopper } from '../src/shopper.js';
 import { openStore } from '../src/store.js';
@@ -140,5 +140,41 @@ describe('two instances over one SQLite file', () => {
     const read = await onOne.request('GET', '/api/cart');
     expect(read.servedBy).toBe('two');
     expect(read.data).toEqual({ user: 'hopper', items: [{ sku: 'notebook', qty: 2 }] });
+  });
+});
+
+describe('two instances on cookie:// (no store at all)', () => {
+  const shops: Running[] = [];
+  beforeAll(async () => {
+    for (const id of ['one', 'two']) {
+      const app = createShopApp({ instanceId: id, store: 'cookie://', secret: 'test-secret-shared-by-instances-32+', storeLabel: 'cookie://', routingLabel: 'none' });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      shops.push({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server });
+    }
+  });
+  afterAll(() => Promise.all(shops.map(stop)));
+
+  it('serves the cart from either instance: the session travels sealed in the cookie, whose size the answers report', async () => {
+    const [one, two] = shops as [Running, Running];
+    const shopper = new Shopper(one.url, 'lovelace');
+    await shopper.login();
+    await shopper.request('POST', '/api/cart/items', { sku: 'notebook', qty: 2 });
+    shopper.baseUrl = two.url;
+    const read = await shopper.request('GET', '/api/cart');
+    expect(read.servedBy).toBe('two');
+    expect(read.data).toEqual({ user: 'lovelace', items: [{ sku: 'notebook', qty: 2 }] });
+    // A cookie that does not open is no session: nothing to report.
+    const response = await fetch(`${two.url}/api/cart`, { headers: { cookie: `${SESSION_COOKIE}=x` } });
+    expect(response.headers.get('x-session-cookie')).toBe('strategy=cookie; bytes=0; chunks=0');
+    // Each add grows the sealed cookie, and the answer says to what size.
+    const sizes: number[] = [];
+    for (const sku of ['tea', 'mug', 'pen']) {
+      const added = await shopper.request('POST', '/api/cart/items', { sku });
+      expect(added.sessionCookie).toMatch(/^strategy=cookie; bytes=\d+; chunks=1$/);
+      sizes.push(Number(/bytes=(\d+)/.exec(added.sessionCookie!)![1]));
+    }
+    expect(sizes[2]).toBeGreaterThan(sizes[0]!);
+    expect(Buffer.byteLength(shopper.cookieHeader)).toBe(sizes[2]);
   });
 });

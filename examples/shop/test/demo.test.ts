@@ -46,6 +46,37 @@ describe('pnpm demo', () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
+  it('--store cookie:// runs the shop on sealed cookies: no store, the cart in the cookie, its size in every answer', { timeout: 120_000 }, async () => {
+    const port = await findFreePortRange(3);
+    const script = demo(['--port', String(port), '--instances', '2', '--store', 'cookie://']);
+    const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(script.lines.join('\n')).toMatch(/store +cookie:\/\/ \(no store: each session travels sealed in its cookie/);
+    const shopper = new Shopper(url!, 'cookie-demo');
+    await shopper.login();
+    const servedBy = new Set<string | undefined>();
+    const sizes: number[] = [];
+    for (const sku of ['tea', 'mug', 'pen']) {
+      const answer = await shopper.request('POST', '/api/cart/items', { sku, qty: 1 });
+      expect(answer.status).toBe(200);
+      servedBy.add(answer.servedBy);
+      const match = /^strategy=cookie; bytes=(\d+); chunks=(\d+)$/.exec(answer.sessionCookie ?? '');
+      expect(match, answer.sessionCookie).not.toBeNull();
+      expect(Number(match![2])).toBe(1);
+      sizes.push(Number(match![1]));
+    }
+    const cart = await shopper.request('GET', '/api/cart');
+    expect(cart.data.items.map((item: { sku: string }) => item.sku)).toEqual(['tea', 'mug', 'pen']);
+    // Round-robin over both instances, which share nothing but the secret.
+    expect([...servedBy].sort()).toEqual(['shop-1', 'shop-2']);
+    // The cookie grows with the cart, and is what the shopper sends.
+    expect(sizes[2]).toBeGreaterThan(sizes[0]!);
+    expect(Buffer.byteLength(shopper.cookieHeader)).toBe(sizes[2]);
+    // The page has a place for it.
+    expect(await (await fetch(`${url}/`)).text()).toContain('data-testid="session-cookie"');
+    script.child.kill('SIGINT');
+    expect(await script.exited).toBe(0);
+  });
+
   it('leaves no instance behind when the runner itself is killed', { timeout: 120_000 }, async () => {
     const port = await findFreePortRange(3);
     const script = demo(['--port', String(port), '--instances', '2', '--store', 'memory://']);

@@ -52,9 +52,17 @@ describe('pnpm demo:scenarios --quick', () => {
     for (const key of ['cluster-round-robin', 'cluster-sticky-cookie-ack-none']) expect(row(key).status).toBe('ok');
     expect(row('redis-sentinel-failover').status).not.toBe('failed');
 
+    // Client-side storage: no store, every cart survives a crash, but two requests in flight at
+    // once carry the same cookie and the last Set-Cookie wins: one of the two adds is lost.
+    const cookie = row('cookie-round-robin');
+    expect(cookie.status).toBe('ok');
+    expect(cookie.concurrentAddsMissing!).toBeGreaterThan(0);
+    // The whole session travels in the Cookie header: far more bytes than a session id.
+    expect(cookie.cookieBytesPerRequest!).toBeGreaterThan(2 * row('sqlite-round-robin').cookieBytesPerRequest!);
+
     const shared = report.results.filter((r) => r.keepsEveryCart);
     expect(shared.map((r) => r.key)).toEqual(
-      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie']),
+      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
     );
     for (const result of shared) {
       if (result.status === 'skipped') {
@@ -70,6 +78,8 @@ describe('pnpm demo:scenarios --quick', () => {
       expect(result.cartsIntact! + result.cartsIntactAfterKill!, context).toBeGreaterThan(0);
       // Every instance takes a share of the load while all stay up.
       if (result.downsInFirstGroup === 0) expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
+      // A shared store writes only the keys a request changed: two concurrent adds of different products both stay.
+      if (result.key !== 'cookie-round-robin') expect(result.concurrentAddsMissing, context).toBe(0);
     }
     expect(script.lines.join('\n')).toMatch(/Strategy +Store +Routing +Carts intact/);
   });

@@ -75,7 +75,8 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       maxSizeBytes: resolved.maxSizeBytes,
       tombstoneTtlMs: this.tombstoneTtlMs,
       // The default principal reads two keys: decode only those. A custom one gets the whole session.
-      principal: (_sid, record) => this.principalOf(options.principal === undefined ? principalKeys(record) : JSON.parse(recordJson(record))),
+      principal: (_sid, record) =>
+        this.principalOf(options.principal === undefined ? principalKeys(record) : JSON.parse(recordJson(record))),
     });
     this.#mesh = new Mesh({
       ...resolved,
@@ -90,8 +91,9 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       if (this.#refusedBy.has(peer)) return;
       this.#refusedBy.add(peer);
       this.#logger.warn(
-        `[sessionkit/cluster ${this.nodeId}] peer ${peer} refused ${count} change(s) from this node: their versions are ahead of ` +
-          `its clock by more than maxDriftMs. This node's clock is probably wrong; its writes stay on it until it is corrected (NTP).`,
+        `[sessionkit/cluster ${this.nodeId}] peer ${peer} refused ${count} change(s) from this node: their versions ` +
+          'are ahead of its clock by more than maxDriftMs. One of the two clocks is wrong: fix it (NTP) and ' +
+          'restart the node that had it; until then these writes stay on this node.',
       );
     });
     this.#ready = this.#mesh.ready.then(
@@ -260,7 +262,8 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     this.#drifting.add(info.node);
     this.#logger.warn(
       `[sessionkit/cluster ${this.nodeId}] refused changes from node ${info.node} (via ${info.from}): its clock is ` +
-        `${Math.round(info.aheadMs / 1000)} s ahead of this node's, more than maxDriftMs (${this.#maxDriftMs} ms). Fix the clocks (NTP).`,
+        `${Math.round(info.aheadMs / 1000)} s ahead of this node's, more than maxDriftMs (${this.#maxDriftMs} ms). ` +
+        'Fix the clocks (NTP).',
     );
     this.emit('clock-drift', info);
   }
@@ -273,7 +276,9 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
   #destroyHere(sid: string, tombstone: SessionRecord, now: number): void {
     const key = `${sid}|${tombstone.reset.join('/')}`;
     if (this.#honoredDestroys.has(key)) return;
-    this.#honoredDestroys.set(key, true, { ttl: Math.max(this.tombstoneTtlMs, tombstone.reset[0] + this.tombstoneTtlMs - now) });
+    // Remembered as long as the other node may keep resending it (its tombstone's age counts from its clock).
+    const ttl = Math.max(this.tombstoneTtlMs, tombstone.reset[0] + this.tombstoneTtlMs - now);
+    this.#honoredDestroys.set(key, true, { ttl });
     const current = this.#state.get(sid, now);
     if (!current || !isVisible(current, now)) return;
     const records: SidRecord[] = [[sid, this.#tombstone()]];

@@ -192,7 +192,9 @@ export class Link extends EventEmitter {
   #onHello(signature: Buffer, payload: Buffer): void {
     const { secret, nodeId, role } = this.options;
     if (!timingSafeEqual(signature, mac(secret, HELLO_LABEL, payload))) {
-      return this.fail('authentication failed: hello not signed with this cluster secret (wrong secret, or another protocol version?)');
+      return this.fail(
+        'authentication failed: hello not signed with this cluster secret (wrong secret, or another protocol version?)',
+      );
     }
     const hello = JSON.parse(payload.toString('utf8')) as { t?: unknown; v?: unknown; node?: unknown; nonce?: unknown };
     if (
@@ -205,7 +207,9 @@ export class Link extends EventEmitter {
     ) {
       return this.fail('malformed hello');
     }
-    if (hello.nonce === this.nonce) return this.fail('authentication failed: the hello carries this connection\'s own nonce (reflected)');
+    if (hello.nonce === this.nonce) {
+      return this.fail("authentication failed: the hello carries this connection's own nonce (reflected)");
+    }
     this.remoteNode = hello.node;
     this.remoteNonce = hello.nonce;
     this.#theirNonce = Buffer.from(hello.nonce, 'hex');
@@ -218,7 +222,8 @@ export class Link extends EventEmitter {
 
   #onProof(signature: Buffer, payload: Buffer): void {
     const theirRole: LinkRole = this.options.role === 'dial' ? 'accept' : 'dial';
-    const expected = this.#proof(theirRole, this.#theirNonce!, this.#nonce, this.remoteNode!, this.options.nodeId, payload);
+    const theirs = this.#theirNonce!;
+    const expected = this.#proof(theirRole, theirs, this.#nonce, this.remoteNode!, this.options.nodeId, payload);
     if (!timingSafeEqual(signature, expected)) {
       return this.fail('authentication failed: handshake proof does not verify (wrong secret, or a replayed hello)');
     }
@@ -234,8 +239,16 @@ export class Link extends EventEmitter {
   }
 
   /** The proof of `prover` (in `role`), made over the verifier's nonce; both node ids bound in. */
-  #proof(role: LinkRole, proverNonce: Buffer, verifierNonce: Buffer, prover: string, verifier: string, payload: Buffer): Buffer {
-    const transcript = Buffer.concat([Buffer.from(`${role}\0${prover}\0${verifier}\0`), proverNonce, verifierNonce, payload]);
+  #proof(
+    role: LinkRole,
+    proverNonce: Buffer,
+    verifierNonce: Buffer,
+    prover: string,
+    verifier: string,
+    payload: Buffer,
+  ): Buffer {
+    const names = Buffer.from(`${role}\0${prover}\0${verifier}\0`);
+    const transcript = Buffer.concat([names, proverNonce, verifierNonce, payload]);
     return mac(this.options.secret, PROOF_LABEL, transcript);
   }
 

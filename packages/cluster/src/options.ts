@@ -18,7 +18,17 @@ const MIN_SECRET_LENGTH = 16;
 export interface ClusterTlsOptions
   extends Pick<
     ConnectionOptions,
-    'key' | 'cert' | 'ca' | 'pfx' | 'passphrase' | 'crl' | 'ciphers' | 'minVersion' | 'maxVersion' | 'servername' | 'checkServerIdentity'
+    | 'key'
+    | 'cert'
+    | 'ca'
+    | 'pfx'
+    | 'passphrase'
+    | 'crl'
+    | 'ciphers'
+    | 'minVersion'
+    | 'maxVersion'
+    | 'servername'
+    | 'checkServerIdentity'
   > {}
 
 export interface ReplicatedSessionStoreOptions extends BaseStoreOptions {
@@ -26,15 +36,27 @@ export interface ReplicatedSessionStoreOptions extends BaseStoreOptions {
   listen: string | Address;
   /** Every other node, `host:port` each. The list may include this node's own address (skipped). Default none. */
   peers?: (string | Address)[];
-  /** This node's id: unique in the cluster, breaks ties between equal timestamps. Default `<hostname>-<pid>-<random>`. */
+  /** This node's id: unique in the cluster, breaks ties between equal timestamps. Default `<host>-<pid>-<random>`. */
   nodeId?: string;
-  /** Shared secret (at least 16 characters) that signs every frame. Default `process.env.SESSIONKIT_CLUSTER_SECRET`. */
+  /**
+   * Shared secret (at least 16 characters): each side of a link proves it knows it over the other
+   * side's nonce, and it keys every frame's MAC. Default `process.env.SESSIONKIT_CLUSTER_SECRET`.
+   */
   secret?: string;
-  /** Acknowledgements `set`/`patch`/`destroy`/`clear` wait for: `'none'`, `'one'` peer, or `'all'` configured peers. Default `'none'`. */
+  /**
+   * Acknowledgements `set`/`patch`/`destroy`/`clear` wait for: `'none'`, `'one'` peer, or `'all'`
+   * configured peers. Default `'none'`.
+   */
   ack?: AckMode;
-  /** Most sessions (and tombstones) held; the least recently used is evicted beyond it. Default 100000. */
+  /**
+   * Most sessions (and tombstones) held; beyond it the least recently used anonymous one is evicted
+   * first (see `maxSizeBytes`). Default 100000.
+   */
   max?: number;
-  /** Largest frame accepted from a peer, in bytes; at least `2 × maxSessionBytes + 65536`. Default 16 MiB. */
+  /**
+   * Largest frame accepted from an authenticated peer, in bytes; at least `2 × maxSessionBytes + 65536`.
+   * Default 16 MiB. Before authentication the limit is 1024 bytes.
+   */
   maxFrameBytes?: number;
   /** Interval of anti-entropy rounds and of the expiry sweep, in ms. Default 5000. */
   antiEntropyIntervalMs?: number;
@@ -84,27 +106,40 @@ export interface ResolvedOptions {
 
 /** Validates the options; throws `StoreConfigError` naming the option and how to fix it. */
 export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessionBytes: number): ResolvedOptions {
-  if (options.listen === undefined) throw new StoreConfigError('listen is required: the host:port this node accepts peers on, e.g. "0.0.0.0:7400"');
+  if (options.listen === undefined) {
+    throw new StoreConfigError('listen is required: the host:port this node accepts peers on, e.g. "0.0.0.0:7400"');
+  }
   const listen = parseAddress(options.listen, 'listen');
   const secret = options.secret ?? process.env[SECRET_ENV];
   if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
     throw new StoreConfigError(
-      `The cluster store needs a shared secret of at least ${MIN_SECRET_LENGTH} characters, the same on every node: pass { secret } or set ${SECRET_ENV} (e.g. to the output of \`openssl rand -base64 32\`).`,
+      `The cluster store needs a shared secret of at least ${MIN_SECRET_LENGTH} characters, the same on every ` +
+        `node: pass { secret } or set ${SECRET_ENV} (e.g. to the output of \`openssl rand -base64 32\`).`,
     );
   }
   const ack = options.ack ?? 'none';
-  if (!['none', 'one', 'all'].includes(ack)) throw new StoreConfigError(`ack must be 'none', 'one' or 'all', got ${JSON.stringify(ack)}`);
+  if (!['none', 'one', 'all'].includes(ack)) {
+    throw new StoreConfigError(`ack must be 'none', 'one' or 'all', got ${JSON.stringify(ack)}`);
+  }
   const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   if (typeof nodeId !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(nodeId)) {
-    throw new StoreConfigError(`nodeId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(nodeId)}`);
+    throw new StoreConfigError(
+      `nodeId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(nodeId)}`,
+    );
   }
   const maxFrameBytes = integer(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
   const maxSizeBytes = integer(options.maxSizeBytes ?? 64 * 1024 * 1024, 'maxSizeBytes');
   if (maxSizeBytes < maxSessionBytes) {
-    throw new StoreConfigError(`maxSizeBytes (${maxSizeBytes}) must be at least maxSessionBytes (${maxSessionBytes}), so any session fits`);
+    throw new StoreConfigError(
+      `maxSizeBytes (${maxSizeBytes}) must be at least maxSessionBytes (${maxSessionBytes}), so any session fits`,
+    );
   }
   if (maxFrameBytes < 2 * maxSessionBytes + 65_536) {
-    throw new StoreConfigError(`maxFrameBytes (${maxFrameBytes}) must be at least 2 × maxSessionBytes + 65536 = ${2 * maxSessionBytes + 65_536}, so any session fits in a frame`);
+    const least = 2 * maxSessionBytes + 65_536;
+    throw new StoreConfigError(
+      `maxFrameBytes (${maxFrameBytes}) must be at least 2 × maxSessionBytes + 65536 = ${least}, ` +
+        'so any session fits in a frame',
+    );
   }
   return {
     nodeId,
@@ -127,28 +162,39 @@ export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessio
 
 function tlsOptions(tls: ClusterTlsOptions | undefined): ClusterTlsOptions | undefined {
   if (tls === undefined) return undefined;
-  if (typeof tls !== 'object' || tls === null) throw new StoreConfigError('tls must be an object with key, cert and ca');
+  if (typeof tls !== 'object' || tls === null) {
+    throw new StoreConfigError('tls must be an object with key, cert and ca');
+  }
   const missing = (['key', 'cert', 'ca'] as const).filter((name) => tls[name] === undefined);
   if (tls.pfx === undefined && missing.length) {
-    throw new StoreConfigError(`tls needs ${missing.join(', ')}: every node presents its certificate and checks its peers' against the CA`);
+    throw new StoreConfigError(
+      `tls needs ${missing.join(', ')}: every node presents its certificate and checks its peers' against the CA`,
+    );
   }
-  if (tls.pfx !== undefined && tls.ca === undefined) throw new StoreConfigError('tls needs ca: every node checks its peers\' certificates against it');
+  if (tls.pfx !== undefined && tls.ca === undefined) {
+    throw new StoreConfigError("tls needs ca: every node checks its peers' certificates against it");
+  }
   return { ...tls };
 }
 
 /** Parses `host:port` (IPv6 as `[::1]:7400`). */
 export function parseAddress(value: string | Address, what: string): Address {
   if (typeof value === 'object' && value !== null) {
-    if (typeof value.host === 'string' && Number.isInteger(value.port) && value.port >= 0 && value.port < 65_536) return { host: value.host, port: value.port };
+    const { host, port } = value;
+    if (typeof host === 'string' && Number.isInteger(port) && port >= 0 && port < 65_536) return { host, port };
   } else if (typeof value === 'string') {
     const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:/\s[\]]+)):(\d{1,5})$/.exec(value.trim());
     const port = Number(match?.[3]);
     if (match && port < 65_536) return { host: (match[1] ?? match[2])!, port };
   }
-  throw new StoreConfigError(`${what}: expected "host:port" (e.g. "10.0.0.5:7400", "[::1]:7400"), got ${JSON.stringify(value)}`);
+  throw new StoreConfigError(
+    `${what}: expected "host:port" (e.g. "10.0.0.5:7400", "[::1]:7400"), got ${JSON.stringify(value)}`,
+  );
 }
 
 function integer(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
+  }
   return value;
 }

@@ -36,7 +36,8 @@ export function parseMessage(value: unknown): Message {
       return { t: 'ops', seq: integer(m['seq'], 'seq'), r: records(m['r']) };
     case 'ack': {
       const seq = integer(m['seq'], 'seq');
-      return m['refused'] === undefined ? { t: 'ack', seq } : { t: 'ack', seq, refused: integer(m['refused'], 'refused') };
+      if (m['refused'] === undefined) return { t: 'ack', seq };
+      return { t: 'ack', seq, refused: integer(m['refused'], 'refused') };
     }
     case 'sync': {
       const id = integer(m['id'], 'id');
@@ -63,7 +64,9 @@ function records(value: unknown): SidRecord[] {
   return array(value, 'records').map((item) => {
     const pair = array(item, 'record');
     const sid = pair[0];
-    if (pair.length !== 2 || !isValidSessionId(sid)) throw new ProtocolError('a record is [sid, record] with a valid sid');
+    if (pair.length !== 2 || !isValidSessionId(sid)) {
+      throw new ProtocolError('a record is [sid, record] with a valid sid');
+    }
     return [sid, record(pair[1])];
   });
 }
@@ -115,7 +118,8 @@ const nodeIds = new Map<string, string>();
 function parseVersion(value: unknown): Version {
   const v = array(value, 'version');
   const [wall, counter, node] = v;
-  if (v.length !== 3 || !Number.isSafeInteger(wall) || !Number.isSafeInteger(counter) || typeof node !== 'string' || node.length > 200) {
+  const numbers = Number.isSafeInteger(wall) && Number.isSafeInteger(counter);
+  if (v.length !== 3 || !numbers || typeof node !== 'string' || node.length > 200) {
     throw new ProtocolError('a version is [wallMs, counter, nodeId]');
   }
   return [wall as number, counter as number, intern(node)];
@@ -136,7 +140,9 @@ function bucket(value: unknown): number {
 }
 
 function integer(value: unknown, what: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ProtocolError(`${what} must be a non-negative integer`);
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new ProtocolError(`${what} must be a non-negative integer`);
+  }
   return value as number;
 }
 
@@ -146,6 +152,8 @@ function array(value: unknown, what: string): unknown[] {
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError(`${what} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(`${what} must be an object`);
+  }
   return value as Record<string, unknown>;
 }

@@ -101,7 +101,11 @@ export class ReplicaState {
       return Boolean(current);
     }
     // Only a change of keys can change whose session it is.
-    const principal = next.dead ? undefined : current && next.keys === current.keys ? held!.principal : this.#options.principal(sid, next);
+    const principal = next.dead
+      ? undefined
+      : current && next.keys === current.keys
+        ? held!.principal
+        : this.#options.principal(sid, next);
     const entry: Entry = { record: next, bytes: recordBytes(sid, next), principal };
     const [list, other] = principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
     other.delete(sid);
@@ -117,7 +121,10 @@ export class ReplicaState {
     this.#known.delete(sid);
   }
 
-  /** Sids held now, most recently used first within each list (a copy, so callers may change the state while walking). */
+  /**
+   * Sids held now, logged-in sessions first, most recently used first within each list (a copy, so
+   * callers may change the state while walking).
+   */
   sids(): string[] {
     return [...this.#known.keys(), ...this.#anonymous.keys()];
   }
@@ -139,7 +146,8 @@ export class ReplicaState {
   /** Hex digest (32 characters) of every bucket, index = bucket. */
   digests(): string[] {
     const hex = (word: number) => word.toString(16).padStart(8, '0');
-    return Array.from({ length: BUCKETS }, (_, b) => Array.from(this.#digests.subarray(b * 4, b * 4 + 4), hex).join(''));
+    const bucket = (b: number) => Array.from(this.#digests.subarray(b * 4, b * 4 + 4), hex).join('');
+    return Array.from({ length: BUCKETS }, (_, b) => bucket(b));
   }
 
   /** Sids held in the given buckets. */

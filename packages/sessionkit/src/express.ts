@@ -1,2 +1,8 @@
-// express-session adapter; a separate entry so Koa apps never load express-session.
+// express-session adapter and session({ store }); a separate entry so Koa apps never load express-session.
+// The store adapters register here too, so session({ store: SESSION_STORE_URL }) knows every scheme;
+// drivers still load only when a store of their kind is created.
+import '@sessionkit/memory';
+import '@sessionkit/redis';
+import '@sessionkit/sql';
+import '@sessionkit/cluster';
 export * from '@sessionkit/express';

@@ -72,6 +72,12 @@ describe('packed packages installed with npm', () => {
     const hono = await run(process.execPath, ['hono-app.mjs'], { cwd: app, timeout: 30_000 });
     expect(JSON.parse(hono.stdout)).toEqual({ user: 'ann', visits: 2, framework: 'hono' });
 
+    // Client-side storage through the same packed exports: session({ store: 'cookie://' }) and sessionkit/cookie.
+    for (const [script, format] of [['cookie.mjs', 'esm'], ['cookie.cjs', 'cjs']] as const) {
+      const result = await run(process.execPath, [script], { cwd: app, timeout: 30_000 });
+      expect(JSON.parse(result.stdout)).toEqual({ user: 'ann', visits: 2, format, strategy: 'cookie', sealed: true });
+    }
+
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 })).resolves.toBeDefined();
   }, 600_000);

@@ -1,12 +1,13 @@
 -- @sessionkit/sql schema for MySQL 8 and MariaDB 10.5+ (mysql2). The store runs the same
 -- statement itself on first use unless createTable: false. Rename `sessions` to match the
 -- `table` option.
---   sid         the session id; ascii_bin because sids are case-sensitive
+--   sid         the session id as UTF-8 bytes (256 UTF-16 units fit in 768): VARBINARY, because
+--               sids compare byte for byte (case, trailing spaces, every Unicode character)
 --   data        the session as a JSON object (LONGTEXT with a JSON_VALID check on MariaDB);
 --               NULL marks a tombstone left by destroy()
 --   expires_at  absolute expiry in epoch milliseconds; rows past it are never read and are pruned
 CREATE TABLE IF NOT EXISTS sessions (
-  sid VARCHAR(160) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  sid VARBINARY(768) NOT NULL PRIMARY KEY,
   data JSON NULL,
   expires_at BIGINT NOT NULL,
   INDEX sessions_expires_at_idx (expires_at)

@@ -1,8 +1,9 @@
 -- @sessionkit/sql schema for SQLite 3.38+ (better-sqlite3). The store runs the same statements
 -- itself on first use unless createTable: false. Rename `sessions` to match the `table` option.
 -- Use WAL (PRAGMA journal_mode = WAL) when several processes share the file.
---   sid         the session id
---   data        the session as JSON text; NULL marks a tombstone left by destroy()
+--   sid         the session id: 1 to 256 characters
+--   data        the session as JSON text (U+0000 stored escaped, see the README); NULL marks a
+--               tombstone left by destroy()
 --   expires_at  absolute expiry in epoch milliseconds; rows past it are never read and are pruned
 CREATE TABLE IF NOT EXISTS sessions (
   sid TEXT PRIMARY KEY NOT NULL,

@@ -1,10 +1,12 @@
-import type { SessionChange } from '@sessionkit/core';
+import type { ErrorKind, SessionChange } from '@sessionkit/core';
 
 export type SqlDialectName = 'postgres' | 'mysql' | 'sqlite';
 
 /**
- * What `SqlSessionStore` needs from an engine. Every method is one parameterised statement (the
- * DDL aside). Times are epoch milliseconds computed by the caller, so all engines agree on them.
+ * What `SqlSessionStore` needs from an engine. Every method is one parameterised statement of a
+ * fixed shape (the DDL aside): the number of parameters never depends on the data, so a change of
+ * `maxSessionKeys` keys stays within every engine's limits and MySQL/MariaDB keep a fixed, small set
+ * of prepared statements. Times are epoch milliseconds computed by the caller, so all engines agree.
  *
  * Row states: `data` holds the session JSON; `data IS NULL` is a tombstone left by `destroy`,
  * which refuses `merge`/`extend` until its `expires_at` passes. Both kinds are removed by `prune`.
@@ -15,14 +17,20 @@ export interface SqlDialect {
   createTable(): Promise<void>;
   /** The stored JSON text of a live session, or `null`. */
   read(sid: string, now: number): Promise<string | null>;
-  /** Upserts the whole session (clears a tombstone). */
-  write(sid: string, json: string, expiresAt: number): Promise<void>;
   /**
-   * Upserts a change in one statement: within a live session, keys in `change.unset` and
-   * `change.set` are replaced whole (no deep merge, `null` values kept); an expired row starts
-   * from `{}`; a live tombstone is left untouched. `setJson` is `JSON.stringify(change.set)`.
+   * Upserts the whole session (clears a tombstone). `json` is already within `maxBytes` as
+   * `JSON.stringify` counts it; an engine whose stored form can be larger checks that too.
+   * @throws SessionTooLargeError when the stored form is over `maxBytes`; nothing is written.
    */
-  merge(sid: string, change: SessionChange, setJson: string, expiresAt: number, now: number): Promise<void>;
+  write(sid: string, json: string, expiresAt: number, maxBytes: number): Promise<void>;
+  /**
+   * Upserts a change in one atomic statement: within a live session, keys in `change.unset` and
+   * `change.set` are replaced whole (no deep merge, `null` values kept); an expired or damaged row
+   * starts from `{}`; a live tombstone is left untouched. The merged session is measured inside the
+   * statement (UTF-8 bytes of its compact JSON text).
+   * @throws SessionTooLargeError when the merged session is over `maxBytes`; nothing is written.
+   */
+  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void>;
   /** Moves `expires_at` of a live session; nothing else. */
   extend(sid: string, expiresAt: number, now: number): Promise<void>;
   /** Replaces the row with a tombstone kept until `until`. */
@@ -34,34 +42,33 @@ export interface SqlDialect {
   removeAll(): Promise<void>;
   /** Deletes up to `limit` rows (sessions and tombstones) whose `expires_at` has passed; returns how many. */
   pruneBatch(now: number, limit: number): Promise<number>;
+  /**
+   * How an error of this engine's driver counts: `data` when the engine refused this session's data
+   * (it must never look like an outage), `unavailable` only for a lost connection or a timeout,
+   * `operation` otherwise (a missing table, a permission).
+   */
+  classify(err: unknown): ErrorKind;
   /** Listens for errors the client reports outside a call (a pooled connection dying); returns the unsubscribe. */
   watch(onError: (err: Error) => void): () => void;
   /** Closes the client (only called when the store owns it). */
   end(): Promise<void>;
 }
 
-/** A JSON path naming one top-level key, as MySQL/MariaDB and SQLite read it: `$."key"` with JSON string escapes. */
-export function keyPath(key: string): string {
-  return `$.${JSON.stringify(key)}`;
-}
-
 /**
- * SQL that applies `change` to the JSON object `base` with JSON_REMOVE / JSON_SET (MySQL,
- * MariaDB, SQLite), and its parameters in order. JSON_SET replaces a key whole and keeps `null`
- * values, where JSON_MERGE_PATCH / json_patch (RFC 7386) would merge objects deeply and drop
- * nulls. `jsonValue` wraps a parameter holding JSON text so it is inserted as JSON, not as a string.
+ * The JSON object `{ "<key>": null, … }` naming every top-level key a change replaces or removes
+ * (`unset` plus the keys of `set`). Merged into the stored session with RFC 7386 merge-patch
+ * (SQLite's `json_patch`), it removes exactly those keys and touches nothing else; the `set`
+ * object, whose keys are then all absent, is added whole. One parameter, whatever the key count.
+ * `storedKey` maps a key to its stored form.
  */
-export function jsonEdit(base: string, change: SessionChange, jsonValue: string): { sql: string; params: string[] } {
-  let sql = base;
-  const params: string[] = [];
-  if (change.unset.length) {
-    sql = `JSON_REMOVE(${sql}${', ?'.repeat(change.unset.length)})`;
-    params.push(...change.unset.map(keyPath));
-  }
-  const entries = Object.entries(change.set);
-  if (entries.length) {
-    sql = `JSON_SET(${sql}${`, ?, ${jsonValue}`.repeat(entries.length)})`;
-    for (const [key, value] of entries) params.push(keyPath(key), JSON.stringify(value));
-  }
-  return { sql, params };
+export function removalJson(change: SessionChange, storedKey: (key: string) => string = (key) => key): string {
+  let json = '{';
+  let first = true;
+  const add = (key: string) => {
+    json += `${first ? '' : ','}${JSON.stringify(storedKey(key))}:null`;
+    first = false;
+  };
+  for (const key of change.unset) add(key);
+  for (const key of Object.keys(change.set)) add(key);
+  return `${json}}`;
 }

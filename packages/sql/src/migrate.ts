@@ -1,3 +1,4 @@
+import { ESC } from './dialects/nul-escape.js';
 import { PostgresDialect, type PgClient } from './dialects/postgres.js';
 import { tableNames } from './identifiers.js';
 
@@ -19,7 +20,8 @@ export interface ConnectPgSimpleMigration {
  * `INSERT … SELECT`, keeping each session's data and absolute expiry, and returns how many rows
  * were copied. Sessions already in the target table are kept as they are, so it can run again
  * (e.g. once before and once after switching the app over). Sids that SqlSessionStore would
- * refuse (see `SESSION_ID_PATTERN`) are skipped. The old table is left untouched.
+ * refuse (see `isValidSessionId`: over 256 UTF-16 units, control characters) are skipped. The old
+ * table is left untouched.
  * @throws StoreConfigError for an unsafe table or schema name.
  */
 export async function migrateFromConnectPgSimple(options: ConnectPgSimpleMigration): Promise<number> {
@@ -28,11 +30,15 @@ export async function migrateFromConnectPgSimple(options: ConnectPgSimpleMigrati
   await new PostgresDialect(options.client, options.table ?? 'sessions', options.schema).createTable();
   // connect-pg-simple writes `expire` (timestamp without time zone) in the session's TimeZone,
   // so the cast back to timestamptz reads it in that same zone.
+  // A user's U+FDD0 is doubled, as the store writes it (see nul-escape.ts). UTF-16 length = characters
+  // plus one per character outside the BMP.
   const { rowCount } = await options.client.query({
     text: `INSERT INTO ${target} (sid, data, expires_at)
-      SELECT sid, sess::jsonb, floor(extract(epoch FROM expire::timestamptz) * 1000)::bigint
+      SELECT sid, replace(sess::jsonb::text, '${ESC}', '${ESC}${ESC}')::jsonb, floor(extract(epoch FROM expire::timestamptz) * 1000)::bigint
       FROM ${source}
-      WHERE expire::timestamptz > now() AND sid ~ '^[A-Za-z0-9._:-]{8,160}$' AND jsonb_typeof(sess::jsonb) = 'object'
+      WHERE expire::timestamptz > now() AND jsonb_typeof(sess::jsonb) = 'object'
+        AND sid !~ '[\\u0001-\\u001f\\u007f-\\u009f]'
+        AND char_length(sid) + char_length(regexp_replace(sid, '[\\u0001-\\uffff]', '', 'g')) BETWEEN 1 AND 256
       ON CONFLICT (sid) DO NOTHING`,
   });
   return rowCount ?? 0;

@@ -1,4 +1,4 @@
-import { DEFAULT_OPERATION_TIMEOUT_MS, registerStore, StoreConfigError, type CreateStoreOptions } from '@sessionkit/core';
+import { DEFAULT_OPERATION_TIMEOUT_MS, redactUrl, registerStore, StoreConfigError, type CreateStoreOptions } from '@sessionkit/core';
 import type { SqliteDatabase } from './dialects/sqlite.js';
 import type { MysqlPool } from './dialects/mysql.js';
 import type { PgClient } from './dialects/postgres.js';
@@ -26,7 +26,7 @@ export function registerSqlStores(): void {
     (url, options) => {
       const own = takeStoreParams(url);
       const { Pool } = loadDriver<PgModule>('pg', 'pg', 'postgres://');
-      const client = new Pool({ connectionString: url.href, connectionTimeoutMillis: timeoutOf(options) });
+      const client = driverClient('postgres', () => new Pool({ connectionString: url.href, connectionTimeoutMillis: timeoutOf(options) }));
       return owned(client, () => client.end(), { ...options, ...own, dialect: 'postgres' });
     },
     'postgres://user:password@localhost:5432/app?table=sessions',
@@ -37,7 +37,7 @@ export function registerSqlStores(): void {
     (url, options) => {
       const own = takeStoreParams(url);
       const { createPool } = loadDriver<MysqlModule>('mysql2/promise', 'mysql2', 'mysql://');
-      const client = createPool({ uri: url.href.replace(/^mariadb:/i, 'mysql:'), connectTimeout: timeoutOf(options) });
+      const client = driverClient('mysql', () => createPool({ uri: url.href.replace(/^mariadb:/i, 'mysql:'), connectTimeout: timeoutOf(options) }));
       return owned(client, () => client.end(), { ...options, ...own, dialect: 'mysql' });
     },
     'mysql://user:password@localhost:3306/app?table=sessions',
@@ -52,13 +52,25 @@ export function registerSqlStores(): void {
       const path = decodeURIComponent(url.host + url.pathname);
       if (!path) throw new StoreConfigError('sqlite: URL names no file; use sqlite:./sessions.db or sqlite::memory:');
       const Database = loadDriver<SqliteModule>('better-sqlite3', 'better-sqlite3', 'sqlite:');
-      const client = new Database(path, { timeout: timeoutOf(options) });
+      const client = driverClient('sqlite', () => new Database(path, { timeout: timeoutOf(options) }));
       // WAL lets readers in other processes work while one process writes.
       if (path !== ':memory:') client.pragma('journal_mode = WAL');
       return owned(client, () => client.close(), { ...options, ...own, dialect: 'sqlite' });
     },
     'sqlite:./sessions.db',
   );
+}
+
+/**
+ * Creates the driver's client; a driver that refuses the URL's settings (an unknown charset, a
+ * malformed escape) gives StoreConfigError, its message without the URL's password.
+ */
+function driverClient<C>(scheme: string, create: () => C): C {
+  try {
+    return create();
+  } catch (err) {
+    throw new StoreConfigError(`${scheme}: the driver refused the store URL: ${redactUrl(err instanceof Error ? err.message : String(err))}`);
+  }
 }
 
 /** Builds a store that closes `client` with itself; closes `client` at once when the options are refused. */

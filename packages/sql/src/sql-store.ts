@@ -2,8 +2,10 @@ import {
   AbstractSessionStore,
   decodeSession,
   isSessionStoreError,
+  redactUrl,
   StoreConfigError,
   type BaseStoreOptions,
+  type ErrorKind,
   type SessionChange,
   type SessionData,
 } from '@sessionkit/core';
@@ -74,7 +76,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     const pruneEvery = interval === false || interval === 0 ? undefined : positiveInteger(interval, 'pruneIntervalMs');
     // Listeners and timers only once every option is valid, so a refused store leaves nothing behind.
     this.#unwatch = this.#dialect.watch((err) => {
-      this.emit('error', err);
+      this.emit('error', redacted(err));
       this.#linkChanged(false);
     });
     if (pruneEvery !== undefined) {
@@ -108,12 +110,12 @@ export class SqlSessionStore extends AbstractSessionStore {
   }
 
   protected async write(sid: string, _data: SessionData, json: string, ttlMs: number): Promise<void> {
-    await this.#withTable(() => this.#dialect.write(sid, json, expiry(ttlMs)));
+    await this.#withTable(() => this.#dialect.write(sid, json, expiry(ttlMs), this.maxSessionBytes));
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     const now = Date.now();
-    await this.#withTable(() => this.#dialect.merge(sid, change, JSON.stringify(change.set), expiry(ttlMs, now), now));
+    await this.#withTable(() => this.#dialect.merge(sid, change, expiry(ttlMs, now), now, this.maxSessionBytes));
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
@@ -150,10 +152,27 @@ export class SqlSessionStore extends AbstractSessionStore {
     if (this.#closeClient) await this.#dialect.end();
   }
 
-  /** Tracks the link from call outcomes, so `disconnect`/`connect` follow it without polling. */
+  /**
+   * Data the engine refused (SQLSTATE classes 22/23, MySQL/MariaDB data errors, SQLite constraint
+   * and JSON errors) is `data`: that call fails with `SessionEncodeError`. Only a lost connection or
+   * a timeout is `unavailable`. Anything else (a missing table, a permission) is `operation`.
+   */
+  protected override classifyError(err: unknown): ErrorKind {
+    return this.#dialect.classify(err);
+  }
+
+  /**
+   * Tracks the link from call outcomes, so `disconnect`/`connect` follow it without polling: only
+   * `StoreUnavailableError` marks it down; any answer from the database, an error included, marks it up.
+   */
   protected override async run<T>(operation: string, work: Promise<T>): Promise<T> {
     try {
-      const result = await super.run(operation, work);
+      const result = await super.run(
+        operation,
+        work.catch((err: unknown) => {
+          throw redacted(err);
+        }),
+      );
       this.#linkChanged(true);
       return result;
     } catch (err) {
@@ -187,11 +206,25 @@ export class SqlSessionStore extends AbstractSessionStore {
     try {
       await this.prune();
     } catch (err) {
-      this.emit('error', err);
+      this.emit('error', redacted(err));
     } finally {
       this.#pruning = false;
     }
   }
+}
+
+/**
+ * `err` with any URL password in its message and stack replaced by `***` (see `redactUrl`), so no
+ * message or event of the store quotes one, whatever the driver put in its text.
+ */
+function redacted(err: unknown): unknown {
+  if (err instanceof Error) {
+    const message = redactUrl(err.message);
+    if (message !== err.message) err.message = message;
+    const stack = err.stack === undefined ? undefined : redactUrl(err.stack);
+    if (stack !== err.stack) err.stack = stack;
+  }
+  return err;
 }
 
 function expiry(ttlMs: number, now = Date.now()): number {

@@ -6,16 +6,25 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
-import { corruptMysqlRow, MYSQL_URL, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
-// The same checks on every engine: the documented SQL files, and patch semantics where the
-// engines' JSON functions differ most (nulls, nested objects, keys that look like JSON paths).
+const TTL = { ttlMs: 60_000 };
+
+// The same checks on every engine: the documented SQL files, patch semantics where the engines'
+// JSON functions differ most (nulls, nested objects, keys that look like JSON paths, NUL), the
+// size of the merged session, and errors the database raises for one session's data.
 interface Engine {
   dialect: SqlDialectName;
   client: SqlClient;
   exec(sql: string): Promise<unknown>;
   /** Writes data that does not decode to a session into a row, as far as the engine's column type allows. */
   corrupt(table: string, sid: string): Promise<unknown>;
+  /** UTF-8 bytes of the row's `data` as the engine returns it as text, or null. */
+  storedBytes(table: string, sid: string): Promise<number | null>;
+  /** DDL for the store's table with a CHECK of the user's own on `data` (under 2000 bytes). */
+  checkedTable(table: string): string;
+  /** The table as an earlier release created it (a narrower sid column), and sids it cannot hold. */
+  olderTable?: { ddl(table: string): string; refuses: string[] };
   end(): Promise<void>;
 }
 
@@ -30,6 +39,10 @@ const engines: Engine[] = [
     client: sqlite,
     exec: async (sql) => sqlite.exec(sql),
     corrupt: async (table, sid) => sqlite.prepare(`UPDATE ${table} SET data = '{not json' WHERE sid = ?`).run(sid),
+    storedBytes: async (table, sid) =>
+      (sqlite.prepare(`SELECT length(CAST(data AS BLOB)) AS n FROM ${table} WHERE sid = ?`).get(sid) as { n: number | null } | undefined)?.n ?? null,
+    checkedTable: (table) =>
+      `CREATE TABLE ${table} (sid TEXT PRIMARY KEY NOT NULL, data TEXT CHECK (length(data) < 2000), expires_at INTEGER NOT NULL)`,
     end: async () => void sqlite.close(),
   },
 ];
@@ -39,6 +52,13 @@ if (await engineAvailable('PostgreSQL', () => pgPool.query('SELECT 1'), 'start P
     client: pgPool,
     exec: (sql) => pgPool.query(sql),
     corrupt: (table, sid) => pgPool.query(`UPDATE ${table} SET data = '[1, 2]'::jsonb WHERE sid = $1`, [sid]),
+    storedBytes: async (table, sid) => (await pgPool.query(`SELECT octet_length(data::text) AS n FROM ${table} WHERE sid = $1`, [sid])).rows[0]?.n ?? null,
+    checkedTable: (table) =>
+      `CREATE TABLE ${table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb CHECK (octet_length(data::text) < 2000), expires_at bigint NOT NULL)`,
+    olderTable: {
+      ddl: (table) => `CREATE TABLE ${table} (sid varchar(160) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL)`,
+      refuses: ['x'.repeat(200)],
+    },
     end: () => pgPool.end(),
   });
 } else await pgPool.end();
@@ -48,6 +68,17 @@ if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 's
     client: mysqlPool,
     exec: (sql) => mysqlPool.query(sql),
     corrupt: (table, sid) => corruptMysqlRow(mysqlPool, table, sid),
+    storedBytes: async (table, sid) => {
+      const [rows] = await mysqlPool.query<mysql.RowDataPacket[]>(`SELECT OCTET_LENGTH(CAST(data AS CHAR)) AS n FROM ${table} WHERE sid = ?`, [sid]);
+      return rows[0]?.['n'] ?? null;
+    },
+    checkedTable: (table) =>
+      `CREATE TABLE ${table} (sid VARBINARY(768) NOT NULL PRIMARY KEY, data JSON NULL CHECK (OCTET_LENGTH(data) < 2000), expires_at BIGINT NOT NULL)`,
+    olderTable: {
+      ddl: (table) =>
+        `CREATE TABLE ${table} (sid VARCHAR(160) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, data JSON NULL, expires_at BIGINT NOT NULL)`,
+      refuses: ['x'.repeat(200), 'ünïcode sid'],
+    },
     end: () => mysqlPool.end(),
   });
 } else await mysqlPool.end();
@@ -70,12 +101,18 @@ for (const engine of engines) {
       await store.close();
     });
 
-    it('with createTable: false and no table, calls fail with StoreUnavailableError naming the table', async () => {
+    it('with createTable: false and no table, calls fail with StoreOperationError naming the table, and no disconnect', async () => {
       const table = newTable('missing');
       const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
-      const err = await rejection(store.get('missing-table-sid'));
-      assert.equal(err.code, 'ERR_STORE_UNAVAILABLE');
-      assert.match(err.message, new RegExp(table));
+      const events: string[] = [];
+      store.on('disconnect', () => events.push('disconnect'));
+      const calls = [store.get('missing-table-sid'), store.patch('missing-table-sid', { set: { a: 1 }, unset: [] }, { ttlMs: 60_000 })];
+      for (const call of calls) {
+        const err = await rejection(call);
+        assert.equal(err.code, 'ERR_STORE_OPERATION', err.message);
+        assert.match(err.message, new RegExp(table));
+      }
+      assert.deepEqual(events, [], 'a missing table is not an outage');
       await store.close();
     });
 
@@ -108,5 +145,114 @@ for (const engine of engines) {
       });
       await store.close();
     });
+
+    it('keys and values with U+0000, U+FDD0 and look-alike texts round-trip through set, patch and unset', async () => {
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('nul'), pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const sid = 'nul-keys-sid';
+      const odd = {
+        'k\u0000': 'v\u0000',
+        '\ufdd0': '\ufdd0\ufdd0',
+        '\ufdd0NUL': '\ufdd0NUL\u0000',
+        NUL: '\\u0000',
+        '\\u0000': ['\u0000\ufdd0', { '\u0000': '\ufdd0' }],
+      };
+      await store.set(sid, { keep: 1, ...odd }, TTL);
+      assert.deepEqual(await store.get(sid), { keep: 1, ...odd });
+      await store.patch(sid, { set: { '\ufdd0\u0000': 2, NUL: null }, unset: ['k\u0000', '\ufdd0NUL'] }, TTL);
+      const { 'k\u0000': _k, '\ufdd0NUL': _n, ...kept } = odd;
+      assert.deepEqual(await store.get(sid), { keep: 1, ...kept, NUL: null, '\ufdd0\u0000': 2 });
+      await store.close();
+    });
+
+    it('maxSessionBytes bounds the merged session: of three 700 KiB patches only the first is stored', async () => {
+      const table = newTable('total');
+      const maxSessionBytes = 1024 * 1024;
+      const store = new SqlSessionStore({ client: engine.client, table, maxSessionBytes, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const sid = 'total-size-sid';
+      const chunk = (char: string) => char.repeat(700 * 1024);
+      await store.patch(sid, { set: { a: chunk('a') }, unset: [] }, TTL);
+      for (const key of ['b', 'c']) {
+        const err = await rejection(store.patch(sid, { set: { [key]: chunk(key) }, unset: [] }, TTL));
+        assert.equal(err.code, 'ERR_SESSION_TOO_LARGE', err.message);
+      }
+      assert.deepEqual(await store.get(sid), { a: chunk('a') });
+      assert.ok((await engine.storedBytes(table, sid))! <= maxSessionBytes);
+      // replacing a large value, or removing one to make room, is not growth
+      await store.patch(sid, { set: { a: chunk('z') }, unset: [] }, TTL);
+      await store.patch(sid, { set: { b: chunk('b') }, unset: ['a'] }, TTL);
+      assert.deepEqual(await store.get(sid), { b: chunk('b') });
+      await store.close();
+    }, 60_000);
+
+    it('the limit is exact as JSON.stringify counts it, whatever text the engine writes (spaces, escapes)', async () => {
+      const maxSessionBytes = 4096;
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('exact'), maxSessionBytes, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const sid = 'exact-size-sid';
+      // Many separators (PostgreSQL writes a space after each), NULs and U+FDD0 (escaped on PostgreSQL).
+      const fixed = { list: Array.from({ length: 400 }, () => 0), nul: '\u0000'.repeat(20), esc: '\ufdd0'.repeat(50), nested: { k: [1, { m: null }] } };
+      const pad = 'p'.repeat(maxSessionBytes - Buffer.byteLength(JSON.stringify({ ...fixed, pad: '' })));
+      await store.patch(sid, { set: fixed, unset: [] }, TTL);
+      await store.patch(sid, { set: { pad }, unset: [] }, TTL);
+      assert.equal(Buffer.byteLength(JSON.stringify(await store.get(sid))), maxSessionBytes);
+      const err = await rejection(store.patch(sid, { set: { pad: `${pad}p` }, unset: [] }, TTL));
+      assert.equal(err.code, 'ERR_SESSION_TOO_LARGE', err.message);
+      assert.equal((err as unknown as { bytes: number }).bytes, maxSessionBytes + 1);
+      assert.equal((await store.get(sid))?.['pad'], pad);
+      await store.close();
+    });
+
+    it('concurrent patches that together exceed maxSessionBytes: each gets its own answer, and the stored session stays within it', async () => {
+      const store = new SqlSessionStore({ client: engine.client, table: newTable('together'), maxSessionBytes: 4096, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const sid = 'together-sid';
+      await store.set(sid, { base: true }, TTL);
+      const chunk = 'x'.repeat(1500);
+      const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd'].map((key) => store.patch(sid, { set: { [key]: chunk }, unset: [] }, TTL)));
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      assert.equal(refused.length, 2, JSON.stringify(outcomes.map((outcome) => outcome.status)));
+      for (const outcome of refused) assert.equal((outcome as PromiseRejectedResult).reason.code, 'ERR_SESSION_TOO_LARGE');
+      const data = (await store.get(sid))!;
+      assert.equal(Object.keys(data).length, 3);
+      assert.ok(Buffer.byteLength(JSON.stringify(data)) <= 4096);
+      await store.close();
+    });
+
+    it('data the database refuses (a CHECK of your own) fails that call with SessionEncodeError: no disconnect, nothing else changes', async () => {
+      const table = newTable('check');
+      await engine.exec(engine.checkedTable(table));
+      const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const events: string[] = [];
+      store.on('disconnect', () => events.push('disconnect'));
+      await store.set('check-ok-sid', { a: 1 }, TTL);
+      const big = { blob: 'x'.repeat(3000) };
+      for (const call of [() => store.set('check-big-sid', big, TTL), () => store.patch('check-ok-sid', { set: big, unset: [] }, TTL)]) {
+        const err = await rejection(call());
+        assert.equal(err.code, 'ERR_SESSION_ENCODE', err.message);
+      }
+      assert.deepEqual(await store.get('check-ok-sid'), { a: 1 });
+      assert.equal(await store.get('check-big-sid'), null);
+      await store.patch('check-ok-sid', { set: { b: 2 }, unset: [] }, TTL);
+      assert.deepEqual(await store.get('check-ok-sid'), { a: 1, b: 2 });
+      assert.deepEqual(events, [], 'refused data is not an outage');
+      await store.close();
+    });
+
+    const olderTable = engine.olderTable;
+    if (olderTable) {
+      it('a table of the earlier schema (sid VARCHAR(160)) refuses a longer or non-ASCII sid as that call\'s data error', async () => {
+        const table = newTable('older');
+        await engine.exec(olderTable.ddl(table));
+        const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+        const events: string[] = [];
+        store.on('disconnect', () => events.push('disconnect'));
+        await store.set('older-ok-sid', { a: 1 }, TTL);
+        for (const sid of olderTable.refuses) {
+          const err = await rejection(store.set(sid, { a: 1 }, TTL));
+          assert.equal(err.code, 'ERR_SESSION_ENCODE', err.message);
+        }
+        assert.deepEqual(await store.get('older-ok-sid'), { a: 1 });
+        assert.deepEqual(events, []);
+        await store.close();
+      });
+    }
   });
 }

@@ -10,6 +10,13 @@ export const POSTGRES_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@
 /** MariaDB or MySQL for the tests: MYSQL_URL, else the local server as root. */
 export const MYSQL_URL = process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 
+/**
+ * `operationTimeoutMs` for stores in tests that check what is stored, not how fast: generous, so a
+ * shared, busy 2-core machine does not turn a slow answer into `StoreUnavailableError`. Tests of
+ * timeouts pass their own.
+ */
+export const PATIENT_TIMEOUT_MS = 15_000;
+
 /** A table name no other test run uses; each test file drops its tables afterwards. */
 export function tableName(label: string): string {
   return `sk_${label}_${randomBytes(4).toString('hex')}`;
@@ -72,8 +79,9 @@ export function conformanceThroughProxy(options: {
   runConformanceSuite({
     it,
     createStore: (storeOptions) => {
-      const client = options.pool(via(options.url, proxy.port), storeOptions.operationTimeoutMs ?? 2000);
-      return (current = new SqlSessionStore({ ...storeOptions, client, table: options.table, closeClient: true, pruneIntervalMs: false }));
+      const operationTimeoutMs = storeOptions.operationTimeoutMs ?? PATIENT_TIMEOUT_MS;
+      const client = options.pool(via(options.url, proxy.port), operationTimeoutMs);
+      return (current = new SqlSessionStore({ ...storeOptions, operationTimeoutMs, client, table: options.table, closeClient: true, pruneIntervalMs: false }));
     },
     probe: {
       storedTtlMs: options.storedTtlMs,

@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, tablesDroppedAfterAll } from './engines.js';
+import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, tablesDroppedAfterAll } from './engines.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
 const ok = await engineAvailable(
@@ -13,6 +13,7 @@ const ok = await engineAvailable(
   () => admin.query('SELECT 1'),
   'start MariaDB or MySQL on 127.0.0.1:3306 (user root, database test) or set MYSQL_URL',
 );
+const TTL = { ttlMs: 60_000 };
 const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS \`${table}\``), () => admin.end());
 
 describe.skipIf(!ok)('SqlSessionStore on MariaDB/MySQL (conformance, through a TCP proxy the outage group cuts)', () => {
@@ -71,6 +72,36 @@ describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
       (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG',
     );
   });
+
+  it('600 patches of 600 different key counts prepare a fixed handful of statements server-side', async () => {
+    const table = newTable('prepared');
+    // One connection, so its own status counters show what this store prepared.
+    const client = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 });
+    const store = new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+    const status = async (pool: mysql.Pool, scope: 'GLOBAL' | 'SESSION', name: string) =>
+      Number((await pool.query<mysql.RowDataPacket[]>(`SHOW ${scope} STATUS LIKE '${name}'`))[0][0]?.['Value']);
+    const open = async () => (await status(client, 'SESSION', 'Com_stmt_prepare')) - (await status(client, 'SESSION', 'Com_stmt_close'));
+    try {
+      await store.set('prepared-sid', { warm: true }, TTL);
+      const before = { open: await open(), global: await status(admin, 'GLOBAL', 'Prepared_stmt_count') };
+      for (let i = 0; i < 600; i++) {
+        // set 1..60 keys and unset 0..9: 600 different key counts
+        const set = Object.fromEntries(Array.from({ length: 1 + (i % 60) }, (_, k) => [`s${k}`, i]));
+        const unset = Array.from({ length: Math.floor(i / 60) }, (_, k) => `u${k}`);
+        await store.patch(`prepared-sid-${i % 5}`, { set, unset }, TTL);
+      }
+      const after = { open: await open(), global: await status(admin, 'GLOBAL', 'Prepared_stmt_count') };
+      // patch's three statements: read the row, insert a new one, write if unchanged
+      assert.ok(after.open - before.open <= 3, `this connection holds ${after.open - before.open} more prepared statements`);
+      // The counter is server-wide, shared with anything else running: only a leak of one
+      // statement per key count (600) would fail this.
+      assert.ok(after.global - before.global < 300, `Prepared_stmt_count went from ${before.global} to ${after.global}`);
+      // the last patch of this sid (i = 599) set s0..s59
+      assert.deepEqual(await store.get('prepared-sid-4'), Object.fromEntries(Array.from({ length: 60 }, (_, k) => [`s${k}`, 599])));
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
 
   it('an unreachable server fails fast with StoreUnavailableError', async () => {
     const store = createStore('mysql://root@127.0.0.1:1/test', { operationTimeoutMs: 500 });

@@ -4,7 +4,7 @@ import { engineAvailable, eventually, rejection, sleep, sparePort } from '@sessi
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { conformanceThroughProxy, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 admin.on('error', () => {});
@@ -133,13 +133,34 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
     }
   });
 
-  it('a sid carrying SQL is refused before SQL and the table is intact', async () => {
+  it('a sid carrying SQL is a plain parameter: a session of its own, and the table is intact', async () => {
     const table = newTable('inject');
     const store = new SqlSessionStore({ client: admin, table, pruneIntervalMs: false });
+    const sql = `x'; DROP TABLE "${table}"; --`;
     await store.set('inject-sid-ok', { a: 1 }, { ttlMs: 60_000 });
-    const err = await rejection(store.get(`x'; DROP TABLE "${table}"; --`));
-    assert.equal(err.code, 'ERR_SESSION_ID_INVALID');
+    await store.set(sql, { b: 2 }, { ttlMs: 60_000 });
+    await store.patch(sql, { set: { c: 3 }, unset: [] }, { ttlMs: 60_000 });
+    assert.deepEqual(await store.get(sql), { b: 2, c: 3 });
     assert.deepEqual(await store.get('inject-sid-ok'), { a: 1 });
+    const { rows } = await admin.query(`SELECT sid FROM "${table}" ORDER BY sid`);
+    assert.deepEqual(rows.map((row) => row.sid), ['inject-sid-ok', sql]);
+    await store.close();
+  });
+
+  it('numbers jsonb writes out in full (1e300) count as stored: a session that would be over maxSessionBytes there is refused', async () => {
+    const table = newTable('exponent');
+    const store = new SqlSessionStore({ client: admin, table, maxSessionBytes: 4096, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+    // 2.8 KB as JSON, 120 KB as jsonb's text (each number 301 digits)
+    const numbers = Array.from({ length: 400 }, () => 1e300);
+    const viaSet = await rejection(store.set('exponent-set-sid', { numbers }, { ttlMs: 60_000 }));
+    assert.equal(viaSet.code, 'ERR_SESSION_TOO_LARGE', viaSet.message);
+    const viaPatch = await rejection(store.patch('exponent-patch-sid', { set: { numbers }, unset: [] }, { ttlMs: 60_000 }));
+    assert.equal(viaPatch.code, 'ERR_SESSION_TOO_LARGE', viaPatch.message);
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
+    assert.equal(rows[0].n, 0, 'nothing was written');
+    // numbers in exponent form that fit are stored as usual
+    await store.set('exponent-set-sid', { small: [1e-7, 1e21, -2.5e-300] }, { ttlMs: 60_000 });
+    assert.deepEqual(await store.get('exponent-set-sid'), { small: [1e-7, 1e21, -2.5e-300] });
     await store.close();
   });
 

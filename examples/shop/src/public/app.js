@@ -60,6 +60,26 @@ function logRequest(method, path, status, servedBy) {
   }
 }
 
+/**
+ * `X-Session-Cookie: strategy=cookie; bytes=812; chunks=1`: with sealed cookies the whole session
+ * travels in it, so its size grows with the cart; with a store it is only the session id.
+ */
+function showSessionCookie(header) {
+  if (!header) return;
+  const fields = Object.fromEntries(header.split(';').map((part) => part.trim().split('=')));
+  const bytes = Number(fields.bytes);
+  const chunks = Number(fields.chunks);
+  const box = $('session-cookie');
+  box.dataset.bytes = String(bytes);
+  box.dataset.chunks = String(chunks);
+  if (!chunks) {
+    box.textContent = 'none yet';
+    return;
+  }
+  const what = fields.strategy === 'cookie' ? 'sealed session' : 'session id';
+  box.textContent = `${bytes.toLocaleString()} B in ${chunks} cookie${chunks === 1 ? '' : 's'} (${what})`;
+}
+
 /** Calls the shop API through the balancer and logs who answered. */
 async function api(method, path, body) {
   let response;
@@ -75,6 +95,7 @@ async function api(method, path, body) {
     throw new Error(`${method} ${path}: ${err.message}`);
   }
   logRequest(method, path, response.status, response.headers.get('x-served-by'));
+  showSessionCookie(response.headers.get('x-session-cookie'));
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.error || `${method} ${path} answered ${response.status}`);
   return data;

@@ -1,6 +1,8 @@
-import type { SessionChange } from '@sessionkit/core';
-import { jsonEdit, type SqlDialect } from '../dialect.js';
+import { createHash } from 'node:crypto';
+import { byteLength, isConnectionError, isSessionStoreError, SessionTooLargeError, StoreOperationError, type ErrorKind, type SessionChange } from '@sessionkit/core';
+import type { SqlDialect } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
+import { MergeQueue, type PendingPatch } from './merge-queue.js';
 
 /** The part of a `mysql2/promise` pool the store uses (`mysql2.createPool(…).promise()` or `mysql2/promise`'s `createPool`). */
 export interface MysqlPool {
@@ -12,9 +14,10 @@ export interface MysqlPool {
 
 /** `CREATE TABLE` for MySQL and MariaDB, as in `sql/mysql.sql`. */
 export function mysqlSchema(names: TableNames): string {
-  // ascii_bin: sids are case-sensitive, and the default collation is not.
+  // VARBINARY: sids compare byte for byte (case, trailing spaces and every Unicode character
+  // count), which no VARCHAR collation does on both servers. 768 bytes hold 256 UTF-16 units.
   return `CREATE TABLE IF NOT EXISTS ${names.table} (
-  sid VARCHAR(160) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  sid VARBINARY(768) NOT NULL PRIMARY KEY,
   data JSON NULL,
   expires_at BIGINT NOT NULL,
   INDEX ${names.index} (expires_at)
@@ -24,16 +27,32 @@ export function mysqlSchema(names: TableNames): string {
 /** Deadlocks InnoDB may report when many upserts race on one new key; the statement was rolled back. */
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK']);
 const ATTEMPTS = 5;
+/** How often `patch` reads and writes again when another write changed the row in between. */
+const MERGE_ATTEMPTS = 100;
+
+// Server errors that are this session's data, by errno (mysql2 names some MariaDB errnos after
+// unrelated MySQL errors, so the number is what counts): 1390 too many placeholders, 1153 a packet
+// over max_allowed_packet, 4025 a CHECK constraint (MariaDB's JSON_VALID on `data`).
+const DATA_ERRNOS = new Set([1390, 1153, 4025]);
+// Server errors that mean the server cannot be used now: 1040 too many connections, 1045 access
+// denied (at connect), 1053 shutdown in progress, 1203 too many connections for the user,
+// 1969 max_statement_time exceeded (MariaDB), 3024 max_execution_time exceeded (MySQL).
+const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1053, 1203, 1969, 3024]);
 
 /**
  * MySQL and MariaDB through a `mysql2` promise pool: `data JSON` (LONGTEXT with a JSON_VALID
- * check on MariaDB), `expires_at BIGINT` (epoch ms). `execute` prepares each statement once per
- * connection. `patch` is one `INSERT … ON DUPLICATE KEY UPDATE`, atomic per row under InnoDB's row lock.
+ * check on MariaDB), `expires_at BIGINT` (epoch ms). Every statement has one fixed shape, so
+ * `execute` prepares at most eleven per connection, whatever the sessions hold. `patch` is an
+ * optimistic read-merge-write (see `merge`), atomic per row: a write made in between is never lost.
  */
 export class MysqlDialect implements SqlDialect {
   readonly name = 'mysql';
   readonly #pool: MysqlPool;
   readonly #names: TableNames;
+  readonly #queue = new MergeQueue(
+    (sid, patches) => this.#merge(sid, patches),
+    (err) => isSessionStoreError(err, 'ERR_SESSION_TOO_LARGE') || this.classify(err) === 'data',
+  );
 
   constructor(pool: MysqlPool, table: string, schema?: string) {
     this.#pool = pool;
@@ -62,20 +81,50 @@ export class MysqlDialect implements SqlDialect {
     );
   }
 
-  async merge(sid: string, change: SessionChange, setJson: string, expiresAt: number, now: number): Promise<void> {
-    // An expired row, or one that holds no object (damaged), starts from {}. The inner IF keeps
-    // JSON_TYPE away from text that is not JSON, which MariaDB's strict mode turns into an error.
-    const base = `IF(expires_at > ? AND JSON_VALID(data), IF(JSON_TYPE(data) = 'OBJECT', data, '{}'), '{}')`;
-    const edit = jsonEdit(base, change, `JSON_EXTRACT(?, '$')`);
-    // MySQL evaluates assignments left to right, so `expires_at` sees the new `data`: it is
-    // NULL afterwards only when the row was a live tombstone, which must stay as it is.
-    await this.#execute(
-      `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
-       ON DUPLICATE KEY UPDATE
-         data = IF(data IS NULL AND expires_at > ?, NULL, ${edit.sql}),
-         expires_at = IF(data IS NULL, expires_at, VALUES(expires_at))`,
-      [sid, setJson, expiresAt, now, now, ...edit.params],
-    );
+  /**
+   * Read, merge here, write only if the row is still what was read (its expiry and the SHA-256 of
+   * its text), else read again. MariaDB's JSON functions cost time in proportion to keys times
+   * document size (a 2000-key change of a large session took seconds, long enough to time out and
+   * look like an outage), and JSON_MERGE_PATCH would merge nested objects and drop nulls; here the
+   * merge costs one parse and one stringify, the size is exact, and every statement has one fixed
+   * shape. Patches of one sid from this process are queued and written in batches (`MergeQueue`),
+   * so they never race each other; only a write from another process makes a patch read again.
+   */
+  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
+    return this.#queue.merge(sid, { change, expiresAt, now, maxBytes });
+  }
+
+  async #merge(sid: string, patches: PendingPatch[]): Promise<void> {
+    const t = this.#names.table;
+    const last = patches[patches.length - 1] as PendingPatch;
+    const { expiresAt, now, maxBytes } = last;
+    const changes = patches.map((patch) => patch.change);
+    for (let attempt = 1; ; attempt++) {
+      const [row] = await this.#rows(`SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`, [sid]);
+      if (row === undefined) {
+        const json = measured(mergedJson(null, changes), maxBytes);
+        try {
+          await this.#execute(`INSERT INTO ${t} (sid, data, expires_at) VALUES (?, ?, ?)`, [sid, json, expiresAt]);
+          return;
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'ER_DUP_ENTRY' || attempt >= MERGE_ATTEMPTS) throw err;
+          continue; // another process created it first: merge into that
+        }
+      }
+      const stored = row['data'] as string | null;
+      const storedExpiry = Number(row['expires_at']);
+      if (stored === null && storedExpiry > now) return; // a live tombstone stays as it is
+      const json = measured(mergedJson(storedExpiry > now ? stored : null, changes), maxBytes);
+      const result = await this.#execute(
+        `UPDATE ${t} SET data = ?, expires_at = ?
+         WHERE sid = ? AND expires_at = ? AND SHA2(CAST(data AS CHAR CHARACTER SET utf8mb4), 256) <=> ?`,
+        [json, expiresAt, sid, storedExpiry, stored === null ? null : sha256(stored)],
+      );
+      if (matchedRows(result) > 0) return;
+      if (attempt >= MERGE_ATTEMPTS) throw new StoreOperationError(`the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`);
+      // Lost a race with another process's write of this session: back off a little, so racers spread out.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
+    }
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
@@ -100,7 +149,8 @@ export class MysqlDialect implements SqlDialect {
       `SELECT sid FROM ${this.#names.table} WHERE sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
       [after, now],
     );
-    return rows.map((row) => row['sid'] as string);
+    // VARBINARY comes back as a Buffer (a table from an older schema may still give a string).
+    return rows.map((row) => String(Buffer.isBuffer(row['sid']) ? row['sid'].toString('utf8') : row['sid']));
   }
 
   async count(now: number): Promise<number> {
@@ -115,6 +165,22 @@ export class MysqlDialect implements SqlDialect {
   async pruneBatch(now: number, limit: number): Promise<number> {
     const result = await this.#execute(`DELETE FROM ${this.#names.table} WHERE expires_at <= ? LIMIT ${Math.trunc(limit)}`, [now]);
     return (result as { affectedRows: number }).affectedRows;
+  }
+
+  classify(err: unknown): ErrorKind {
+    const { fatal, sqlState, errno, message } = (err ?? {}) as { fatal?: unknown; sqlState?: unknown; errno?: unknown; message?: unknown };
+    // mysql2 marks an error fatal when the connection it happened on is gone.
+    if (fatal === true) return 'unavailable';
+    if (typeof sqlState === 'string' && typeof errno === 'number') {
+      // A server error is classified by its number and SQLSTATE, never by its message, which can quote data.
+      if (UNAVAILABLE_ERRNOS.has(errno) || sqlState.startsWith('08')) return DATA_ERRNOS.has(errno) ? 'data' : 'unavailable';
+      // 22 data exception (ER_DATA_TOO_LONG, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, MySQL's
+      // ER_INVALID_JSON_TEXT* and other JSON errors: 22032), 23 integrity constraint violation.
+      if (sqlState.startsWith('22') || sqlState.startsWith('23') || DATA_ERRNOS.has(errno)) return 'data';
+      return 'operation';
+    }
+    if (isConnectionError(err) || /pool is closed/i.test(String(message))) return 'unavailable';
+    return 'operation';
   }
 
   watch(): () => void {
@@ -140,4 +206,45 @@ export class MysqlDialect implements SqlDialect {
       }
     }
   }
+}
+
+/**
+ * The session text after `changes`, in order: `stored` (JSON text, or null) parsed when it holds an
+ * object, else `{}` (expired, tombstone, damaged), top-level keys replaced whole or removed.
+ */
+function mergedJson(stored: string | null, changes: SessionChange[]): string {
+  let session: Record<string, unknown> = {};
+  if (stored !== null) {
+    try {
+      const value: unknown = JSON.parse(stored);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) session = value as Record<string, unknown>;
+    } catch {
+      // damaged: start from {}
+    }
+  }
+  // JSON.parse makes a `__proto__` key an own property, so these never touch a prototype.
+  for (const change of changes) {
+    for (const key of change.unset) delete session[key];
+    for (const [key, value] of Object.entries(change.set)) session[key] = value;
+  }
+  return JSON.stringify(session);
+}
+
+/** `json` when it is at most `maxBytes` of UTF-8. @throws SessionTooLargeError otherwise. */
+function measured(json: string, maxBytes: number): string {
+  const bytes = byteLength(json);
+  if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
+  return json;
+}
+
+/** Hex SHA-256 of the UTF-8 text, as `SHA2(text, 256)` gives it. */
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Rows an UPDATE matched (changed or not): from its info text, which does not depend on the FOUND_ROWS flag. */
+function matchedRows(result: unknown): number {
+  const { info, affectedRows } = result as { info?: string; affectedRows?: number };
+  const matched = /Rows matched:\s*(\d+)/.exec(info ?? '');
+  return matched ? Number(matched[1]) : (affectedRows ?? 0);
 }

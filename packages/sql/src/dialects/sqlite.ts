@@ -1,12 +1,15 @@
-import type { SessionChange } from '@sessionkit/core';
-import { jsonEdit, type SqlDialect } from '../dialect.js';
+import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
+import { removalJson, type SqlDialect } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
+import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 import { StatementCache } from './statement-cache.js';
 
 /** The part of a `better-sqlite3` `Database` the store uses. */
 export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
+  // `any[]`: better-sqlite3's generic signature is only assignable to a non-generic one this way.
+  transaction(fn: (...args: any[]) => unknown): (...args: any[]) => unknown;
   close(): unknown;
 }
 
@@ -28,19 +31,36 @@ export function sqliteSchema(names: TableNames): string {
 }
 
 /**
- * SQLite through `better-sqlite3`: `data TEXT` (JSON), `expires_at INTEGER` (epoch ms). Calls are
- * synchronous and each statement is atomic, also across processes sharing the file (use WAL).
+ * SQLite through `better-sqlite3`: `data TEXT` (JSON; U+0000 escaped, see `nul-escape.ts`),
+ * `expires_at INTEGER` (epoch ms). Calls are synchronous, and each statement (or `patch`'s
+ * transaction) is atomic, also across processes sharing the file (use WAL). Every statement has a
+ * fixed shape and is prepared once.
  */
 export class SqliteDialect implements SqlDialect {
   readonly name = 'sqlite';
   readonly #db: SqliteDatabase;
   readonly #names: TableNames;
   readonly #statements: StatementCache<SqliteStatement>;
+  readonly #mergeSql: { upsert: string; size: string };
+  #mergeTransaction: ((sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => void) | undefined;
 
   constructor(db: SqliteDatabase, table: string, schema?: string) {
     this.#db = db;
-    this.#names = tableNames(table, schema, '"');
+    const t = (this.#names = tableNames(table, schema, '"')).table;
     this.#statements = new StatementCache((sql) => db.prepare(sql));
+    // The stored object minus every key the change names (json_patch with {"key": null, …}),
+    // then the `set` object spliced in as text: no key is in both, json_patch writes compact JSON
+    // and `set` is JSON.stringify's, so the result is the compact JSON of the merged session.
+    // (json_patch alone would merge nested objects and drop nulls; JSON_SET needs two arguments
+    // per key, and SQLite caps a function's arguments.) An expired or damaged row starts from {}.
+    const merged = `(SELECT CASE WHEN b = '{}' THEN s WHEN s = '{}' THEN b ELSE substr(b, 1, length(b) - 1) || ',' || substr(s, 2) END
+      FROM (SELECT json_patch(CASE WHEN expires_at > ? AND json_valid(data) AND json_type(data) = 'object' THEN data ELSE '{}' END, ?) AS b, ? AS s))`;
+    const upsert = `INSERT INTO ${t} (sid, data, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (sid) DO UPDATE SET data = ${merged}, expires_at = excluded.expires_at
+       WHERE data IS NOT NULL OR expires_at <= ?`;
+    // Bytes of the session's JSON: the stored text, 3 bytes less per doubled U+FDD0 (see nul-escape.ts).
+    const size = `SELECT length(CAST(data AS BLOB)) - 3 * ((length(data) - length(replace(data, '${ESC}${ESC}', ''))) / 2) AS n FROM ${t} WHERE sid = ?`;
+    this.#mergeSql = { upsert, size };
   }
 
   async createTable(): Promise<void> {
@@ -49,25 +69,27 @@ export class SqliteDialect implements SqlDialect {
 
   async read(sid: string, now: number): Promise<string | null> {
     const row = this.#sql(`SELECT data FROM ${this.#names.table} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(sid, now);
-    return (row as { data: string } | undefined)?.data ?? null;
+    const text = (row as { data: string | null } | undefined)?.data;
+    return typeof text === 'string' ? unescapeJson(text) : null;
   }
 
   async write(sid: string, json: string, expiresAt: number): Promise<void> {
     this.#sql(
       `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-    ).run(sid, json, expiresAt);
+    ).run(sid, escapeJson(json), expiresAt);
   }
 
-  async merge(sid: string, change: SessionChange, setJson: string, expiresAt: number, now: number): Promise<void> {
-    // An expired row, or one that holds no object (damaged), starts from {}.
-    const base = `(CASE WHEN expires_at > ? AND json_valid(data) AND json_type(data) = 'object' THEN data ELSE '{}' END)`;
-    const edit = jsonEdit(base, change, 'json(?)');
-    this.#sql(
-      `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (sid) DO UPDATE SET data = ${edit.sql}, expires_at = excluded.expires_at
-       WHERE data IS NOT NULL OR expires_at <= ?`,
-    ).run(sid, setJson, expiresAt, now, ...edit.params, now);
+  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
+    const setJson = escapeJson(JSON.stringify(change.set));
+    // One transaction: the merged row is measured after the write, and an oversized one is rolled
+    // back, so nothing is written. It holds the write lock throughout, also against other processes.
+    this.#mergeTransaction ??= this.#db.transaction((sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => {
+      this.#sql(this.#mergeSql.upsert).run(sid, setJson, expiresAt, now, removal, setJson, now);
+      const bytes = (this.#sql(this.#mergeSql.size).get(sid) as { n: number | null } | undefined)?.n ?? 0;
+      if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
+    });
+    this.#mergeTransaction(sid, setJson, expiresAt, now, removalJson(change, escapeKey), maxBytes);
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
@@ -104,6 +126,23 @@ export class SqliteDialect implements SqlDialect {
   async pruneBatch(now: number, limit: number): Promise<number> {
     const t = this.#names.table;
     return this.#sql(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ? LIMIT ?)`).run(now, limit).changes;
+  }
+
+  classify(err: unknown): ErrorKind {
+    const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+      // BUSY/LOCKED: another connection held the lock past the busy timeout (a timeout);
+      // IOERR/CANTOPEN: the file cannot be read or written.
+      if (/^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN)/.test(code)) return 'unavailable';
+      // A constraint (e.g. a CHECK of your own), a value too big or of the wrong type, or JSON
+      // the json functions refuse.
+      if (/^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(code)) return 'data';
+      if (code === 'SQLITE_ERROR' && /malformed JSON|too many arguments|JSON cannot hold|nested too deep/i.test(String(message))) return 'data';
+      return 'operation';
+    }
+    // better-sqlite3 after close(): the store's connection is gone, like a closed client elsewhere.
+    if (isConnectionError(err) || /database connection is not open/i.test(String(message))) return 'unavailable';
+    return 'operation';
   }
 
   watch(): () => void {

@@ -1,7 +1,6 @@
 /**
- * A small bounded cache of prepared statements keyed by SQL text. The JSON_SET form of `patch`
- * varies with the number of keys changed, so its texts are few but not fixed; the oldest is
- * dropped past `max`.
+ * A small cache of prepared statements keyed by SQL text, so each is prepared once, on first use.
+ * The dialect's texts are fixed, so it holds a handful; `max` bounds it anyway (oldest dropped).
  */
 export class StatementCache<S> {
   readonly #entries = new Map<string, S>();

@@ -1,0 +1,13 @@
+export { cookieSession, sessionCookieInfo, type CookieSessionMiddleware, type SessionCookieInfo } from './express.js';
+export { sealedCodec, KOA_ATTRIBUTE_BYTES, type SealedCodec, type SealedCodecOptions } from './koa.js';
+export { CookieSealer, DEFAULT_MAX_CHUNKS, type CookieSealerOptions, type OpenedSeal } from './sealer.js';
+export type { CookieOptions, CookieSessionLogger, CookieSessionOptions, FailMode } from './options.js';
+export type { RevocationOptions, PrincipalOf } from './revocation.js';
+export { defaultPrincipal } from './revocation.js';
+export type { Claims, CookieOverrides } from './claims.js';
+export type { InvalidCookieEvent, InvalidReason, Rejected } from './reasons.js';
+export type { SecretInput } from './keyring.js';
+export { MIN_SECRET_LENGTH } from './keyring.js';
+export { MAX_SET_COOKIE_BYTES } from './chunks.js';
+export { CookieSession } from './session.js';
+export { SessionCookie } from './session-cookie.js';

@@ -1,0 +1,69 @@
+import type { SessionChange, SessionData, SessionStore, SessionStoreEvent, WriteOptions } from '@sessionkit/core';
+
+/** A real store behind a wrapper that counts each call by method name. */
+export class CountingStore implements SessionStore {
+  readonly calls: string[] = [];
+
+  constructor(readonly inner: SessionStore) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  count(method: string): number {
+    return this.calls.filter((call) => call === method).length;
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+  }
+
+  get(sid: string): Promise<SessionData | null> {
+    this.calls.push('get');
+    return this.inner.get(sid);
+  }
+  set(sid: string, data: SessionData, options: WriteOptions): Promise<void> {
+    this.calls.push('set');
+    return this.inner.set(sid, data, options);
+  }
+  patch(sid: string, change: SessionChange, options: WriteOptions): Promise<void> {
+    this.calls.push('patch');
+    return this.inner.patch(sid, change, options);
+  }
+  touch(sid: string, options: WriteOptions): Promise<void> {
+    this.calls.push('touch');
+    return this.inner.touch(sid, options);
+  }
+  destroy(sid: string): Promise<void> {
+    this.calls.push('destroy');
+    return this.inner.destroy(sid);
+  }
+  ids(): AsyncIterable<string> {
+    return this.inner.ids();
+  }
+  length(): Promise<number> {
+    return this.inner.length();
+  }
+  clear(): Promise<void> {
+    return this.inner.clear();
+  }
+  idsByPrincipal(id: string | number): AsyncIterable<string> {
+    this.calls.push('idsByPrincipal');
+    return this.inner.idsByPrincipal(id);
+  }
+  destroyByPrincipal(id: string | number): Promise<number> {
+    this.calls.push('destroyByPrincipal');
+    return this.inner.destroyByPrincipal(id);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  on(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this {
+    this.inner.on(event, listener);
+    return this;
+  }
+  off(event: SessionStoreEvent, listener: (...args: unknown[]) => void): this {
+    this.inner.off(event, listener);
+    return this;
+  }
+}
