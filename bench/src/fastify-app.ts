@@ -7,16 +7,18 @@ import { FastifySessionStore } from '@sessionkit/fastify';
 import Fastify from 'fastify';
 import { SESSION_MAX_AGE_MS, SESSION_SECRET } from './backend-config.js';
 import type { OpenedStore } from './open-store.js';
+import type { RequestMeter } from './request-meter.js';
 
 type CartSession = { cart?: Record<string, number> };
 
 /**
- * Listens on a free port of 127.0.0.1; `onRequest` is called once per request. Ours get
- * `FastifySessionStore`; theirs are handed to @fastify/session as they are.
+ * Listens on a free port of 127.0.0.1; `meter` sees every request and its response (the headers
+ * Fastify sent it with). Ours get `FastifySessionStore`; theirs are handed to @fastify/session as they are.
  */
-export async function listenFastify(opened: OpenedStore, onRequest: () => void): Promise<{ port: number; close(): Promise<void> }> {
+export async function listenFastify(opened: OpenedStore, meter: RequestMeter): Promise<{ port: number; close(): Promise<void> }> {
   const app = Fastify({ keepAliveTimeout: 60_000 });
-  app.addHook('onRequest', async () => onRequest());
+  app.addHook('onRequest', async (request) => meter.request(request.raw.rawHeaders));
+  app.addHook('onResponse', async (_request, reply) => meter.response(reply.getHeaders()));
   const store = opened.sessionkit ? new FastifySessionStore(opened.sessionkit) : (opened.fastify ?? opened.express);
   if (store) {
     app.register(fastifyCookie);

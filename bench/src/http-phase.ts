@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type mysql from 'mysql2/promise';
 import type { BackendConfig } from './backend-config.js';
-import type { StoreSpec } from './catalog.js';
+import { COMPARISONS, type StoreSpec } from './catalog.js';
 import { Child } from './child.js';
 import { clusterConfig, startNodes } from './cluster.js';
 import { mysqlStatementCounts, redisCommandCounts } from './engines.js';
@@ -9,7 +10,8 @@ import { createSessions, runLoad, type RequestKind } from './http-load.js';
 import type { OpsResult } from './ops.js';
 import type { HttpResult, KindSummary, Settings, StoreRow, WindowSample } from './results.js';
 import type { ServerArgs, ServerMark } from './server.js';
-import { median } from './stats.js';
+import { comparisonGroups, roundOrder } from './schedule.js';
+import { cpuMicrosPerRequest, median, windowCounters } from './stats.js';
 
 interface RunningServer {
   spec: StoreSpec;
@@ -26,15 +28,20 @@ export interface HttpPhaseOptions {
   /** Connection to MariaDB/MySQL, for its `Com_*` status counters. */
   mysql: mysql.Connection | undefined;
   log(line: string): void;
-  /** Extra node flags for the server of this store id (e.g. `--cpu-prof`). */
-  nodeOptions(id: string): string[];
+  /**
+   * Where to write CPU profiles of this store's server, one per measured window
+   * (`<kind>-round<n>.cpuprofile`); `undefined` for no profile.
+   */
+  profileDir(id: string): string | undefined;
 }
 
 /**
- * Starts one server process per store, creates the sessions, then runs the read and the write
- * window for each store in turn, round after round (the store order rotates each round), and
- * finally the store-level benchmark in the same processes. Stores that fail to start are
- * returned in `skipped` with the reason.
+ * Starts one server process per store, creates the sessions, then measures round after round.
+ * Stores compared with each other form a group (see `comparisonGroups`); a round measures group
+ * after group, each group as the read windows of its stores back to back and then their write
+ * windows, so the two sides of a comparison are measured one right after the other in every
+ * round, in alternating order (`roundOrder`). Finally the store-level throughput run in the same
+ * processes. Stores that fail to start are returned in `skipped` with the reason.
  */
 export async function runHttpPhase(
   specs: readonly StoreSpec[],
@@ -59,8 +66,10 @@ export async function runHttpPhase(
           helpers.push(...(await startNodes(options.backend, cluster, [1, 2])));
           args.backend = { ...options.backend, cluster: { ...cluster, node: 0 } };
         }
-        const child = await Child.start('./server.ts', { BENCH_SERVER: JSON.stringify(args) }, options.nodeOptions(spec.id));
-        const cookies = spec.engine === 'none' ? [] : await createSessions(child.port!, settings.sessions);
+        const child = await Child.start('./server.ts', { BENCH_SERVER: JSON.stringify(args) });
+        // The ceilings (`none`, `fastify:none`) have no sessions to create; the client-side rows
+        // (engine `none` too) do: their sessions travel in the cookies.
+        const cookies = spec.side === 'ceiling' ? [] : await createSessions(child.port!, settings.sessions);
         servers.push({ spec, child, cookies, samples: { read: [], write: [] } });
         log(`  started ${spec.id} (port ${child.port}, ${cookies.length} sessions)`);
       } catch (error) {
@@ -72,26 +81,36 @@ export async function runHttpPhase(
     };
     await Promise.all([startNext(), startNext(), startNext()]);
     servers.sort((a, b) => specs.indexOf(a.spec) - specs.indexOf(b.spec));
+    const byId = new Map(servers.map((server) => [server.spec.id, server]));
+    const groups = comparisonGroups(
+      servers.map((server) => server.spec.id),
+      COMPARISONS,
+    );
+    log(`  groups measured back to back: ${groups.map((group) => group.join(' + ')).join('; ')}`);
 
     /** Servers that failed during the rounds: skipped with the reason, no partial row. */
     const failed = new Set<RunningServer>();
+    const warmed = new Set<string>();
     for (let round = 0; round < settings.rounds; round += 1) {
-      const order = servers.map((_, index) => servers[(index + round) % servers.length]!).filter((server) => !failed.has(server));
-      for (const server of order) {
-        try {
-          for (const kind of ['read', 'write'] as const) {
-            if (round === 0 && settings.warmupS > 0) {
-              await runLoad(server.child.port!, kind, server.cookies, { durationS: settings.warmupS, connections: settings.connections });
+      for (const block of roundOrder(groups, round)) {
+        for (const kind of ['read', 'write'] as const) {
+          for (const server of block.map((id) => byId.get(id)!)) {
+            if (failed.has(server)) continue;
+            try {
+              if (settings.warmupS > 0 && !warmed.has(`${server.spec.id} ${kind}`)) {
+                await runLoad(server.child.port!, kind, server.cookies, { durationS: settings.warmupS, connections: settings.connections });
+                warmed.add(`${server.spec.id} ${kind}`);
+              }
+              const sample = await measureWindow(server, kind, round, options);
+              server.samples[kind].push(sample);
+              log(`  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`);
+            } catch (error) {
+              const reason = `failed in round ${round + 1}: ${error instanceof Error ? error.message : String(error)}`;
+              failed.add(server);
+              skipped.push({ id: server.spec.id, reason });
+              log(`  skip ${server.spec.id}: ${reason}`);
             }
-            const sample = await measureWindow(server, kind, options);
-            server.samples[kind].push(sample);
-            log(`  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`);
           }
-        } catch (error) {
-          const reason = `failed in round ${round + 1}: ${error instanceof Error ? error.message : String(error)}`;
-          failed.add(server);
-          skipped.push({ id: server.spec.id, reason });
-          log(`  skip ${server.spec.id}: ${reason}`);
         }
       }
     }
@@ -104,7 +123,9 @@ export async function runHttpPhase(
         description: server.spec.description,
         http: summarize(server.samples),
       };
-      if (server.spec.engine !== 'none' && server.spec.framework !== 'fastify' && !server.spec.clientSide) {
+      // Store throughput comes from the Express rows of server-side stores: the Fastify rows use the
+      // same store libraries, and the ceilings and client-side rows have no store.
+      if (server.spec.side !== 'ceiling' && server.spec.framework !== 'fastify' && !server.spec.clientSide) {
         try {
           const ops = await server.child.request<OpsResult>('ops', {
             durationMs: settings.opsWindowS * 1000,
@@ -113,9 +134,9 @@ export async function runHttpPhase(
           });
           row.ops = ops.opsPerSecond;
           row.opsErrors = ops.errors;
-          log(`  store API ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond).map(([op, rate]) => `${op} ${Math.round(rate)}/s`).join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`);
+          log(`  store throughput ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond).map(([op, rate]) => `${op} ${Math.round(rate)}/s`).join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`);
         } catch (error) {
-          log(`  store API ${server.spec.id}: failed (${error instanceof Error ? error.message : String(error)}); no store API row`);
+          log(`  store throughput ${server.spec.id}: failed (${error instanceof Error ? error.message : String(error)}); no row`);
         }
       }
       rows.push(row);
@@ -126,10 +147,12 @@ export async function runHttpPhase(
   }
 }
 
-async function measureWindow(server: RunningServer, kind: RequestKind, options: HttpPhaseOptions): Promise<WindowSample> {
+async function measureWindow(server: RunningServer, kind: RequestKind, round: number, options: HttpPhaseOptions): Promise<WindowSample> {
   const { engine } = server.spec;
   const serverCounts =
     engine === 'redis' && options.redis ? () => redisCommandCounts(options.redis!) : engine === 'mysql' && options.mysql ? () => mysqlStatementCounts(options.mysql!) : undefined;
+  const profileDir = options.profileDir(server.spec.id);
+  if (profileDir) await server.child.request('profile-start');
   const countsBefore = await serverCounts?.();
   const before = await server.child.request<ServerMark>('mark');
   const load = await runLoad(server.child.port!, kind, server.cookies, {
@@ -138,14 +161,17 @@ async function measureWindow(server: RunningServer, kind: RequestKind, options: 
   });
   const after = await server.child.request<ServerMark>('mark');
   const countsAfter = await serverCounts?.();
+  const counted = windowCounters(before, after);
+  if (profileDir) await server.child.request('profile-stop', { file: join(profileDir, `${kind}-round${round + 1}.cpuprofile`) });
   const sample: WindowSample = {
+    round,
     ...load,
-    requests: after.requests - before.requests,
-    cpuMicros: after.cpuMicros - before.cpuMicros,
+    requests: counted.requests,
+    cpuMicros: counted.cpuMicros,
     requestHeaderBytes: after.requestHeaderBytes - before.requestHeaderBytes,
     responseHeaderBytes: after.responseHeaderBytes - before.responseHeaderBytes,
   };
-  if (['postgres', 'mysql', 'sqlite', 'redis'].includes(engine)) sample.sent = after.sent - before.sent;
+  if (['postgres', 'mysql', 'sqlite', 'redis'].includes(engine)) sample.sent = counted.sent;
   if (countsBefore && countsAfter) {
     sample.executed = {};
     for (const [command, calls] of countsAfter) {
@@ -166,9 +192,11 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
     requestsPerSecond: median(samples.map((sample) => sample.requestsPerSecond)),
     p50Ms: median(samples.map((sample) => sample.p50Ms)),
     p99Ms: median(samples.map((sample) => sample.p99Ms)),
-    cpuMicrosPerRequest: median(samples.map((sample) => sample.cpuMicros / sample.requests)),
+    cpuMicrosPerRequest: median(samples.map(cpuMicrosPerRequest)),
     failures: samples.reduce((sum, sample) => sum + sample.failures, 0),
   };
+  const cpu = samples.map(cpuMicrosPerRequest).filter(Number.isFinite);
+  if (cpu.length > 0) summary.cpuMicrosPerRequestRange = [Math.min(...cpu), Math.max(...cpu)];
   if (samples.length > 0 && samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)) {
     summary.requestHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests;
     summary.responseHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.responseHeaderBytes!, 0) / requests;
@@ -191,7 +219,7 @@ function describeSample(sample: WindowSample): string {
     `${Math.round(sample.requestsPerSecond).toString().padStart(6)} req/s`,
     `p50 ${sample.p50Ms.toFixed(1)} ms`,
     `p99 ${sample.p99Ms.toFixed(1)} ms`,
-    `cpu ${Math.round(sample.cpuMicros / sample.requests)} µs/req`,
+    `cpu ${Math.round(cpuMicrosPerRequest(sample))} µs/req`,
   ];
   if (sample.sent !== undefined) parts.push(`${(sample.sent / sample.requests).toFixed(2)} sent/req`);
   if (sample.executed) {

@@ -1,14 +1,16 @@
-// `pnpm bench [--quick] [--only=id,id] [--docs] [--profile=id,id] [--render]`: sessionkit's stores
-// side by side with the ones people use today, in one run on this machine. Prints the tables,
-// writes bench/results/<latest|quick>.json and (full run, or --docs) docs/benchmarks.md + chart.
-// --render rewrites the docs from bench/results/latest.json without measuring anything.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render]`:
+// sessionkit's stores side by side with the ones people use today, in one run on this machine.
+// Prints the tables, writes bench/results/<latest|scratch>.json and (full run, or --docs)
+// docs/benchmarks.md + chart. --render rewrites the docs from bench/results/latest.json without
+// measuring anything.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { BackendConfig } from './backend-config.js';
-import { STORES, type StoreSpec } from './catalog.js';
+import { runStoreApiPhase } from './api-phase.js';
+import { COMPARISONS, STORES, storeSpec, type StoreSpec } from './catalog.js';
 import { killAllChildren } from './child.js';
 import { renderChart } from './chart.js';
 import { measureReplicationLag } from './cluster.js';
@@ -17,7 +19,8 @@ import { createNamespace, dropNamespace, probeEngines, startOwnRedis } from './e
 import { runFootprintPhase } from './footprint-phase.js';
 import { runHttpPhase } from './http-phase.js';
 import { describeMachine } from './machine.js';
-import { allTables, renderText } from './report.js';
+import { type CpuProfile, profileTables, summarizeProfiles } from './profile.js';
+import { allRatios, allTables, renderMarkdown, renderText } from './report.js';
 import { resultsFileName, type Results } from './results.js';
 import { FULL, QUICK } from './settings.js';
 
@@ -26,16 +29,16 @@ const DOCS_DIR = join(BENCH_DIR, '..', 'docs');
 
 interface CliOptions {
   quick: boolean;
+  only: string[] | undefined;
   /** Rounds instead of the mode's default (more rounds steady the per-round ratios on a busy machine). */
   rounds: number | undefined;
-  only: string[] | undefined;
   docs: boolean;
   render: boolean;
   profile: string[];
 }
 
 function parseCli(argv: string[]): CliOptions {
-  const options: CliOptions = { quick: false, rounds: undefined, only: undefined, docs: false, render: false, profile: [] };
+  const options: CliOptions = { quick: false, only: undefined, rounds: undefined, docs: false, render: false, profile: [] };
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') options.quick = true;
@@ -43,9 +46,9 @@ function parseCli(argv: string[]): CliOptions {
     else if (arg === '--render') options.render = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',');
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length).split(',');
-    else if (/^--rounds=[1-9][0-9]?$/.test(arg)) options.rounds = Number(arg.slice('--rounds='.length));
+    else if (/^--rounds=[1-9]\d*$/.test(arg)) options.rounds = Number(arg.slice('--rounds='.length));
     else {
-      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--rounds=N] [--only=id,id] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
+      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
       process.exit(2);
     }
   }
@@ -99,17 +102,26 @@ async function main(): Promise<void> {
     }
 
     log(`HTTP benchmark: ${selected.length} stores, ${settings.rounds} round(s) of ${settings.windowS} s read + ${settings.windowS} s write each`);
+    const profileDir = (id: string) => join(BENCH_DIR, 'results', 'profiles', id.replace(/\W/g, '_'));
+    for (const id of cli.profile) rmSync(profileDir(id), { recursive: true, force: true });
     const http = await runHttpPhase(selected, {
       settings,
       backend,
       redis,
       mysql: mysqlCounters,
       log,
-      // One directory per store: Node writes one profile per thread (tsx's loader runs in its own).
-      nodeOptions: (id) => (cli.profile.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'results', 'profiles', id.replace(/\W/g, '_'))}`] : []),
+      profileDir: (id) => (cli.profile.includes(id) ? profileDir(id) : undefined),
     });
     skipped.push(...http.skipped);
     const rows = http.rows;
+    for (const row of rows) if (cli.profile.includes(row.id)) summarizeProfileRun(row, profileDir(row.id));
+
+    const measured = new Set(rows.map((row) => row.id));
+    const apiComparisons = COMPARISONS.filter((comparison) => comparison.storeApi && measured.has(comparison.ours) && measured.has(comparison.theirs));
+    if (apiComparisons.length > 0) {
+      log(`Store API micro-benchmark: ${apiComparisons.map((comparison) => `${comparison.ours} vs ${comparison.theirs}`).join(', ')}; ${settings.apiRounds} rounds of get, touch, set`);
+    }
+    const storeApi = await runStoreApiPhase(apiComparisons, backend, settings, log);
 
     const inProcess = selected.filter((spec) => spec.inProcess && spec.framework !== 'fastify' && !skipped.some((skip) => skip.id === spec.id));
     if (inProcess.length > 0) log(`memory per session: ${inProcess.map((spec) => spec.id).join(', ')}; ${settings.footprintSteps.map((step) => `${step / 1000}k`).join(', ')} sessions`);
@@ -120,7 +132,7 @@ async function main(): Promise<void> {
     }
 
     const results: Results = {
-      command: `pnpm bench${cli.quick ? ' --quick' : ''}${cli.rounds ? ` --rounds=${cli.rounds}` : ''}${cli.only ? ` --only=${cli.only.join(',')}` : ''}`,
+      command: `pnpm bench${cli.quick ? ' --quick' : ''}${cli.only ? ` --only=${cli.only.join(',')}` : ''}${cli.rounds ? ` --rounds=${cli.rounds}` : ''}${cli.profile.length ? ` --profile=${cli.profile.join(',')}` : ''}`,
       mode: cli.quick ? 'quick' : 'full',
       startedAt: new Date(started).toISOString(),
       elapsedS: 0,
@@ -132,6 +144,7 @@ async function main(): Promise<void> {
       settings,
       stores: rows,
       skipped,
+      storeApi,
     };
     if (rows.some((row) => row.id === 'cluster')) {
       log(`replication lag: ${settings.lagSamples} writes on a fresh 3-node cluster`);
@@ -140,6 +153,7 @@ async function main(): Promise<void> {
       results.lagSkipped = skipped.find((skip) => skip.id === 'cluster')?.reason ?? 'cluster store not selected';
     }
     results.elapsedS = (Date.now() - started) / 1000;
+    results.ratios = allRatios(results);
 
     console.log('');
     for (const table of allTables(results)) console.log(`${renderText(table)}\n`);
@@ -147,10 +161,10 @@ async function main(): Promise<void> {
     const jsonFile = join(BENCH_DIR, 'results', resultsFileName(results));
     writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${jsonFile}`);
-    if ((!cli.quick && !cli.only) || cli.docs) {
+    if (resultsFileName(results) === 'latest.json' || cli.docs) {
       writeDocs(results);
     } else {
-      log('docs/benchmarks.md left as it is (quick run; add --docs to rewrite it)');
+      log('docs/benchmarks.md left as it is (quick, partial or profiled run; add --docs to rewrite it)');
     }
   } finally {
     redis?.disconnect();
@@ -160,6 +174,30 @@ async function main(): Promise<void> {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${backend.sqliteFile}${suffix}`, { force: true });
     await ownRedis?.stop();
   }
+}
+
+/**
+ * Adds up the window profiles of one profiled server per request kind and writes
+ * `summary.md` next to them: µs of CPU per request by origin, by frame, and per sessionkit frame
+ * with what it calls.
+ */
+function summarizeProfileRun(row: Results['stores'][number], dir: string): void {
+  if (!existsSync(dir) || !row.http) return;
+  const sections: string[] = [`# CPU profile of ${row.id}\n\nOne profile per measured window (main thread, sampled every 250 µs), added up per request kind. Shares count busy samples; µs per request are those shares of the CPU time the server process measured over the same windows (profiler overhead included).`];
+  for (const kind of ['read', 'write'] as const) {
+    const files = readdirSync(dir).filter((file) => file.startsWith(`${kind}-`) && file.endsWith('.cpuprofile'));
+    const profiles = files.map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
+    const requests = row.http.samples[kind].reduce((sum, sample) => sum + sample.requests, 0);
+    const cpu = row.http.samples[kind].reduce((sum, sample) => sum + sample.cpuMicros, 0);
+    const summary = summarizeProfiles(profiles, requests, requests > 0 ? cpu / requests : undefined, storeSpec(row.id).storeCode);
+    const tables = profileTables(`${row.id} ${kind}`, summary);
+    for (const table of tables) {
+      sections.push(`## ${table.title}\n\n${renderMarkdown(table)}`);
+      console.log(`\n${renderText(table)}`);
+    }
+  }
+  writeFileSync(join(dir, 'summary.md'), `${sections.join('\n\n')}\n`);
+  log(`wrote ${join(dir, 'summary.md')}`);
 }
 
 function writeDocs(results: Results): void {

@@ -1,8 +1,11 @@
 import type { Side } from './catalog.js';
 import type { Operation } from './ops.js';
+import type { RatioSummary } from './stats.js';
 
 /** One autocannon window of one request kind on one store, with the server's own counters. */
 export interface WindowSample {
+  /** The round it was measured in (0-based); ratios pair ours and theirs of the same round. */
+  round?: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -28,7 +31,10 @@ export interface KindSummary {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Median over the windows of the server's process CPU time divided by the requests it served. */
   cpuMicrosPerRequest: number;
+  /** Lowest and highest CPU per request of one window. */
+  cpuMicrosPerRequestRange?: [number, number];
   failures: number;
   /** Request and response header bytes per request (totals over the rounds / requests). */
   requestHeaderBytesPerRequest?: number;
@@ -77,6 +83,7 @@ export interface StoreRow {
 }
 
 export interface Settings {
+  /** HTTP rounds: every store's read and write window once per round. */
   rounds: number;
   windowS: number;
   warmupS: number;
@@ -84,6 +91,11 @@ export interface Settings {
   sessions: number;
   opsWindowS: number;
   opsConcurrency: number;
+  /** Store API micro-benchmark: rounds, tinybench time per task and round (ms), calls in flight per iteration, sessions. */
+  apiRounds: number;
+  apiTimeMs: number;
+  apiBatch: number;
+  apiSessions: number;
   footprintSteps: number[];
   /** Sessions our in-process stores are configured to hold in the memory measurement. */
   footprintMax: number;
@@ -99,9 +111,53 @@ export interface Machine {
   engines: Record<string, string>;
 }
 
-/** `latest.json` for a complete full run (the one the docs are made from), `scratch.json` for any other. */
+/**
+ * `latest.json` for a complete full run with the standard settings (the one the docs are made
+ * from), `scratch.json` for any other: quick, `--only`, `--rounds`, or `--profile` (the profiler
+ * slows the servers it profiles).
+ */
 export function resultsFileName(results: Pick<Results, 'mode' | 'command'>): string {
-  return results.mode === 'full' && !results.command.includes('--only') ? 'latest.json' : 'scratch.json';
+  return results.mode === 'full' && !/--(only|rounds|profile)/.test(results.command) ? 'latest.json' : 'scratch.json';
+}
+
+/** express-session's callback Store API calls the micro-benchmark makes. */
+export type ApiOperation = 'get' | 'touch' | 'set';
+
+/** One tinybench task: one store, one operation, one round. */
+export interface ApiSample {
+  round: number;
+  /** Completed calls per second (`apiBatch` calls in flight per iteration). */
+  opsPerSecond: number;
+  /** Process CPU time (user + system) per call over the measured iterations, microseconds. */
+  cpuMicrosPerCall: number;
+  /** Calls measured. */
+  calls: number;
+}
+
+/** Both stores of one comparison in the Store API micro-benchmark. */
+export interface StoreApiPair {
+  ours: string;
+  theirs: string;
+  samples: Partial<Record<ApiOperation, { ours: ApiSample[]; theirs: ApiSample[] }>>;
+}
+
+export interface StoreApiResult {
+  pairs: StoreApiPair[];
+  /** Comparisons not measured, with the reason. */
+  skipped: { comparison: string; reason: string }[];
+}
+
+/** Per-round ratios of one comparison and request kind (also in the results file, computed from the samples). */
+export interface KindRatios {
+  requestsPerSecond: RatioSummary;
+  cpuMicrosPerRequest: RatioSummary;
+}
+
+export interface ComparisonRatios {
+  ours: string;
+  theirs: string;
+  read: KindRatios;
+  write: KindRatios;
 }
 
 export interface Results {
@@ -116,4 +172,8 @@ export interface Results {
   lag?: LagResult;
   /** Why the replication lag was not measured, when it was not. */
   lagSkipped?: string;
+  /** In-process Store API micro-benchmark (express-session's callback API, interleaved per round). */
+  storeApi?: StoreApiResult;
+  /** HTTP ratios of every comparison measured: medians of per-round ratios (derived from `stores`). */
+  ratios?: ComparisonRatios[];
 }

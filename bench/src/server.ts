@@ -1,17 +1,25 @@
-// Child process: the benchmarked Express 5 + express-session app (or the Fastify one) on one store. Driven over IPC
-// by the runner (main.ts): `mark` reports this process's CPU time, requests and backend calls
-// so far; `ops` runs the store-level benchmark on the same store; `close` shuts down.
-import type { ServerResponse } from 'node:http';
+// Child process: the benchmarked Express 5 + express-session app (or, for the `fastify:` rows, the
+// Fastify 5 + @fastify/session one in fastify-app.ts) on one store. Driven over IPC by the runner
+// (main.ts): `mark` reports this process's CPU time, requests, request and response header bytes
+// and backend calls so far; `profile-start` / `profile-stop` record a CPU profile of one window
+// (inspector Profiler, main thread only); `ops` runs the store-level benchmark on the same store;
+// `close` shuts down.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import type { Engine, Framework } from './catalog.js';
 import { listenFastify } from './fastify-app.js';
 import { SESSION_MAX_AGE_MS, SESSION_SECRET, type BackendConfig } from './backend-config.js';
 import { runChild, type ChildService } from './ipc.js';
-import { openStore } from './open-store.js';
+import { openStore, type OpenedStore } from './open-store.js';
 import { runOperations, type OpsArgs } from './ops.js';
 import { backendCallsSent, countBackendCalls } from './backend-counter.js';
+import { PROFILE_SAMPLING_INTERVAL_US } from './profile.js';
+import { headerFieldBytes, rawHeaderBytes, type RequestMeter } from './request-meter.js';
+import { cpuMicros, type CounterMark } from './stats.js';
 
 /** The app's session: a cart of item counts. (Not a module augmentation: that would reach every package's types.) */
 type CartSession = { cart?: Record<string, number> } | undefined;
@@ -24,31 +32,11 @@ export interface ServerArgs {
 }
 
 /** What `mark` answers: totals since the process started, so the runner takes differences. */
-export interface ServerMark {
-  /** User + system CPU time of this process, in microseconds. */
-  cpuMicros: number;
-  requests: number;
-  /** SQL statements or Redis commands the store's driver sent. */
-  sent: number;
+export interface ServerMark extends CounterMark {
   /** Header bytes of the requests received (`name: value` + CRLF per field, request line not counted). */
   requestHeaderBytes: number;
   /** Header bytes of the responses sent, counted the same way (status line not counted). */
   responseHeaderBytes: number;
-}
-
-/** Bytes of header fields as they travel: `name: value\r\n` each. */
-function rawHeaderBytes(raw: string[]): number {
-  let bytes = 0;
-  for (let i = 0; i < raw.length; i += 2) bytes += raw[i]!.length + raw[i + 1]!.length + 4;
-  return bytes;
-}
-
-function responseHeaderBytes(res: ServerResponse): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(res.getHeaders())) {
-    for (const one of Array.isArray(value) ? value : [value]) bytes += name.length + String(one).length + 4;
-  }
-  return bytes;
 }
 
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
@@ -59,29 +47,66 @@ await runChild(async (): Promise<ChildService> => {
   let requests = 0;
   let requestHeaders = 0;
   let responseHeaders = 0;
-  const counted = () => void (requests += 1);
-  const mark = (): ServerMark => {
-    const cpu = process.cpuUsage();
-    return { cpuMicros: cpu.user + cpu.system, requests, sent: backendCallsSent(), requestHeaderBytes: requestHeaders, responseHeaderBytes: responseHeaders };
+  const meter: RequestMeter = {
+    request: (rawHeaders) => {
+      requests += 1;
+      requestHeaders += rawHeaderBytes(rawHeaders);
+    },
+    response: (headers) => void (responseHeaders += headerFieldBytes(headers)),
   };
-  if (args.framework === 'fastify') {
-    const fastify = await listenFastify(store, counted);
-    return {
-      port: fastify.port,
-      handlers: { mark },
-      close: async () => {
-        await fastify.close();
-        await store.close();
-      },
-    };
-  }
+  const app = args.framework === 'fastify' ? await listenFastify(store, meter) : await listenExpress(store, meter);
 
+  let inspector: InspectorSession | undefined;
+
+  return {
+    port: app.port,
+    handlers: {
+      mark: (): ServerMark => ({
+        cpuMicros: cpuMicros(process.cpuUsage()),
+        requests,
+        sent: backendCallsSent(),
+        requestHeaderBytes: requestHeaders,
+        responseHeaderBytes: responseHeaders,
+      }),
+      'profile-start': async () => {
+        if (!inspector) {
+          inspector = new InspectorSession();
+          inspector.connect();
+          await inspector.post('Profiler.enable');
+          await inspector.post('Profiler.setSamplingInterval', { interval: PROFILE_SAMPLING_INTERVAL_US });
+        }
+        await inspector.post('Profiler.start');
+        return null;
+      },
+      'profile-stop': async (stopArgs) => {
+        const { file } = stopArgs as { file: string };
+        const { profile } = await inspector!.post('Profiler.stop');
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify(profile));
+        return null;
+      },
+      ops: (opsArgs) => {
+        if (!store.ops) throw new Error(`${args.store} has no store API`);
+        return runOperations(store.ops, opsArgs as OpsArgs);
+      },
+    },
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+});
+
+/**
+ * The Express 5 app on a free port of 127.0.0.1: express-session on the store, or the client-side
+ * rows' middleware (or iron-session in the handlers) in its place. `meter` sees every request and response.
+ */
+async function listenExpress(store: OpenedStore, meter: RequestMeter): Promise<{ port: number; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
-    requests += 1;
-    requestHeaders += rawHeaderBytes(req.rawHeaders);
-    res.once('finish', () => (responseHeaders += responseHeaderBytes(res)));
+    meter.request(req.rawHeaders);
+    res.once('finish', () => meter.response(res.getHeaders()));
     next();
   });
   if (store.express) {
@@ -129,20 +154,11 @@ await runChild(async (): Promise<ChildService> => {
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 60_000;
-
   return {
     port: (server.address() as AddressInfo).port,
-    handlers: {
-      mark,
-      ops: (opsArgs) => {
-        if (!store.ops) throw new Error(`${args.store} has no store API`);
-        return runOperations(store.ops, opsArgs as OpsArgs);
-      },
-    },
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await store.close();
     },
   };
-});
+}
