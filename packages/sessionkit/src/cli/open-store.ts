@@ -1,5 +1,6 @@
-import { isSessionStoreError, redactUrl, registeredSchemes, type CreateStoreOptions, type SessionStore } from '@sessionkit/core';
-import { createStore } from '../index.js';
+import { createStore, isSessionStoreError, redactUrl, registeredSchemes, type CreateStoreOptions, type SessionStore } from '@sessionkit/core';
+// Registers every store adapter with createStore.
+import '../index.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** What the command does with the store: read-only commands never create a missing SQL table. */
