@@ -2,6 +2,7 @@ import { engineAvailable, rejection, runConformanceSuite } from '@sessionkit/tes
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { keySpace, slotOf } from '../src/keys.js';
 import { redisProbe, runPrefix } from './support/probe.js';
 import { RedisServer, redisServerBinary, startCluster } from './support/servers.js';
 
@@ -79,6 +80,30 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
       expect(await store.length()).toBe(0);
     } finally {
       await store.close();
+    }
+  });
+
+  it('sids with braces: session key and tombstone hash to one slot (CLUSTER KEYSLOT), and a destroyed session stays destroyed', async () => {
+    const prefix = runPrefix('braces');
+    const keys = keySpace(prefix);
+    const sids = ['{tag}x', 'x{tag}', '{}x', 'a}b', '}{', '{a', 'b}', '{{a}}', '{}{a}', 'ünï}{', `${'}'.repeat(200)}z`];
+    for (const sid of sids) {
+      const [session, tombstone] = [keys.session(sid), keys.tombstone(sid)];
+      const slots = await Promise.all([session, tombstone].map((key) => cluster.cluster('KEYSLOT', key)));
+      expect(slots, `${sid}: ${session} / ${tombstone}`).toEqual([slotOf(session), slotOf(session)]);
+    }
+    for (const format of ['hash', 'json'] as const) {
+      const store = new RedisSessionStore({ client: cluster, prefix, format });
+      try {
+        for (const sid of sids) {
+          await store.set(sid, { format }, { ttlMs: 60_000 });
+          await store.destroy(sid);
+          await store.patch(sid, { set: { late: true }, unset: [] }, { ttlMs: 60_000 });
+          expect(await store.get(sid), sid).toBeNull();
+        }
+      } finally {
+        await store.close();
+      }
     }
   });
 

@@ -3,7 +3,7 @@ import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore, ReplicationError } from '../src/index.js';
-import { keySpace } from '../src/keys.js';
+import { keySpace, slotOf } from '../src/keys.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
@@ -152,6 +152,10 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     it.each([
       ['an empty prefix', { prefix: '' }],
       ['a prefix with braces that are no hash tag', { prefix: 'a}b:' }],
+      ['a prefix with an opening brace only', { prefix: 'sess{:' }],
+      ['a prefix without a trailing separator', { prefix: 'sess' }],
+      ['a prefix ending in a letter', { prefix: 'sessions' }],
+      ['a prefix with a control character', { prefix: 'sess\n:' }],
       ['a hash tag with braces', { hashTag: 'a{b}' }],
       ['a prefix with braces and a hash tag', { prefix: '{x}:', hashTag: 'y' }],
       ['an unknown format', { format: 'xml' as 'json' }],
@@ -169,12 +173,31 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       prefixed.disconnect();
     });
 
-    it('a prefix carrying its own hash tag keeps tombstones in that slot: <prefix><sid>#destroyed', async () => {
+    it('a prefix carrying its own hash tag keeps tombstones in that slot: <prefix><sid>\\0destroyed, never a session key', async () => {
       const s = store({ prefix: `{${runPrefix('tag')}}` });
       await s.set('own-tag-session', { a: 1 }, TTL);
+      // a sid that is the old tombstone key's sid: a session of its own, untouched by the destroy
+      await s.set('own-tag-session#destroyed', { other: true }, TTL);
       await s.destroy('own-tag-session');
-      expect(await client.exists(`${s.prefix}own-tag-session#destroyed`)).toBe(1);
-      expect(await s.length()).toBe(0);
+      expect(await client.exists(`${s.prefix}own-tag-session\u0000destroyed`)).toBe(1);
+      expect(await s.get('own-tag-session#destroyed')).toEqual({ other: true });
+      expect(await s.length()).toBe(1);
+      const ids: string[] = [];
+      for await (const id of s.ids()) ids.push(id);
+      expect(ids).toEqual(['own-tag-session#destroyed']);
+    });
+
+    it('every tombstone shares its session key\'s Cluster slot, whatever braces the sid holds', () => {
+      const sids = ['plain', '{tag}x', 'x{tag}', '{}x', 'a}b', '}{', '{a', 'b}', '{{a}}', '{}{a}', 'ünï}{', '}'.repeat(256)];
+      for (const prefix of ['sess:', '{app}:', 'x{app}y:']) {
+        const keys = keySpace(prefix);
+        for (const sid of sids) {
+          const [session, tombstone] = [keys.session(sid), keys.tombstone(sid)];
+          expect(slotOf(tombstone), `${prefix} ${sid}`).toBe(slotOf(session));
+          expect(keys.sidOf(tombstone), `tombstone of ${prefix}${sid} read as a sid`).toBeNull();
+        }
+      }
+      // cluster.test.ts checks slotOf against CLUSTER KEYSLOT and runs these sids on a real Cluster
     });
   });
 
