@@ -1,0 +1,93 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { engineAvailable, eventually, rejection } from '@sessionkit/test-suite';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSessionStore } from '../src/index.js';
+import { RedisServer, redisServerBinary } from './support/servers.js';
+
+const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Collects garbage until the WeakRefs' targets had a chance to go (targets live until the current job ends). */
+async function collect(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const ROUNDS = 4;
+const CALLS = 1500;
+
+describe.skipIf(!available)('Redis never reachable since the store was created', () => {
+  // A server started and stopped: its port is closed, and the test can start it again on that port.
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    await server.stop();
+  });
+  afterAll(() => server?.destroy());
+
+  const clients: Redis[] = [];
+  afterAll(() => {
+    for (const client of clients) client.disconnect();
+  });
+
+  it.each([
+    ['a store from a URL (lazyConnect, offline queue off)', (port: number) => RedisSessionStore.fromUrl(`redis://127.0.0.1:${port}`, { operationTimeoutMs: 300 })],
+    [
+      'a store on a client handed in with ioredis defaults',
+      (port: number) => {
+        const client = new Redis(port, '127.0.0.1', { retryStrategy: () => 100 });
+        client.on('error', () => {});
+        clients.push(client);
+        return new RedisSessionStore({ client, operationTimeoutMs: 300 });
+      },
+    ],
+  ])(
+    '%s: 6,000 calls settle with StoreUnavailableError, none is kept once settled, and the store works once Redis is up',
+    async (_, create) => {
+      const store = create(server.port);
+      const readyListeners = store.client.listenerCount('ready');
+      try {
+        const kept: WeakRef<object>[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const calls: Promise<unknown>[] = [];
+          for (let i = 0; i < CALLS; i++) {
+            const data = { round, i, blob: 'x'.repeat(200) };
+            kept.push(new WeakRef(data));
+            calls.push(i % 2 ? store.get(`never-${round}-${i}`) : store.set(`never-${round}-${i}`, data, { ttlMs: 60_000 }));
+          }
+          expect(store.waitingForConnection).toBeLessThanOrEqual(CALLS);
+          for (const call of calls) expect((await rejection(call)).code).toBe('ERR_STORE_UNAVAILABLE');
+          // the figure does not grow with the number of calls: nothing waits once they settled
+          expect(store.waitingForConnection).toBe(0);
+          expect(store.client.listenerCount('ready')).toBe(readyListeners);
+        }
+        // no call's data is held by the store after it settled (before: every call waited forever
+        // for the first `ready`, keeping its arguments: 140,000 gets held 298 MiB)
+        await collect();
+        const alive = kept.filter((ref) => ref.deref() !== undefined).length;
+        expect(alive, `${alive} of ${kept.length} call arguments still reachable`).toBe(0);
+
+        // once Redis is there, the same store works without a restart
+        await server.start();
+        const connected = await eventually(async () => {
+          await store.set('never-then-ok', { ok: true }, { ttlMs: 60_000 });
+          return true;
+        }, 20_000);
+        expect(connected).toBe(true);
+        expect(await store.get('never-then-ok')).toEqual({ ok: true });
+        expect(store.waitingForConnection).toBe(0);
+        await store.destroy('never-then-ok');
+      } finally {
+        await store.close();
+        await server.stop();
+      }
+    },
+    60_000,
+  );
+});
