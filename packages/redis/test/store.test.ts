@@ -201,6 +201,95 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     });
   });
 
+  describe('prefixes side by side', () => {
+    it('a prefix without a trailing separator is refused; `sess:` and `session:` on one database never see each other', async () => {
+      const base = runPrefix('overlap');
+      expect(() => new RedisSessionStore({ client, prefix: `${base}sess` })).toThrow(
+        expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringContaining('separator') }),
+      );
+      const sess = store({ prefix: `${base}sess:` });
+      const session = store({ prefix: `${base}session:` });
+      await sess.set('mine-1', { owner: 'sess' }, TTL);
+      await session.set('victim-1', { owner: 'session' }, TTL);
+      await session.set('victim-2', { owner: 'session' }, TTL);
+      const listed: string[] = [];
+      for await (const sid of sess.ids()) listed.push(sid);
+      expect(listed).toEqual(['mine-1']);
+      expect(await sess.length()).toBe(1);
+      expect(await sess.get('ion:victim-1')).toBeNull();
+      await sess.clear();
+      expect(await session.length()).toBe(2);
+      expect(await session.get('victim-1')).toEqual({ owner: 'session' });
+      expect(await sess.length()).toBe(0);
+    });
+
+    it.each([':', '/', '|', '.', '-', '_', '#'])('a prefix ending in %s is accepted', (separator) => {
+      expect(store({ prefix: `${runPrefix('sep')}x${separator}` }).prefix.endsWith(separator)).toBe(true);
+    });
+
+    it('prefix plus hashTag ends with the tag\'s closing brace, which separates', () => {
+      expect(() => store({ prefix: 'sess', hashTag: 'app' })).not.toThrow();
+    });
+  });
+
+  describe('hand-written hash fields', () => {
+    it('fields named __proto__, constructor and prototype are never read as session keys', async () => {
+      const s = store();
+      await s.set('handwritten-1', { ok: 1 }, TTL);
+      await client.hset(
+        `${s.prefix}handwritten-1`,
+        'constructor', '{"prototype":{"polluted":"yes"}}',
+        'prototype', '{"polluted":"yes"}',
+        '__proto__', '{"polluted":"yes"}',
+      );
+      const data = (await s.get('handwritten-1'))!;
+      expect(Object.keys(data)).toEqual(['ok']);
+      expect(Object.hasOwn(data, 'constructor')).toBe(false);
+      expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+      expect(data.constructor).toBe(Object);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      // the session still saves: the skipped fields are not part of what a change is diffed against
+      await s.patch('handwritten-1', { set: { ok: 2 }, unset: [] }, TTL);
+      expect(await s.get('handwritten-1')).toEqual({ ok: 2 });
+    });
+  });
+
+  describe('maxSessionBytes counts the whole stored session', () => {
+    // keys whose JSON form is longer than the key: quotes, backslashes, \n, other control
+    // characters, and multi-byte UTF-8
+    const awkward = { 'quote"d': 1, 'back\\slash': [1, 2], 'new\nline': 'x', 'ctl\u0001\u001f': 'é', 'ünï🍵': { a: '€' } };
+
+    it.each(['hash', 'json'] as const)('format %s: a patch up to exactly the limit is stored, one byte more is refused and writes nothing', async (format) => {
+      const fill = (n: number) => 'f'.repeat(n);
+      const exact = Buffer.byteLength(JSON.stringify({ ...awkward, last: fill(100) }));
+      const s = store({ format, maxSessionBytes: exact });
+      await s.set('exact-size-1', { ...awkward, last: fill(10) }, TTL);
+      await s.patch('exact-size-1', { set: { last: fill(100) }, unset: [] }, TTL);
+      const stored = (await s.get('exact-size-1'))!;
+      expect(Buffer.byteLength(JSON.stringify(stored))).toBe(exact);
+      const over = await rejection(s.patch('exact-size-1', { set: { last: fill(101) }, unset: [] }, TTL));
+      expect(over).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + 1, maxBytes: exact });
+      // a new key adds its name, a colon and a comma
+      const added = await rejection(s.patch('exact-size-1', { set: { n: 1 }, unset: [] }, TTL));
+      expect(added).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + '"n":1,'.length });
+      expect(await s.get('exact-size-1')).toEqual(stored);
+      // removing a key in the same patch makes room
+      await s.patch('exact-size-1', { set: { n: 1 }, unset: ['new\nline'] }, TTL);
+      expect(Object.keys((await s.get('exact-size-1'))!)).not.toContain('new\nline');
+    });
+
+    it('format hash: of three 700 KiB patches under a 1 MiB limit only the first is stored (each alone fits)', async () => {
+      const s = store({ maxSessionBytes: 1024 * 1024 });
+      const chunk = 'x'.repeat(700 * 1024);
+      await s.patch('three-patches', { set: { a: chunk }, unset: [] }, TTL);
+      expect((await rejection(s.patch('three-patches', { set: { b: chunk }, unset: [] }, TTL))).code).toBe('ERR_SESSION_TOO_LARGE');
+      expect(Object.keys((await s.get('three-patches'))!)).toEqual(['a']);
+      await s.patch('three-patches', { set: { b: 'small' }, unset: [] }, TTL);
+      expect((await rejection(s.patch('three-patches', { set: { c: chunk }, unset: [] }, TTL))).code).toBe('ERR_SESSION_TOO_LARGE');
+      expect(await client.hstrlen(`${s.prefix}three-patches`, 'a')).toBe(700 * 1024 + 2);
+    });
+  });
+
   describe('waitReplicas', () => {
     it('with fewer replicas than asked, the write is applied and the call rejects with ReplicationError', async () => {
       const s = store({ waitReplicas: { count: 1, timeoutMs: 100 } });
