@@ -1,40 +1,32 @@
 import { redactUrl } from '@sessionkit/core';
 
-// A URL-like token: scheme://, then everything up to whitespace or a quote.
-const URL_TOKEN = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`]*)/gi;
+/** `text` with every URL password replaced by `***` (core's `redactUrl`). */
+export const redactText: (text: string) => string = redactUrl;
+
+// Commands whose arguments hold a password; ioredis attaches the failed command to its ReplyError.
+const SECRET_COMMANDS = new Set(['auth', 'hello', 'migrate', 'config', 'acl']);
 
 /**
- * `text` with every URL password replaced by `***`, for messages and events. Beyond core's
- * `redactUrl`, it hides a password written without percent-encoding (`redis://u:pa/ss@host`, which
- * no URL parser reads as userinfo): in a URL token holding an `@`, everything from the user name's
- * `:` to the token's last `@` is hidden. That may hide more than the password; never less.
- */
-export function redactText(text: string): string {
-  return redactUrl(text).replace(URL_TOKEN, (token: string, scheme: string, rest: string) => {
-    const at = rest.lastIndexOf('@');
-    if (at === -1) return token;
-    const userinfo = rest.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}${rest.slice(at)}`;
-  });
-}
-
-/**
- * `err` unchanged when its message and stack quote no URL password; otherwise a copy with both
- * redacted, keeping `name`, `code` and the socket fields (so it still classifies as the same kind
- * of error) but not the original as `cause`.
+ * `err` unchanged when nothing in it quotes a password; otherwise a copy with its message and stack
+ * redacted, and the arguments of an AUTH/HELLO command that ioredis attaches to a reply error
+ * (`command: { name: 'auth', args: [password] }`) replaced by `***`. The copy keeps `name`, `code`
+ * and the socket fields, so it still classifies as the same kind of error, but not the original as
+ * `cause`.
  */
 export function redactError(err: unknown): unknown {
   if (!(err instanceof Error)) return typeof err === 'string' ? redactText(err) : err;
   const message = redactText(err.message);
   const stack = err.stack === undefined ? undefined : redactText(err.stack);
-  if (message === err.message && stack === err.stack) return err;
-  const copy = new Error(message);
+  const command = (err as { command?: { name?: unknown; args?: unknown } }).command;
+  const secretArgs = typeof command?.name === 'string' && SECRET_COMMANDS.has(command.name.toLowerCase()) && Array.isArray(command.args);
+  if (message === err.message && stack === err.stack && !secretArgs) return err;
+  const copy = new Error(message) as Error & Record<string, unknown>;
   copy.name = err.name;
   copy.stack = stack;
   for (const field of ['code', 'errno', 'syscall', 'address', 'port'] as const) {
     const value = (err as unknown as Record<string, unknown>)[field];
-    if (value !== undefined) (copy as unknown as Record<string, unknown>)[field] = typeof value === 'string' ? redactText(value) : value;
+    if (value !== undefined) copy[field] = typeof value === 'string' ? redactText(value) : value;
   }
+  if (command) copy['command'] = { name: command.name, args: secretArgs ? (command.args as unknown[]).map(() => '***') : command.args };
   return copy;
 }
