@@ -13,10 +13,11 @@ interface Waiter {
 /**
  * Follows the client's connection and turns it into the store's `connect` / `disconnect`
  * events, and gates every command on it:
- * - before the first `ready`, a command waits for it, starting a lazyConnect client if needed. The
- *   wait is bounded by `waitMs` (operationTimeoutMs), and a connection attempt that fails ends
- *   every wait at once: the waiter is dropped either way, so calls made while Redis has never
- *   been reachable leave nothing behind ({@link Link.waiting} goes back to 0);
+ * - before the first `ready`, a command waits for it (through the client's reconnection attempts,
+ *   so an app may start before Redis), starting a lazyConnect client if needed. Each wait ends
+ *   after `waitMs` (operationTimeoutMs), or at once when the client ends for good, and the waiter
+ *   is dropped: calls made while Redis has never been reachable leave nothing behind
+ *   ({@link Link.waiting} goes back to 0 once they settled);
  * - after that, while the link is down, a command fails at once with StoreUnavailableError
  *   instead of queueing, so requests do not pile up behind an outage.
  */
@@ -41,11 +42,14 @@ export class Link {
       emit('connect');
     };
     const down = () => {
-      // A connection attempt before the first `ready` failed: nobody waits for the next one.
-      if (!this.#everReady) this.#settleWaiters();
       if (!this.#connected) return;
       this.#connected = false;
       emit('disconnect');
+    };
+    // The client gave up for good (quit, or its retry strategy stopped): nothing will come.
+    const ended = () => {
+      down();
+      this.#settleWaiters();
     };
     const error = (err: unknown) => {
       const safe = redactError(err);
@@ -54,12 +58,12 @@ export class Link {
     };
     client.on('ready', up);
     client.on('close', down);
-    client.on('end', down);
+    client.on('end', ended);
     client.on('error', error);
     this.#detach = () => {
       client.off('ready', up);
       client.off('close', down);
-      client.off('end', down);
+      client.off('end', ended);
       client.off('error', error);
       this.#settleWaiters();
     };

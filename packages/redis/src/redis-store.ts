@@ -132,8 +132,8 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   /**
    * Calls waiting right now for the client's first connection (a diagnostic figure). Each waits at
-   * most operationTimeoutMs and a failed connection attempt ends every wait, so this is 0 once the
-   * calls made while Redis was never reachable have settled.
+   * most operationTimeoutMs and is then dropped, so this is 0 once the calls made while Redis was
+   * never reachable have settled: they cannot pile up.
    */
   get waitingForConnection(): number {
     return this.#link.waiting;

@@ -107,6 +107,35 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
     }
   });
 
+  it('auto-pipelining on a Cluster: a 50,000-key patch shares batches with 20 users, and each gets its own answer', async () => {
+    const piped = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })), { enableAutoPipelining: true });
+    // a generous operationTimeoutMs: the 50,000-key command holds up what is queued behind it, and
+    // this test checks answers, not speed
+    const store = new RedisSessionStore({ client: piped, prefix: runPrefix('cluster-piped'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, operationTimeoutMs: 30_000 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const users = Array.from({ length: 20 }, (_, i) => `cluster-user-${i}`);
+      await Promise.all(users.map((sid, i) => store.set(sid, { me: i }, { ttlMs: 60_000 })));
+      const flood = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i % 10]));
+      const before = Promise.allSettled(users.map((sid) => store.get(sid)));
+      const floodPatch = Promise.allSettled([store.patch('cluster-flood', { set: flood, unset: [] }, { ttlMs: 60_000 })]);
+      const after = Promise.allSettled(users.map((sid) => store.get(sid)));
+      const own = users.map((_, i) => ({ status: 'fulfilled', value: { me: i } }));
+      expect(await before).toEqual(own);
+      expect(await floodPatch).toEqual([{ status: 'fulfilled', value: undefined }]);
+      expect(await after).toEqual(own);
+      expect(Object.keys((await store.get('cluster-flood'))!)).toHaveLength(50_000);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await store.clear();
+      await store.close();
+      await piped.quit();
+    }
+  }, 60_000);
+
   it('waitReplicas on a Cluster: the script and WAIT go to the master of the key in one pipeline', async () => {
     const store = new RedisSessionStore({ client: cluster, prefix: runPrefix('cluster-wait'), waitReplicas: { count: 1, timeoutMs: 50 } });
     try {

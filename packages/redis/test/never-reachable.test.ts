@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { engineAvailable, eventually, rejection } from '@sessionkit/test-suite';
+import { engineAvailable, eventually } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
@@ -51,21 +51,28 @@ describe.skipIf(!available)('Redis never reachable since the store was created',
     '%s: 6,000 calls settle with StoreUnavailableError, none is kept once settled, and the store works once Redis is up',
     async (_, create) => {
       const store = create(server.port);
-      const readyListeners = store.client.listenerCount('ready');
       try {
         const kept: WeakRef<object>[] = [];
-        for (let round = 0; round < ROUNDS; round++) {
+        // One round in a frame of its own, so that no local of the test keeps an argument alive.
+        const round = async (n: number) => {
           const calls: Promise<unknown>[] = [];
           for (let i = 0; i < CALLS; i++) {
-            const data = { round, i, blob: 'x'.repeat(200) };
+            if (i % 2) {
+              calls.push(store.get(`never-${n}-${i}`));
+              continue;
+            }
+            const data = { n, i, blob: 'x'.repeat(200) };
             kept.push(new WeakRef(data));
-            calls.push(i % 2 ? store.get(`never-${round}-${i}`) : store.set(`never-${round}-${i}`, data, { ttlMs: 60_000 }));
+            calls.push(store.set(`never-${n}-${i}`, data, { ttlMs: 60_000 }));
           }
           expect(store.waitingForConnection).toBeLessThanOrEqual(CALLS);
-          for (const call of calls) expect((await rejection(call)).code).toBe('ERR_STORE_UNAVAILABLE');
+          const codes = (await Promise.allSettled(calls)).map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'resolved'));
+          expect(new Set(codes)).toEqual(new Set(['ERR_STORE_UNAVAILABLE']));
+        };
+        for (let n = 0; n < ROUNDS; n++) {
+          await round(n);
           // the figure does not grow with the number of calls: nothing waits once they settled
           expect(store.waitingForConnection).toBe(0);
-          expect(store.client.listenerCount('ready')).toBe(readyListeners);
         }
         // no call's data is held by the store after it settled (before: every call waited forever
         // for the first `ready`, keeping its arguments: 140,000 gets held 298 MiB)
