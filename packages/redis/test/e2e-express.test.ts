@@ -111,7 +111,7 @@ describe.skipIf(!available)('an Express app on Redis in its own process: Object.
       } finally {
         child.kill('SIGKILL');
         await once(child, 'exit').catch(() => {});
-        const cleanup = RedisSessionStore.fromUrl(url.href);
+        const cleanup = RedisSessionStore.fromUrl(url.href, { scanCount: 1000, operationTimeoutMs: 30_000 });
         await cleanup.clear();
         await cleanup.close();
       }

@@ -19,8 +19,20 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     }
   });
   afterAll(() => client.quit());
+  /** Every key matching `pattern`: a whole SCAN walk, however many keys other users keep on the shared server. */
+  async function scanAll(pattern: string): Promise<string[]> {
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      for (const key of batch) keys.add(key);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...keys];
+  }
   function store(options: Partial<ConstructorParameters<typeof RedisSessionStore>[0]> = {}): RedisSessionStore {
-    const created = new RedisSessionStore({ client, prefix: runPrefix('store'), ...options });
+    // scanCount 1000: length() and clear() walk the shared server's whole keyspace
+    const created = new RedisSessionStore({ client, prefix: runPrefix('store'), scanCount: 1000, ...options });
     stores.push(created);
     return created;
   }
@@ -119,9 +131,9 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       const decoys = [`${base}aXXbYc:glob-session-1`, `${base}ab!c\\:decoy-session`, `${base}a-b-c:decoy`];
       for (const decoy of decoys) await client.set(decoy, 'keep me', 'PX', 60_000);
       try {
-        const [, unescaped] = await client.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+        const unescaped = await scanAll(`${prefix}*`);
         expect(unescaped.filter((k) => decoys.includes(k)).length).toBeGreaterThan(0); // the decoys are real decoys
-        const [, escaped] = await client.scan('0', 'MATCH', keySpace(prefix).pattern, 'COUNT', 10_000);
+        const escaped = await scanAll(keySpace(prefix).pattern);
         expect(escaped.sort()).toEqual([`${prefix}glob-session-1`, `${prefix}glob-session-2`]);
         const ids: string[] = [];
         for await (const sid of s.ids()) ids.push(sid);
