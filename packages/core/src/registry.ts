@@ -70,13 +70,23 @@ function known(): string {
   return list.length ? list.join(', ') : 'none registered yet';
 }
 
+// scheme://, then everything up to whitespace or a quote
+const URL_TOKEN = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`]*)/gi;
+
 /**
  * `text` with every URL password and `password=` parameter replaced by `***`, for error messages
  * and events: `redis://u:S3cr3t@host` becomes `redis://u:***@host`. Works on text that is not a
- * valid URL (a bad port, a host list), which is exactly when such text ends up in a message.
+ * valid URL (a bad port, a host list, a password with an unencoded `/ ? # @`), which is exactly
+ * when such text ends up in a message: in a URL holding an `@`, everything from the user name's `:`
+ * to its last `@` is hidden. That may hide more than the password; never less.
  */
 export function redactUrl(text: string): string {
   return text
-    .replace(/(\/\/[^/?#@\s:]*:)[^@\s/?#]*@/g, '$1***@')
-    .replace(/([?&;][\w.-]*(?:password|passwd|pwd|secret|token)=)[^&#\s]*/gi, '$1***');
+    .replace(/([?&;][\w.-]*(?:password|passwd|pwd|secret|token)=)[^&#\s]*/gi, '$1***')
+    .replace(URL_TOKEN, (token: string, scheme: string, rest: string) => {
+      const at = rest.lastIndexOf('@');
+      if (at === -1) return token;
+      const colon = rest.slice(0, at).indexOf(':');
+      return `${scheme}${colon === -1 ? '***' : `${rest.slice(0, colon)}:***`}${rest.slice(at)}`;
+    });
 }

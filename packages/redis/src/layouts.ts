@@ -16,6 +16,10 @@ export interface Layout {
   patch(change: SessionChange, ttlMs: number, maxSessionBytes: number): ScriptCall;
 }
 
+// Keys a session never holds: the codec refuses them on write, and a hash edited by hand is read
+// without them, so no decoded session carries a key that could reach a prototype.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * `format: 'hash'` (default): one hash per session, one field per top-level key holding that
  * key's JSON, plus the marker field `''` so a session whose keys were all removed still exists.
@@ -29,8 +33,7 @@ export const hashLayout: Layout = {
     const texts: KeyTexts = new Map();
     for (const [field, text] of Object.entries(fields)) {
       found = true;
-      // `__proto__` cannot be written through this store; a hash edited by hand is read without it.
-      if (field === MARKER_FIELD || field === '__proto__') continue;
+      if (field === MARKER_FIELD || FORBIDDEN_KEYS.has(field)) continue;
       data[field] = decodeValue(sid, text);
       texts.set(field, text);
     }
@@ -39,15 +42,24 @@ export const hashLayout: Layout = {
   },
   set(data, _json, ttlMs) {
     const argv: ScriptArgs = [Math.ceil(ttlMs)];
-    for (const [field, value] of Object.entries(data)) {
-      if (value !== undefined) argv.push(field, encodeValue(value));
+    for (const field in data) {
+      if (!Object.hasOwn(data, field)) continue;
+      // undefined, functions and Symbols have no JSON form: the key is left out, as JSON.stringify does
+      const text = encodeValue(data[field]) as string | undefined;
+      if (text !== undefined) argv.push(field, text);
     }
     return { script: 'sessionkitHashSet', argv };
   },
-  patch(change, ttlMs) {
-    const pairs: ScriptArgs = [];
-    for (const [field, value] of Object.entries(change.set)) pairs.push(field, encodeValue(value));
-    return { script: 'sessionkitHashPatch', argv: [Math.ceil(ttlMs), pairs.length, ...pairs, ...change.unset] };
+  patch(change, ttlMs, maxSessionBytes) {
+    // normalizeChange bounds set + unset by maxSessionKeys; the arguments are built with push in
+    // loops and sent as one array, never spread into a call, whatever their number
+    const argv: ScriptArgs = [Math.ceil(ttlMs), maxSessionBytes, 0];
+    for (const field in change.set) {
+      if (Object.hasOwn(change.set, field)) argv.push(field, encodeValue(change.set[field]));
+    }
+    argv[2] = argv.length - 3;
+    for (const field of change.unset) argv.push(field);
+    return { script: 'sessionkitHashPatch', argv };
   },
 };
 
@@ -65,13 +77,12 @@ export const jsonLayout: Layout = {
     return { script: 'sessionkitJsonSet', argv: [Math.ceil(ttlMs), json] };
   },
   patch(change, ttlMs, maxSessionBytes) {
-    const members: ScriptArgs = [];
-    for (const [name, value] of Object.entries(change.set)) {
-      members.push(name, `${JSON.stringify(name)}:${encodeValue(value)}`);
+    const argv: ScriptArgs = [Math.ceil(ttlMs), maxSessionBytes, 0];
+    for (const name in change.set) {
+      if (Object.hasOwn(change.set, name)) argv.push(name, `${JSON.stringify(name)}:${encodeValue(change.set[name])}`);
     }
-    return {
-      script: 'sessionkitJsonPatch',
-      argv: [Math.ceil(ttlMs), maxSessionBytes, members.length / 2, ...members, ...change.unset],
-    };
+    argv[2] = (argv.length - 3) / 2;
+    for (const name of change.unset) argv.push(name);
+    return { script: 'sessionkitJsonPatch', argv };
   },
 };

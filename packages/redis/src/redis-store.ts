@@ -1,6 +1,8 @@
 import {
   AbstractSessionStore,
   DEFAULT_OPERATION_TIMEOUT_MS,
+  type ErrorKind,
+  isConnectionError,
   SessionDecodeError,
   SessionTooLargeError,
   StoreConfigError,
@@ -16,6 +18,7 @@ import { hashLayout, jsonLayout, type Layout, type ScriptCall } from './layouts.
 import { Link, type RedisClient } from './link.js';
 import { scanKeys, unlinkBatch } from './scan.js';
 import { defineScripts, type Scripted } from './scripts.js';
+import { redactError } from './redact.js';
 import { parseRedisUrl } from './url.js';
 
 /** Durability check after each write; see {@link RedisSessionStoreOptions.waitReplicas}. */
@@ -100,7 +103,7 @@ export class RedisSessionStore extends AbstractSessionStore {
     this.#waitReplicas = options.waitReplicas && this.#checkWait(options.waitReplicas);
     this.#owned = (options as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
     defineScripts(client);
-    this.#link = new Link(client, (event, ...args) => this.emit(event, ...args));
+    this.#link = new Link(client, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
   }
 
   /**
@@ -127,6 +130,15 @@ export class RedisSessionStore extends AbstractSessionStore {
     return this.#link.client;
   }
 
+  /**
+   * Calls waiting right now for the client's first connection (a diagnostic figure). Each waits at
+   * most operationTimeoutMs and is then dropped, so this is 0 once the calls made while Redis was
+   * never reachable have settled: they cannot pile up.
+   */
+  get waitingForConnection(): number {
+    return this.#link.waiting;
+  }
+
   protected async read(sid: string): Promise<SessionData | null> {
     const client = await this.#link.ready();
     try {
@@ -146,8 +158,12 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
     const client = await this.#link.ready();
-    // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
-    await client.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+    try {
+      // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
+      await client.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+    } catch (err) {
+      throw redactError(err);
+    }
   }
 
   protected async remove(sid: string): Promise<void> {
@@ -156,11 +172,15 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async *scanIds(): AsyncIterable<string> {
     const client = await this.#link.ready();
-    for await (const { keys } of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
-      for (const key of keys) {
-        const sid = this.#keys.sidOf(key);
-        if (sid !== null) yield sid;
+    try {
+      for await (const { keys } of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+        for (const key of keys) {
+          const sid = this.#keys.sidOf(key);
+          if (sid !== null) yield sid;
+        }
       }
+    } catch (err) {
+      throw redactError(err);
     }
   }
 
@@ -173,9 +193,13 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async removeAll(): Promise<void> {
     const client = await this.#link.ready();
-    for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
-      const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null);
-      if (keys.length > 0) await unlinkBatch(client, { node: batch.node, keys });
+    try {
+      for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+        const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null);
+        if (keys.length > 0) await unlinkBatch(client, { node: batch.node, keys });
+      }
+    } catch (err) {
+      throw redactError(err);
     }
   }
 
@@ -194,14 +218,18 @@ export class RedisSessionStore extends AbstractSessionStore {
   /** Runs one script for `sid`, followed by WAIT in the same round trip when waitReplicas is on. */
   async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<void> {
     const client = await this.#link.ready();
-    const keys = [this.#keys.session(sid), this.#keys.tombstone(sid)];
+    const key = this.#keys.session(sid);
+    const tombstone = this.#keys.tombstone(sid);
     try {
+      // The arguments go as one array (ioredis flattens it), never spread into a call: a spread of
+      // tens of thousands of arguments overflows the stack inside ioredis' auto-pipelining, after
+      // it has queued the call's callback, and the batch's replies then reach the wrong callers.
       if (!this.#waitReplicas) {
-        await (client as Scripted<RedisClient>)[script](...keys, ...argv);
+        await (client as Scripted<RedisClient>)[script](key, tombstone, argv);
         return;
       }
       const { count, timeoutMs } = this.#waitReplicas;
-      const pipeline = (client.pipeline() as Scripted<ChainableCommander>)[script](...keys, ...argv).wait(count, timeoutMs);
+      const pipeline = (client.pipeline() as Scripted<ChainableCommander>)[script](key, tombstone, argv).wait(count, timeoutMs);
       const [written, waited] = (await pipeline.exec()) ?? [];
       if (written?.[0]) throw written[0];
       if (waited?.[0]) throw waited[0];
@@ -212,7 +240,28 @@ export class RedisSessionStore extends AbstractSessionStore {
     }
   }
 
-  /** Turns the replies that mean "stored bytes are bad" into session errors; the rest pass to the base class. */
+  /**
+   * How a Redis error counts, beyond core's lost-connection and timeout errors:
+   * - `unavailable`: the server cannot serve anyone right now (LOADING, BUSY, MASTERDOWN,
+   *   CLUSTERDOWN, TRYAGAIN, READONLY after a failover), ioredis' `Command timed out`, and a
+   *   Cluster with no reachable node;
+   * - `data`: this call's arguments were too large to build or to send (a `RangeError` while
+   *   building the command, Redis' protocol limits): the caller's input, not an outage;
+   * - `operation`: any other reply error (OOM, NOPERM, a script error): this call fails only.
+   * A data error rejects one call and never touches availability: only the client's own
+   * `close`/`end` make the store emit `disconnect`.
+   */
+  protected override classifyError(err: unknown): ErrorKind {
+    if (isConnectionError(err)) return 'unavailable';
+    const message = err instanceof Error ? err.message : String(err);
+    if (/^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/.test(message)) return 'unavailable';
+    if (/^Command timed out|none of startup nodes is available|too many cluster redirections/i.test(message)) return 'unavailable';
+    if (err instanceof RangeError) return 'data';
+    if (/^ERR (Protocol error: (invalid|too big)|string exceeds maximum allowed size)/i.test(message)) return 'data';
+    return 'operation';
+  }
+
+  /** Turns the replies that mean "stored bytes are bad" into session errors; the rest pass to the base class, redacted. */
   #mapReply(err: unknown, sid: string): unknown {
     const message = err instanceof Error ? err.message : '';
     if (message.startsWith('SESSIONKIT_DECODE ')) {
@@ -224,7 +273,7 @@ export class RedisSessionStore extends AbstractSessionStore {
     if (message.startsWith('WRONGTYPE')) {
       return new SessionDecodeError(sid, `the key holds another Redis type than format '${this.format}' writes; is format set to the layout the sessions were written with?`, { cause: err });
     }
-    return err;
+    return redactError(err);
   }
 
   #checkWait({ count, timeoutMs = Math.floor(this.operationTimeoutMs / 2) }: WaitReplicasOptions): Required<WaitReplicasOptions> {

@@ -31,7 +31,7 @@ export async function* scanKeys(client: RedisClient, pattern: string, count: num
  */
 export async function unlinkBatch(client: RedisClient, { node, keys }: KeyBatch): Promise<void> {
   if (!client.isCluster) {
-    await node.unlink(...keys);
+    await node.unlink(keys);
     return;
   }
   const pipeline = node.pipeline();

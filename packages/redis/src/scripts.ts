@@ -5,7 +5,8 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
  * first time a connection runs a script and EVALSHA after that (and EVAL again after NOSCRIPT),
  * so every call is one command and one round trip. KEYS[1] is the session key and KEYS[2] its
  * tombstone, which share a hash slot (see keys.ts), so the scripts run on a Redis Cluster too.
- * Arguments are chunked through `unpack` in 512s, below Lua's C stack limit.
+ * Arguments are chunked through `unpack` in 512s, below Lua's C stack limit, and a client sends
+ * them as one array (never spread into a call), so a change of any size is one command.
  */
 
 /** The hash field that marks a session as existing even when it has no keys left; `''` is never a session key. */
@@ -26,12 +27,45 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
 
-/** ARGV: ttlMs, n (number of field/value arguments), n field/value arguments, then fields to remove. */
-const HASH_PATCH = `${REFUSE_IF_DESTROYED}
-local last = tonumber(ARGV[2]) + 2
--- the marker goes with the first 255 fields in one HSET; more fields follow in chunks of 256
-redis.call('HSET', KEYS[1], '${MARKER_FIELD}', '1', unpack(ARGV, 3, math.min(512, last)))
-for i = 513, last, 512 do
+/**
+ * ARGV: ttlMs, maxBytes, n (number of field/value arguments), n field/value arguments, then fields
+ * to remove.
+ *
+ * Before writing, the size of the session as it would be after the patch is computed the way
+ * `JSON.stringify` would encode it (`{"key":value,...}` in UTF-8: HSTRLEN of each kept field,
+ * the new values, each key's JSON length), and a patch over maxBytes is refused with
+ * SESSIONKIT_TOO_LARGE and writes nothing: maxSessionBytes bounds the whole stored session, not
+ * each write. A patch that only removes fields skips the count.
+ */
+const HASH_PATCH = String.raw`${REFUSE_IF_DESTROYED}
+local last = tonumber(ARGV[3]) + 3
+if last > 3 then
+  -- UTF-8 length of JSON.stringify(key): quotes, then \" \\ \b \t \n \f \r take 2 bytes, other C0 controls 6
+  local function keylen(key)
+    local _, short = string.gsub(key, '["\\\8\9\10\12\13]', '')
+    local _, long = string.gsub(key, '[%z\1-\7\11\14-\31]', '')
+    return #key + 2 + short + 5 * long
+  end
+  local touched = {}
+  local size, count = 2, 0
+  for i = 4, last, 2 do
+    touched[ARGV[i]] = true
+    size = size + keylen(ARGV[i]) + 1 + #ARGV[i + 1]
+    count = count + 1
+  end
+  for i = last + 1, #ARGV do touched[ARGV[i]] = true end
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if field ~= '${MARKER_FIELD}' and not touched[field] then
+      size = size + keylen(field) + 1 + redis.call('HSTRLEN', KEYS[1], field)
+      count = count + 1
+    end
+  end
+  if count > 1 then size = size + count - 1 end
+  if size > tonumber(ARGV[2]) then return redis.error_reply('SESSIONKIT_TOO_LARGE ' .. size) end
+end
+-- the marker goes with the first 254 fields in one HSET; more fields follow in chunks of 256
+redis.call('HSET', KEYS[1], '${MARKER_FIELD}', '1', unpack(ARGV, 4, math.min(511, last)))
+for i = 512, last, 512 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 511, last)))
 end
 for i = last + 1, #ARGV, 512 do
@@ -132,8 +166,8 @@ const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS;
 export type ScriptArgs = (string | number)[];
 
-/** A client or pipeline with the scripts defined: `name(key, tombstone, ...argv)`. */
-export type Scripted<T> = T & Record<ScriptName, (...args: ScriptArgs) => T extends ChainableCommander ? T : Promise<unknown>>;
+/** A client or pipeline with the scripts defined: `name(key, tombstone, argv)` (ioredis flattens the array). */
+export type Scripted<T> = T & Record<ScriptName, (key: string, tombstone: string, argv: ScriptArgs) => T extends ChainableCommander ? T : Promise<unknown>>;
 
 /**
  * Defines the scripts on `client` (names prefixed `sessionkit` to stay clear of the user's own

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { StoreConfigError } from '@sessionkit/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisClient } from './link.js';
+import { redactText as redact } from './redact.js';
 
 /** What a store URL says: the client to create and the store options found in its query. */
 export interface ParsedRedisUrl {
@@ -60,7 +61,8 @@ export function backoff(times: number): number {
  * @throws StoreConfigError when the URL does not fit these forms.
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
-  const match = /^([a-z+]+):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url);
+  // userinfo runs to the last @ before the path, so a password holding an unencoded @ is not read as a host
+  const match = /^([a-z+]+):\/\/(?:([^/?#]*)@)?([^/?#@]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url);
   const scheme = match?.[1]?.toLowerCase() as (typeof SCHEMES)[number] | undefined;
   if (!match || !scheme || !SCHEMES.includes(scheme)) {
     throw new StoreConfigError(`Not a Redis store URL: ${redact(url)}; expected e.g. ${Object.values(REDIS_URL_EXAMPLES).join(', ')}`);
@@ -70,7 +72,12 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   const defaultPort = scheme === 'redis+sentinel' ? 26379 : 6379;
   const hosts = (match[3] ?? '').split(',').filter(Boolean).map((h) => hostPort(h, defaultPort, url));
   if (hosts.length === 0) hosts.push({ host: '127.0.0.1', port: defaultPort });
-  const path = decodeURIComponent((match[4] ?? '').replace(/^\//, ''));
+  let path: string;
+  try {
+    path = decodeURIComponent((match[4] ?? '').replace(/^\//, ''));
+  } catch {
+    throw new StoreConfigError(`The path of ${redact(url)} has a malformed %-escape`);
+  }
   const query = new URLSearchParams(match[5] ?? '');
   const options: ParsedRedisUrl['options'] = {};
   for (const name of ['prefix', 'hashTag', 'format'] as const) {
@@ -131,21 +138,34 @@ function splitUserInfo(info: string | undefined): [string, string] {
   const colon = info.indexOf(':');
   const user = colon === -1 ? info : info.slice(0, colon);
   const pass = colon === -1 ? '' : info.slice(colon + 1);
-  return [decodeURIComponent(user), decodeURIComponent(pass)];
+  try {
+    return [decodeURIComponent(user), decodeURIComponent(pass)];
+  } catch {
+    throw new StoreConfigError('the user or password of a Redis store URL has a malformed %-escape');
+  }
+}
+
+/**
+ * ` "text"` for a message, or nothing when the URL has userinfo: a part of a URL whose password
+ * was not percent-encoded (`redis://u:12/pa@ss@h`) may be a piece of that password.
+ */
+function quoted(text: string, url: string): string {
+  return url.includes('@') ? '' : ` ${JSON.stringify(text)}`;
 }
 
 function hostPort(text: string, defaultPort: number, url: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text);
-  if (!match?.[1]) throw new StoreConfigError(`Bad host ${JSON.stringify(text)} in ${redact(url)}`);
-  return { host: match[1].replace(/^\[|\]$/g, ''), port: match[2] ? Number(match[2]) : defaultPort };
+  const port = match?.[2] ? Number(match[2]) : defaultPort;
+  if (!match?.[1] || !(port >= 1 && port <= 65535)) {
+    // The host text is quoted only when the URL has no userinfo: with a password that was not
+    // percent-encoded (`u:pa/ss@h`), the "host" would be part of it.
+    throw new StoreConfigError(`Bad host${quoted(text, url)} in ${redact(url)}: expected host or host:port with a port from 1 to 65535 (percent-encode / ? # @ in a password)`);
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
 function databaseNumber(text: string, url: string): number {
   const db = Number(text);
-  if (!Number.isInteger(db) || db < 0) throw new StoreConfigError(`Bad database number ${JSON.stringify(text)} in ${redact(url)}`);
+  if (!Number.isInteger(db) || db < 0) throw new StoreConfigError(`Bad database number${quoted(text, url)} in ${redact(url)}`);
   return db;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
 }

@@ -2,6 +2,7 @@ import { engineAvailable, rejection, runConformanceSuite } from '@sessionkit/tes
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { keySpace, slotOf } from '../src/keys.js';
 import { redisProbe, runPrefix } from './support/probe.js';
 import { RedisServer, redisServerBinary, startCluster } from './support/servers.js';
 
@@ -81,6 +82,59 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
       await store.close();
     }
   });
+
+  it('sids with braces: session key and tombstone hash to one slot (CLUSTER KEYSLOT), and a destroyed session stays destroyed', async () => {
+    const prefix = runPrefix('braces');
+    const keys = keySpace(prefix);
+    const sids = ['{tag}x', 'x{tag}', '{}x', 'a}b', '}{', '{a', 'b}', '{{a}}', '{}{a}', 'ünï}{', `${'}'.repeat(200)}z`];
+    for (const sid of sids) {
+      const [session, tombstone] = [keys.session(sid), keys.tombstone(sid)];
+      const slots = await Promise.all([session, tombstone].map((key) => cluster.cluster('KEYSLOT', key)));
+      expect(slots, `${sid}: ${session} / ${tombstone}`).toEqual([slotOf(session), slotOf(session)]);
+    }
+    for (const format of ['hash', 'json'] as const) {
+      const store = new RedisSessionStore({ client: cluster, prefix, format });
+      try {
+        for (const sid of sids) {
+          await store.set(sid, { format }, { ttlMs: 60_000 });
+          await store.destroy(sid);
+          await store.patch(sid, { set: { late: true }, unset: [] }, { ttlMs: 60_000 });
+          expect(await store.get(sid), sid).toBeNull();
+        }
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('auto-pipelining on a Cluster: a 50,000-key patch shares batches with 20 users, and each gets its own answer', async () => {
+    const piped = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })), { enableAutoPipelining: true });
+    // a generous operationTimeoutMs: the 50,000-key command holds up what is queued behind it, and
+    // this test checks answers, not speed
+    const store = new RedisSessionStore({ client: piped, prefix: runPrefix('cluster-piped'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, operationTimeoutMs: 30_000 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const users = Array.from({ length: 20 }, (_, i) => `cluster-user-${i}`);
+      await Promise.all(users.map((sid, i) => store.set(sid, { me: i }, { ttlMs: 60_000 })));
+      const flood = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i % 10]));
+      const before = Promise.allSettled(users.map((sid) => store.get(sid)));
+      const floodPatch = Promise.allSettled([store.patch('cluster-flood', { set: flood, unset: [] }, { ttlMs: 60_000 })]);
+      const after = Promise.allSettled(users.map((sid) => store.get(sid)));
+      const own = users.map((_, i) => ({ status: 'fulfilled', value: { me: i } }));
+      expect(await before).toEqual(own);
+      expect(await floodPatch).toEqual([{ status: 'fulfilled', value: undefined }]);
+      expect(await after).toEqual(own);
+      expect(Object.keys((await store.get('cluster-flood'))!)).toHaveLength(50_000);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await store.clear();
+      await store.close();
+      await piped.quit();
+    }
+  }, 60_000);
 
   it('waitReplicas on a Cluster: the script and WAIT go to the master of the key in one pipeline', async () => {
     const store = new RedisSessionStore({ client: cluster, prefix: runPrefix('cluster-wait'), waitReplicas: { count: 1, timeoutMs: 50 } });

@@ -9,7 +9,7 @@ import { RedisServer, redisServerBinary } from './support/servers.js';
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
 
 const ONLY_OUTAGE = Object.fromEntries(
-  (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input'] as GroupName[]).map((g) => [g, 'runs in conformance.test.ts']),
+  (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input', 'values'] as GroupName[]).map((g) => [g, 'runs in conformance.test.ts']),
 );
 
 describe.skipIf(!available)('a test-owned redis-server is killed and restarted', () => {

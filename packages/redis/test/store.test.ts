@@ -3,7 +3,7 @@ import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore, ReplicationError } from '../src/index.js';
-import { keySpace } from '../src/keys.js';
+import { keySpace, slotOf } from '../src/keys.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
@@ -19,8 +19,20 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     }
   });
   afterAll(() => client.quit());
+  /** Every key matching `pattern`: a whole SCAN walk, however many keys other users keep on the shared server. */
+  async function scanAll(pattern: string): Promise<string[]> {
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      for (const key of batch) keys.add(key);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...keys];
+  }
   function store(options: Partial<ConstructorParameters<typeof RedisSessionStore>[0]> = {}): RedisSessionStore {
-    const created = new RedisSessionStore({ client, prefix: runPrefix('store'), ...options });
+    // scanCount 1000: length() and clear() walk the shared server's whole keyspace
+    const created = new RedisSessionStore({ client, prefix: runPrefix('store'), scanCount: 1000, ...options });
     stores.push(created);
     return created;
   }
@@ -119,9 +131,9 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       const decoys = [`${base}aXXbYc:glob-session-1`, `${base}ab!c\\:decoy-session`, `${base}a-b-c:decoy`];
       for (const decoy of decoys) await client.set(decoy, 'keep me', 'PX', 60_000);
       try {
-        const [, unescaped] = await client.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+        const unescaped = await scanAll(`${prefix}*`);
         expect(unescaped.filter((k) => decoys.includes(k)).length).toBeGreaterThan(0); // the decoys are real decoys
-        const [, escaped] = await client.scan('0', 'MATCH', keySpace(prefix).pattern, 'COUNT', 10_000);
+        const escaped = await scanAll(keySpace(prefix).pattern);
         expect(escaped.sort()).toEqual([`${prefix}glob-session-1`, `${prefix}glob-session-2`]);
         const ids: string[] = [];
         for await (const sid of s.ids()) ids.push(sid);
@@ -152,6 +164,10 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     it.each([
       ['an empty prefix', { prefix: '' }],
       ['a prefix with braces that are no hash tag', { prefix: 'a}b:' }],
+      ['a prefix with an opening brace only', { prefix: 'sess{:' }],
+      ['a prefix without a trailing separator', { prefix: 'sess' }],
+      ['a prefix ending in a letter', { prefix: 'sessions' }],
+      ['a prefix with a control character', { prefix: 'sess\n:' }],
       ['a hash tag with braces', { hashTag: 'a{b}' }],
       ['a prefix with braces and a hash tag', { prefix: '{x}:', hashTag: 'y' }],
       ['an unknown format', { format: 'xml' as 'json' }],
@@ -169,12 +185,120 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       prefixed.disconnect();
     });
 
-    it('a prefix carrying its own hash tag keeps tombstones in that slot: <prefix><sid>#destroyed', async () => {
+    it('a prefix carrying its own hash tag keeps tombstones in that slot: <prefix><sid>\\0destroyed, never a session key', async () => {
       const s = store({ prefix: `{${runPrefix('tag')}}` });
       await s.set('own-tag-session', { a: 1 }, TTL);
+      // a sid that is the old tombstone key's sid: a session of its own, untouched by the destroy
+      await s.set('own-tag-session#destroyed', { other: true }, TTL);
       await s.destroy('own-tag-session');
-      expect(await client.exists(`${s.prefix}own-tag-session#destroyed`)).toBe(1);
-      expect(await s.length()).toBe(0);
+      expect(await client.exists(`${s.prefix}own-tag-session\u0000destroyed`)).toBe(1);
+      expect(await s.get('own-tag-session#destroyed')).toEqual({ other: true });
+      expect(await s.length()).toBe(1);
+      const ids: string[] = [];
+      for await (const id of s.ids()) ids.push(id);
+      expect(ids).toEqual(['own-tag-session#destroyed']);
+    });
+
+    it('every tombstone shares its session key\'s Cluster slot, whatever braces the sid holds', () => {
+      const sids = ['plain', '{tag}x', 'x{tag}', '{}x', 'a}b', '}{', '{a', 'b}', '{{a}}', '{}{a}', 'ünï}{', '}'.repeat(256)];
+      for (const prefix of ['sess:', '{app}:', 'x{app}y:']) {
+        const keys = keySpace(prefix);
+        for (const sid of sids) {
+          const [session, tombstone] = [keys.session(sid), keys.tombstone(sid)];
+          expect(slotOf(tombstone), `${prefix} ${sid}`).toBe(slotOf(session));
+          expect(keys.sidOf(tombstone), `tombstone of ${prefix}${sid} read as a sid`).toBeNull();
+        }
+      }
+      // cluster.test.ts checks slotOf against CLUSTER KEYSLOT and runs these sids on a real Cluster
+    });
+  });
+
+  describe('prefixes side by side', () => {
+    it('a prefix without a trailing separator is refused; `sess:` and `session:` on one database never see each other', async () => {
+      const base = runPrefix('overlap');
+      expect(() => new RedisSessionStore({ client, prefix: `${base}sess` })).toThrow(
+        expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringContaining('separator') }),
+      );
+      const sess = store({ prefix: `${base}sess:` });
+      const session = store({ prefix: `${base}session:` });
+      await sess.set('mine-1', { owner: 'sess' }, TTL);
+      await session.set('victim-1', { owner: 'session' }, TTL);
+      await session.set('victim-2', { owner: 'session' }, TTL);
+      const listed: string[] = [];
+      for await (const sid of sess.ids()) listed.push(sid);
+      expect(listed).toEqual(['mine-1']);
+      expect(await sess.length()).toBe(1);
+      expect(await sess.get('ion:victim-1')).toBeNull();
+      await sess.clear();
+      expect(await session.length()).toBe(2);
+      expect(await session.get('victim-1')).toEqual({ owner: 'session' });
+      expect(await sess.length()).toBe(0);
+    });
+
+    it.each([':', '/', '|', '.', '-', '_', '#'])('a prefix ending in %s is accepted', (separator) => {
+      expect(store({ prefix: `${runPrefix('sep')}x${separator}` }).prefix.endsWith(separator)).toBe(true);
+    });
+
+    it('prefix plus hashTag ends with the tag\'s closing brace, which separates', () => {
+      expect(() => store({ prefix: 'sess', hashTag: 'app' })).not.toThrow();
+    });
+  });
+
+  describe('hand-written hash fields', () => {
+    it('fields named __proto__, constructor and prototype are never read as session keys', async () => {
+      const s = store();
+      await s.set('handwritten-1', { ok: 1 }, TTL);
+      await client.hset(
+        `${s.prefix}handwritten-1`,
+        'constructor', '{"prototype":{"polluted":"yes"}}',
+        'prototype', '{"polluted":"yes"}',
+        '__proto__', '{"polluted":"yes"}',
+      );
+      const data = (await s.get('handwritten-1'))!;
+      expect(Object.keys(data)).toEqual(['ok']);
+      expect(Object.hasOwn(data, 'constructor')).toBe(false);
+      expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+      expect(data.constructor).toBe(Object);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      // the session still saves: the skipped fields are not part of what a change is diffed against
+      await s.patch('handwritten-1', { set: { ok: 2 }, unset: [] }, TTL);
+      expect(await s.get('handwritten-1')).toEqual({ ok: 2 });
+    });
+  });
+
+  describe('maxSessionBytes counts the whole stored session', () => {
+    // keys whose JSON form is longer than the key: quotes, backslashes, \n, other control
+    // characters, and multi-byte UTF-8
+    const awkward = { 'quote"d': 1, 'back\\slash': [1, 2], 'new\nline': 'x', 'ctl\u0001\u001f': 'é', 'ünï🍵': { a: '€' } };
+
+    it.each(['hash', 'json'] as const)('format %s: a patch up to exactly the limit is stored, one byte more is refused and writes nothing', async (format) => {
+      const fill = (n: number) => 'f'.repeat(n);
+      const exact = Buffer.byteLength(JSON.stringify({ ...awkward, last: fill(100) }));
+      const s = store({ format, maxSessionBytes: exact });
+      await s.set('exact-size-1', { ...awkward, last: fill(10) }, TTL);
+      await s.patch('exact-size-1', { set: { last: fill(100) }, unset: [] }, TTL);
+      const stored = (await s.get('exact-size-1'))!;
+      expect(Buffer.byteLength(JSON.stringify(stored))).toBe(exact);
+      const over = await rejection(s.patch('exact-size-1', { set: { last: fill(101) }, unset: [] }, TTL));
+      expect(over).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + 1, maxBytes: exact });
+      // a new key adds its name, a colon and a comma
+      const added = await rejection(s.patch('exact-size-1', { set: { n: 1 }, unset: [] }, TTL));
+      expect(added).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + '"n":1,'.length });
+      expect(await s.get('exact-size-1')).toEqual(stored);
+      // removing a key in the same patch makes room
+      await s.patch('exact-size-1', { set: { n: 1 }, unset: ['new\nline'] }, TTL);
+      expect(Object.keys((await s.get('exact-size-1'))!)).not.toContain('new\nline');
+    });
+
+    it('format hash: of three 700 KiB patches under a 1 MiB limit only the first is stored (each alone fits)', async () => {
+      const s = store({ maxSessionBytes: 1024 * 1024 });
+      const chunk = 'x'.repeat(700 * 1024);
+      await s.patch('three-patches', { set: { a: chunk }, unset: [] }, TTL);
+      expect((await rejection(s.patch('three-patches', { set: { b: chunk }, unset: [] }, TTL))).code).toBe('ERR_SESSION_TOO_LARGE');
+      expect(Object.keys((await s.get('three-patches'))!)).toEqual(['a']);
+      await s.patch('three-patches', { set: { b: 'small' }, unset: [] }, TTL);
+      expect((await rejection(s.patch('three-patches', { set: { c: chunk }, unset: [] }, TTL))).code).toBe('ERR_SESSION_TOO_LARGE');
+      expect(await client.hstrlen(`${s.prefix}three-patches`, 'a')).toBe(700 * 1024 + 2);
     });
   });
 

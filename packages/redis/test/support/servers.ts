@@ -130,13 +130,16 @@ export async function startCluster(): Promise<RedisServer[]> {
 /**
  * Runs `work` and returns the commands clients sent to `server` meanwhile, as MONITOR shows them
  * (name lowercased, then arguments). Commands a Lua script runs inside Redis are left out: they
- * are not round trips. An ECHO with a unique token marks the end of the recording.
+ * are not round trips. With `from` (addresses as CLIENT INFO's `addr=` gives them), only those
+ * connections' commands count, so another connection's handshake (the INFO ready check of a client
+ * still connecting) can never land in the figure. An ECHO with a unique token marks the end of the
+ * recording.
  */
-export async function recordCommands(server: RedisServer, work: () => Promise<void>): Promise<string[][]> {
+export async function recordCommands(server: RedisServer, work: () => Promise<void>, from?: string[]): Promise<string[][]> {
   const watcher = server.client();
   const fence = server.client();
-  // Connected before MONITOR starts, so the fence's own connection handshake (INFO) is not recorded.
-  await fence.ping();
+  // Both connected before MONITOR starts, so their own connection handshakes (INFO) come before it.
+  await Promise.all([watcher.ping(), fence.ping()]);
   const monitor = await watcher.monitor();
   const token = `end-of-recording-${Math.random()}`;
   const seen: string[][] = [];
@@ -144,7 +147,7 @@ export async function recordCommands(server: RedisServer, work: () => Promise<vo
   const finished = new Promise<void>((resolve) => (done = resolve));
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (args[0]?.toLowerCase() === 'echo' && args[1] === token) done();
-    else if (source !== 'lua') seen.push([args[0]!.toLowerCase(), ...args.slice(1)]);
+    else if (source !== 'lua' && (!from || from.includes(source))) seen.push([args[0]!.toLowerCase(), ...args.slice(1)]);
   });
   try {
     await work();
@@ -156,4 +159,11 @@ export async function recordCommands(server: RedisServer, work: () => Promise<vo
     watcher.disconnect();
     fence.disconnect();
   }
+}
+
+/** The `addr=` of a connection, from CLIENT INFO sent through it: what MONITOR names as its source. */
+export function addressOf(clientInfo: string): string {
+  const match = /(?:^|\s)addr=(\S+)/.exec(clientInfo);
+  if (!match) throw new Error(`no addr= in CLIENT INFO: ${clientInfo}`);
+  return match[1]!;
 }
