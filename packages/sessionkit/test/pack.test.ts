@@ -44,6 +44,9 @@ describe('packed packages installed with npm', () => {
           express: '^5.1.0',
           'express-session': '^1.19.0',
           'koa-session': '^7.0.2',
+          // The driver version the workspace tests; left to ">=5" npm takes ioredis 6, whose
+          // declarations import the untyped redis-errors and fail this app's strict type check.
+          ioredis: '^5.9.0',
           '@types/express': '^5.0.3',
           '@types/express-session': '^1.18.2',
           '@types/node': '^20.19.0',
