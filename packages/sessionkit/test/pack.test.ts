@@ -52,6 +52,9 @@ describe('packed packages installed with npm', () => {
           '@fastify/session': '^11.0.0',
           hono: '^4.0.0',
           '@hono/node-server': '^2.0.0',
+          // The driver version the workspace tests; left to ">=5" npm takes ioredis 6, whose
+          // declarations import the untyped redis-errors and fail this app's strict type check.
+          ioredis: '^5.9.0',
           '@types/express': '^5.0.3',
           '@types/express-session': '^1.18.2',
           '@types/node': '^20.19.0',
