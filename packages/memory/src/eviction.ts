@@ -42,11 +42,11 @@ export class AnonymousFirstLru {
       max: maxEntries,
       ttlAutopurge: false,
       updateAgeOnGet: false,
-      // Every way an entry leaves (replaced, deleted, evicted, expired) gives its bytes back and
-      // unfiles it; set() files the new entry afterwards.
-      dispose: (entry, sid) => {
+      // Every way an entry leaves (replaced, deleted, evicted, expired) gives its bytes back and,
+      // unless it is being replaced (set() files the new entry right after), unfiles it.
+      dispose: (entry, sid, reason) => {
         this.#bytes -= entry.bytes;
-        if (this.#index.principalOf(sid) === entry.principal) this.#index.remove(sid);
+        if (reason !== 'set' && this.#index.principalOf(sid) === entry.principal) this.#index.remove(sid);
       },
       disposeAfter: (entry, sid, reason) => {
         if (reason === 'expire') onDeparture(sid, entry, 'expired');

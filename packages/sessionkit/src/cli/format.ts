@@ -40,24 +40,20 @@ export function duration(ms: number): string {
   return out.join(' ');
 }
 
-/** Rows of cells as aligned columns (left-aligned, two spaces apart); numbers right-aligned. */
-export function columns(rows: (string | number)[][], indent = ''): string {
+/** Rows of cells as aligned columns, two spaces apart: text left-aligned, numbers right-aligned with thousands separators. */
+export function columns(cells: (string | number)[][], indent = ''): string {
+  const rows = cells.map((row) => row.map((cell) => (typeof cell === 'number' ? { text: count(cell), right: true } : { text: cell, right: false })));
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, String(cell).length)));
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.text.length)));
   return rows
-    .map(
-      (row) =>
-        indent +
-        row
-          .map((cell, i) => {
-            const width = widths[i] ?? 0;
-            const text = String(cell);
-            if (i === row.length - 1 && typeof cell !== 'number') return text;
-            return typeof cell === 'number' ? text.padStart(width) : text.padEnd(width);
-          })
-          .join('  ')
-          .trimEnd(),
-    )
+    .map((row) => {
+      const line = row.map((cell, i) => {
+        const width = widths[i] ?? 0;
+        if (cell.right) return cell.text.padStart(width);
+        return i === row.length - 1 ? cell.text : cell.text.padEnd(width);
+      });
+      return (indent + line.join('  ')).trimEnd();
+    })
     .join('\n');
 }
 

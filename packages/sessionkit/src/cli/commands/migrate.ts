@@ -195,7 +195,8 @@ function render(summary: MigrateSummary, source: MigrationSource): string {
   if (summary.outcome === 'paused') lines.push(`stopped at --max-rows; run the same command again to continue (state in ${summary.statePath})`);
   if (summary.outcome === 'interrupted') lines.push(`interrupted; run the same command again to continue (state in ${summary.statePath})`);
   if (summary.outcome === 'done' && counts.undecodable + counts.refused + counts.missing > 0) {
-    lines.push(`${count(counts.undecodable + counts.refused + counts.missing)} rows were not copied (exit code 4)`);
+    const notCopied = counts.undecodable + counts.refused + counts.missing;
+    lines.push(`${count(notCopied)} ${notCopied === 1 ? 'row was' : 'rows were'} not copied (exit code 4)`);
   }
   return lines.join('\n');
 }
