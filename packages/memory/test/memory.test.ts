@@ -202,3 +202,26 @@ describe('lifecycle events', () => {
     expect(await store.get('written-from-listener')).toEqual({ from: 'two' });
   });
 });
+
+describe('entries()', () => {
+  it('yields each live session with its absolute expiry; a list of sids yields only those held', async () => {
+    const store = new MemorySessionStore({ sweepIntervalMs: false });
+    const before = Date.now();
+    await store.set('entry-a', { userId: 'ann' }, { ttlMs: 60_000 });
+    await store.set('entry-b', { cart: [] }, { ttlMs: 120_000 });
+    const after = Date.now();
+    const all = [];
+    for await (const entry of store.entries()) all.push(entry);
+    expect(all.map((e) => e.sid).sort()).toEqual(['entry-a', 'entry-b']);
+    const a = all.find((e) => e.sid === 'entry-a')!;
+    expect(a.data).toEqual({ userId: 'ann' });
+    expect(a.expiresAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(a.expiresAt).toBeLessThanOrEqual(after + 60_000);
+    const some = [];
+    for await (const entry of store.entries(['entry-b', 'absent-sid'])) some.push(entry.sid);
+    expect(some).toEqual(['entry-b']);
+    await expect((async () => {
+      for await (const _ of store.entries(['bad\nsid'])) void _;
+    })()).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
+  });
+});
