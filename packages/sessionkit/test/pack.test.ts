@@ -58,6 +58,8 @@ describe('packed packages installed with npm', () => {
           '@types/express': '^5.0.3',
           '@types/express-session': '^1.18.2',
           '@types/node': '^20.19.0',
+          // ioredis (@sessionkit/redis's peer) imports redis-errors, which ships no types
+          '@types/redis-errors': '^1.2.3',
         },
         // every @sessionkit dependency of a tarball resolves to its tarball, never the registry
         overrides: local,
@@ -80,6 +82,12 @@ describe('packed packages installed with npm', () => {
       const result = await run(process.execPath, [script], { cwd: app, timeout: 30_000 });
       expect(JSON.parse(result.stdout)).toEqual({ user: 'ann', visits: 2, format, strategy: 'cookie', sealed: true });
     }
+
+    // the `sessionkit` bin installed by npm runs from the built ESM file
+    const bin = await run(join(app, 'node_modules', '.bin', 'sessionkit'), ['stats', 'nosuch://x'], { cwd: app, timeout: 30_000 }).catch((err: { code: number; stderr: string }) => err);
+    expect(bin).toMatchObject({ code: 2, stderr: expect.stringContaining('Known: memory:') });
+    const help = await run(join(app, 'node_modules', '.bin', 'sessionkit'), ['migrate', '--help'], { cwd: app, timeout: 30_000 });
+    expect(help.stdout).toContain('Usage: sessionkit migrate');
 
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 })).resolves.toBeDefined();

@@ -1,6 +1,5 @@
 import { createStore, isSessionStoreError, redactUrl, registeredSchemes, type CreateStoreOptions, type SessionStore } from '@sessionkit/core';
-// Registers every store adapter with createStore.
-import '../index.js';
+import './register-stores.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** What the command does with the store: read-only commands never create a missing SQL table. */
