@@ -254,7 +254,8 @@ export class RedisSessionStore extends AbstractSessionStore {
   protected override classifyError(err: unknown): ErrorKind {
     if (isConnectionError(err)) return 'unavailable';
     const message = err instanceof Error ? err.message : String(err);
-    if (/^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/.test(message)) return 'unavailable';
+    // A failover's replies, also when a script's redis.call passes them on inside its own error.
+    if (/(^|[\s:-])(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|UNBLOCKED)\b/.test(message)) return 'unavailable';
     if (/^Command timed out|none of startup nodes is available|too many cluster redirections/i.test(message)) return 'unavailable';
     if (err instanceof RangeError) return 'data';
     if (/^ERR (Protocol error: (invalid|too big)|string exceeds maximum allowed size)/i.test(message)) return 'data';
