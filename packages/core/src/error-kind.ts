@@ -47,7 +47,7 @@ const CONNECTION_CODES = new Set([
 // Messages the drivers give a lost or closed connection without a code (ioredis, node-redis, pg,
 // pg-pool, mysql2).
 const CONNECTION_MESSAGES =
-  /connection is closed|connection terminated|not queryable|stream isn't writeable|max retries per request|client is closed|socket closed|closed state|timeout exceeded when trying to connect|connect ETIMEDOUT|connection lost|all sentinels are unreachable|failed to refresh slots cache|none of the (sentinels|nodes)|cluster(all)?failed/i;
+  /connection is closed|connection terminated|not queryable|stream isn't writeable|max retries per request|client is closed|socket closed|closed state|command aborted due to connection close|timeout exceeded when trying to connect|connect ETIMEDOUT|connection lost|all sentinels are unreachable|failed to refresh slots cache|none of the (sentinels|nodes)|cluster(all)?failed/i;
 
 /**
  * True when `err` says the connection failed, closed or timed out: by its code, its message, its
