@@ -2,10 +2,9 @@ import { createHmac } from 'node:crypto';
 import { decodeSession, type SessionData, StoreConfigError } from '@sessionkit/core';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client, CountingStore, listen } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore } from '../src/index.js';
 import { COOKIE, SECRET, sessionApp } from './helpers/app.js';
-import { CountingStore } from './helpers/counting-store.js';
-import { Client, listen } from './helpers/http.js';
 
 /** A memory store whose backend can be handed raw stored bytes, as a damaged Redis value or SQL row would be. */
 class CorruptibleStore extends MemorySessionStore {

@@ -2,10 +2,9 @@ import { MemorySessionStore } from '@sessionkit/memory';
 import { sleep } from '@sessionkit/test-suite';
 import session from 'express-session';
 import { afterEach, describe, expect, it } from 'vitest';
+import { barrier, Client, CountingStore, listen } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore } from '../src/index.js';
 import { sessionApp } from './helpers/app.js';
-import { CountingStore } from './helpers/counting-store.js';
-import { barrier, Client, listen } from './helpers/http.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -2,8 +2,8 @@ import { MemorySessionStore } from '@sessionkit/memory';
 import express from 'express';
 import session from 'express-session';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client, listen } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore } from '../src/index.js';
-import { Client, listen } from './helpers/http.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@sessionkit/test-suite';
+import { Client, HttpSessionStore, listen, SessionServer } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore, type FailMode } from '../src/index.js';
 import { sessionApp } from './helpers/app.js';
-import { Client, listen } from './helpers/http.js';
-import { HttpSessionStore, SessionServer } from './helpers/http-store.js';
 
 // The store's backend is a real server in a child process; SIGSTOP makes it hang, SIGKILL makes it
 // refuse connections. Only generous bounds on time: they catch a hang, not slowness.

@@ -2,8 +2,8 @@ import '@sessionkit/memory';
 import { MemorySessionStore } from '@sessionkit/memory';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Client, listen } from '@sessionkit/adapter-suite';
 import { session, type SessionMiddleware, type SessionOptions } from '../src/index.js';
-import { Client, listen } from './helpers/http.js';
 
 const SECRET = 'session-switch-test-secret-of-32-chars+';
 type Bag = Record<string, unknown> & { regenerate(cb: (err?: unknown) => void): void; id: string };

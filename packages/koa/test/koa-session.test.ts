@@ -1,13 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { barrier, Client, CountingStore, listen } from '@sessionkit/adapter-suite';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { sleep } from '@sessionkit/test-suite';
 import Koa from 'koa';
 import session from 'koa-session';
 import { afterEach, describe, expect, it } from 'vitest';
 import { koaStore, type KoaStoreOptions } from '../src/index.js';
-// The HTTP client, barrier and counting wrapper are shared with the Express adapter's tests.
-import { CountingStore } from '../../express/test/helpers/counting-store.js';
-import { barrier, Client, listen } from '../../express/test/helpers/http.js';
 
 const COOKIE = 'koa.sess';
 const KEY = 'test secret';
