@@ -13,35 +13,64 @@ export type SqlDialectName = 'postgres' | 'mysql' | 'sqlite';
  */
 export interface SqlDialect {
   readonly name: SqlDialectName;
-  /** Creates the table and its `expires_at` index if missing; safe when several instances run it at once. */
+  /**
+   * Creates the table and its indexes if missing, and adds what an older table lacks (the
+   * `principal` column and its index, see `upgradeDdl`); safe when several instances run it at once.
+   */
   createTable(): Promise<void>;
+  /**
+   * The DDL statements that would bring an existing table up to the current schema (add the
+   * `principal` column, create its index), read from the engine's catalog; empty when the table is
+   * current. A missing table needs none (`createTable` creates it whole).
+   */
+  upgradeDdl(): Promise<string[]>;
   /** The stored JSON text of a live session, or `null`. */
   read(sid: string, now: number): Promise<string | null>;
   /**
-   * Upserts the whole session (clears a tombstone). `json` is already within `maxBytes` as
-   * `JSON.stringify` counts it; an engine whose stored form can be larger checks that too.
+   * Upserts the whole session (clears a tombstone) filed under `principal` (`null`: anonymous).
+   * `json` is already within `maxBytes` as `JSON.stringify` counts it; an engine whose stored form
+   * can be larger checks that too. Resolves to `true` when the statement inserted a new row.
    * @throws SessionTooLargeError when the stored form is over `maxBytes`; nothing is written.
    */
-  write(sid: string, json: string, expiresAt: number, maxBytes: number): Promise<void>;
+  write(sid: string, json: string, expiresAt: number, maxBytes: number, principal: string | null): Promise<boolean>;
   /**
-   * Upserts a change in one atomic statement: within a live session, keys in `change.unset` and
+   * Upserts a change in one atomic step: within a live session, keys in `change.unset` and
    * `change.set` are replaced whole (no deep merge, `null` values kept); an expired or damaged row
    * starts from `{}`; a live tombstone is left untouched. The merged session is measured inside the
-   * statement (UTF-8 bytes of its compact JSON text).
+   * statement (UTF-8 bytes of its compact JSON text), and its `principal` column is set to
+   * `principalOf(merged JSON text)`, so the index always matches the data it was computed from.
+   * Resolves to what was written (`null` when a live tombstone refused the change).
    * @throws SessionTooLargeError when the merged session is over `maxBytes`; nothing is written.
    */
-  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void>;
+  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null>;
   /** Moves `expires_at` of a live session; nothing else. */
   extend(sid: string, expiresAt: number, now: number): Promise<void>;
-  /** Replaces the row with a tombstone kept until `until`. */
-  tombstone(sid: string, until: number): Promise<void>;
+  /**
+   * Replaces the row with a tombstone kept until `until` (no principal). Resolves to the live
+   * session it replaced (with its principal), or `null` when there was none.
+   */
+  tombstone(sid: string, until: number, now: number): Promise<Departed | null>;
+  /** Tombstones (until `until`) every live session filed under `principal`; resolves to their sids. */
+  tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]>;
   /** Up to `limit` live sids greater than `after`, in order. */
   idsAfter(after: string, now: number, limit: number): Promise<string[]>;
+  /** Up to `limit` live sids filed under `principal` greater than `after`, in order, through the principal index. */
+  principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]>;
   count(now: number): Promise<number>;
   /** Deletes every row of the table. */
   removeAll(): Promise<void>;
-  /** Deletes up to `limit` rows (sessions and tombstones) whose `expires_at` has passed; returns how many. */
-  pruneBatch(now: number, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` rows (sessions and tombstones) whose `expires_at` has passed; resolves to
+   * how many, and the sessions (not tombstones) among them, each reported by exactly one deleter.
+   */
+  pruneBatch(now: number, limit: number): Promise<PruneResult>;
+  /**
+   * Up to `limit` live rows with no principal filed (written before the column existed, or
+   * anonymous) after `after`, in sid order, with a token that `fillPrincipal` checks.
+   */
+  unfiledAfter(after: string, now: number, limit: number): Promise<UnfiledRow[]>;
+  /** Files `principal` for the row of `row.sid` when it still holds what was read (its token matches). */
+  fillPrincipal(row: UnfiledRow, principal: string): Promise<void>;
   /**
    * How an error of this engine's driver counts: `data` when the engine refused this session's data
    * (it must never look like an outage), `unavailable` only for a lost connection or a timeout,
@@ -52,6 +81,41 @@ export interface SqlDialect {
   watch(onError: (err: Error) => void): () => void;
   /** Closes the client (only called when the store owns it). */
   end(): Promise<void>;
+}
+
+/** The principal id of a session given as its JSON text (as stored, U+0000 unescaped), or `null` when anonymous. */
+export type PrincipalOfJson = (json: string) => string | null;
+
+/** What a `merge` wrote. */
+export interface MergeResult {
+  /** True when the statement made a new row. */
+  created: boolean;
+  /** The principal filed for the merged session. */
+  principal: string | null;
+}
+
+/** A live session that a `tombstone` or a prune removed. */
+export interface Departed {
+  sid: string;
+  principal: string | null;
+}
+
+export interface PruneResult {
+  /** Rows deleted, tombstones included. */
+  deleted: number;
+  /** The sessions among them (rows that still held data when their TTL passed). */
+  expired: Departed[];
+  /** True when the batch was full, so more expired rows may be left. */
+  more: boolean;
+}
+
+/** A live row without a filed principal, as `unfiledAfter` read it. */
+export interface UnfiledRow {
+  sid: string;
+  /** The session's JSON text. */
+  json: string;
+  /** What the engine compares to tell the row was not written since (xmin, a hash of the text). */
+  token: string;
 }
 
 /**

@@ -2,7 +2,7 @@ import { StoreConfigError } from '@sessionkit/core';
 
 /**
  * Table and schema names: a letter or underscore, then letters, digits and underscores, 48
- * characters at most (room for the `_expires_at_idx` suffix within PostgreSQL's 63-byte limit).
+ * characters at most (room for the `_expires_at_idx` and `_principal_idx` suffixes within PostgreSQL's 63-byte limit).
  * Names are also quoted, but anything outside this set is refused, so no option can carry SQL.
  */
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
@@ -23,6 +23,12 @@ export interface TableNames {
   table: string;
   /** Quoted name of the `expires_at` index (unqualified: an index lives in its table's schema). */
   index: string;
+  /** Quoted name of the `principal` index (unqualified). */
+  principalIndex: string;
+  /** The table name unquoted, as the engine's catalog spells it. */
+  name: string;
+  /** The schema name unquoted, when one was given. */
+  schemaName: string | undefined;
   /** Quoted schema name, when one was given. */
   schema: string | undefined;
   /** Unquoted `schema.table` (or `table`), used as an advisory-lock key. */
@@ -34,7 +40,8 @@ export function tableNames(table: string, schema: string | undefined, quote: '"'
   const name = assertIdentifier(table, 'table');
   const q = (id: string) => `${quote}${id}${quote}`;
   const index = q(`${name}_expires_at_idx`);
-  if (schema === undefined) return { table: q(name), index, schema: undefined, plain: name };
+  const principalIndex = q(`${name}_principal_idx`);
+  if (schema === undefined) return { table: q(name), index, principalIndex, name, schemaName: undefined, schema: undefined, plain: name };
   const space = assertIdentifier(schema, 'schema');
-  return { table: `${q(space)}.${q(name)}`, index, schema: q(space), plain: `${space}.${name}` };
+  return { table: `${q(space)}.${q(name)}`, index, principalIndex, name, schemaName: space, schema: q(space), plain: `${space}.${name}` };
 }

@@ -10,7 +10,7 @@ import {
   type SessionData,
 } from '@sessionkit/core';
 import { createDialect, type SqlClient } from './detect.js';
-import type { SqlDialect, SqlDialectName } from './dialect.js';
+import type { SqlDialect, SqlDialectName, UnfiledRow } from './dialect.js';
 
 export interface SqlSessionStoreOptions extends BaseStoreOptions {
   /** A `pg` Pool, a `mysql2` pool (promise or callback API; MySQL or MariaDB), or a `better-sqlite3` Database. */
@@ -21,7 +21,11 @@ export interface SqlSessionStoreOptions extends BaseStoreOptions {
   table?: string;
   /** Schema (PostgreSQL), database (MySQL/MariaDB) or attached database (SQLite) holding the table. Default: the connection's. */
   schema?: string;
-  /** Create the table and index on first use if missing. Default `true`. */
+  /**
+   * Create the table and its indexes on first use if missing, and add the `principal` column and
+   * index to a table made by an earlier version. Default `true`. With `false`, a table without the
+   * column is refused with the DDL to run (or call `migrate()`).
+   */
   createTable?: boolean;
   /** Milliseconds between prune runs; `0` or `false` turns the interval off. Default 300000 (5 minutes). */
   pruneIntervalMs?: number | false;
@@ -35,8 +39,23 @@ export interface SqlSessionStoreOptions extends BaseStoreOptions {
 export const DEFAULT_PRUNE_INTERVAL_MS = 300_000;
 /** Default `pruneBatchSize`. */
 export const DEFAULT_PRUNE_BATCH_SIZE = 1000;
-/** Sids fetched per round trip by `ids()`. */
+/** Sids fetched per round trip by `ids()` and `idsByPrincipal()`. */
 const IDS_PAGE = 100;
+/** Rows read per round trip by the principal backfill of `migrate()`. */
+const BACKFILL_PAGE = 500;
+
+export interface SqlMigrateOptions {
+  /** Only report the DDL that would run and the rows that would be filed; change nothing. Default `false`. */
+  dryRun?: boolean;
+}
+
+/** What `migrate()` did (or, with `dryRun`, would do). */
+export interface SqlMigrateResult {
+  /** The DDL statements run (or to run), in order; empty when the table was current. */
+  ddl: string[];
+  /** Live sessions whose principal was filed by the backfill (with `dryRun`: that would be). */
+  filed: number;
+}
 
 /**
  * Sessions in one SQL table (`sid`, `data` JSON, `expires_at` epoch ms, indexed) on PostgreSQL,
@@ -44,6 +63,19 @@ const IDS_PAGE = 100;
  * the engine's JSON functions; `destroy` leaves a tombstone row (`data` NULL) for
  * `tombstoneTtlMs` so a late `patch`/`touch` cannot resurrect the session; expired rows and
  * tombstones are deleted by `prune()` on an unref'd interval.
+ *
+ * Principal index: a `principal` column (indexed, NULL for anonymous sessions) written by the same
+ * statement as the data on `set`, computed from the merged text on `patch` (a second, guarded
+ * statement on PostgreSQL only when the principal changed), cleared by `destroy` and gone with the
+ * row on prune and `clear()`. `idsByPrincipal` / `destroyByPrincipal` use that index. A table
+ * made before the column existed is upgraded on first use (`createTable: true`) or by
+ * `migrate()`, which also files the principal of sessions written before.
+ *
+ * Lifecycle events: `created` when a `set`/`patch` inserted the row; `destroyed` when `destroy` /
+ * `destroyByPrincipal` ended a live session (of concurrent calls, the one that did);
+ * `expired` for each session the prune sweep deletes (each by the one instance that deleted it),
+ * so within `pruneIntervalMs` of its expiry. Each at most once, in the process that made the call;
+ * a session that expires while no instance prunes is reported when one does.
  *
  * Expiry uses this process's clock (`Date.now()`): keep instance clocks in sync (NTP).
  * Emits `connect` when a call succeeds after the link was down (or for the first time),
@@ -92,16 +124,51 @@ export class SqlSessionStore extends AbstractSessionStore {
 
   /**
    * Deletes expired sessions and tombstones whose time has passed, `pruneBatchSize` rows per
-   * statement until none are left, and returns how many rows were deleted.
+   * statement until none are left, emits `expired` for each session (not tombstone) it deleted,
+   * and returns how many rows were deleted.
    * @throws StoreUnavailableError when a batch fails or exceeds `operationTimeoutMs`.
    */
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.run('prune', this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)));
-      total += deleted;
-      if (deleted < this.#pruneBatchSize) return total;
+      const batch = await this.run('prune', this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)));
+      total += batch.deleted;
+      for (const { sid, principal } of batch.expired) this.lifecycle('expired', sid, principal ?? undefined);
+      if (!batch.more) return total;
     }
+  }
+
+  /**
+   * Brings a table made by an older version up to date: adds the `principal` column and its
+   * index (idempotent: only what is missing, read from the catalog), then files the principal of
+   * every live session that has none yet (a page of 500 rows per round trip; a row written in the
+   * meantime is left to that write). Returns the DDL and the number of sessions filed. The store
+   * runs the DDL part itself on first use unless `createTable: false`; the backfill runs only here,
+   * so sessions written before the upgrade are found by `idsByPrincipal` once it has run.
+   * @example
+   * const { ddl } = await store.migrate({ dryRun: true }); // show what would run
+   * console.log(ddl.join(';\n'));
+   * await store.migrate();
+   * @throws StoreUnavailableError when the database cannot be reached.
+   */
+  async migrate(options: SqlMigrateOptions = {}): Promise<SqlMigrateResult> {
+    const ddl = await this.run('migrate', this.#dialect.upgradeDdl());
+    if (options.dryRun) {
+      let filed = 0;
+      const rows = ddl.some((statement) => /\bADD COLUMN\b/.test(statement)) ? this.#everyRow() : this.#unfiled();
+      for await (const row of rows) if (this.#principalOfJson(row.json) !== null) filed++;
+      return { ddl, filed };
+    }
+    await this.run('migrate', this.#dialect.createTable());
+    this.#ready = Promise.resolve();
+    let filed = 0;
+    for await (const row of this.#unfiled()) {
+      const principal = this.#principalOfJson(row.json);
+      if (principal === null) continue;
+      await this.run('migrate', this.#dialect.fillPrincipal(row, principal));
+      filed++;
+    }
+    return { ddl, filed };
   }
 
   protected async read(sid: string): Promise<SessionData | null> {
@@ -109,13 +176,18 @@ export class SqlSessionStore extends AbstractSessionStore {
     return text === null ? null : decodeSession(sid, text);
   }
 
-  protected async write(sid: string, _data: SessionData, json: string, ttlMs: number): Promise<void> {
-    await this.#withTable(() => this.#dialect.write(sid, json, expiry(ttlMs), this.maxSessionBytes));
+  protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
+    const principal = this.principalOf(data) ?? null;
+    const created = await this.#withTable(() => this.#dialect.write(sid, json, expiry(ttlMs), this.maxSessionBytes, principal));
+    if (created) this.lifecycle('created', sid, principal ?? undefined);
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     const now = Date.now();
-    await this.#withTable(() => this.#dialect.merge(sid, change, expiry(ttlMs, now), now, this.maxSessionBytes));
+    const result = await this.#withTable(() =>
+      this.#dialect.merge(sid, change, expiry(ttlMs, now), now, this.maxSessionBytes, (json) => this.#principalOfJson(json, sid)),
+    );
+    if (result?.created) this.lifecycle('created', sid, result.principal ?? undefined);
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
@@ -124,7 +196,68 @@ export class SqlSessionStore extends AbstractSessionStore {
   }
 
   protected async remove(sid: string): Promise<void> {
-    await this.#withTable(() => this.#dialect.tombstone(sid, expiry(this.tombstoneTtlMs)));
+    const now = Date.now();
+    const ended = await this.#withTable(() => this.#dialect.tombstone(sid, expiry(this.tombstoneTtlMs, now), now));
+    if (ended) this.lifecycle('destroyed', sid, ended.principal ?? undefined);
+  }
+
+  protected override principalIds(principal: string): AsyncIterable<string> {
+    return this.#principalIds(principal);
+  }
+
+  protected override removeByPrincipal(principal: string): Promise<number> {
+    return this.#withTable(async () => {
+      const now = Date.now();
+      const sids = await this.#dialect.tombstonePrincipal(principal, expiry(this.tombstoneTtlMs, now), now);
+      for (const sid of sids) this.lifecycle('destroyed', sid, principal);
+      return sids.length;
+    });
+  }
+
+  async *#principalIds(principal: string): AsyncIterable<string> {
+    let after = '';
+    for (;;) {
+      const page = await this.#withTable(() => this.#dialect.principalIdsAfter(principal, after, Date.now(), IDS_PAGE));
+      yield* page;
+      if (page.length < IDS_PAGE) return;
+      after = page[page.length - 1] as string;
+    }
+  }
+
+  async *#unfiled(): AsyncIterable<UnfiledRow> {
+    let after = '';
+    for (;;) {
+      const page = await this.run('migrate', this.#dialect.unfiledAfter(after, Date.now(), BACKFILL_PAGE));
+      yield* page;
+      if (page.length < BACKFILL_PAGE) return;
+      after = (page[page.length - 1] as UnfiledRow).sid;
+    }
+  }
+
+  /** Every live session's text, read without the `principal` column (a table that lacks it). */
+  async *#everyRow(): AsyncIterable<{ json: string }> {
+    let after = '';
+    for (;;) {
+      const now = Date.now();
+      const page = await this.run('migrate', this.#dialect.idsAfter(after, now, IDS_PAGE));
+      for (const sid of page) {
+        const json = await this.run('migrate', this.#dialect.read(sid, now));
+        if (json !== null) yield { json };
+      }
+      if (page.length < IDS_PAGE) return;
+      after = page[page.length - 1] as string;
+    }
+  }
+
+  /** The principal of a session's JSON text (`null`: anonymous, or text that does not decode). */
+  #principalOfJson(json: string, sid = 'migrate'): string | null {
+    let data: SessionData;
+    try {
+      data = decodeSession(sid, json);
+    } catch {
+      return null;
+    }
+    return this.principalOf(data) ?? null;
   }
 
   protected async *scanIds(): AsyncIterable<string> {
@@ -188,16 +321,26 @@ export class SqlSessionStore extends AbstractSessionStore {
     this.emit(up ? 'connect' : 'disconnect');
   }
 
-  /** Runs `work` once the table exists (created on first use unless `createTable: false`). */
+  /**
+   * Runs `work` once the table exists (created, or upgraded, on first use unless `createTable:
+   * false`). With `createTable: false` the table is checked once instead: one made before the
+   * `principal` column is refused with the DDL that upgrades it, since every write files a principal.
+   */
   async #withTable<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#createTable) {
-      this.#ready ??= this.#dialect.createTable().catch((err: unknown) => {
-        this.#ready = undefined; // retried by the next call, e.g. once the database is back
-        throw err;
-      });
-      await this.#ready;
-    }
+    this.#ready ??= (this.#createTable ? this.#dialect.createTable() : this.#checkTable()).catch((err: unknown) => {
+      this.#ready = undefined; // retried by the next call, e.g. once the database is back
+      throw err;
+    });
+    await this.#ready;
     return work();
+  }
+
+  async #checkTable(): Promise<void> {
+    const ddl = await this.#dialect.upgradeDdl();
+    if (!ddl.some((statement) => /\bADD COLUMN\b/.test(statement))) return;
+    throw new StoreConfigError(
+      `the table was made by an earlier version and has no principal column; with createTable: false, run store.migrate() or this DDL: ${ddl.join('; ')}`,
+    );
   }
 
   async #pruneInBackground(): Promise<void> {

@@ -10,6 +10,12 @@ import { corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDro
 
 const TTL = { ttlMs: 60_000 };
 
+async function sidsOf(store: SqlSessionStore, principal: string): Promise<string[]> {
+  const sids: string[] = [];
+  for await (const sid of store.idsByPrincipal(principal)) sids.push(sid);
+  return sids.sort();
+}
+
 // The same checks on every engine: the documented SQL files, patch semantics where the engines'
 // JSON functions differ most (nulls, nested objects, keys that look like JSON paths, NUL), the
 // size of the merged session, and errors the database raises for one session's data.
@@ -23,6 +29,10 @@ interface Engine {
   storedBytes(table: string, sid: string): Promise<number | null>;
   /** DDL for the store's table with a CHECK of the user's own on `data` (under 2000 bytes). */
   checkedTable(table: string): string;
+  /** The table as the release before the principal index created it. */
+  legacyTable(table: string): string;
+  /** Inserts a row as that release wrote it. */
+  insertLegacy(table: string, sid: string, json: string, expiresAt: number): Promise<unknown>;
   /** The table as an earlier release created it (a narrower sid column), and sids it cannot hold. */
   olderTable?: { ddl(table: string): string; refuses: string[] };
   end(): Promise<void>;
@@ -41,8 +51,12 @@ const engines: Engine[] = [
     corrupt: async (table, sid) => sqlite.prepare(`UPDATE ${table} SET data = '{not json' WHERE sid = ?`).run(sid),
     storedBytes: async (table, sid) =>
       (sqlite.prepare(`SELECT length(CAST(data AS BLOB)) AS n FROM ${table} WHERE sid = ?`).get(sid) as { n: number | null } | undefined)?.n ?? null,
+    legacyTable: (table) =>
+      `CREATE TABLE IF NOT EXISTS ${table} (sid TEXT PRIMARY KEY NOT NULL, data TEXT, expires_at INTEGER NOT NULL);
+       CREATE INDEX IF NOT EXISTS ${table}_expires_at_idx ON ${table} (expires_at)`,
+    insertLegacy: async (table, sid, json, expiresAt) => sqlite.prepare(`INSERT INTO ${table} (sid, data, expires_at) VALUES (?, ?, ?)`).run(sid, json, expiresAt),
     checkedTable: (table) =>
-      `CREATE TABLE ${table} (sid TEXT PRIMARY KEY NOT NULL, data TEXT CHECK (length(data) < 2000), expires_at INTEGER NOT NULL)`,
+      `CREATE TABLE ${table} (sid TEXT PRIMARY KEY NOT NULL, data TEXT CHECK (length(data) < 2000), expires_at INTEGER NOT NULL, principal TEXT)`,
     end: async () => void sqlite.close(),
   },
 ];
@@ -53,8 +67,12 @@ if (await engineAvailable('PostgreSQL', () => pgPool.query('SELECT 1'), 'start P
     exec: (sql) => pgPool.query(sql),
     corrupt: (table, sid) => pgPool.query(`UPDATE ${table} SET data = '[1, 2]'::jsonb WHERE sid = $1`, [sid]),
     storedBytes: async (table, sid) => (await pgPool.query(`SELECT octet_length(data::text) AS n FROM ${table} WHERE sid = $1`, [sid])).rows[0]?.n ?? null,
+    legacyTable: (table) =>
+      `CREATE TABLE IF NOT EXISTS ${table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL);
+       CREATE INDEX IF NOT EXISTS ${table}_expires_at_idx ON ${table} (expires_at)`,
+    insertLegacy: (table, sid, json, expiresAt) => pgPool.query(`INSERT INTO ${table} (sid, data, expires_at) VALUES ($1, $2::jsonb, $3)`, [sid, json, expiresAt]),
     checkedTable: (table) =>
-      `CREATE TABLE ${table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb CHECK (octet_length(data::text) < 2000), expires_at bigint NOT NULL)`,
+      `CREATE TABLE ${table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb CHECK (octet_length(data::text) < 2000), expires_at bigint NOT NULL, principal text)`,
     olderTable: {
       ddl: (table) => `CREATE TABLE ${table} (sid varchar(160) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL)`,
       refuses: ['x'.repeat(200)],
@@ -72,8 +90,12 @@ if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 's
       const [rows] = await mysqlPool.query<mysql.RowDataPacket[]>(`SELECT OCTET_LENGTH(CAST(data AS CHAR)) AS n FROM ${table} WHERE sid = ?`, [sid]);
       return rows[0]?.['n'] ?? null;
     },
+    legacyTable: (table) =>
+      `CREATE TABLE IF NOT EXISTS ${table} (sid VARBINARY(768) NOT NULL PRIMARY KEY, data JSON NULL, expires_at BIGINT NOT NULL,
+         INDEX ${table}_expires_at_idx (expires_at)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+    insertLegacy: (table, sid, json, expiresAt) => mysqlPool.execute(`INSERT INTO ${table} (sid, data, expires_at) VALUES (?, ?, ?)`, [sid, json, expiresAt]),
     checkedTable: (table) =>
-      `CREATE TABLE ${table} (sid VARBINARY(768) NOT NULL PRIMARY KEY, data JSON NULL CHECK (OCTET_LENGTH(data) < 2000), expires_at BIGINT NOT NULL)`,
+      `CREATE TABLE ${table} (sid VARBINARY(768) NOT NULL PRIMARY KEY, data JSON NULL CHECK (OCTET_LENGTH(data) < 2000), expires_at BIGINT NOT NULL, principal VARBINARY(256) NULL)`,
     olderTable: {
       ddl: (table) =>
         `CREATE TABLE ${table} (sid VARCHAR(160) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, data JSON NULL, expires_at BIGINT NOT NULL)`,
@@ -244,6 +266,12 @@ for (const engine of engines) {
         const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
         const events: string[] = [];
         store.on('disconnect', () => events.push('disconnect'));
+        // createTable: false leaves the schema to the operator: the store names the upgrade it needs
+        const refused = await rejection(store.set('older-ok-sid', { a: 1 }, TTL));
+        assert.equal(refused.code, 'ERR_STORE_CONFIG', refused.message);
+        assert.match(refused.message, /ADD COLUMN (IF NOT EXISTS )?principal/);
+        assert.match(refused.message, /store\.migrate\(\)/);
+        assert.equal((await store.migrate()).ddl.length, 2);
         await store.set('older-ok-sid', { a: 1 }, TTL);
         for (const sid of olderTable.refuses) {
           const err = await rejection(store.set(sid, { a: 1 }, TTL));
@@ -254,5 +282,45 @@ for (const engine of engines) {
         await store.close();
       });
     }
+
+    it('a table made before the principal index, holding sessions, is upgraded on first use, keeps working, and migrate() files older sessions', async () => {
+      const table = newTable('legacy');
+      await engine.exec(engine.legacyTable(table));
+      const expiresAt = Date.now() + 60_000;
+      const owner = `legacy-user-${Date.now()}`;
+      await engine.insertLegacy(table, 'legacy-user-sid-1', JSON.stringify({ passport: { user: owner }, cart: ['tea'] }), expiresAt);
+      await engine.insertLegacy(table, 'legacy-user-sid-2', JSON.stringify({ userId: owner }), expiresAt);
+      await engine.insertLegacy(table, 'legacy-anon-sid', JSON.stringify({ cart: [] }), expiresAt);
+      await engine.insertLegacy(table, 'legacy-gone-sid', JSON.stringify({ userId: owner }), Date.now() - 1000);
+
+      const store = new SqlSessionStore({ client: engine.client, table, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      // shown before anything changes: the column and its index, and the two sessions to file
+      const planned = await store.migrate({ dryRun: true });
+      assert.equal(planned.ddl.length, 2, planned.ddl.join('\n'));
+      assert.match(planned.ddl[0] as string, /ADD COLUMN/);
+      assert.match(planned.ddl[1] as string, /CREATE INDEX/);
+      assert.equal(planned.filed, 2);
+      assert.deepEqual((await store.migrate({ dryRun: true })).ddl, planned.ddl, 'a dry run changed the table');
+
+      // first use upgrades the table (createTable: true); the old sessions read as before
+      assert.deepEqual(await store.get('legacy-user-sid-1'), { passport: { user: owner }, cart: ['tea'] });
+      assert.deepEqual(await store.migrate({ dryRun: true }), { ddl: [], filed: 2 });
+      // new writes are indexed at once; older sessions once migrate() has filed them
+      await store.set('new-user-sid', { userId: owner }, TTL);
+      assert.deepEqual(await sidsOf(store, owner), ['new-user-sid']);
+      assert.deepEqual(await store.migrate(), { ddl: [], filed: 2 });
+      assert.deepEqual(await sidsOf(store, owner), ['legacy-user-sid-1', 'legacy-user-sid-2', 'new-user-sid']);
+      assert.deepEqual(await store.migrate(), { ddl: [], filed: 0 }, 'migrate() is idempotent');
+
+      // and the upgraded table does everything a new one does
+      await store.patch('legacy-anon-sid', { set: { userId: owner }, unset: [] }, TTL);
+      await store.patch('legacy-user-sid-1', { set: {}, unset: ['passport'] }, TTL);
+      assert.deepEqual(await sidsOf(store, owner), ['legacy-anon-sid', 'legacy-user-sid-2', 'new-user-sid']);
+      assert.equal(await store.destroyByPrincipal(owner), 3);
+      assert.deepEqual(await store.get('legacy-user-sid-1'), { cart: ['tea'] });
+      assert.equal(await store.length(), 1);
+      assert.equal(await store.prune(), 1); // the row that had expired before the upgrade
+      await store.close();
+    });
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool as MysqlPromisePool, RowDataPacket } from 'mysql2/promise';
+import type { BaseStoreOptions } from '@sessionkit/core';
 import { runConformanceSuite } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, it } from 'vitest';
 import { SqlSessionStore, type SqlClient } from '../src/index.js';
@@ -57,6 +58,9 @@ export function tablesDroppedAfterAll(ok: boolean, drop: (table: string) => Prom
   };
 }
 
+/** The lifecycle events every SQL engine delivers (created/destroyed from writes, expired from prune). */
+export const SQL_EVENTS = { created: true, destroyed: true, expired: true } as const;
+
 /**
  * Runs the conformance suite on `table` with stores whose pool (from `pool`, given the URL and the
  * connect timeout) reaches the server of `url` through a {@link TcpProxy}, which the outage group
@@ -76,13 +80,17 @@ export function conformanceThroughProxy(options: {
   afterAll(() => proxy.stop());
   let current: SqlSessionStore | undefined;
 
+  const open = (storeOptions: BaseStoreOptions) => {
+    const operationTimeoutMs = storeOptions.operationTimeoutMs ?? PATIENT_TIMEOUT_MS;
+    const client = options.pool(via(options.url, proxy.port), operationTimeoutMs);
+    return new SqlSessionStore({ ...storeOptions, operationTimeoutMs, client, table: options.table, closeClient: true, pruneIntervalMs: false });
+  };
   runConformanceSuite({
     it,
-    createStore: (storeOptions) => {
-      const operationTimeoutMs = storeOptions.operationTimeoutMs ?? PATIENT_TIMEOUT_MS;
-      const client = options.pool(via(options.url, proxy.port), operationTimeoutMs);
-      return (current = new SqlSessionStore({ ...storeOptions, operationTimeoutMs, client, table: options.table, closeClient: true, pruneIntervalMs: false }));
-    },
+    createStore: (storeOptions) => (current = open(storeOptions)),
+    // another app instance: its own pool on the same table
+    createPeer: (_store, storeOptions) => open(storeOptions),
+    events: SQL_EVENTS,
     probe: {
       storedTtlMs: options.storedTtlMs,
       corrupt: options.corrupt,

@@ -7,7 +7,7 @@ import { rejection, runConformanceSuite } from '@sessionkit/test-suite';
 import Database from 'better-sqlite3';
 import { afterAll, describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { tableName } from './engines.js';
+import { SQL_EVENTS, tableName } from './engines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-sql-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,6 +41,9 @@ describe('SqlSessionStore on a SQLite file (createStore("sqlite:…"))', () => {
     it,
     createStore: (options) =>
       (current = createStore(`sqlite:${file}?table=${table}&pruneIntervalMs=0`, { ...options }) as SqlSessionStore),
+    // another app instance: its own connection to the same file
+    createPeer: (_store, options) => createStore(`sqlite:${file}?table=${table}&pruneIntervalMs=0`, { ...options }),
+    events: SQL_EVENTS,
     probe: sqliteProbe(raw, table, () => current),
     skip: { outage: 'SQLite is embedded: there is no server to stop' },
   });
@@ -54,6 +57,7 @@ describe('SqlSessionStore on SQLite :memory: (a Database handed in)', () => {
   runConformanceSuite({
     it,
     createStore: (options) => (current = new SqlSessionStore({ ...options, client: db, table, pruneIntervalMs: false })),
+    events: SQL_EVENTS,
     probe: sqliteProbe(db, table, () => current),
     skip: { outage: 'SQLite is embedded: there is no server to stop' },
   });

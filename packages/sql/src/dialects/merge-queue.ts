@@ -1,4 +1,5 @@
 import type { SessionChange } from '@sessionkit/core';
+import type { MergeResult, PrincipalOfJson } from '../dialect.js';
 
 /** One `patch` waiting to be merged. */
 export interface PendingPatch {
@@ -6,6 +7,7 @@ export interface PendingPatch {
   expiresAt: number;
   now: number;
   maxBytes: number;
+  principalOf: PrincipalOfJson;
 }
 
 /**
@@ -17,20 +19,21 @@ export interface PendingPatch {
  * own answer; any other failure is every patch's answer.
  */
 export class MergeQueue {
-  readonly #waiting = new Map<string, { patch: PendingPatch; resolve: () => void; reject: (err: unknown) => void }[]>();
+  readonly #waiting = new Map<string, { patch: PendingPatch; resolve: (result: MergeResult | null) => void; reject: (err: unknown) => void }[]>();
   readonly #busy = new Set<string>();
 
   /**
-   * @param apply writes the patches, in order, as one change of `sid`.
+   * @param apply writes the patches, in order, as one change of `sid`; its result is the first
+   *   patch's, and the later ones' with `created: false` (one session is created once).
    * @param refusedData true for an error that says the batch's data was refused.
    */
   constructor(
-    readonly apply: (sid: string, patches: PendingPatch[]) => Promise<void>,
+    readonly apply: (sid: string, patches: PendingPatch[]) => Promise<MergeResult | null>,
     readonly refusedData: (err: unknown) => boolean,
   ) {}
 
-  merge(sid: string, patch: PendingPatch): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  merge(sid: string, patch: PendingPatch): Promise<MergeResult | null> {
+    return new Promise<MergeResult | null>((resolve, reject) => {
       let waiting = this.#waiting.get(sid);
       if (waiting === undefined) this.#waiting.set(sid, (waiting = []));
       waiting.push({ patch, resolve, reject });
@@ -44,8 +47,8 @@ export class MergeQueue {
       for (let batch = this.#waiting.get(sid); batch?.length; batch = this.#waiting.get(sid)) {
         this.#waiting.set(sid, []);
         try {
-          await this.apply(sid, batch.map((entry) => entry.patch));
-          for (const entry of batch) entry.resolve();
+          const result = await this.apply(sid, batch.map((entry) => entry.patch));
+          batch.forEach((entry, i) => entry.resolve(i === 0 || result === null ? result : { ...result, created: false }));
         } catch (err) {
           if (batch.length === 1 || !this.refusedData(err)) {
             for (const entry of batch) entry.reject(err);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { byteLength, isConnectionError, isSessionStoreError, SessionTooLargeError, StoreOperationError, type ErrorKind, type SessionChange } from '@sessionkit/core';
-import type { SqlDialect } from '../dialect.js';
+import type { Departed, MergeResult, PrincipalOfJson, PruneResult, SqlDialect, UnfiledRow } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { MergeQueue, type PendingPatch } from './merge-queue.js';
 
@@ -20,9 +20,25 @@ export function mysqlSchema(names: TableNames): string {
   sid VARBINARY(768) NOT NULL PRIMARY KEY,
   data JSON NULL,
   expires_at BIGINT NOT NULL,
-  INDEX ${names.index} (expires_at)
+  principal VARBINARY(256) NULL,
+  INDEX ${names.index} (expires_at),
+  INDEX ${names.principalIndex} (principal)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 }
+
+/** The upgrade of a table made before the principal index, as in `sql/mysql.sql`. */
+export function mysqlPrincipalDdl(names: TableNames, parts: { column: boolean; index: boolean }): string[] {
+  const ddl: string[] = [];
+  // VARBINARY: principal ids compare byte for byte, like sids; 256 bytes is the longest id.
+  if (parts.column) ddl.push(`ALTER TABLE ${names.table} ADD COLUMN principal VARBINARY(256) NULL`);
+  if (parts.index) ddl.push(`CREATE INDEX ${names.principalIndex} ON ${names.table} (principal)`);
+  return ddl;
+}
+
+// Another instance ran the same upgrade first: 1060 duplicate column, 1061 duplicate key name.
+const ALREADY_DONE = new Set([1060, 1061]);
+// MySQL has no DELETE … RETURNING (MariaDB has): 1064 is its syntax error.
+const PARSE_ERROR = 1064;
 
 /** Deadlocks InnoDB may report when many upserts race on one new key; the statement was rolled back. */
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK']);
@@ -49,6 +65,8 @@ export class MysqlDialect implements SqlDialect {
   readonly name = 'mysql';
   readonly #pool: MysqlPool;
   readonly #names: TableNames;
+  /** Whether the server takes `DELETE … RETURNING` (MariaDB); unknown until the first prune. */
+  #returning: boolean | undefined;
   readonly #queue = new MergeQueue(
     (sid, patches) => this.#merge(sid, patches),
     (err) => isSessionStoreError(err, 'ERR_SESSION_TOO_LARGE') || this.classify(err) === 'data',
@@ -62,6 +80,28 @@ export class MysqlDialect implements SqlDialect {
   async createTable(): Promise<void> {
     // CREATE TABLE IF NOT EXISTS holds a metadata lock, so instances starting together are safe.
     await this.#pool.query(mysqlSchema(this.#names));
+    for (const ddl of await this.upgradeDdl()) {
+      try {
+        await this.#pool.query(ddl);
+      } catch (err) {
+        if (!ALREADY_DONE.has((err as { errno?: number }).errno ?? 0)) throw err;
+      }
+    }
+  }
+
+  async upgradeDdl(): Promise<string[]> {
+    const schema = this.#names.schemaName === undefined ? 'DATABASE()' : '?';
+    const values = this.#names.schemaName === undefined ? [] : [this.#names.schemaName];
+    const rows = await this.#rows(
+      `SELECT
+         (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${schema} AND TABLE_NAME = ?) AS has_table,
+         (SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${schema} AND TABLE_NAME = ? AND COLUMN_NAME = 'principal') AS has_column,
+         (SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${schema} AND TABLE_NAME = ? AND INDEX_NAME = ?) AS has_index`,
+      [...values, this.#names.name, ...values, this.#names.name, ...values, this.#names.name, `${this.#names.name}_principal_idx`],
+    );
+    const row = rows[0] ?? {};
+    if (Number(row['has_table']) === 0) return [];
+    return mysqlPrincipalDdl(this.#names, { column: Number(row['has_column']) === 0, index: Number(row['has_index']) === 0 });
   }
 
   async read(sid: string, now: number): Promise<string | null> {
@@ -73,12 +113,14 @@ export class MysqlDialect implements SqlDialect {
     return (rows[0]?.['data'] as string | undefined) ?? null;
   }
 
-  async write(sid: string, json: string, expiresAt: number): Promise<void> {
-    await this.#execute(
-      `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, ?, ?)
-       ON DUPLICATE KEY UPDATE data = VALUES(data), expires_at = VALUES(expires_at)`,
-      [sid, json, expiresAt],
+  async write(sid: string, json: string, expiresAt: number, _maxBytes: number, principal: string | null): Promise<boolean> {
+    const result = await this.#execute(
+      `INSERT INTO ${this.#names.table} (sid, data, expires_at, principal) VALUES (?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE data = VALUES(data), expires_at = VALUES(expires_at), principal = VALUES(principal)`,
+      [sid, json, expiresAt, principal],
     );
+    // affectedRows: 1 for an insert, 2 for an update, 0 for an update that changed nothing.
+    return (result as { affectedRows?: number }).affectedRows === 1;
   }
 
   /**
@@ -90,22 +132,24 @@ export class MysqlDialect implements SqlDialect {
    * shape. Patches of one sid from this process are queued and written in batches (`MergeQueue`),
    * so they never race each other; only a write from another process makes a patch read again.
    */
-  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
-    return this.#queue.merge(sid, { change, expiresAt, now, maxBytes });
+  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null> {
+    return this.#queue.merge(sid, { change, expiresAt, now, maxBytes, principalOf });
   }
 
-  async #merge(sid: string, patches: PendingPatch[]): Promise<void> {
+  /** Merges a batch and files the principal of the merged text in the same statement. */
+  async #merge(sid: string, patches: PendingPatch[]): Promise<MergeResult | null> {
     const t = this.#names.table;
     const last = patches[patches.length - 1] as PendingPatch;
-    const { expiresAt, now, maxBytes } = last;
+    const { expiresAt, now, maxBytes, principalOf } = last;
     const changes = patches.map((patch) => patch.change);
     for (let attempt = 1; ; attempt++) {
       const [row] = await this.#rows(`SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`, [sid]);
       if (row === undefined) {
         const json = measured(mergedJson(null, changes), maxBytes);
+        const principal = principalOf(json);
         try {
-          await this.#execute(`INSERT INTO ${t} (sid, data, expires_at) VALUES (?, ?, ?)`, [sid, json, expiresAt]);
-          return;
+          await this.#execute(`INSERT INTO ${t} (sid, data, expires_at, principal) VALUES (?, ?, ?, ?)`, [sid, json, expiresAt, principal]);
+          return { created: true, principal };
         } catch (err) {
           if ((err as { code?: unknown }).code !== 'ER_DUP_ENTRY' || attempt >= MERGE_ATTEMPTS) throw err;
           continue; // another process created it first: merge into that
@@ -113,14 +157,15 @@ export class MysqlDialect implements SqlDialect {
       }
       const stored = row['data'] as string | null;
       const storedExpiry = Number(row['expires_at']);
-      if (stored === null && storedExpiry > now) return; // a live tombstone stays as it is
+      if (stored === null && storedExpiry > now) return null; // a live tombstone stays as it is
       const json = measured(mergedJson(storedExpiry > now ? stored : null, changes), maxBytes);
+      const principal = principalOf(json);
       const result = await this.#execute(
-        `UPDATE ${t} SET data = ?, expires_at = ?
+        `UPDATE ${t} SET data = ?, expires_at = ?, principal = ?
          WHERE sid = ? AND expires_at = ? AND SHA2(CAST(data AS CHAR CHARACTER SET utf8mb4), 256) <=> ?`,
-        [json, expiresAt, sid, storedExpiry, stored === null ? null : sha256(stored)],
+        [json, expiresAt, principal, sid, storedExpiry, stored === null ? null : sha256(stored)],
       );
-      if (matchedRows(result) > 0) return;
+      if (matchedRows(result) > 0) return { created: false, principal };
       if (attempt >= MERGE_ATTEMPTS) throw new StoreOperationError(`the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`);
       // Lost a race with another process's write of this session: back off a little, so racers spread out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
@@ -135,11 +180,68 @@ export class MysqlDialect implements SqlDialect {
     ]);
   }
 
-  async tombstone(sid: string, until: number): Promise<void> {
+  /**
+   * A live session is tombstoned by a conditional UPDATE, whose row count says whether this call
+   * ended it (of two concurrent destroys, one); its principal is read just before. Otherwise an
+   * upsert leaves the tombstone.
+   */
+  async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
+    const t = this.#names.table;
+    const [row] = await this.#rows(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`, [sid, now]);
+    if (row !== undefined) {
+      const result = await this.#execute(
+        `UPDATE ${t} SET data = NULL, expires_at = ?, principal = NULL WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+        [until, sid, now],
+      );
+      if ((result as { affectedRows: number }).affectedRows > 0) return { sid, principal: text(row['principal']) };
+    }
     await this.#execute(
-      `INSERT INTO ${this.#names.table} (sid, data, expires_at) VALUES (?, NULL, ?)
-       ON DUPLICATE KEY UPDATE data = NULL, expires_at = VALUES(expires_at)`,
+      `INSERT INTO ${t} (sid, data, expires_at, principal) VALUES (?, NULL, ?, NULL)
+       ON DUPLICATE KEY UPDATE data = NULL, expires_at = VALUES(expires_at), principal = NULL`,
       [sid, until],
+    );
+    return null;
+  }
+
+  /** Tombstones the user's live sessions one by one, so each is reported by the call that ended it. */
+  async tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]> {
+    const t = this.#names.table;
+    const ended: string[] = [];
+    for (let after = ''; ; ) {
+      const sids = await this.principalIdsAfter(principal, after, now, 100);
+      for (const sid of sids) {
+        const result = await this.#execute(
+          `UPDATE ${t} SET data = NULL, expires_at = ?, principal = NULL WHERE sid = ? AND principal = ? AND data IS NOT NULL AND expires_at > ?`,
+          [until, sid, principal, now],
+        );
+        if ((result as { affectedRows: number }).affectedRows > 0) ended.push(sid);
+      }
+      if (sids.length < 100) return ended;
+      after = sids[sids.length - 1] as string;
+    }
+  }
+
+  async principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]> {
+    const rows = await this.#rows(
+      `SELECT sid FROM ${this.#names.table} WHERE principal = ? AND sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
+      [principal, after, now],
+    );
+    return rows.map((row) => text(row['sid']) as string);
+  }
+
+  async unfiledAfter(after: string, now: number, limit: number): Promise<UnfiledRow[]> {
+    const rows = await this.#rows(
+      `SELECT sid, CAST(data AS CHAR CHARACTER SET utf8mb4) AS data FROM ${this.#names.table}
+       WHERE principal IS NULL AND sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
+      [after, now],
+    );
+    return rows.map((row) => ({ sid: text(row['sid']) as string, json: row['data'] as string, token: sha256(row['data'] as string) }));
+  }
+
+  async fillPrincipal(row: UnfiledRow, principal: string): Promise<void> {
+    await this.#execute(
+      `UPDATE ${this.#names.table} SET principal = ? WHERE sid = ? AND principal IS NULL AND SHA2(CAST(data AS CHAR CHARACTER SET utf8mb4), 256) = ?`,
+      [principal, row.sid, row.token],
     );
   }
 
@@ -149,8 +251,7 @@ export class MysqlDialect implements SqlDialect {
       `SELECT sid FROM ${this.#names.table} WHERE sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
       [after, now],
     );
-    // VARBINARY comes back as a Buffer (a table from an older schema may still give a string).
-    return rows.map((row) => String(Buffer.isBuffer(row['sid']) ? row['sid'].toString('utf8') : row['sid']));
+    return rows.map((row) => text(row['sid']) as string);
   }
 
   async count(now: number): Promise<number> {
@@ -162,9 +263,34 @@ export class MysqlDialect implements SqlDialect {
     await this.#execute(`DELETE FROM ${this.#names.table}`, []);
   }
 
-  async pruneBatch(now: number, limit: number): Promise<number> {
-    const result = await this.#execute(`DELETE FROM ${this.#names.table} WHERE expires_at <= ? LIMIT ${Math.trunc(limit)}`, [now]);
-    return (result as { affectedRows: number }).affectedRows;
+  /**
+   * MariaDB: one `DELETE … RETURNING`, so each row is reported by the statement that deleted it.
+   * MySQL (no RETURNING): the expired rows are read, then deleted one by one with the expiry
+   * checked again, so a session is reported only by the deleter whose DELETE removed it.
+   */
+  async pruneBatch(now: number, limit: number): Promise<PruneResult> {
+    const t = this.#names.table;
+    const n = Math.trunc(limit);
+    if (this.#returning !== false) {
+      try {
+        const rows = await this.#rows(`DELETE FROM ${t} WHERE expires_at <= ? LIMIT ${n} RETURNING sid, principal, data IS NOT NULL AS held`, [now]);
+        this.#returning = true;
+        return { deleted: rows.length, expired: rows.filter((row) => Number(row['held']) === 1).map(departed), more: rows.length === n };
+      } catch (err) {
+        if (this.#returning === true || (err as { errno?: number }).errno !== PARSE_ERROR) throw err;
+        this.#returning = false;
+      }
+    }
+    const rows = await this.#rows(`SELECT sid, principal, data IS NOT NULL AS held FROM ${t} WHERE expires_at <= ? LIMIT ${n}`, [now]);
+    const expired: Departed[] = [];
+    let deleted = 0;
+    for (const row of rows) {
+      const result = await this.#execute(`DELETE FROM ${t} WHERE sid = ? AND expires_at <= ?`, [row['sid'], now]);
+      if ((result as { affectedRows: number }).affectedRows === 0) continue;
+      deleted++;
+      if (Number(row['held']) === 1) expired.push(departed(row));
+    }
+    return { deleted, expired, more: rows.length === n };
   }
 
   classify(err: unknown): ErrorKind {
@@ -228,6 +354,16 @@ function mergedJson(stored: string | null, changes: SessionChange[]): string {
     for (const [key, value] of Object.entries(change.set)) session[key] = value;
   }
   return JSON.stringify(session);
+}
+
+/** A VARBINARY value (a Buffer; a table from an older schema may still give a string) as text. */
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+function departed(row: Record<string, unknown>): Departed {
+  return { sid: text(row['sid']) as string, principal: text(row['principal']) };
 }
 
 /** `json` when it is at most `maxBytes` of UTF-8. @throws SessionTooLargeError otherwise. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
-import type { SqlDialect } from '../dialect.js';
+import type { Departed, MergeResult, PrincipalOfJson, PruneResult, SqlDialect, UnfiledRow } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 
@@ -15,9 +15,18 @@ export interface PgClient {
 /** `CREATE TABLE` / `CREATE INDEX` for PostgreSQL, as in `sql/postgres.sql`. */
 export function postgresSchema(names: TableNames): string {
   return [
-    `CREATE TABLE IF NOT EXISTS ${names.table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${names.table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL, principal text COLLATE "C")`,
     `CREATE INDEX IF NOT EXISTS ${names.index} ON ${names.table} (expires_at)`,
   ].join(';\n');
+}
+
+/** The upgrade of a table made before the principal index (idempotent statements), as in `sql/postgres.sql`. */
+export function postgresPrincipalDdl(names: TableNames, parts: { column: boolean; index: boolean }): string[] {
+  const ddl: string[] = [];
+  if (parts.column) ddl.push(`ALTER TABLE ${names.table} ADD COLUMN IF NOT EXISTS principal text COLLATE "C"`);
+  // Partial: anonymous sessions (most rows, often) cost the index nothing.
+  if (parts.index) ddl.push(`CREATE INDEX IF NOT EXISTS ${names.principalIndex} ON ${names.table} (principal) WHERE principal IS NOT NULL`);
+  return ddl;
 }
 
 // A statement refuses an oversized session by failing on purpose: casting this marker plus the
@@ -63,31 +72,50 @@ export class PostgresDialect implements SqlDialect {
     const names = (this.#names = tableNames(table, schema, '"'));
     const t = names.table;
     const live = 'data IS NOT NULL AND expires_at >';
-    const upsert = `INSERT INTO ${t} (sid, data, expires_at) VALUES ($1, $2::jsonb, $3)
-        ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at`;
+    // (xmax = 0): the row version was inserted, not updated (an update locks the old one, setting xmax).
+    const upsert = `INSERT INTO ${t} (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, $5)
+        ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at, principal = EXCLUDED.principal
+        RETURNING (xmax = 0) AS created`;
     this.#sql = prepared({
       read: `SELECT data::text AS data FROM ${t} WHERE sid = $1 AND ${live} $2`,
-      write: upsert,
-      writeMeasured: `WITH up AS (${upsert} RETURNING data::text AS t) SELECT ${refuseOver('$4')} FROM up`,
+      write: upsert.replace('$5', '$4'),
+      writeMeasured: `WITH up AS (${upsert}, data::text AS t) SELECT created, ${refuseOver('$4')} FROM up`,
       // jsonb `-` text[] drops the unset keys, `||` replaces top-level keys whole and keeps nulls.
       // An expired row, or one that holds no object (damaged), starts from {}. The merged row is
       // measured after the write; an oversized one fails the statement, which undoes the write.
+      // The merged text, the principal filed and a hash of the text come back, so the store can
+      // file the principal of exactly this text (see `merge`).
       merge: `WITH up AS (
         INSERT INTO ${t} AS s (sid, data, expires_at) VALUES ($1, $2::jsonb, $3)
         ON CONFLICT (sid) DO UPDATE SET
           data = ((CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
           expires_at = EXCLUDED.expires_at
         WHERE s.data IS NOT NULL OR s.expires_at <= $4
-        RETURNING data::text AS t)
-        SELECT ${refuseOver('$6')} FROM up`,
+        RETURNING data::text AS t, principal, md5(data::text) AS version, (xmax = 0) AS created)
+        SELECT t, principal, version, created, ${refuseOver('$6')} FROM up`,
+      // Only while the row holds the text the principal was computed from (a touch in between
+      // changes nothing that matters; the same text always has the same principal).
+      file: `UPDATE ${t} SET principal = $1 WHERE sid = $2 AND md5(data::text) = $3`,
       extend: `UPDATE ${t} SET expires_at = $1 WHERE sid = $2 AND ${live} $3`,
-      tombstone: `INSERT INTO ${t} (sid, data, expires_at) VALUES ($1, NULL, $2)
-        ON CONFLICT (sid) DO UPDATE SET data = NULL, expires_at = EXCLUDED.expires_at`,
+      // The old row is read under a row lock in the same statement, so of two concurrent destroys
+      // only one sees a live session.
+      tombstone: `WITH old AS (SELECT principal, ${live} $3 AS was_live FROM ${t} WHERE sid = $1 FOR UPDATE),
+        up AS (INSERT INTO ${t} (sid, data, expires_at, principal) VALUES ($1, NULL, $2, NULL)
+          ON CONFLICT (sid) DO UPDATE SET data = NULL, expires_at = EXCLUDED.expires_at, principal = NULL)
+        SELECT principal, was_live FROM old`,
+      tombstonePrincipal: `UPDATE ${t} SET data = NULL, expires_at = $2, principal = NULL
+        WHERE principal = $1 AND ${live} $3 RETURNING sid`,
       ids: `SELECT sid FROM ${t} WHERE sid > $1 AND ${live} $2 ORDER BY sid LIMIT $3`,
+      principalIds: `SELECT sid FROM ${t} WHERE principal = $1 AND sid > $2 AND ${live} $3 ORDER BY sid LIMIT $4`,
       count: `SELECT count(*)::int AS n FROM ${t} WHERE ${live} $1`,
-      // SKIP LOCKED: instances pruning at the same moment take different rows instead of waiting.
+      // SKIP LOCKED: instances pruning at the same moment take different rows instead of waiting,
+      // so each expired session is reported by the one instance that deleted it.
       prune: `DELETE FROM ${t} WHERE expires_at <= $1 AND sid IN
-        (SELECT sid FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        (SELECT sid FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING sid, principal, data IS NOT NULL AS held`,
+      unfiled: `SELECT sid, data::text AS t, md5(data::text) AS version FROM ${t}
+        WHERE principal IS NULL AND sid > $1 AND ${live} $2 ORDER BY sid LIMIT $3`,
+      fill: `UPDATE ${t} SET principal = $1 WHERE sid = $2 AND principal IS NULL AND md5(data::text) = $3`,
     });
   }
 
@@ -96,6 +124,25 @@ export class PostgresDialect implements SqlDialect {
     // that start together (concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on pg_type).
     const lock = `SELECT pg_advisory_xact_lock(hashtext('sessionkit:${this.#names.plain}'))`;
     await this.#client.query({ text: `${lock};\n${postgresSchema(this.#names)}` });
+    // An older table gets the principal column and index. Read from the catalog first: ALTER TABLE
+    // takes an exclusive lock even when it has nothing to do.
+    const upgrade = await this.upgradeDdl();
+    if (upgrade.length) await this.#client.query({ text: [lock, ...upgrade].join(';\n') });
+  }
+
+  async upgradeDdl(): Promise<string[]> {
+    const schema = this.#names.schemaName === undefined ? 'current_schema()' : '$2';
+    const values = this.#names.schemaName === undefined ? [this.#names.name] : [this.#names.name, this.#names.schemaName];
+    const { rows } = await this.#client.query({
+      text: `SELECT
+          EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = ${schema} AND table_name = $1) AS has_table,
+          EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = $1 AND column_name = 'principal') AS has_column,
+          EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = ${schema} AND tablename = $1 AND indexname = $1 || '_principal_idx') AS has_index`,
+      values,
+    });
+    const row = rows[0] as { has_table: boolean; has_column: boolean; has_index: boolean };
+    if (!row.has_table) return [];
+    return postgresPrincipalDdl(this.#names, { column: !row.has_column, index: !row.has_index });
   }
 
   async read(sid: string, now: number): Promise<string | null> {
@@ -104,23 +151,60 @@ export class PostgresDialect implements SqlDialect {
     return text === undefined ? null : unescapeJson(text);
   }
 
-  async write(sid: string, json: string, expiresAt: number, maxBytes: number): Promise<void> {
+  async write(sid: string, json: string, expiresAt: number, maxBytes: number, principal: string | null): Promise<boolean> {
     const stored = escapeJson(json);
-    if (!EXPONENT.test(json)) await this.#run('write', [sid, stored, expiresAt]);
-    else await this.#measured(maxBytes, this.#run('writeMeasured', [sid, stored, expiresAt, maxBytes]));
+    const work = EXPONENT.test(json)
+      ? this.#measured(maxBytes, this.#run('writeMeasured', [sid, stored, expiresAt, maxBytes, principal]))
+      : this.#run('write', [sid, stored, expiresAt, principal]);
+    const { rows } = await work;
+    return rows[0]?.['created'] === true;
   }
 
-  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
+  /**
+   * One upsert merges the change and returns the merged text with the principal filed and a hash
+   * of the text. When `principalOf(text)` differs (a login, a logout, another user), a second
+   * statement files it only if the row still holds that text: a write that came in between filed
+   * the principal of its own, newer text, which must win. Only a patch that changes the principal
+   * pays that second round trip; between the two the index still names the previous user.
+   */
+  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null> {
     const set = escapeJson(JSON.stringify(change.set));
-    await this.#measured(maxBytes, this.#run('merge', [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes]));
+    const { rows } = await this.#measured(maxBytes, this.#run('merge', [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes]));
+    const row = rows[0];
+    if (row === undefined) return null; // a live tombstone
+    const filed = (row['principal'] as string | null) ?? null;
+    const principal = principalOf(unescapeJson(row['t'] as string));
+    if (principal !== filed) await this.#run('file', [principal, sid, row['version']]);
+    return { created: row['created'] === true, principal };
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
     await this.#run('extend', [expiresAt, sid, now]);
   }
 
-  async tombstone(sid: string, until: number): Promise<void> {
-    await this.#run('tombstone', [sid, until]);
+  async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
+    const { rows } = await this.#run('tombstone', [sid, until, now]);
+    const row = rows[0];
+    return row?.['was_live'] === true ? { sid, principal: (row['principal'] as string | null) ?? null } : null;
+  }
+
+  async tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]> {
+    const { rows } = await this.#run('tombstonePrincipal', [principal, until, now]);
+    return rows.map((row) => row['sid'] as string);
+  }
+
+  async principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]> {
+    const { rows } = await this.#run('principalIds', [principal, after, now, limit]);
+    return rows.map((row) => row['sid'] as string);
+  }
+
+  async unfiledAfter(after: string, now: number, limit: number): Promise<UnfiledRow[]> {
+    const { rows } = await this.#run('unfiled', [after, now, limit]);
+    return rows.map((row) => ({ sid: row['sid'] as string, json: unescapeJson(row['t'] as string), token: row['version'] as string }));
+  }
+
+  async fillPrincipal(row: UnfiledRow, principal: string): Promise<void> {
+    await this.#run('fill', [principal, row.sid, row.token]);
   }
 
   async idsAfter(after: string, now: number, limit: number): Promise<string[]> {
@@ -137,8 +221,10 @@ export class PostgresDialect implements SqlDialect {
     await this.#client.query({ text: `DELETE FROM ${this.#names.table}` });
   }
 
-  async pruneBatch(now: number, limit: number): Promise<number> {
-    return (await this.#run('prune', [now, limit])).rowCount ?? 0;
+  async pruneBatch(now: number, limit: number): Promise<PruneResult> {
+    const { rows } = await this.#run('prune', [now, limit]);
+    const expired = rows.filter((row) => row['held'] === true).map((row) => ({ sid: row['sid'] as string, principal: (row['principal'] as string | null) ?? null }));
+    return { deleted: rows.length, expired, more: rows.length === limit };
   }
 
   classify(err: unknown): ErrorKind {
@@ -174,9 +260,9 @@ export class PostgresDialect implements SqlDialect {
   }
 
   /** Awaits a statement that ends in {@link refuseOver}, turning its refusal into SessionTooLargeError. */
-  async #measured(maxBytes: number, work: Promise<unknown>): Promise<void> {
+  async #measured<T>(maxBytes: number, work: Promise<T>): Promise<T> {
     try {
-      await work;
+      return await work;
     } catch (err) {
       const match = serverCode(err) === '22P02' ? TOO_LARGE_MESSAGE.exec((err as Error).message) : null;
       if (match) throw new SessionTooLargeError(Number(match[1]), maxBytes);
@@ -192,7 +278,21 @@ function serverCode(err: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
-type Statement = 'read' | 'write' | 'writeMeasured' | 'merge' | 'extend' | 'tombstone' | 'ids' | 'count' | 'prune';
+type Statement =
+  | 'read'
+  | 'write'
+  | 'writeMeasured'
+  | 'merge'
+  | 'file'
+  | 'extend'
+  | 'tombstone'
+  | 'tombstonePrincipal'
+  | 'ids'
+  | 'principalIds'
+  | 'count'
+  | 'prune'
+  | 'unfiled'
+  | 'fill';
 
 /** Names each statement after a hash of its text: a prepared-statement name must never be reused for other SQL. */
 function prepared(texts: Record<Statement, string>): Record<Statement, { name: string; text: string }> {
