@@ -39,9 +39,16 @@ export interface ClockDriftInfo {
  * state from one live peer, or after `joinTimeoutMs` when no peer answered (the first node of a
  * cluster). Anti-entropy repairs what a node missed while a link was down.
  *
+ * Principal index: each node files every session it holds under its principal as the record
+ * comes in, from a local write or from a peer, so any node answers `idsByPrincipal` (O(sessions
+ * of that user)) and `destroyByPrincipal`, which tombstones them all in one replicated batch.
+ *
  * Events (besides `connect`, `disconnect`, `error`): `peer-up(PeerInfo)`, `peer-down(PeerInfo)`,
  * `clock-drift(ClockDriftInfo)` the first time a node's changes are refused for being ahead of this
- * node's clock by more than `maxDriftMs`.
+ * node's clock by more than `maxDriftMs`. Lifecycle events, at most once per node: `created` and
+ * `destroyed` on the node whose call made or ended the session (`destroy`, `destroyByPrincipal`,
+ * `ttlMs <= 0`), not on the nodes it replicates to; `expired` on every node whose read or sweep
+ * (every anti-entropy round, and `prune()`) drops its copy of a session past its TTL.
  */
 export class ReplicatedSessionStore extends AbstractSessionStore {
   readonly name = 'cluster';
@@ -77,6 +84,7 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       // The default principal reads two keys: decode only those. A custom one gets the whole session.
       principal: (_sid, record) =>
         this.principalOf(options.principal === undefined ? principalKeys(record) : JSON.parse(recordJson(record))),
+      expired: (sid, principal) => this.lifecycle('expired', sid, principal),
     });
     this.#mesh = new Mesh({
       ...resolved,
@@ -159,13 +167,16 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
   }
 
   protected async write(sid: string, data: SessionData, _json: string, ttlMs: number): Promise<void> {
+    const existed = this.#live(sid);
     const v = this.#clock.tick();
     const keys = emptyKeys();
     for (const [key, value] of Object.entries(data)) {
       const json = JSON.stringify(value);
       if (json !== undefined) keys[key] = { v, json };
     }
-    return this.#commit([[sid, { reset: v, keys, expiry: { v, at: Date.now() + ttlMs } }]]);
+    const done = this.#commit([[sid, { reset: v, keys, expiry: { v, at: Date.now() + ttlMs } }]]);
+    if (!existed) this.lifecycle('created', sid, this.#state.principalOf(sid));
+    return done;
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
@@ -181,7 +192,10 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       const bytes = byteLength(recordJson(mergeRecords(current, delta)));
       if (bytes > this.maxSessionBytes) throw new SessionTooLargeError(bytes, this.maxSessionBytes);
     }
-    return this.#commit([[sid, delta]]);
+    const existed = this.#live(sid);
+    const done = this.#commit([[sid, delta]]);
+    if (!existed && this.#live(sid)) this.lifecycle('created', sid, this.#state.principalOf(sid));
+    return done;
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
@@ -192,7 +206,39 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
   }
 
   protected async remove(sid: string): Promise<void> {
-    return this.#commit([[sid, this.#tombstone()]]);
+    const ended = this.#live(sid);
+    const principal = this.#state.principalOf(sid);
+    const done = this.#commit([[sid, this.#tombstone()]]);
+    if (ended) this.lifecycle('destroyed', sid, principal);
+    return done;
+  }
+
+  protected override principalIds(principal: string): AsyncIterable<string> {
+    return this.#liveSidsOf(principal);
+  }
+
+  /** Tombstones every live session of `principal` held here, as one replicated batch. */
+  protected override removeByPrincipal(principal: string): Promise<number> {
+    const now = Date.now();
+    const sids = this.#state.sidsOf(principal).filter((sid) => this.#live(sid, now));
+    if (sids.length === 0) return Promise.resolve(0);
+    const done = this.#commit(sids.map((sid): SidRecord => [sid, this.#tombstone()]));
+    for (const sid of sids) this.lifecycle('destroyed', sid, principal);
+    return done.then(() => sids.length);
+  }
+
+  async *#liveSidsOf(principal: string): AsyncIterable<string> {
+    // A copy, checked one by one: an expired member is dropped (and reported) as it is found.
+    const now = Date.now();
+    for (const sid of this.#state.sidsOf(principal)) {
+      if (this.#live(sid, now) && this.#state.principalOf(sid) === principal) yield sid;
+    }
+  }
+
+  /** Whether a live session is held for `sid`. */
+  #live(sid: string, now = Date.now()): boolean {
+    const record = this.#state.get(sid, now);
+    return record !== undefined && isVisible(record, now);
   }
 
   protected async *scanIds(): AsyncIterable<string> {

@@ -1,4 +1,4 @@
-import { byteLength } from '@sessionkit/core';
+import { byteLength, PrincipalIndex } from '@sessionkit/core';
 import { LRUCache } from 'lru-cache';
 import { isRetained, mergeRecords, recordFingerprint, type SessionRecord } from './record.js';
 
@@ -28,6 +28,8 @@ export interface ReplicaStateOptions {
   tombstoneTtlMs: number;
   /** The principal of a live session; tombstones are always anonymous. */
   principal: RecordPrincipal;
+  /** Called when a read or a sweep drops a session (not a tombstone) whose expiry passed. */
+  expired?: (sid: string, principal: string | undefined) => void;
 }
 
 /**
@@ -42,6 +44,10 @@ export interface ReplicaStateOptions {
  * logged-in users out.
  *
  * Expired sessions and old tombstones are dropped when read and by {@link ReplicaState.sweep}.
+ *
+ * Principal index: every record that enters carries the principal of its merged keys, and a
+ * {@link PrincipalIndex} follows every way a record enters or leaves (the LRU's dispose), so each
+ * node answers `idsByPrincipal` from what it holds, whichever node made the changes.
  */
 export class ReplicaState {
   readonly #anonymous: LRUCache<string, Entry>;
@@ -49,6 +55,7 @@ export class ReplicaState {
   /** Four 32-bit words per bucket. */
   readonly #digests = new Uint32Array(BUCKETS * 4);
   readonly #options: ReplicaStateOptions;
+  readonly #index = new PrincipalIndex();
   #bytes = 0;
 
   constructor(options: ReplicaStateOptions) {
@@ -60,6 +67,7 @@ export class ReplicaState {
       dispose: (entry, sid) => {
         this.#bytes -= entry.bytes;
         this.#toggle(sid, entry.record);
+        this.#index.remove(sid);
       },
     };
     this.#anonymous = new LRUCache(lru);
@@ -82,7 +90,13 @@ export class ReplicaState {
     if (!entry) return undefined;
     if (isRetained(entry.record, now, this.#options.tombstoneTtlMs)) return entry.record;
     this.delete(sid);
+    if (!entry.record.dead) this.#options.expired?.(sid, entry.principal);
     return undefined;
+  }
+
+  /** The sids filed under `principal` (a copy; expired ones included until read or swept). */
+  sidsOf(principal: string): string[] {
+    return this.#index.sids(principal);
   }
 
   /** The principal of the session held for `sid`, `undefined` when anonymous or not held. */
@@ -110,6 +124,7 @@ export class ReplicaState {
     const [list, other] = principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
     other.delete(sid);
     list.set(sid, entry);
+    this.#index.assign(sid, principal);
     this.#bytes += entry.bytes;
     this.#toggle(sid, next);
     this.#evict();
@@ -137,6 +152,7 @@ export class ReplicaState {
         if (!isRetained(entry.record, now, this.#options.tombstoneTtlMs)) {
           list.delete(sid);
           dropped++;
+          if (!entry.record.dead) this.#options.expired?.(sid, entry.principal);
         }
       }
     }
@@ -158,6 +174,7 @@ export class ReplicaState {
   clear(): void {
     this.#known.clear();
     this.#anonymous.clear();
+    this.#index.clear();
   }
 
   /**

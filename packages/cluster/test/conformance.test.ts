@@ -5,6 +5,7 @@ import { writeHereReadThere, type WriteHereReadThere } from './fixtures/in-proce
 import { SECRET, sparePorts } from './fixtures/ports.js';
 
 const NO_BACKEND = 'no external backend to stop; peer outages are covered in cluster.test.ts';
+const EVENTS = { created: true, destroyed: true, expired: true } as const;
 
 describe('single node, no peers', () => {
   let current: ReplicatedSessionStore | undefined;
@@ -23,6 +24,7 @@ describe('single node, no peers', () => {
       },
       reclaim: async () => void current?.prune(),
     },
+    events: EVENTS,
     skip: { outage: NO_BACKEND },
   });
 });
@@ -32,6 +34,9 @@ describe('3-node cluster: writes through node 0, reads through node 1 (ack all)'
   runConformanceSuite({
     it,
     createStore: async (options) => (current = await writeHereReadThere(options)),
+    // the second instance: the same cluster, writing through node 1 and reading through node 0
+    createPeer: (store) => (store as WriteHereReadThere).reversed(),
+    events: EVENTS,
     probe: {
       storedTtlMs: async (sid) => {
         const at = current?.readerExpiresAt(sid) ?? null;
