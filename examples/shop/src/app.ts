@@ -13,8 +13,11 @@ import { cartEntries, cartOf, storeCart } from './session-cart.js';
  * and one `cart:<sku>` key per product (see session-cart.ts).
  */
 interface ShopSession extends Session {
-  /** The logged-in user's name. */
-  user?: string;
+  /**
+   * The logged-in user's name. `userId` is the key sessionkit's default `principal` reads, so the
+   * store files the session under its user and "Log out all my devices" finds it.
+   */
+  userId?: string;
   [key: `cart:${string}`]: unknown;
 }
 
@@ -85,7 +88,7 @@ export function createShopApp(options: ShopOptions): express.Express {
 
   app.get('/api/cart', (req, res) => {
     if (!hasSession(req, res)) return;
-    res.json(cartView(shop(req).user, cartOf(shop(req))));
+    res.json(cartView(shop(req).userId, cartOf(shop(req))));
   });
 
   app.post('/api/cart/items', (req, res) => {
@@ -106,7 +109,7 @@ export function createShopApp(options: ShopOptions): express.Express {
     const cart = cartEntries(shop(req));
     req.session.regenerate((err) => {
       if (err) return next(err);
-      shop(req).user = user;
+      shop(req).userId = user;
       for (const [key, entry] of cart) (shop(req) as unknown as Record<string, unknown>)[key] = entry;
       res.json(cartView(user, cartOf(shop(req))));
     });
@@ -122,6 +125,27 @@ export function createShopApp(options: ShopOptions): express.Express {
       res.clearCookie(SESSION_COOKIE);
       res.json({ user: null, items: [] });
     });
+  });
+
+  // "Log out all my devices": every session of this user, on every instance, through the store's
+  // principal index. The answer says how many sessions ended (this one included).
+  app.post('/api/logout-everywhere', async (req, res, next) => {
+    if (!hasSession(req, res)) return;
+    const user = shop(req).userId;
+    if (user === undefined) return void res.status(401).json({ error: 'log in first' });
+    try {
+      let devices: number | undefined;
+      if (typeof options.store === 'string') await sessions.revokeUser(user); // cookie://: through its revocation store
+      else devices = await options.store.destroyByPrincipal(user);
+      req.session.destroy((err) => {
+        if (err) return next(err);
+        res.clearCookie(SESSION_COOKIE);
+        res.json({ user: null, items: [], ...(devices === undefined ? {} : { devices }) });
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_STORE_CONFIG') return void res.status(501).json({ error: (err as Error).message });
+      next(err);
+    }
   });
 
   app.use('/api', (_req, res) => {
@@ -146,7 +170,7 @@ function shop(req: Request): ShopSession {
 function updateCart(req: Request, res: Response, result: Cart | Refusal): void {
   if (isRefusal(result)) return void res.status(result.status).json({ error: result.error });
   storeCart(shop(req), result);
-  res.json(cartView(shop(req).user, result));
+  res.json(cartView(shop(req).userId, result));
 }
 
 /**

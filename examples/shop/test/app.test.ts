@@ -143,6 +143,50 @@ describe('two instances over one SQLite file', () => {
   });
 });
 
+describe('"Log out all my devices": three instances over one SQLite file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shop-test-'));
+  const stores: SessionStore[] = [];
+  const shops: Running[] = [];
+  beforeAll(async () => {
+    for (const id of ['one', 'two', 'three']) {
+      const store = openStore(`sqlite:${join(dir, 'sessions.db')}`);
+      stores.push(store);
+      shops.push(await start(id, store));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(shops.map(stop));
+    await Promise.all(stores.map((store) => store.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('5 devices logged in on 3 instances: one click ends them all, and only them', async () => {
+    const devices = Array.from({ length: 5 }, (_, i) => new Shopper(shops[i % 3]!.url, 'turing'));
+    for (const device of devices) {
+      expect((await device.login()).data.user).toBe('turing');
+      await device.request('POST', '/api/cart/items', { sku: 'tea' });
+    }
+    const other = new Shopper(shops[0]!.url, 'noether');
+    await other.login();
+    const anonymous = new Shopper(shops[1]!.url, 'nobody');
+    await anonymous.request('POST', '/api/cart/items', { sku: 'mug' });
+
+    // Not logged in: nothing to end.
+    expect((await new Shopper(shops[2]!.url, 'x').request('POST', '/api/logout-everywhere')).status).toBe(401);
+
+    devices[4]!.baseUrl = shops[2]!.url;
+    const answer = await devices[4]!.request('POST', '/api/logout-everywhere');
+    expect(answer.status).toBe(200);
+    expect(answer.data).toEqual({ user: null, items: [], devices: 5 });
+    for (const [i, device] of devices.entries()) {
+      device.baseUrl = shops[(i + 1) % 3]!.url; // the next request lands elsewhere
+      expect((await device.request('GET', '/api/cart')).data, `device ${i}`).toEqual({ user: null, items: [] });
+    }
+    expect((await other.request('GET', '/api/cart')).data.user).toBe('noether');
+    expect((await anonymous.request('GET', '/api/cart')).data.items).toEqual([{ sku: 'mug', qty: 1 }]);
+  });
+});
+
 describe('two instances on cookie:// (no store at all)', () => {
   const shops: Running[] = [];
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAvailable } from '@sessionkit/test-suite';
 import { startDeployment, type Deployment } from '../src/deployment.js';
 import { findFreePortRange } from '../src/ports.js';
+import { Shopper } from '../src/shopper.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -73,5 +74,27 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
     await page.click(`tr[data-instance="${victim}"] button:has-text("Restart")`);
     await page.waitForSelector(`tr[data-instance="${victim}"] .health-up`, { timeout: 30_000 });
     expect(deployment.instances.find((i) => i.id === victim)!.pid).toBeTypeOf('number');
+  });
+
+  it('"Log out all my devices" on the page ends the session on another device too', { timeout: 120_000 }, async () => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(deployment.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.fill('#user', 'hamilton');
+    await page.click('#login button[type="submit"]');
+    await expect.poll(() => page.textContent('[data-testid="user-name"]')).toBe('hamilton');
+    // another device of the same user, through the same balancer
+    const phone = new Shopper(deployment.url, 'hamilton');
+    expect((await phone.login()).data.user).toBe('hamilton');
+
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/logout-everywhere') && r.request().method() === 'POST'),
+      page.click('[data-testid="logout-everywhere"]'),
+    ]);
+    expect(response.status()).toBe(200);
+    await expect.poll(() => page.textContent('[data-testid="notice"]')).toBe('Logged out on every device: 2 sessions ended.');
+    expect(await page.isVisible('#login')).toBe(true);
+    expect((await phone.request('GET', '/api/cart')).data).toEqual({ user: null, items: [] });
+    await page.screenshot({ path: join(OUTPUT, 'shop-after-logout-everywhere.png'), fullPage: true });
   });
 });

@@ -35,6 +35,12 @@ function badge(id) {
   return node;
 }
 
+function showNotice(message) {
+  const box = $('notice');
+  box.textContent = message;
+  box.hidden = !message;
+}
+
 function showError(message) {
   const box = $('error');
   box.textContent = message;
@@ -203,9 +209,18 @@ async function main() {
   $('login').addEventListener('submit', (event) => {
     event.preventDefault();
     const user = $('user').value.trim();
+    showNotice('');
     enqueue(async () => renderCart(await api('POST', '/api/login', { user })));
   });
   $('logout').addEventListener('click', () => enqueue(async () => renderCart(await api('POST', '/api/logout'))));
+  $('logout-everywhere').addEventListener('click', () =>
+    enqueue(async () => {
+      const result = await api('POST', '/api/logout-everywhere');
+      renderCart(result);
+      const n = result.devices;
+      showNotice(n === undefined ? 'Logged out on every device.' : `Logged out on every device: ${n} session${n === 1 ? '' : 's'} ended.`);
+    }),
+  );
 
   const withControls = await refreshInstances();
   let polling = false;
