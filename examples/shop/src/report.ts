@@ -28,6 +28,7 @@ const HEADERS = [
   'Cookie B/request',
   'p50 ms',
   'p99 ms',
+  'Log out all devices',
 ];
 
 function cells(result: ScenarioResult): string[] {
@@ -43,7 +44,16 @@ function cells(result: ScenarioResult): string[] {
     result.cookieBytesPerRequest === undefined ? '-' : String(Math.round(result.cookieBytesPerRequest)),
     String(result.p50Ms),
     String(result.p99Ms),
+    logoutCell(result),
   ];
+}
+
+/** `1000 sessions in 412 ms` (and what was left logged in, if anything), or `-` for rows that do not measure it. */
+function logoutCell(result: ScenarioResult): string {
+  const measured = result.logoutEverywhere;
+  if (!measured) return '-';
+  const ended = measured.ended === measured.sessions ? `${measured.sessions} sessions` : `${measured.ended} of ${measured.sessions} sessions`;
+  return `${ended} in ${Math.round(measured.ms)} ms${measured.stillLoggedIn ? `, ${measured.stillLoggedIn} still logged in` : ''}`;
 }
 
 /** A plain-text table for the terminal; a row that did not run shows its reason after the first columns. */
@@ -54,7 +64,7 @@ export function terminalTable(report: Report): string {
   );
   const pad = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ');
   return [
-    pad(HEADERS),
+    pad(HEADERS).trimEnd(),
     widths.map((width) => '-'.repeat(width)).join('  '),
     ...rows.map(({ ran, cells }) => (ran ? pad(cells) : `${pad(cells.slice(0, 3))}  ${cells[3]}`).trimEnd()),
   ].join('\n');

@@ -31,6 +31,11 @@ export interface Scenario {
    * to it: no accepted item is ever missing (a read no instance answered is counted apart).
    */
   keepsEveryCart: boolean;
+  /**
+   * True for rows whose store can end a user's sessions on every instance (`destroyByPrincipal`
+   * on a shared store): the row also measures "Log out all my devices" for one user with many sessions.
+   */
+  logoutEverywhere?: boolean;
   /** Creates what the row needs; throws an Error whose message is the reason to skip the row. */
   prepare(): Promise<PreparedStore>;
 }
@@ -85,6 +90,7 @@ export const SCENARIOS: Scenario[] = [
     // ack=one: a write is answered once a peer has applied it, so an answered write outlives the
     // SIGKILL of the instance that made it.
     keepsEveryCart: true,
+    logoutEverywhere: true,
     prepare: async () => ({ url: 'cluster://?ack=one', cleanup: nothing }),
   },
   {
@@ -105,6 +111,7 @@ export const SCENARIOS: Scenario[] = [
     routing: 'round-robin',
     shared: true,
     keepsEveryCart: true,
+    logoutEverywhere: true,
     prepare: async () => {
       const base = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
       const url = withParams(base, { prefix: `shop-scenario-${runId()}:` });
@@ -145,6 +152,7 @@ export const SCENARIOS: Scenario[] = [
     routing: 'round-robin',
     shared: true,
     keepsEveryCart: true,
+    logoutEverywhere: true,
     prepare: async () => ({ url: undefined, cleanup: nothing }),
   },
   {
@@ -154,6 +162,7 @@ export const SCENARIOS: Scenario[] = [
     routing: 'round-robin',
     shared: true,
     keepsEveryCart: true,
+    logoutEverywhere: true,
     prepare: () =>
       freshTable(process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test', 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL', dropPostgresTable),
   },
@@ -175,6 +184,7 @@ export const SCENARIOS: Scenario[] = [
     routing: 'round-robin',
     shared: true,
     keepsEveryCart: true,
+    logoutEverywhere: true,
     prepare: () =>
       freshTable(process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test', 'MariaDB', 'start MariaDB/MySQL or set MYSQL_URL', dropMysqlTable),
   },

@@ -11,6 +11,8 @@ export interface RunSettings {
   instances: number;
   /** Shoppers active at the same time. */
   concurrency: number;
+  /** Sessions of one user that "Log out all my devices" ends, on rows that measure it (default 1000). */
+  logoutSessions?: number;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -50,11 +52,26 @@ export interface ScenarioResult {
   /** Latency of the first group's requests through the balancer, ms (retries included). */
   p50Ms?: number;
   p99Ms?: number;
+  /** "Log out all my devices" for one user logged in `sessions` times (rows with `logoutEverywhere`). */
+  logoutEverywhere?: LogoutEverywhereResult;
   /** The machine's 1-minute load average when the row finished: latency figures mean little on a busy machine. */
   loadAverage?: number;
 }
 
+/** What one "Log out all my devices" request did to a user with many sessions. */
+export interface LogoutEverywhereResult {
+  /** Sessions of the user logged in (through the balancer, each its own device) before the request. */
+  sessions: number;
+  /** How many sessions the request said it ended. */
+  ended: number;
+  /** Wall time of the one POST /api/logout-everywhere through the balancer, ms. */
+  ms: number;
+  /** Devices whose next request (to the instance the balancer picks) was still logged in. */
+  stillLoggedIn: number;
+}
+
 const ITEMS_BEFORE_KILL = 2;
+const DEFAULT_LOGOUT_SESSIONS = 1000;
 
 /**
  * Runs one scenario on real processes: a balancer and `instances` shop processes over the row's
@@ -103,6 +120,14 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         outcomesConcurrent[await shopper.checkCart()]++;
       });
 
+      const logoutEverywhere = scenario.logoutEverywhere
+        ? await measureLogoutEverywhere(deployment.url, settings.logoutSessions ?? DEFAULT_LOGOUT_SESSIONS, settings.concurrency)
+        : undefined;
+      if (logoutEverywhere) {
+        const { sessions, ended, ms, stillLoggedIn } = logoutEverywhere;
+        settings.log(`  ${key}: log out everywhere ended ${ended}/${sessions} sessions in ${Math.round(ms)} ms; ${stillLoggedIn} still logged in`);
+      }
+
       const group2: RequestRecord[] = [];
       const shoppers2 = makeShoppers(deployment.url, 'bob', settings.shoppers, group2);
       await forEachLimited(shoppers2, settings.concurrency, async (shopper) => {
@@ -139,6 +164,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         requestsPerInstance: servedCounts(group1, deployment.instances.map((i) => i.id)),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
+        ...(logoutEverywhere ? { logoutEverywhere } : {}),
         loadAverage: round(loadavg()[0]!),
       };
       settings.log(
@@ -153,6 +179,30 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
   } finally {
     await prepared.cleanup().catch((err: Error) => settings.log(`  ${key}: cleanup failed: ${err.message}`));
   }
+}
+
+/**
+ * One user logs in on `sessions` devices through the balancer (`concurrency` at a time), then one
+ * device asks to log out everywhere; the request's time and answer are recorded, and every other
+ * device's next request tells whether it is still logged in.
+ */
+async function measureLogoutEverywhere(url: string, sessions: number, concurrency: number): Promise<LogoutEverywhereResult> {
+  const user = `many-devices-${process.pid}-${Date.now()}`;
+  const devices = Array.from({ length: sessions }, () => new Shopper(url, user));
+  await forEachLimited(devices, concurrency, async (device) => {
+    const { status } = await device.login();
+    if (status !== 200) throw new Error(`a login for the log-out-everywhere phase answered ${status}`);
+  });
+  const started = performance.now();
+  const answer = await devices[0]!.request('POST', '/api/logout-everywhere');
+  const ms = performance.now() - started;
+  if (answer.status !== 200) throw new Error(`POST /api/logout-everywhere answered ${answer.status}: ${JSON.stringify(answer.data)}`);
+  let stillLoggedIn = 0;
+  await forEachLimited(devices.slice(1), concurrency, async (device) => {
+    const { data } = await device.request('GET', '/api/cart');
+    if (data?.user === user) stillLoggedIn++;
+  });
+  return { sessions, ended: Number(answer.data?.devices ?? 0), ms: round(ms), stillLoggedIn };
 }
 
 function tally(): Record<'intact' | 'missing' | 'unreadable', number> {

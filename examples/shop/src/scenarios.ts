@@ -19,6 +19,7 @@ const USAGE = `Usage: pnpm demo:scenarios [options]
   --shoppers <n>       shoppers per group (default 200, --quick 40)
   --instances <n>      shop instances per scenario (default 3)
   --concurrency <n>    shoppers active at the same time (default 20)
+  --logout-sessions <n> sessions of one user that "Log out all my devices" ends, on shared stores (default 1000)
   --only <keys>        comma-separated scenario keys: ${SCENARIOS.map((s) => s.key).join(', ')}
   --json <file>        where to write the results (default docs/strategies-results.json; none with --quick or --only)
   --docs <file>        markdown file whose results section is regenerated (default docs/strategies.md; none with --quick or --only)
@@ -38,6 +39,7 @@ try {
       shoppers: { type: 'string' },
       instances: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '20' },
+      'logout-sessions': { type: 'string', default: '1000' },
       only: { type: 'string' },
       json: { type: 'string' },
       docs: { type: 'string' },
@@ -60,6 +62,7 @@ const quick = values.quick;
 const shoppers = count(values.shoppers ?? (quick ? '40' : '200'), '--shoppers', 10_000);
 const instances = count(values.instances, '--instances', 16);
 const concurrency = count(values.concurrency, '--concurrency', 1000);
+const logoutSessions = count(values['logout-sessions'], '--logout-sessions', 100_000);
 const only = values.only?.split(',').map((key) => key.trim());
 const unknown = only?.filter((key) => !SCENARIOS.some((s) => s.key === key)) ?? [];
 if (unknown.length) fail(`--only: unknown scenario ${unknown.join(', ')}`);
@@ -77,7 +80,7 @@ const results: ScenarioResult[] = [];
 for (const [i, scenario] of scenarios.entries()) {
   console.log(`[${i + 1}/${scenarios.length}] ${scenario.key} …`);
   const started = performance.now();
-  const result = await runScenario(scenario, { shoppers, instances, concurrency, log: (line) => console.log(line) });
+  const result = await runScenario(scenario, { shoppers, instances, concurrency, logoutSessions, log: (line) => console.log(line) });
   if (result.status !== 'ok') console.log(`  ${result.status}: ${result.reason}`);
   console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   results.push(result);

@@ -44,6 +44,28 @@ const report: Report = {
       status: 'skipped',
       reason: 'PostgreSQL is not available (ECONNREFUSED); start PostgreSQL or set DATABASE_URL',
     },
+    {
+      key: 'sqlite-round-robin',
+      strategy: 'Central store: SQLite file (embedded)',
+      store: 'SQLite',
+      routing: 'round-robin',
+      shared: true,
+      keepsEveryCart: true,
+      status: 'ok',
+      shoppers: 200,
+      cartsIntact: 200,
+      cartsIntactAfterKill: 200,
+      concurrentAddsKept: 200,
+      cookieBytesPerRequest: 61,
+      cartsUnreadable: [0, 0],
+      downsBeforeKill: 0,
+      killed: 'shop-2',
+      requestsPerInstance: { 'shop-1': 334, 'shop-2': 333, 'shop-3': 333 },
+      p50Ms: 10,
+      p99Ms: 50,
+      logoutEverywhere: { sessions: 1000, ended: 1000, ms: 412.3, stillLoggedIn: 0 },
+      loadAverage: 1.5,
+    },
   ],
 };
 
@@ -53,8 +75,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the scenario report', () => {
   it('prints measured rows in columns and skipped rows with their reason', () => {
     const lines = terminalTable(report).split('\n');
-    expect(lines[0]).toMatch(/^Strategy +Store +Routing +Carts intact +Intact after a kill +Both concurrent adds kept +Requests per instance +Cookie B\/request +p50 ms +p99 ms$/);
-    expect(lines[2]).toMatch(/4\/200 \(2 %\) +0\/200 \(0 %\), shop-1 killed +3\/200 \(2 %\) +334 \/ 333 \/ 333 +61 +12\.5 +80$/);
+    expect(lines[0]).toMatch(/^Strategy +Store +Routing +Carts intact +Intact after a kill +Both concurrent adds kept +Requests per instance +Cookie B\/request +p50 ms +p99 ms +Log out all devices$/);
+    expect(lines[2]).toMatch(/4\/200 \(2 %\) +0\/200 \(0 %\), shop-1 killed +3\/200 \(2 %\) +334 \/ 333 \/ 333 +61 +12\.5 +80 +-$/);
+    expect(lines[4]).toMatch(/ +10 +50 +1000 sessions in 412 ms$/);
     expect(lines[3]).toMatch(/Central store: PostgreSQL .* skipped: PostgreSQL is not available \(ECONNREFUSED\); start PostgreSQL or set DATABASE_URL$/);
   });
 
@@ -63,7 +86,8 @@ describe('the scenario report', () => {
     expect(section.startsWith(RESULTS_START) && section.endsWith(RESULTS_END)).toBe(true);
     expect(section).toContain('on 2026-01-02 (Node 20.19.0, 3 instances, 200 shoppers per group, 20 at a time');
     expect(section).toContain('load average ranged from 1.5 to 1.5 on 2 cores');
-    expect(section).toContain('| No strategy: per-instance memory | memory | round-robin | 4/200 (2 %) | 0/200 (0 %), shop-1 killed | 3/200 (2 %) | 334 / 333 / 333 | 61 | 12.5 | 80 |');
+    expect(section).toContain('| No strategy: per-instance memory | memory | round-robin | 4/200 (2 %) | 0/200 (0 %), shop-1 killed | 3/200 (2 %) | 334 / 333 / 333 | 61 | 12.5 | 80 | - |');
+    expect(section).toContain('| 10 | 50 | 1000 sessions in 412 ms |');
     expect(section).toContain('| Central store: PostgreSQL | PostgreSQL | round-robin | skipped: PostgreSQL is not available');
     expect(section).toContain('- No strategy: per-instance memory: 0 + 2 carts counted as not intact were reads that got no answer');
   });

@@ -39,6 +39,8 @@ export function mysqlPrincipalDdl(names: TableNames, parts: { column: boolean; i
 const ALREADY_DONE = new Set([1060, 1061]);
 // MySQL has no DELETE … RETURNING (MariaDB has): 1064 is its syntax error.
 const PARSE_ERROR = 1064;
+/** Sessions of one user tombstoned per statement by `destroyByPrincipal`. */
+const PAGE = 100;
 
 /** Deadlocks InnoDB may report when many upserts race on one new key; the statement was rolled back. */
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK']);
@@ -203,20 +205,30 @@ export class MysqlDialect implements SqlDialect {
     return null;
   }
 
-  /** Tombstones the user's live sessions one by one, so each is reported by the call that ended it. */
+  /**
+   * Tombstones the user's live sessions a page at a time: one UPDATE per page of sids (a fixed
+   * shape: the list is padded to {@link PAGE}), whose row count says whether every sid of the page
+   * was ended by this call; when not (another call ended or changed some in between), the ones
+   * that carry this call's tombstone expiry are the ones it ended.
+   */
   async tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]> {
     const t = this.#names.table;
     const ended: string[] = [];
+    const list = Array.from({ length: PAGE }, () => '?').join(', ');
     for (let after = ''; ; ) {
-      const sids = await this.principalIdsAfter(principal, after, now, 100);
-      for (const sid of sids) {
-        const result = await this.#execute(
-          `UPDATE ${t} SET data = NULL, expires_at = ?, principal = NULL WHERE sid = ? AND principal = ? AND data IS NOT NULL AND expires_at > ?`,
-          [until, sid, principal, now],
-        );
-        if ((result as { affectedRows: number }).affectedRows > 0) ended.push(sid);
+      const sids = await this.principalIdsAfter(principal, after, now, PAGE);
+      if (sids.length === 0) return ended;
+      const padded = Array.from({ length: PAGE }, (_, i) => sids[i] ?? sids[0]);
+      const result = await this.#execute(
+        `UPDATE ${t} SET data = NULL, expires_at = ?, principal = NULL WHERE sid IN (${list}) AND principal = ? AND data IS NOT NULL AND expires_at > ?`,
+        [until, ...padded, principal, now],
+      );
+      if ((result as { affectedRows: number }).affectedRows === sids.length) ended.push(...sids);
+      else {
+        const rows = await this.#rows(`SELECT sid FROM ${t} WHERE sid IN (${list}) AND data IS NULL AND expires_at = ?`, [...padded, until]);
+        ended.push(...rows.map((row) => text(row['sid']) as string));
       }
-      if (sids.length < 100) return ended;
+      if (sids.length < PAGE) return ended;
       after = sids[sids.length - 1] as string;
     }
   }
