@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { sparePort } from '@sessionkit/test-suite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/index.js';
-import { REDIS_URL, redisAvailable, runCli, scratchDir, unique } from './support.js';
+import { REDIS_URL, redisAvailable, runCli, scratchDir, unique, PATIENT } from './support.js';
 
 const dir = scratchDir();
 const HOUR = 3_600_000;
@@ -44,7 +44,7 @@ describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
 describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000 }, () => {
   const url = `sqlite:${join(dir, 'commands.db')}`;
   beforeAll(async () => {
-    const store = createStore(url);
+    const store = createStore(url, PATIENT);
     // 30 sessions: 10 anonymous, 20 of 4 users (ann has 8), TTLs of 5 min to 10 days
     for (let i = 0; i < 30; i++) {
       const ttlMs = [5 * 60_000, 30 * 60_000, 5 * HOUR, 48 * HOUR, 240 * HOUR][i % 5] as number;
@@ -115,7 +115,7 @@ describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000
     expect(bySid.stdout).toBe('revoked 1 session cmd-session-20\n');
     const again = await runCli(['revoke', url, '--sid', 'cmd-session-20']);
     expect(again.stdout).toBe('revoked 0 sessions cmd-session-20\n');
-    const store = createStore(url);
+    const store = createStore(url, PATIENT);
     try {
       expect(await store.get('cmd-session-10')).toBeNull();
       expect(await store.get('cmd-session-20')).toBeNull();

@@ -135,7 +135,8 @@ describe.skipIf(!redisAvailable || !postgresAvailable)('migrate: 50,000 connect-
 
     // 5. Every user is still logged in: each session reads through the target store, and the app,
     //    switched to PostgreSQL, knows a sample of users by their old cookies.
-    const store = createStore(target);
+    // Reads 500 at a time: a busy machine may take longer than the 2 s default, which is no outage.
+    const store = createStore(target, { operationTimeoutMs: 120_000 });
     try {
       const wrong: string[] = [];
       for (let start = 0; start < SESSIONS; start += 500) {
