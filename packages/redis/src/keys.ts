@@ -34,6 +34,14 @@ export interface KeySpace {
    *   where `<t>` is a short tag chosen to hash to the session key's slot.
    */
   tombstone(sid: string): string;
+  /**
+   * Prefix of the principal index sets: `<prefix>\0principal\0`, then the principal id. A sid
+   * holds no control character, so no set key is ever a session key; SCAN under `pattern` finds
+   * the sets too (clear() removes them, ids() skips them).
+   */
+  readonly setPrefix: string;
+  /** Whether every key of the store has the same hash tag (from the prefix or `hashTag`), so one Cluster slot holds them all. */
+  readonly tagged: boolean;
   /** SCAN MATCH pattern for session keys: the prefix with glob characters escaped, then `*`. */
   readonly pattern: string;
   /** The sid of a key found by SCAN, or `null` when the key is not a session key (tombstone, foreign key). */
@@ -79,6 +87,8 @@ export function keySpace(prefix: string, hashTag?: string): KeySpace {
       if (!key.includes('}')) return `{${key}}${TOMBSTONE_SUFFIX}`;
       return `{${tagForSlot(slotOf(key))}}${TAGGED_TOMBSTONE_SUFFIX}\u0000${key}`;
     },
+    setPrefix: `${full}\u0000principal\u0000`,
+    tagged: prefixTagged,
     pattern: `${escapeGlob(full)}*`,
     sidOf(key) {
       if (!key.startsWith(full)) return null;

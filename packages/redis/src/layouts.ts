@@ -8,12 +8,28 @@ export interface ScriptCall {
   argv: ScriptArgs;
 }
 
+/**
+ * What the hash layout's scripts need for the principal index (the JSON layout has none): the sid
+ * (the set member), the set key prefix (`''`: the store updates the sets itself), and for a patch
+ * how to file the session (see `HASH_PATCH` in scripts.ts).
+ */
+export interface IndexArgs {
+  sid: string;
+  setPrefix: string;
+  /** `keep`: filed where it is; `set`: under `principal`. */
+  mode: 'keep' | 'set';
+  /** The principal id, `''` for anonymous. */
+  principal: string;
+  /** Fields the principal was computed from that the patch does not change, with the text read (`''`: absent). */
+  guards: [field: string, text: string][];
+}
+
 /** How sessions are laid out in Redis: read with one command, written with one script each. */
 export interface Layout {
   /** The stored session, `null` when absent. @throws SessionDecodeError when stored bytes do not decode. */
   read(client: RedisClient, key: string, sid: string): Promise<SessionData | null>;
-  set(data: SessionData, json: string, ttlMs: number): ScriptCall;
-  patch(change: SessionChange, ttlMs: number, maxSessionBytes: number): ScriptCall;
+  set(data: SessionData, json: string, ttlMs: number, index: IndexArgs): ScriptCall;
+  patch(change: SessionChange, ttlMs: number, maxSessionBytes: number, index: IndexArgs): ScriptCall;
 }
 
 // Keys a session never holds: the codec refuses them on write, and a hash edited by hand is read
@@ -40,8 +56,8 @@ export const hashLayout: Layout = {
     // The field texts let a framework adapter diff a save without re-encoding the loaded session.
     return found ? rememberStoredForm(data, texts) : null;
   },
-  set(data, _json, ttlMs) {
-    const argv: ScriptArgs = [Math.ceil(ttlMs)];
+  set(data, _json, ttlMs, index) {
+    const argv: ScriptArgs = [Math.ceil(ttlMs), index.sid, index.setPrefix, index.principal];
     for (const field in data) {
       if (!Object.hasOwn(data, field)) continue;
       // undefined, functions and Symbols have no JSON form: the key is left out, as JSON.stringify does
@@ -50,14 +66,17 @@ export const hashLayout: Layout = {
     }
     return { script: 'sessionkitHashSet', argv };
   },
-  patch(change, ttlMs, maxSessionBytes) {
+  patch(change, ttlMs, maxSessionBytes, index) {
     // normalizeChange bounds set + unset by maxSessionKeys; the arguments are built with push in
     // loops and sent as one array, never spread into a call, whatever their number
-    const argv: ScriptArgs = [Math.ceil(ttlMs), maxSessionBytes, 0];
+    const argv: ScriptArgs = [Math.ceil(ttlMs), index.sid, index.setPrefix, maxSessionBytes, index.mode, index.principal, index.guards.length];
+    for (const [field, text] of index.guards) argv.push(field, text);
+    const count = argv.length;
+    argv.push(0);
     for (const field in change.set) {
       if (Object.hasOwn(change.set, field)) argv.push(field, encodeValue(change.set[field]));
     }
-    argv[2] = argv.length - 3;
+    argv[count] = argv.length - count - 1;
     for (const field of change.unset) argv.push(field);
     return { script: 'sessionkitHashPatch', argv };
   },

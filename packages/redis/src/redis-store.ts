@@ -4,20 +4,24 @@ import {
   type ErrorKind,
   isConnectionError,
   SessionDecodeError,
+  StoreOperationError,
   SessionTooLargeError,
   StoreConfigError,
   type BaseStoreOptions,
+  type PrincipalFunction,
   type SessionChange,
   type SessionData,
+  defaultPrincipal,
+  principalOf,
   withTimeout,
 } from '@sessionkit/core';
 import type { ChainableCommander } from 'ioredis';
 import { ReplicationError } from './errors.js';
 import { keySpace, type KeySpace } from './keys.js';
-import { hashLayout, jsonLayout, type Layout, type ScriptCall } from './layouts.js';
+import { hashLayout, jsonLayout, type IndexArgs, type Layout, type ScriptCall } from './layouts.js';
 import { Link, type RedisClient } from './link.js';
 import { scanKeys, unlinkBatch } from './scan.js';
-import { defineScripts, type Scripted } from './scripts.js';
+import { defineScripts, MARKER_FIELD, type Scripted, type WithMembers } from './scripts.js';
 import { redactError } from './redact.js';
 import { parseRedisUrl } from './url.js';
 
@@ -53,6 +57,14 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
    * the master). Default: off.
    */
   waitReplicas?: WaitReplicasOptions;
+  /**
+   * The top-level session keys your `principal` function reads. A patch that touches none of them
+   * leaves the principal index alone; one that does is filed in the same script (one round trip)
+   * when the change alone decides the principal, else after reading these keys first. Default
+   * `['passport', 'userId']` with the default `principal`; with your own `principal` and no
+   * `principalKeys`, every patch reads the whole session first (correct, one more round trip).
+   */
+  principalKeys?: string[];
 }
 
 /** Options for {@link RedisSessionStore.fromUrl}: everything but the client. */
@@ -60,8 +72,27 @@ export type RedisSessionStoreUrlOptions = Omit<RedisSessionStoreOptions, 'client
 
 const OWNS_CLIENT = Symbol('ownsClient');
 
+/** The keys the default principal (`passport.user ?? userId`) reads. */
+const DEFAULT_PRINCIPAL_KEYS = ['passport', 'userId'];
+/** Patches that lost the race with another write to a field their principal was computed from are retried this often. */
+const FILE_ATTEMPTS = 20;
+/** Thrown by the probe session when the principal function reads a key the store does not know yet. */
+const UNKNOWN = Symbol('unknown principal key');
+
 /**
  * Session store on Redis through ioredis: standalone, Sentinel or Cluster.
+ *
+ * Principal index (hash layout): a set per principal, `<prefix>\0principal\0<id>`, whose members
+ * are sids. The set, and the principal a session is filed under (its marker field), change in the
+ * same Lua script as the session (set, patch, destroy, touch), so on standalone Redis, Sentinel
+ * and a Cluster whose prefix has a hash tag the index is atomic with the data. On a Cluster without
+ * a hash tag the set is on another slot: the script returns the principal it replaced and the
+ * store updates the set with separate commands right after (the window: a reader in between sees
+ * the set one write behind; a process that dies in between leaves it so until the session's next
+ * write that changes its principal). Each set's TTL is raised to its longest member's, never
+ * removed, so a set outlives none of its sessions by more than the longest one; members whose
+ * session expired or moved to another user are dropped when the set is read. The JSON layout has
+ * no index: `idsByPrincipal` reads every session there (O(n)).
  *
  * Reads are one command (HGETALL, or GET with `format: 'json'`); set, patch and destroy are one
  * Lua script each (one round trip, atomic); touch is one PEXPIRE, which does nothing for a missing
@@ -79,6 +110,11 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #owned: boolean;
   readonly #scanCount: number;
   readonly #waitReplicas: Required<WaitReplicasOptions> | undefined;
+  readonly #principalFn: PrincipalFunction;
+  /** The keys the principal is read from; `undefined`: any key may be. */
+  readonly #principalKeys: ReadonlySet<string> | undefined;
+  /** Hash layout: the script keeps the sets (one slot, or not a Cluster); `false`: separate commands. */
+  readonly #scriptedIndex: boolean;
 
   constructor(options: RedisSessionStoreOptions) {
     super(options);
@@ -102,6 +138,13 @@ export class RedisSessionStore extends AbstractSessionStore {
     }
     this.#waitReplicas = options.waitReplicas && this.#checkWait(options.waitReplicas);
     this.#owned = (options as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
+    this.#principalFn = options.principal ?? defaultPrincipal;
+    const keys = options.principalKeys ?? (options.principal === undefined ? DEFAULT_PRINCIPAL_KEYS : undefined);
+    if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || key === ''))) {
+      throw new StoreConfigError('principalKeys must be an array of top-level session keys (non-empty strings)');
+    }
+    this.#principalKeys = keys && new Set(keys);
+    this.#scriptedIndex = !client.isCluster || this.#keys.tagged;
     defineScripts(client);
     this.#link = new Link(client, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
   }
@@ -149,14 +192,38 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
-    await this.#run('set', sid, this.#layout.set(data, json, ttlMs));
+    const principal = this.format === 'hash' ? (this.principalOf(data) ?? '') : '';
+    const reply = await this.#run('set', sid, this.#layout.set(data, json, ttlMs, this.#indexArgs(sid, 'set', principal, [])));
+    await this.#refile(sid, reply, principal, ttlMs);
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
-    await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes));
+    if (this.format !== 'hash') {
+      await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes, this.#indexArgs(sid, 'keep', '', [])));
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const plan = await this.#plan(sid, change);
+      const index = this.#indexArgs(sid, plan.mode, plan.principal, plan.guards);
+      const reply = await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes, index));
+      const status = Number((reply as unknown[])[0]);
+      if (status === -1) {
+        // A field the principal was computed from changed since it was read: read it again.
+        if (attempt < FILE_ATTEMPTS) continue;
+        throw new StoreOperationError(`the session was changed by ${FILE_ATTEMPTS} other writes while its principal was read`);
+      }
+      if (status === 1) await this.#refile(sid, reply, plan.mode === 'keep' ? undefined : plan.principal, ttlMs);
+      return;
+    }
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
+    if (this.format === 'hash') {
+      // The script extends the principal's set too, so the set never expires before a member.
+      const reply = await this.#run('touch', sid, { script: 'sessionkitHashTouch', argv: [Math.ceil(ttlMs), sid, this.#setPrefix] });
+      await this.#refile(sid, reply, undefined, ttlMs);
+      return;
+    }
     const client = await this.#link.ready();
     try {
       // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
@@ -167,7 +234,150 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async remove(sid: string): Promise<void> {
-    await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] });
+    if (this.format !== 'hash') {
+      await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] });
+      return;
+    }
+    const reply = await this.#run('destroy', sid, { script: 'sessionkitHashDestroy', argv: [Math.ceil(this.tombstoneTtlMs), sid, this.#setPrefix, ''] });
+    await this.#refile(sid, reply, '', 0);
+  }
+
+  protected override principalIds(principal: string): AsyncIterable<string> | undefined {
+    return this.format === 'hash' ? this.#members(principal) : undefined;
+  }
+
+  protected override removeByPrincipal(principal: string): Promise<number> | undefined {
+    if (this.format !== 'hash') return undefined;
+    return (async () => {
+      const sids: string[] = [];
+      for await (const sid of this.#members(principal)) sids.push(sid);
+      const argv = [Math.ceil(this.tombstoneTtlMs), '', this.#setPrefix, principal];
+      const replies = await Promise.all(
+        sids.map((sid) => this.#run('destroyByPrincipal', sid, { script: 'sessionkitHashDestroy', argv: [argv[0]!, sid, argv[2]!, principal] })),
+      );
+      const ended = sids.filter((_, i) => Number((replies[i] as unknown[])[0]) === 1);
+      if (!this.#scriptedIndex && sids.length) await this.#command((client) => client.srem(this.#keys.setPrefix + principal, sids));
+      return ended.length;
+    })();
+  }
+
+  /** The set key prefix the scripts get: `''` when the store keeps the sets with separate commands. */
+  get #setPrefix(): string {
+    return this.#scriptedIndex ? this.#keys.setPrefix : '';
+  }
+
+  #indexArgs(sid: string, mode: 'keep' | 'set', principal: string, guards: [string, string][]): IndexArgs {
+    return { sid, setPrefix: this.#setPrefix, mode, principal, guards };
+  }
+
+  /**
+   * How a patch files the session: `keep` when it touches no key the principal is read from;
+   * else `set` with the principal of the change when the change alone decides it (a login sets
+   * `passport`); else the principal keys it does not change are read first and sent as guards.
+   */
+  async #plan(sid: string, change: SessionChange): Promise<{ mode: 'keep' | 'set'; principal: string; guards: [string, string][] }> {
+    const keys = this.#principalKeys;
+    const touched = [...Object.keys(change.set), ...change.unset];
+    if (keys && !touched.some((key) => keys.has(key))) return { mode: 'keep', principal: '', guards: [] };
+    const known = new Map<string, unknown>();
+    for (const key of change.unset) known.set(key, undefined);
+    for (const [key, value] of Object.entries(change.set)) known.set(key, value);
+    const decided = this.#principalFrom(known);
+    if (decided !== UNKNOWN) return { mode: 'set', principal: decided, guards: [] };
+    // Read what the change leaves as it is, and have the script check it is still so.
+    const fields = keys ? [...keys].filter((key) => !known.has(key)) : undefined;
+    const stored = await this.#command(async (client) => {
+      if (fields) {
+        const values = fields.length ? await client.hmget(this.#keys.session(sid), ...fields) : [];
+        return fields.map((field, i) => [field, values[i] ?? null] as const);
+      }
+      const all = await client.hgetall(this.#keys.session(sid));
+      return Object.entries(all).filter(([field]) => field !== MARKER_FIELD && !known.has(field));
+    });
+    const data: SessionData = {};
+    const guards: [string, string][] = [];
+    for (const [field, text] of stored) {
+      guards.push([field, text ?? '']);
+      if (text !== null) {
+        try {
+          data[field] = JSON.parse(text);
+        } catch {
+          // undecodable: the principal function sees the key as absent
+        }
+      }
+    }
+    for (const [key, value] of known) if (value === undefined) delete data[key];
+    else data[key] = value;
+    return { mode: 'set', principal: this.principalOf(data) ?? '', guards };
+  }
+
+  /**
+   * The principal decided by `known` alone (keys the change sets or removes), or UNKNOWN when the
+   * principal function reads, lists or tests any other key. A function that throws is left to
+   * `principalOf` on the data read (reported once there).
+   */
+  #principalFrom(known: Map<string, unknown>): string | typeof UNKNOWN {
+    const unknown = () => {
+      throw UNKNOWN;
+    };
+    const probe = new Proxy(Object.create(null) as SessionData, {
+      get: (_, key) => (typeof key === 'string' && known.has(key) ? known.get(key) : unknown()),
+      has: (_, key) => (typeof key === 'string' && known.has(key) ? known.get(key) !== undefined : unknown()),
+      ownKeys: unknown,
+      getOwnPropertyDescriptor: unknown,
+    });
+    try {
+      return principalOf(probe, this.#principalFn) ?? '';
+    } catch {
+      return UNKNOWN;
+    }
+  }
+
+  /**
+   * On a Cluster without a hash tag the scripts leave the sets alone and return the principal they
+   * found (`reply[1]`); this files the sid under `next` (`undefined`: where it was, for a touch
+   * or a patch that kept it; `''`: nowhere) with separate commands on the set's slot.
+   */
+  async #refile(sid: string, reply: unknown, next: string | undefined, ttlMs: number): Promise<void> {
+    if (this.#scriptedIndex || this.format !== 'hash' || !Array.isArray(reply) || Number(reply[0]) !== 1) return;
+    const previous = String(reply[1] ?? '');
+    const now = next ?? previous;
+    const ttl = Math.ceil(ttlMs);
+    await this.#command(async (client) => {
+      const work: Promise<unknown>[] = [];
+      if (previous && previous !== now) work.push(client.srem(this.#keys.setPrefix + previous, sid));
+      if (now) {
+        const set = this.#keys.setPrefix + now;
+        // NX gives a new set its TTL, GT raises it: never lowered, never removed.
+        work.push(client.multi().sadd(set, sid).pexpire(set, ttl, 'NX').pexpire(set, ttl, 'GT').exec());
+      }
+      await Promise.all(work);
+    });
+  }
+
+  /** The live sids of `principal`; dead members are removed from its set on the way. */
+  async *#members(principal: string): AsyncIterable<string> {
+    const set = this.#keys.setPrefix + principal;
+    const sessionPrefix = this.#keys.session('');
+    if (this.#scriptedIndex) {
+      yield* await this.#command((client) => (client as WithMembers<RedisClient>).sessionkitMembers(set, [sessionPrefix, principal]));
+      return;
+    }
+    const sids = await this.#command((client) => client.smembers(set));
+    const markers = await this.#command((client) => Promise.all(sids.map((sid) => client.hget(this.#keys.session(sid), MARKER_FIELD))));
+    const dead = sids.filter((_, i) => markers[i] !== `=${principal}`);
+    if (dead.length) await this.#command((client) => client.srem(set, dead));
+    yield* sids.filter((_, i) => markers[i] === `=${principal}`);
+  }
+
+  /** Runs commands on the client once it is ready, with errors redacted. */
+  async #command<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
+    const client = await this.#link.ready();
+    try {
+      return await work(client);
+    } catch (err) {
+      throw redactError(err);
+    }
   }
 
   protected async *scanIds(): AsyncIterable<string> {
@@ -195,7 +405,8 @@ export class RedisSessionStore extends AbstractSessionStore {
     const client = await this.#link.ready();
     try {
       for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
-        const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null);
+        // sessions and the principal index sets; tombstones stay, so late patches are still refused
+        const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null || key.startsWith(this.#keys.setPrefix));
         if (keys.length > 0) await unlinkBatch(client, { node: batch.node, keys });
       }
     } catch (err) {
@@ -215,8 +426,8 @@ export class RedisSessionStore extends AbstractSessionStore {
     await withTimeout(ended, this.operationTimeoutMs, 'redis close').catch(() => client.disconnect());
   }
 
-  /** Runs one script for `sid`, followed by WAIT in the same round trip when waitReplicas is on. */
-  async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<void> {
+  /** Runs one script for `sid` (its reply), followed by WAIT in the same round trip when waitReplicas is on. */
+  async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<unknown> {
     const client = await this.#link.ready();
     const key = this.#keys.session(sid);
     const tombstone = this.#keys.tombstone(sid);
@@ -224,10 +435,7 @@ export class RedisSessionStore extends AbstractSessionStore {
       // The arguments go as one array (ioredis flattens it), never spread into a call: a spread of
       // tens of thousands of arguments overflows the stack inside ioredis' auto-pipelining, after
       // it has queued the call's callback, and the batch's replies then reach the wrong callers.
-      if (!this.#waitReplicas) {
-        await (client as Scripted<RedisClient>)[script](key, tombstone, argv);
-        return;
-      }
+      if (!this.#waitReplicas) return await (client as Scripted<RedisClient>)[script](key, tombstone, argv);
       const { count, timeoutMs } = this.#waitReplicas;
       const pipeline = (client.pipeline() as Scripted<ChainableCommander>)[script](key, tombstone, argv).wait(count, timeoutMs);
       const [written, waited] = (await pipeline.exec()) ?? [];
@@ -235,6 +443,7 @@ export class RedisSessionStore extends AbstractSessionStore {
       if (waited?.[0]) throw waited[0];
       const acknowledged = Number(waited?.[1]);
       if (!(acknowledged >= count)) throw new ReplicationError(acknowledged, count, operation);
+      return written?.[1];
     } catch (err) {
       throw this.#mapReply(err, sid);
     }

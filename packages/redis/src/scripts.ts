@@ -9,27 +9,71 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
  * them as one array (never spread into a call), so a change of any size is one command.
  */
 
-/** The hash field that marks a session as existing even when it has no keys left; `''` is never a session key. */
+/**
+ * The hash field that marks a session as existing even when it has no keys left; `''` is never a
+ * session key. Its value names the principal the session is filed under: `=<principal id>`, or
+ * `1` for an anonymous session (and for sessions written before the principal index).
+ */
 export const MARKER_FIELD = '';
 
-// Shared by both patch scripts: a missing session with a live tombstone was destroyed, so a late
-// patch from a request that loaded it earlier must not bring it back.
-const REFUSE_IF_DESTROYED = `
-if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end`;
+/**
+ * Principal index of the hash layout: a set per principal (members: sids), kept by the same
+ * script as the session when ARGV[3], the set key prefix, is given (standalone Redis, Sentinel, a
+ * Cluster whose prefix has a hash tag); with ARGV[3] = '' the script leaves the sets alone and
+ * returns the principal it found, and the store updates the set with separate commands (a Cluster
+ * without a hash tag: the set is on another slot). A set's TTL is raised to cover each member it
+ * is given (PTTL, then PEXPIRE only when longer), so it outlives no member by more than the
+ * longest one: it never lives forever. Every hash script returns { status, previous principal or '' }.
+ */
+const INDEX = `
+local function filed()
+  local marker = redis.call('HGET', KEYS[1], '${MARKER_FIELD}')
+  if marker and string.sub(marker, 1, 1) == '=' then return string.sub(marker, 2) end
+  return false
+end
+local function marker_of(principal)
+  if principal then return '=' .. principal end
+  return '1'
+end
+local function cover(principal, ttl)
+  if ARGV[3] == '' or not principal then return end
+  local set = ARGV[3] .. principal
+  if redis.call('PTTL', set) < tonumber(ttl) then redis.call('PEXPIRE', set, ttl) end
+end
+local function refile(old, new, ttl)
+  if ARGV[3] == '' then return end
+  if old and old ~= new then redis.call('SREM', ARGV[3] .. old, ARGV[2]) end
+  if new then
+    if old ~= new then redis.call('SADD', ARGV[3] .. new, ARGV[2]) end
+    cover(new, ttl)
+  end
+end`;
 
-/** ARGV: ttlMs, then field, value pairs. Replaces the whole hash and clears the tombstone. */
-const HASH_SET = `
+/**
+ * ARGV: ttlMs, sid, index set prefix, principal ('' anonymous), then field, value pairs. Replaces
+ * the whole hash, clears the tombstone and files the session under its principal.
+ */
+const HASH_SET = `${INDEX}
+local old = filed()
+local new = ARGV[4] ~= '' and ARGV[4] or false
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], '${MARKER_FIELD}', '1')
-for i = 2, #ARGV, 512 do
+redis.call('HSET', KEYS[1], '${MARKER_FIELD}', marker_of(new))
+for i = 5, #ARGV, 512 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 511, #ARGV)))
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`;
+refile(old, new, ARGV[1])
+return {1, old or ''}`;
 
 /**
- * ARGV: ttlMs, maxBytes, n (number of field/value arguments), n field/value arguments, then fields
- * to remove.
+ * ARGV: ttlMs, sid, index set prefix, maxBytes, principal mode, principal, g (number of guarded
+ * fields), g pairs (field, the text it must still hold, '' for absent), n (number of field/value
+ * arguments), n field/value arguments, then fields to remove.
+ *
+ * Principal mode `keep`: the change touches none of the keys the principal is read from, so the
+ * session stays filed where it is. `set`: it is filed under the principal given ('' anonymous),
+ * which the store computed from the change and the guarded fields; when a guarded field no longer
+ * holds what the store read, nothing is written and the script returns -1 (the store reads again).
  *
  * Before writing, the size of the session as it would be after the patch is computed the way
  * `JSON.stringify` would encode it (`{"key":value,...}` in UTF-8: HSTRLEN of each kept field,
@@ -37,9 +81,17 @@ return 1`;
  * SESSIONKIT_TOO_LARGE and writes nothing: maxSessionBytes bounds the whole stored session, not
  * each write. A patch that only removes fields skips the count.
  */
-const HASH_PATCH = String.raw`${REFUSE_IF_DESTROYED}
-local last = tonumber(ARGV[3]) + 3
-if last > 3 then
+const HASH_PATCH = String.raw`${INDEX}
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then return {0, ''} end
+local g = tonumber(ARGV[7])
+for i = 8, 7 + 2 * g, 2 do
+  local held = redis.call('HGET', KEYS[1], ARGV[i]) or ''
+  if held ~= ARGV[i + 1] then return {-1, ''} end
+end
+local base = 8 + 2 * g
+local first = base + 1
+local last = tonumber(ARGV[base]) + base
+if last > base then
   -- UTF-8 length of JSON.stringify(key): quotes, then \" \\ \b \t \n \f \r take 2 bytes, other C0 controls 6
   local function keylen(key)
     local _, short = string.gsub(key, '["\\\8\9\10\12\13]', '')
@@ -48,7 +100,7 @@ if last > 3 then
   end
   local touched = {}
   local size, count = 2, 0
-  for i = 4, last, 2 do
+  for i = first, last, 2 do
     touched[ARGV[i]] = true
     size = size + keylen(ARGV[i]) + 1 + #ARGV[i + 1]
     count = count + 1
@@ -61,18 +113,22 @@ if last > 3 then
     end
   end
   if count > 1 then size = size + count - 1 end
-  if size > tonumber(ARGV[2]) then return redis.error_reply('SESSIONKIT_TOO_LARGE ' .. size) end
+  if size > tonumber(ARGV[4]) then return redis.error_reply('SESSIONKIT_TOO_LARGE ' .. size) end
 end
--- the marker goes with the first 254 fields in one HSET; more fields follow in chunks of 256
-redis.call('HSET', KEYS[1], '${MARKER_FIELD}', '1', unpack(ARGV, 4, math.min(511, last)))
-for i = 512, last, 512 do
+local old = filed()
+local new = old
+if ARGV[5] == 'set' then new = ARGV[6] ~= '' and ARGV[6] or false end
+-- the marker goes with the first fields in one HSET; more fields follow in chunks of 512 arguments
+redis.call('HSET', KEYS[1], '${MARKER_FIELD}', marker_of(new), unpack(ARGV, first, math.min(first + 509, last)))
+for i = first + 510, last, 512 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 511, last)))
 end
 for i = last + 1, #ARGV, 512 do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 511, #ARGV)))
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`;
+refile(old, new, ARGV[1])
+return {1, old or ''}`;
 
 /** ARGV: ttlMs, JSON text. connect-redis's layout: one string, written with SET … PX. */
 const JSON_SET = `
@@ -155,12 +211,49 @@ redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1`;
 
+/**
+ * ARGV: tombstoneTtlMs, sid, index set prefix, principal. The hash layout's destroy: deletes the
+ * session, leaves the tombstone and takes the sid out of its principal's set. With a principal
+ * given (destroyByPrincipal) only a session filed under it is destroyed. Returns { 1 when a
+ * session was deleted, else 0; its principal or '' }.
+ */
+const HASH_DESTROY = `${INDEX}
+local old = filed()
+if ARGV[4] ~= '' and old ~= ARGV[4] then return {0, ''} end
+local existed = redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+if old and ARGV[3] ~= '' then redis.call('SREM', ARGV[3] .. old, ARGV[2]) end
+return {existed, old or ''}`;
+
+/** ARGV: ttlMs, sid, index set prefix. Extends a live session (never creates one) and the set it is filed in. */
+const HASH_TOUCH = `${INDEX}
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return {0, ''} end
+local principal = filed()
+cover(principal, ARGV[1])
+return {1, principal or ''}`;
+
+/**
+ * KEYS[1]: the set of one principal. ARGV: session key prefix, principal. The sids of live
+ * sessions still filed under it; members whose session expired or moved to another user are
+ * removed from the set on the way (the lazy pruning of the index). Same-slot mode only.
+ */
+const MEMBERS = `
+local live = {}
+local filed = '=' .. ARGV[2]
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('HGET', ARGV[1] .. sid, '${MARKER_FIELD}') == filed then live[#live + 1] = sid
+  else redis.call('SREM', KEYS[1], sid) end
+end
+return live`;
+
 const SCRIPTS = {
   sessionkitHashSet: HASH_SET,
   sessionkitHashPatch: HASH_PATCH,
   sessionkitJsonSet: JSON_SET,
   sessionkitJsonPatch: JSON_PATCH,
   sessionkitDestroy: DESTROY,
+  sessionkitHashDestroy: HASH_DESTROY,
+  sessionkitHashTouch: HASH_TOUCH,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -175,4 +268,8 @@ export type Scripted<T> = T & Record<ScriptName, (key: string, tombstone: string
  */
 export function defineScripts(client: Redis | Cluster): void {
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 2, lua });
+  client.defineCommand('sessionkitMembers', { numberOfKeys: 1, lua: MEMBERS });
 }
+
+/** A client with the one-key script: `sessionkitMembers(setKey, [sessionKeyPrefix, principal])`. */
+export type WithMembers<T> = T & { sessionkitMembers(set: string, argv: ScriptArgs): Promise<string[]> };

@@ -39,7 +39,21 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
     runConformanceSuite({
       it,
       createStore: (options) => new RedisSessionStore({ ...options, client: cluster, format, prefix: (prefix = runPrefix(`cluster-${format}`)) }),
+      // another app instance on the same cluster and prefix (the sets live on other slots: separate commands)
+      createPeer: (store, options) => new RedisSessionStore({ ...options, client: cluster, format, prefix: (store as RedisSessionStore).prefix }),
       probe: redisProbe(() => cluster, () => prefix, format),
+      skip: { outage: 'runs against a standalone server in outage.test.ts' },
+    });
+  });
+
+  describe('conformance, format hash, every key under one hash tag (the index in the same script)', () => {
+    let prefix = '';
+    const open = (options: object, at: string) => new RedisSessionStore({ ...options, client: cluster, prefix: at, hashTag: 'app' });
+    runConformanceSuite({
+      it,
+      createStore: (options) => open(options, (prefix = runPrefix('cluster-tagged'))),
+      createPeer: (_store, options) => open(options, prefix),
+      probe: redisProbe(() => cluster, () => `${prefix}{app}`, 'hash'),
       skip: { outage: 'runs against a standalone server in outage.test.ts' },
     });
   });

@@ -15,6 +15,17 @@ describe.skipIf(!available).each(['hash', 'json'] as const)('conformance on stan
     // The shared server holds whatever other test runs keep there; ids(), length() and clear() walk
     // the whole keyspace with SCAN, so a larger COUNT keeps the walk short however much that is.
     createStore: (options) => new RedisSessionStore({ ...options, client, format, scanCount: 1000, prefix: (prefix = runPrefix(format)) }),
+    // another app instance: its own connection, the same prefix
+    createPeer: (store, options) => {
+      const peer = new Redis(REDIS_URL, { lazyConnect: true });
+      const other = new RedisSessionStore({ ...options, client: peer, format, scanCount: 1000, prefix: (store as RedisSessionStore).prefix });
+      const close = other.close.bind(other);
+      other.close = async () => {
+        await close();
+        await peer.quit();
+      };
+      return other;
+    },
     probe: redisProbe(() => client, () => prefix, format),
     skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
   });
