@@ -78,7 +78,7 @@ const OPENERS: Record<string, Open> = {
     return { store, close: () => store.close() };
   },
   redis: async (options, variant) => {
-    const { default: Redis } = await import('ioredis');
+    const { Redis } = await import('ioredis');
     const { RedisSessionStore } = await import('@sessionkit/redis');
     const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await client.connect();
@@ -129,7 +129,7 @@ async function measureStore(id: string): Promise<void> {
         const bench = new Bench({ time: TIME_MS, warmupTime: 50, throws: true });
         for (const v of order) bench.add(v.name, () => work(v));
         await bench.run();
-        const rates = variants.map((v) => bench.getTask(v.name)!.result!.throughput.mean);
+        const rates = variants.map((v) => (bench.getTask(v.name)!.result as unknown as { throughput: { mean: number } }).throughput.mean);
         const list = samples.get(operation) ?? [[], []];
         list[0]!.push(rates[0]!);
         list[1]!.push(rates[1]!);
