@@ -17,6 +17,7 @@ import {
 } from '@sessionkit/core';
 import type { ChainableCommander } from 'ioredis';
 import { ReplicationError } from './errors.js';
+import { ExpiryEvents } from './expiry-events.js';
 import { keySpace, type KeySpace } from './keys.js';
 import { hashLayout, jsonLayout, type IndexArgs, type Layout, type ScriptCall } from './layouts.js';
 import { Link, type RedisClient } from './link.js';
@@ -65,6 +66,14 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
    * `principalKeys`, every patch reads the whole session first (correct, one more round trip).
    */
   principalKeys?: string[];
+  /**
+   * Deliver `expired` lifecycle events, from Redis keyspace notifications: the store subscribes to
+   * `__keyevent@<db>__:expired` on a connection of its own (on every master of a Cluster) and
+   * enables `notify-keyspace-events Ex` with CONFIG SET when it is allowed to; when not, it emits
+   * an `error` saying what to configure. `created` and `destroyed` are delivered without it (from
+   * the replies of the store's own scripts). Default `false`.
+   */
+  events?: boolean;
 }
 
 /** Options for {@link RedisSessionStore.fromUrl}: everything but the client. */
@@ -115,6 +124,8 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #principalKeys: ReadonlySet<string> | undefined;
   /** Hash layout: the script keeps the sets (one slot, or not a Cluster); `false`: separate commands. */
   readonly #scriptedIndex: boolean;
+  readonly #expiry: ExpiryEvents | undefined;
+  readonly #expiryReady: Promise<void>;
 
   constructor(options: RedisSessionStoreOptions) {
     super(options);
@@ -147,6 +158,31 @@ export class RedisSessionStore extends AbstractSessionStore {
     this.#scriptedIndex = !client.isCluster || this.#keys.tagged;
     defineScripts(client);
     this.#link = new Link(client, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
+    if (options.events !== undefined && typeof options.events !== 'boolean') throw new StoreConfigError('events must be true or false');
+    if (options.events) {
+      const expiry = new ExpiryEvents(
+        client,
+        (key) => {
+          const sid = this.#keys.sidOf(key);
+          if (sid !== null) this.lifecycle('expired', sid);
+        },
+        (err) => this.emit('error', err),
+      );
+      this.#expiry = expiry;
+      this.#expiryReady = this.#link.ready().then(() => expiry.start());
+      this.#expiryReady.catch((err: unknown) => this.emit('error', redactError(err)));
+    } else {
+      this.#expiryReady = Promise.resolve();
+    }
+  }
+
+  /**
+   * With `events: true`: resolves once the store listens for expired keys on every server (the
+   * first `expired` it can report is for a key that expires after that). Rejects when it could not
+   * subscribe. Without `events`: resolves at once.
+   */
+  eventsReady(): Promise<void> {
+    return this.#expiryReady;
   }
 
   /**
@@ -192,14 +228,18 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
-    const principal = this.format === 'hash' ? (this.principalOf(data) ?? '') : '';
-    const reply = await this.#run('set', sid, this.#layout.set(data, json, ttlMs, this.#indexArgs(sid, 'set', principal, [])));
+    const hash = this.format === 'hash';
+    const principal = this.principalOf(data) ?? '';
+    const reply = (await this.#run('set', sid, this.#layout.set(data, json, ttlMs, this.#indexArgs(sid, 'set', hash ? principal : '', [])))) as unknown[];
     await this.#refile(sid, reply, principal, ttlMs);
+    if (Number(reply[hash ? 2 : 1]) === 0) this.lifecycle('created', sid, principal || undefined);
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     if (this.format !== 'hash') {
-      await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes, this.#indexArgs(sid, 'keep', '', [])));
+      const reply = (await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes, this.#indexArgs(sid, 'keep', '', [])))) as unknown[];
+      // a new session is the change itself
+      if (Number(reply[0]) === 1 && Number(reply[1]) === 0) this.lifecycle('created', sid, this.principalOf(change.set));
       return;
     }
     for (let attempt = 1; ; attempt++) {
@@ -212,7 +252,9 @@ export class RedisSessionStore extends AbstractSessionStore {
         if (attempt < FILE_ATTEMPTS) continue;
         throw new StoreOperationError(`the session was changed by ${FILE_ATTEMPTS} other writes while its principal was read`);
       }
-      if (status === 1) await this.#refile(sid, reply, plan.mode === 'keep' ? undefined : plan.principal, ttlMs);
+      if (status !== 1) return;
+      await this.#refile(sid, reply, plan.mode === 'keep' ? undefined : plan.principal, ttlMs);
+      if (Number((reply as unknown[])[2]) === 0) this.lifecycle('created', sid, (plan.mode === 'keep' ? '' : plan.principal) || undefined);
       return;
     }
   }
@@ -235,11 +277,23 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async remove(sid: string): Promise<void> {
     if (this.format !== 'hash') {
-      await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] });
+      const [ended, text] = (await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] })) as [number, string];
+      if (Number(ended) === 1 && this.listenerCount('destroyed') > 0) this.lifecycle('destroyed', sid, this.#principalOfText(String(text)));
       return;
     }
-    const reply = await this.#run('destroy', sid, { script: 'sessionkitHashDestroy', argv: [Math.ceil(this.tombstoneTtlMs), sid, this.#setPrefix, ''] });
+    const reply = (await this.#run('destroy', sid, { script: 'sessionkitHashDestroy', argv: [Math.ceil(this.tombstoneTtlMs), sid, this.#setPrefix, ''] })) as unknown[];
     await this.#refile(sid, reply, '', 0);
+    if (Number(reply[0]) === 1) this.lifecycle('destroyed', sid, String(reply[1] ?? '') || undefined);
+  }
+
+  /** The principal of a stored JSON session, `undefined` when anonymous or undecodable. */
+  #principalOfText(text: string): string | undefined {
+    try {
+      const data: unknown = JSON.parse(text);
+      return typeof data === 'object' && data !== null && !Array.isArray(data) ? this.principalOf(data as SessionData) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   protected override principalIds(principal: string): AsyncIterable<string> | undefined {
@@ -257,6 +311,7 @@ export class RedisSessionStore extends AbstractSessionStore {
       );
       const ended = sids.filter((_, i) => Number((replies[i] as unknown[])[0]) === 1);
       if (!this.#scriptedIndex && sids.length) await this.#command((client) => client.srem(this.#keys.setPrefix + principal, sids));
+      for (const sid of ended) this.lifecycle('destroyed', sid, principal);
       return ended.length;
     })();
   }
@@ -415,6 +470,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected override async release(): Promise<void> {
+    this.#expiry?.close();
     this.#link.detach();
     if (!this.#owned) return;
     const { client } = this.#link;

@@ -54,6 +54,7 @@ end`;
  * the whole hash, clears the tombstone and files the session under its principal.
  */
 const HASH_SET = `${INDEX}
+local existed = redis.call('EXISTS', KEYS[1])
 local old = filed()
 local new = ARGV[4] ~= '' and ARGV[4] or false
 redis.call('DEL', KEYS[1], KEYS[2])
@@ -63,7 +64,7 @@ for i = 5, #ARGV, 512 do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 refile(old, new, ARGV[1])
-return {1, old or ''}`;
+return {1, old or '', existed}`;
 
 /**
  * ARGV: ttlMs, sid, index set prefix, maxBytes, principal mode, principal, g (number of guarded
@@ -82,7 +83,8 @@ return {1, old or ''}`;
  * each write. A patch that only removes fields skips the count.
  */
 const HASH_PATCH = String.raw`${INDEX}
-if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then return {0, ''} end
+local existed = redis.call('EXISTS', KEYS[1])
+if existed == 0 and redis.call('EXISTS', KEYS[2]) == 1 then return {0, ''} end
 local g = tonumber(ARGV[7])
 for i = 8, 7 + 2 * g, 2 do
   local held = redis.call('HGET', KEYS[1], ARGV[i]) or ''
@@ -128,13 +130,14 @@ for i = last + 1, #ARGV, 512 do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 refile(old, new, ARGV[1])
-return {1, old or ''}`;
+return {1, old or '', existed}`;
 
 /** ARGV: ttlMs, JSON text. connect-redis's layout: one string, written with SET … PX. */
 const JSON_SET = `
+local existed = redis.call('EXISTS', KEYS[1])
 redis.call('DEL', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-return 1`;
+return {1, existed}`;
 
 /**
  * ARGV: ttlMs, maxBytes, n (number of keys set), n pairs of (key, member text '"key":value'),
@@ -147,7 +150,7 @@ return 1`;
  */
 const JSON_PATCH = `
 local stored = redis.call('GET', KEYS[1])
-if not stored and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not stored and redis.call('EXISTS', KEYS[2]) == 1 then return {0, 0} end
 local n = tonumber(ARGV[3])
 local replaced = {}
 for i = 4, 3 + 2 * n, 2 do replaced[ARGV[i]] = true end
@@ -203,13 +206,18 @@ for i = 5, 4 + 2 * n, 2 do members[#members + 1] = ARGV[i] end
 local text = '{' .. table.concat(members, ',') .. '}'
 if #text > tonumber(ARGV[2]) then return redis.error_reply('SESSIONKIT_TOO_LARGE ' .. #text) end
 redis.call('SET', KEYS[1], text, 'PX', ARGV[1])
-return 1`;
+return {1, stored and 1 or 0}`;
 
-/** ARGV: tombstoneTtlMs. Deletes the session and leaves a tombstone that refuses late patches. */
+/**
+ * ARGV: tombstoneTtlMs. Deletes the session and leaves a tombstone that refuses late patches.
+ * Returns { 1 when a session was deleted, its JSON text (for the principal of `destroyed`) }.
+ */
 const DESTROY = `
+local text = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
-return 1`;
+if text then return {1, text} end
+return {0, ''}`;
 
 /**
  * ARGV: tombstoneTtlMs, sid, index set prefix, principal. The hash layout's destroy: deletes the
