@@ -7,6 +7,7 @@
  *   set        a request that saves a logged-in session whole (express-session `set`)
  *   patch      a cart change of a logged-in session (the principal stays: no index change)
  *   login      a patch that logs an anonymous session in (the principal appears: index insert)
+ *   logout     a patch that removes `passport` (the principal goes, unless `userId` remains)
  *   destroy    a logout (the index entry goes)
  *
  * Options: --stores memory,sqlite,postgres,mysql,cluster,redis (default: all that answer)
@@ -99,6 +100,7 @@ const OPERATIONS: Record<string, (v: Variant) => Promise<void>> = {
   set: (v) => v.store.set(`s-${v.next++}`, { userId: `user-${v.next % 100}`, cart: { 'sku-1': 2 } }, TTL),
   patch: (v) => v.store.patch(`p-${v.next++ % 1000}`, { set: { cart: { 'sku-1': v.next } }, unset: [] }, TTL),
   login: (v) => v.store.patch(`a-${v.next++}`, { set: { passport: { user: `user-${v.next % 100}` } }, unset: [] }, TTL),
+  logout: (v) => v.store.patch(`a-${v.next++}`, { set: {}, unset: ['passport'] }, TTL),
   destroy: (v) => v.store.destroy(`s-${v.next++}`),
 };
 
@@ -124,7 +126,8 @@ async function measureStore(id: string): Promise<void> {
     const samples = new Map<string, number[][]>(); // operation → [indexed, none] ops/s per round
     for (let round = 0; round < ROUNDS; round++) {
       for (const [operation, work] of Object.entries(OPERATIONS)) {
-        if (operation === 'destroy') for (const v of variants) v.next = 0; // destroy the sessions `set` made
+        // logout ends the logins made just before; destroy the sessions `set` made
+        if (operation === 'destroy' || operation === 'logout') for (const v of variants) v.next = 0;
         const order = round % 2 ? [...variants].reverse() : variants;
         const bench = new Bench({ time: TIME_MS, warmupTime: 50, throws: true });
         for (const v of order) bench.add(v.name, () => work(v));

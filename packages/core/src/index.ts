@@ -23,7 +23,7 @@ export {
 } from './errors.js';
 export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
-export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
+export { MAX_PRINCIPAL_BYTES, UNDECIDED, defaultPrincipal, principalOf, principalOfChange, principalQuery, type PrincipalFunction } from './principal.js';
 export { PrincipalIndex } from './principal-index.js';
 export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
 export {

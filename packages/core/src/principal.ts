@@ -45,3 +45,39 @@ export function principalQuery(id: unknown): string {
   if (byteLength(text) > MAX_PRINCIPAL_BYTES) throw new InvalidPrincipalError(id, `over ${MAX_PRINCIPAL_BYTES} UTF-8 bytes`);
   return text;
 }
+
+/** What {@link principalOfChange} answers when the change alone does not decide the principal. */
+export const UNDECIDED: unique symbol = Symbol('principal undecided by the change');
+
+/**
+ * The principal a session will have after `change`, when the change alone decides it: the
+ * principal function is run on a view of the session that holds only the keys the change sets or
+ * removes, and any read, listing or test of another key makes the answer {@link UNDECIDED} (as does
+ * a function that throws: the caller then computes it from the whole session, which reports the
+ * failure). A login that sets `passport` is decided; a cart change, or a logout that removes
+ * `passport` while `userId` may remain, is not. Lets a store file the principal in the same
+ * statement or script as the change, before it knows the rest of the session.
+ * @returns the id, `undefined` (anonymous), or UNDECIDED.
+ */
+export function principalOfChange(
+  change: { set: SessionData; unset: readonly string[] },
+  principal: PrincipalFunction = defaultPrincipal,
+): string | undefined | typeof UNDECIDED {
+  const known = new Map<string, unknown>();
+  for (const key of change.unset) known.set(key, undefined);
+  for (const key of Object.keys(change.set)) known.set(key, change.set[key]);
+  const unknown = (): never => {
+    throw UNDECIDED;
+  };
+  const view = new Proxy(Object.create(null) as SessionData, {
+    get: (_, key) => (typeof key === 'string' && known.has(key) ? known.get(key) : unknown()),
+    has: (_, key) => (typeof key === 'string' && known.has(key) ? known.get(key) !== undefined : unknown()),
+    ownKeys: unknown,
+    getOwnPropertyDescriptor: unknown,
+  });
+  try {
+    return principalOf(view, principal);
+  } catch {
+    return UNDECIDED;
+  }
+}

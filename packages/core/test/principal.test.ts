@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidPrincipalError, PrincipalIndex, principalOf, principalQuery } from '../src/index.js';
+import { InvalidPrincipalError, PrincipalIndex, principalOf, principalOfChange, principalQuery, UNDECIDED } from '../src/index.js';
 
 describe('principalQuery', () => {
   it('takes strings as they are and finite numbers as principalOf stores them', () => {
@@ -31,5 +31,36 @@ describe('PrincipalIndex', () => {
     index.assign('s1', undefined);
     expect(index.size).toBe(0);
     expect([...index.principals()]).toEqual([]);
+  });
+});
+
+describe('principalOfChange', () => {
+  const change = (set: Record<string, unknown>, unset: string[] = []) => ({ set, unset });
+
+  it('is decided by a change that sets the key the principal is read from first', () => {
+    expect(principalOfChange(change({ passport: { user: 'ann' } }))).toBe('ann');
+    expect(principalOfChange(change({ passport: { user: 42 }, cart: [] }))).toBe('42');
+    // passport without a user, and userId set by the same change
+    expect(principalOfChange(change({ passport: {}, userId: 'bob' }))).toBe('bob');
+    expect(principalOfChange(change({ passport: null, userId: null }))).toBeUndefined();
+  });
+
+  it('is UNDECIDED when the principal may come from a key the change leaves as it is', () => {
+    expect(principalOfChange(change({ cart: ['tea'] }))).toBe(UNDECIDED);
+    expect(principalOfChange(change({}, ['passport']))).toBe(UNDECIDED); // userId may remain
+    expect(principalOfChange(change({ userId: 'cy' }))).toBe(UNDECIDED); // passport may hold a user
+  });
+
+  it('a custom function: decided by what it reads; listing keys, or throwing, is UNDECIDED', () => {
+    const byAccount = (data: Record<string, unknown>) => (data['account'] as { id?: string } | undefined)?.id;
+    expect(principalOfChange(change({ account: { id: 'dee' } }), byAccount)).toBe('dee');
+    expect(principalOfChange(change({}, ['account']), byAccount)).toBeUndefined();
+    expect(principalOfChange(change({ account: { id: 'x' } }), (data) => Object.keys(data).join())).toBe(UNDECIDED);
+    expect(
+      principalOfChange(change({ account: {} }), () => {
+        throw new Error('lookup failed');
+      }),
+    ).toBe(UNDECIDED);
+    expect(principalOfChange(change({ userId: 'u'.repeat(257) }), (data) => data['userId'])).toBe(UNDECIDED);
   });
 });

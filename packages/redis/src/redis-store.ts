@@ -12,7 +12,8 @@ import {
   type SessionChange,
   type SessionData,
   defaultPrincipal,
-  principalOf,
+  principalOfChange,
+  UNDECIDED,
   withTimeout,
 } from '@sessionkit/core';
 import type { ChainableCommander } from 'ioredis';
@@ -85,8 +86,7 @@ const OWNS_CLIENT = Symbol('ownsClient');
 const DEFAULT_PRINCIPAL_KEYS = ['passport', 'userId'];
 /** Patches that lost the race with another write to a field their principal was computed from are retried this often. */
 const FILE_ATTEMPTS = 20;
-/** Thrown by the probe session when the principal function reads a key the store does not know yet. */
-const UNKNOWN = Symbol('unknown principal key');
+
 
 /**
  * Session store on Redis through ioredis: standalone, Sentinel or Cluster.
@@ -334,11 +334,11 @@ export class RedisSessionStore extends AbstractSessionStore {
     const keys = this.#principalKeys;
     const touched = [...Object.keys(change.set), ...change.unset];
     if (keys && !touched.some((key) => keys.has(key))) return { mode: 'keep', principal: '', guards: [] };
+    const decided = principalOfChange(change, this.#principalFn);
+    if (decided !== UNDECIDED) return { mode: 'set', principal: decided ?? '', guards: [] };
     const known = new Map<string, unknown>();
     for (const key of change.unset) known.set(key, undefined);
     for (const [key, value] of Object.entries(change.set)) known.set(key, value);
-    const decided = this.#principalFrom(known);
-    if (decided !== UNKNOWN) return { mode: 'set', principal: decided, guards: [] };
     // Read what the change leaves as it is, and have the script check it is still so.
     const fields = keys ? [...keys].filter((key) => !known.has(key)) : undefined;
     const stored = await this.#command(async (client) => {
@@ -364,28 +364,6 @@ export class RedisSessionStore extends AbstractSessionStore {
     for (const [key, value] of known) if (value === undefined) delete data[key];
     else data[key] = value;
     return { mode: 'set', principal: this.principalOf(data) ?? '', guards };
-  }
-
-  /**
-   * The principal decided by `known` alone (keys the change sets or removes), or UNKNOWN when the
-   * principal function reads, lists or tests any other key. A function that throws is left to
-   * `principalOf` on the data read (reported once there).
-   */
-  #principalFrom(known: Map<string, unknown>): string | typeof UNKNOWN {
-    const unknown = () => {
-      throw UNKNOWN;
-    };
-    const probe = new Proxy(Object.create(null) as SessionData, {
-      get: (_, key) => (typeof key === 'string' && known.has(key) ? known.get(key) : unknown()),
-      has: (_, key) => (typeof key === 'string' && known.has(key) ? known.get(key) !== undefined : unknown()),
-      ownKeys: unknown,
-      getOwnPropertyDescriptor: unknown,
-    });
-    try {
-      return principalOf(probe, this.#principalFn) ?? '';
-    } catch {
-      return UNKNOWN;
-    }
   }
 
   /**

@@ -42,7 +42,15 @@ export interface SqlDialect {
    * Resolves to what was written (`null` when a live tombstone refused the change).
    * @throws SessionTooLargeError when the merged session is over `maxBytes`; nothing is written.
    */
-  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null>;
+  merge(
+    sid: string,
+    change: SessionChange,
+    expiresAt: number,
+    now: number,
+    maxBytes: number,
+    principalOf: PrincipalOfJson,
+    decided: DecidedPrincipal,
+  ): Promise<MergeResult | null>;
   /** Moves `expires_at` of a live session; nothing else. */
   extend(sid: string, expiresAt: number, now: number): Promise<void>;
   /**
@@ -82,6 +90,13 @@ export interface SqlDialect {
   /** Closes the client (only called when the store owns it). */
   end(): Promise<void>;
 }
+
+/**
+ * The principal the change alone decides (`null`: anonymous), or `undefined` when it depends on the
+ * rest of the session (see `principalOfChange` in core). A dialect that merges inside the database
+ * files a decided principal in the merge statement itself.
+ */
+export type DecidedPrincipal = string | null | undefined;
 
 /** The principal id of a session given as its JSON text (as stored, U+0000 unescaped), or `null` when anonymous. */
 export type PrincipalOfJson = (json: string) => string | null;

@@ -1,6 +1,10 @@
 import {
   AbstractSessionStore,
   decodeSession,
+  defaultPrincipal,
+  principalOfChange,
+  UNDECIDED,
+  type PrincipalFunction,
   isSessionStoreError,
   redactUrl,
   StoreConfigError,
@@ -87,6 +91,7 @@ export interface SqlMigrateResult {
 export class SqlSessionStore extends AbstractSessionStore {
   readonly name: string;
   readonly #dialect: SqlDialect;
+  readonly #principalFn: PrincipalFunction;
   readonly #createTable: boolean;
   readonly #pruneBatchSize: number;
   readonly #closeClient: boolean;
@@ -100,6 +105,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     super(options);
     if (!options?.client) throw new StoreConfigError('client is required: a pg Pool, a mysql2 pool or a better-sqlite3 Database');
     this.#dialect = createDialect(options.client, options.dialect, options.table ?? 'sessions', options.schema);
+    this.#principalFn = options.principal ?? defaultPrincipal;
     this.name = `sql:${this.#dialect.name}`;
     this.#createTable = options.createTable ?? true;
     this.#pruneBatchSize = positiveInteger(options.pruneBatchSize ?? DEFAULT_PRUNE_BATCH_SIZE, 'pruneBatchSize');
@@ -185,7 +191,7 @@ export class SqlSessionStore extends AbstractSessionStore {
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     const now = Date.now();
     const result = await this.#withTable(() =>
-      this.#dialect.merge(sid, change, expiry(ttlMs, now), now, this.maxSessionBytes, (json) => this.#principalOfJson(json, sid)),
+      this.#dialect.merge(sid, change, expiry(ttlMs, now), now, this.maxSessionBytes, (json) => this.#principalOfJson(json, sid), this.#decided(change)),
     );
     if (result?.created) this.lifecycle('created', sid, result.principal ?? undefined);
   }
@@ -232,6 +238,12 @@ export class SqlSessionStore extends AbstractSessionStore {
       if (page.length < BACKFILL_PAGE) return;
       after = (page[page.length - 1] as UnfiledRow).sid;
     }
+  }
+
+  /** The principal `change` alone decides (`null`: anonymous), `undefined` when the rest of the session matters. */
+  #decided(change: SessionChange): string | null | undefined {
+    const decided = principalOfChange(change, this.#principalFn);
+    return decided === UNDECIDED ? undefined : (decided ?? null);
   }
 
   /** Every live session's text, read without the `principal` column (a table that lacks it). */

@@ -134,7 +134,7 @@ export class MysqlDialect implements SqlDialect {
    * shape. Patches of one sid from this process are queued and written in batches (`MergeQueue`),
    * so they never race each other; only a write from another process makes a patch read again.
    */
-  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null> {
+  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson, _decided?: unknown): Promise<MergeResult | null> {
     return this.#queue.merge(sid, { change, expiresAt, now, maxBytes, principalOf });
   }
 

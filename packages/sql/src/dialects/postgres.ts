@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
-import type { Departed, MergeResult, PrincipalOfJson, PruneResult, SqlDialect, UnfiledRow } from '../dialect.js';
+import type { DecidedPrincipal, Departed, MergeResult, PrincipalOfJson, PruneResult, SqlDialect, UnfiledRow } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 
@@ -85,11 +85,13 @@ export class PostgresDialect implements SqlDialect {
       // measured after the write; an oversized one fails the statement, which undoes the write.
       // The merged text, the principal filed and a hash of the text come back, so the store can
       // file the principal of exactly this text (see `merge`).
+      // $7: the change alone decides the principal ($8), which is then filed here too.
       merge: `WITH up AS (
-        INSERT INTO ${t} AS s (sid, data, expires_at) VALUES ($1, $2::jsonb, $3)
+        INSERT INTO ${t} AS s (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, CASE WHEN $7::boolean THEN $8::text END)
         ON CONFLICT (sid) DO UPDATE SET
           data = ((CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
-          expires_at = EXCLUDED.expires_at
+          expires_at = EXCLUDED.expires_at,
+          principal = CASE WHEN $7::boolean THEN $8::text ELSE s.principal END
         WHERE s.data IS NOT NULL OR s.expires_at <= $4
         RETURNING data::text AS t, principal, md5(data::text) AS version, (xmax = 0) AS created)
         SELECT t, principal, version, created, ${refuseOver('$6')} FROM up`,
@@ -161,17 +163,28 @@ export class PostgresDialect implements SqlDialect {
   }
 
   /**
-   * One upsert merges the change and returns the merged text with the principal filed and a hash
-   * of the text. When `principalOf(text)` differs (a login, a logout, another user), a second
+   * When the change alone decides the principal (a login through `passport`), the upsert files it
+   * with the data: one statement. Otherwise the upsert merges the change and returns the merged
+   * text with the principal filed and a hash of the text. When `principalOf(text)` differs (a login, a logout, another user), a second
    * statement files it only if the row still holds that text: a write that came in between filed
    * the principal of its own, newer text, which must win. Only a patch that changes the principal
    * pays that second round trip; between the two the index still names the previous user.
    */
-  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null> {
+  async merge(
+    sid: string,
+    change: SessionChange,
+    expiresAt: number,
+    now: number,
+    maxBytes: number,
+    principalOf: PrincipalOfJson,
+    decided: DecidedPrincipal,
+  ): Promise<MergeResult | null> {
     const set = escapeJson(JSON.stringify(change.set));
-    const { rows } = await this.#measured(maxBytes, this.#run('merge', [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes]));
+    const values = [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes, decided !== undefined, decided ?? null];
+    const { rows } = await this.#measured(maxBytes, this.#run('merge', values));
     const row = rows[0];
     if (row === undefined) return null; // a live tombstone
+    if (decided !== undefined) return { created: row['created'] === true, principal: decided };
     const filed = (row['principal'] as string | null) ?? null;
     const principal = principalOf(unescapeJson(row['t'] as string));
     if (principal !== filed) await this.#run('file', [principal, sid, row['version']]);

@@ -117,7 +117,7 @@ export class SqliteDialect implements SqlDialect {
     });
   }
 
-  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson): Promise<MergeResult | null> {
+  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson, _decided?: unknown): Promise<MergeResult | null> {
     const setJson = escapeJson(JSON.stringify(change.set));
     // One transaction: the merged row is measured after the write, and an oversized one is rolled
     // back, so nothing is written; the principal of the merged text is filed before it commits.
