@@ -28,7 +28,9 @@ export class SentinelSetup {
     const dir = mkdtempSync(join(tmpdir(), 'shop-sentinel-'));
     const processes = new Map<'master' | 'replica' | 'sentinel', ChildProcess>();
     const setup = new SentinelSetup(dir, processes, `127.0.0.1:${base + 2}`);
-    process.once('exit', () => processes.forEach((child) => child.kill('SIGKILL')));
+    process.once('exit', () => {
+      for (const child of processes.values()) child.kill('SIGKILL');
+    });
     try {
       // No 5 s wait before the first sync of the replica (Redis's default, to batch replicas).
       const data = ['--save', '', '--appendonly', 'no', '--dir', dir, '--bind', '127.0.0.1', '--repl-diskless-sync-delay', '0'];

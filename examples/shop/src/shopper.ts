@@ -14,6 +14,7 @@ export interface RequestRecord {
 /** The final answer to a request: status (0 when no connection), parsed JSON body, `X-Served-By`. */
 export interface Answer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON body of any shop route, whose fields callers read freely
   data: any;
   servedBy: string | undefined;
   /** The answer's `X-Session-Cookie` (the session cookie's size from now on), when it has one. */

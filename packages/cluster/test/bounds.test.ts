@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { eventually } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
-import { ReplicatedSessionStore } from '../src/index.js';
+import type { ReplicatedSessionStore } from '../src/index.js';
 import { startCluster } from './fixtures/in-process.js';
 import { NodeProcess, clusterConfigs } from './fixtures/processes.js';
 

@@ -144,7 +144,7 @@ describe('3 nodes in 3 processes', () => {
               return node.call('patch', s, { set: { [key]: `${node.id}${round}` }, unset: random() < 0.3 ? ['since'] : [] }, ttl);
             case 'touch':
               return node.call('touch', s, ttl);
-            case 'destroy':
+            default: // 'destroy'
               return node.call('destroy', s);
           }
         });

@@ -133,7 +133,10 @@ describe('hostile peers', () => {
     const first = connect({ host: '127.0.0.1', port });
     const captured: Buffer[] = [];
     const write = first.write.bind(first);
-    first.write = ((chunk: Buffer) => (captured.push(Buffer.from(chunk)), captured.length <= 2 ? write(chunk) : true)) as typeof first.write;
+    first.write = ((chunk: Buffer) => {
+      captured.push(Buffer.from(chunk));
+      return captured.length <= 2 ? write(chunk) : true;
+    }) as typeof first.write;
     const link = new Link(first, { secret: SECRET, nodeId: 'tester', role: 'dial', maxFrameBytes: 1 << 24, handshakeTimeoutMs: 5000 });
     link.on('close', () => {});
     await new Promise((resolve) => link.once('open', resolve));

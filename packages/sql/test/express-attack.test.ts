@@ -71,7 +71,7 @@ const ATTACKS: { what: string; body: string; status: 200 | 400; readBack?: [stri
 ];
 
 /** Saves explicitly so a refused save can answer 400 (express-session's own save runs after the headers are sent). */
-function saveThen(req: Request, res: Response, next: NextFunction, reply: () => void): void {
+function saveThen(req: Request, _res: Response, next: NextFunction, reply: () => void): void {
   req.session.save((err) => {
     if (!err) return reply();
     // Drop the refused change, so express-session does not try it again when the response ends.

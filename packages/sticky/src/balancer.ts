@@ -12,11 +12,10 @@ import { fail, Forwarder, type RequestContext } from './forwarder.js';
 import { validateBackend, type BackendConfig, type Strategy } from './options.js';
 import { checkRequestTarget } from './request-target.js';
 
-export interface Balancer {
-  on(event: 'up', listener: (backend: BackendStatus) => void): this;
-  on(event: 'down', listener: (backend: BackendStatus, reason: string) => void): this;
-  once(event: 'up', listener: (backend: BackendStatus) => void): this;
-  once(event: 'down', listener: (backend: BackendStatus, reason: string) => void): this;
+/** The balancer's events: `up` (status) and `down` (status, reason) when a backend's health changes. */
+export interface BalancerEvents {
+  up: [backend: BackendStatus];
+  down: [backend: BackendStatus, reason: string];
 }
 
 /**
@@ -28,7 +27,7 @@ export interface Balancer {
  * and its limits, request checks (`request-target.ts`, `forwarded.ts`), choosing and pinning a
  * backend (`chooser.ts`), forwarding and retries (`forwarder.ts`) and health (`backend-health.ts`).
  */
-export class Balancer extends EventEmitter {
+export class Balancer extends EventEmitter<BalancerEvents> {
   /** The HTTP server; listen through `listen()`. */
   readonly server: http.Server;
   readonly #options: BalancerOptions;

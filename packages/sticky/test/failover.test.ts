@@ -50,7 +50,7 @@ describe('failover after a backend is killed', () => {
         expect(reply.cookie).toBeUndefined();
       }
     }
-    const moved = after.filter((r, i) => clients[i]?.backend === 'b').map((r) => r.backend);
+    const moved = after.filter((_, i) => clients[i]?.backend === 'b').map((r) => r.backend);
     console.info('[sticky] clients of killed backend b re-pinned to:', tally(moved));
     expect(balancer.backends().find((b) => b.id === 'b')?.healthy).toBe(false);
   });
