@@ -4,6 +4,7 @@ import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js
 import { StoreConfigError, isSessionStoreError } from './errors.js';
 import { type PrincipalFunction, defaultPrincipal, principalOf, principalQuery } from './principal.js';
 import { assertSessionId } from './sid.js';
+import { positiveInteger, positiveNumber } from './store-kit.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
 import { DEFAULT_MAX_SESSION_KEYS } from './value-rules.js';
 import type {
@@ -46,10 +47,10 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
 
   constructor(options: BaseStoreOptions = {}) {
     super();
-    this.operationTimeoutMs = positive(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
-    this.maxSessionBytes = positive(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
-    this.maxSessionKeys = positive(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
-    this.tombstoneTtlMs = positive(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
+    this.operationTimeoutMs = positiveNumber(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
+    this.maxSessionBytes = positiveInteger(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
+    this.maxSessionKeys = positiveInteger(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
+    this.tombstoneTtlMs = positiveNumber(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
     if (options.principal !== undefined && typeof options.principal !== 'function') {
       throw new StoreConfigError('principal must be a function (data) => user id');
     }
@@ -340,9 +341,4 @@ function ttlOf(options: WriteOptions): number {
     throw new StoreConfigError(`ttlMs must be a finite number of milliseconds, got ${String(ttlMs)}`);
   }
   return ttlMs;
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new StoreConfigError(`${name} must be a positive number, got ${value}`);
-  return value;
 }

@@ -97,6 +97,13 @@ describe('createStore', () => {
     for (let i = 0; i < 8; i++) await store.set(`url-store-${i}`, { i }, { ttlMs: 60_000 });
     expect(await store.length()).toBe(5);
   });
+
+  it('memory:// refuses a parameter it does not know, and a value that is not a number', () => {
+    expect(() => createStore('memory://?maxx=5')).toThrow(
+      'memory:// has an unknown parameter "maxx" (did you mean "max"?); known: max, maxSizeBytes, sweepIntervalMs',
+    );
+    expect(() => createStore('memory://?max=lots')).toThrow(/parameter max must be a whole number, got "lots"/);
+  });
 });
 
 describe('principal index', () => {
