@@ -35,6 +35,20 @@ const WALK_BATCH = 64;
  * sessions, each read bounded by `operationTimeoutMs`; stores with an index override
  * `principalIds` and `removeByPrincipal`. Lifecycle events (`created`, `destroyed`, `expired`)
  * are emitted by the store through {@link AbstractSessionStore.lifecycle}.
+ *
+ * @example
+ * class MapStore extends AbstractSessionStore {
+ *   readonly name = 'map';
+ *   readonly #rows = new Map<string, { json: string; expiresAt: number }>();
+ *   protected async read(sid: string) {
+ *     const row = this.#rows.get(sid);
+ *     return row && row.expiresAt > Date.now() ? decodeSession(sid, row.json) : null;
+ *   }
+ *   protected async write(sid: string, _data: SessionData, json: string, ttlMs: number) {
+ *     this.#rows.set(sid, { json, expiresAt: Date.now() + ttlMs });
+ *   }
+ *   // …merge, extend, remove, scanIds, count and removeAll likewise
+ * }
  */
 export abstract class AbstractSessionStore extends EventEmitter implements SessionStore, SessionLimits {
   abstract readonly name: string;

@@ -26,6 +26,11 @@ export interface BalancerEvents {
  * This class wires the parts together: options (`balancer-options.ts`), the client-facing server
  * and its limits, request checks (`request-target.ts`, `forwarded.ts`), choosing and pinning a
  * backend (`chooser.ts`), forwarding and retries (`forwarder.ts`) and health (`backend-health.ts`).
+ *
+ * @example
+ * const balancer = createBalancer({ backends: [{ id: 'a', url: 'http://127.0.0.1:3001' }] });
+ * await balancer.listen(8080, '0.0.0.0');
+ * balancer.drain('a'); // no new clients for 'a'; its pinned clients stay until idle
  */
 export class Balancer extends EventEmitter<BalancerEvents> {
   /** The HTTP server; listen through `listen()`. */
@@ -214,7 +219,21 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 }
 
-/** Creates a balancer (not listening yet: call `listen()`). Throws StickyConfigError for bad options. */
+/**
+ * Creates a balancer (not listening yet: call `listen()`). Throws StickyConfigError for bad options.
+ *
+ * @example
+ * const balancer = createBalancer({
+ *   backends: [
+ *     { id: 'a', url: 'http://127.0.0.1:3001' },
+ *     { id: 'b', url: 'http://127.0.0.1:3002' },
+ *   ],
+ *   sticky: { cookie: 'SRV', secret: process.env.STICKY_SECRET!, maxIdleMs: 30 * 60_000 },
+ *   healthCheck: { path: '/healthz', intervalMs: 1000 },
+ * });
+ * balancer.on('down', (backend, reason) => console.warn(`${backend.id} down: ${reason}`));
+ * await balancer.listen(8080, '0.0.0.0');
+ */
 export function createBalancer(options: BalancerOptions): Balancer {
   return new Balancer(options);
 }
