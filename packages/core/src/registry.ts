@@ -27,7 +27,11 @@ const registry: Map<string, Registration> = ((globalThis as Record<symbol, unkno
  * packages call this when imported; registering a scheme again replaces the factory.
  *
  * @example
- * registerStore(['memory'], (url, options) => new MemorySessionStore({ ...options, ...queryOptions(url, URL_PARAMS) }), 'memory://?max=10000');
+ * registerStore(
+ *   ['memory'],
+ *   (url, options) => new MemorySessionStore({ ...options, ...queryOptions(url, URL_PARAMS) }),
+ *   'memory://?max=10000',
+ * );
  */
 export function registerStore(schemes: string[], factory: StoreFactory, example: string): void {
   for (const scheme of schemes) registry.set(scheme.toLowerCase(), { factory, example });

@@ -49,7 +49,10 @@ export interface OptionalDriverOptions {
    * resolving from `@sessionkit/core` itself would miss it.
    */
   from: string | URL;
-  /** The npm package to install, when it differs from `moduleName` (e.g. `mysql2` for `mysql2/promise`). Default: the package part of `moduleName`. */
+  /**
+   * The npm package to install, when it differs from `moduleName` (e.g. `mysql2` for `mysql2/promise`).
+   * Default: the package part of `moduleName`.
+   */
   packageName?: string;
 }
 
@@ -66,7 +69,8 @@ export interface OptionalDriverOptions {
  * @returns the module's exports.
  * @throws StoreConfigError `"<forWhat> needs the "<package>" package: npm install <package>"` when it is not installed.
  * @example
- * const { Pool } = loadOptionalDriver<typeof import('pg')>('pg', 'a postgres:// session store', { from: import.meta.url });
+ * type Pg = typeof import('pg');
+ * const { Pool } = loadOptionalDriver<Pg>('pg', 'a postgres:// session store', { from: import.meta.url });
  */
 export function loadOptionalDriver<T>(moduleName: string, forWhat: string, options: OptionalDriverOptions): T {
   const packageName = options.packageName ?? packageOf(moduleName);
@@ -78,7 +82,7 @@ export function loadOptionalDriver<T>(moduleName: string, forWhat: string, optio
   }
 }
 
-/** The package part of a module specifier: `pg` for `pg`, `mysql2` for `mysql2/promise`, `@scope/name` for `@scope/name/sub`. */
+/** The package part of a module specifier: `pg`, `mysql2` for `mysql2/promise`, `@scope/name` for `@scope/name/sub`. */
 function packageOf(moduleName: string): string {
   const parts = moduleName.split('/');
   return moduleName.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
@@ -149,7 +153,8 @@ export interface QueryOptionsSettings {
  * });
  * // options: { max: 500, sweepIntervalMs: 1000 }
  * queryOptions('?nearCahce=1', { nearCache: 'boolean' }, { what: 'redis://' });
- * // throws StoreConfigError: redis:// has an unknown parameter "nearCahce" (did you mean "nearCache"?); known: nearCache
+ * // throws StoreConfigError:
+ * //   redis:// has an unknown parameter "nearCahce" (did you mean "nearCache"?); known: nearCache
  */
 export function queryOptions<const S extends QuerySpec>(
   source: URL | URLSearchParams | string,

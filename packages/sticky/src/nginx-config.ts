@@ -18,7 +18,9 @@ const BALANCE = { 'round-robin': '', 'least-connections': '    least_conn;', 'ip
  * @example
  * const backends = [{ id: 'a', url: 'http://127.0.0.1:3001' }, { id: 'b', url: 'http://127.0.0.1:3002' }];
  * writeFileSync('nginx.conf', nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' } }));
- * writeFileSync('conf.d/shop.conf', nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' }, standalone: false }));
+ * // or only the part inside http { }, for conf.d/:
+ * const part = nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' }, standalone: false });
+ * writeFileSync('conf.d/shop.conf', part);
  */
 export function nginxConfig(options: ProxyConfigOptions & { standalone?: boolean }): string {
   const config = resolveProxyConfig(options);
