@@ -6,9 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { ReplicatedSessionStore, type ReplicatedSessionStoreOptions } from '../src/index.js';
 import { Link } from '../src/link.js';
 import type { Message } from '../src/protocol.js';
-import { startCluster } from './fixtures/in-process.js';
-import { SECRET, sparePorts } from './fixtures/ports.js';
-import { Impostor, RawClient, framesOf } from './fixtures/wire.js';
+import { startCluster } from './support/in-process.js';
+import { SECRET, sparePorts } from './support/ports.js';
+import { Impostor, RawClient, framesOf } from './support/wire.js';
 
 const MAX_SESSION_BYTES = 4096;
 const MAX_FRAME_BYTES = 2 * MAX_SESSION_BYTES + 65_536;

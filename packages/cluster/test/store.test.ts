@@ -4,8 +4,8 @@ import { createStore, type SessionStore } from '@sessionkit/core';
 import { eventually, rejection, sleep } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
 import { ReplicatedSessionStore, SECRET_ENV, type PeerInfo } from '../src/index.js';
-import { startCluster } from './fixtures/in-process.js';
-import { SECRET, sparePorts } from './fixtures/ports.js';
+import { startCluster } from './support/in-process.js';
+import { SECRET, sparePorts } from './support/ports.js';
 
 const quiet = { warn: () => {} };
 

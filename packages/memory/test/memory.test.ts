@@ -84,7 +84,7 @@ describe('bounds', () => {
 
 describe('process lifetime', () => {
   it('a process holding sessions with long TTLs exits on its own', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/hold-sessions.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL('./support/hold-sessions.ts', import.meta.url));
     const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture], { timeout: 20_000 });
     expect(stdout.trim()).toBe('stored 999 sessions');
   }, 30_000);

@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient } from '../src/index.js';
-import { MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './support/engines.js';
 
 // One user's data must never make the store "down" for everybody else. Through real HTTP: an
 // Express app that copies request bodies into the session (`Object.assign(req.session, req.body)`)

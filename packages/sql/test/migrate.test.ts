@@ -7,7 +7,7 @@ import session from 'express-session';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { migrateFromConnectPgSimple, SqlSessionStore } from '../src/index.js';
-import { POSTGRES_URL } from './engines.js';
+import { POSTGRES_URL } from './support/engines.js';
 
 const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 pool.on('error', () => {});

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBalancer, type Balancer, type BackendStatus } from '../src/index.js';
-import { inBatches, send, startChildBackend, tally } from './helpers.js';
+import { inBatches, send, startChildBackend, tally } from './support/http.js';
 
 // Backends in their own processes, so one can be killed with SIGKILL as a crashed instance would be.
 describe('failover after a backend is killed', () => {

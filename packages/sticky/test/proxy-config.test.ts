@@ -18,8 +18,8 @@ import {
   type ProxyConfigOptions,
   type Strategy,
 } from '../src/index.js';
-import { inBatches, send, tally } from './helpers.js';
-import { MapStore } from './fixtures/map-store.js';
+import { inBatches, send, tally } from './support/http.js';
+import { MapStore } from './support/map-store.js';
 
 const run = promisify(execFile);
 const backends = [

@@ -5,8 +5,8 @@ import session from 'express-session';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routeOfSessionId, sessionIdGenerator, StickyConfigError, stickyRoute, stickyRouteKoa } from '../src/index.js';
-import { MapStore } from './fixtures/map-store.js';
-import { send } from './helpers.js';
+import { MapStore } from './support/map-store.js';
+import { send } from './support/http.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { sparePort } from '@sessionkit/test-suite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/index.js';
-import { REDIS_URL, redisAvailable, runCli, scratchDir, unique } from './support.js';
+import { REDIS_URL, redisAvailable, runCli, scratchDir, unique } from '../support/cli.js';
 
 const dir = scratchDir();
 const HOUR = 3_600_000;

@@ -25,7 +25,7 @@ import {
   spawnCli,
   unique,
   withTable,
-} from './support.js';
+} from '../support/cli.js';
 
 const dir = scratchDir();
 const MINUTE = 60_000;
