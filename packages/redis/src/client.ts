@@ -15,8 +15,9 @@ export type IoredisClient = Redis | Cluster;
 export interface NodeRedisClient {
   readonly isOpen: boolean;
   sendCommand(...args: never[]): Promise<unknown>;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  // `never` parameters: node-redis types its events with overloads, which any listener signature fits
+  on(event: never, listener: never): unknown;
+  off(event: never, listener: never): unknown;
 }
 
 /** Either client the store drives. */

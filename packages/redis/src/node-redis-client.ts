@@ -11,6 +11,12 @@ const SENTINEL_READY_POLL_MS = 100;
 
 type Send = (key: string, args: string[]) => Promise<unknown>;
 
+/** node-redis clients are EventEmitters. */
+interface Emitter {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
 // The parts of node-redis' three client types the store uses, beyond NodeRedisClient.
 interface StandaloneShape {
   readonly isOpen: boolean;
@@ -96,7 +102,7 @@ export class NodeRedisDriver implements RedisDriver {
     }
     // node-redis throws an `error` event nobody listens to; a client the store created keeps this
     // listener after close(), when the store's own is gone.
-    if (owned) client.on('error', () => {});
+    if (owned) (client as unknown as Emitter).on('error', () => {});
   }
 
   state(): LinkState {
@@ -133,9 +139,10 @@ export class NodeRedisDriver implements RedisDriver {
   watch(events: LinkEvents): () => void {
     this.#events = events;
     const { client } = this;
+    const emitter = client as unknown as Emitter;
     const on = (event: string, listener: (...args: never[]) => void) => {
-      client.on(event, listener);
-      return () => void client.off(event, listener);
+      emitter.on(event, listener);
+      return () => void emitter.off(event, listener);
     };
     const stops: (() => void)[] = [];
     switch (this.#topology) {

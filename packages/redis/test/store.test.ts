@@ -432,11 +432,11 @@ describe('Redis store URLs', () => {
     expect(tls.options?.socket).toMatchObject({ host: 'h.example', port: 6390, tls: true });
     const sentinel = RedisSessionStore.fromUrl('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?client=node-redis&sentinelPassword=s2');
     expect(typeof (sentinel.client as unknown as Record<string, unknown>)['acquire']).toBe('function');
-    expect(sentinel.client.isOpen).toBe(false);
+    expect(isClosed(sentinel.client)).toBe(true);
     await sentinel.close();
     const cluster = RedisSessionStore.fromUrl('redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?client=node-redis&hashTag=t');
     expect(typeof (cluster.client as unknown as Record<string, unknown>)['nodeClient']).toBe('function');
-    expect(cluster.client.isOpen).toBe(false);
+    expect(isClosed(cluster.client)).toBe(true);
     await cluster.close();
   });
 
