@@ -79,6 +79,29 @@ describe.skipIf(!available).each(CLIENT_KINDS)('Redis errors by kind on the %s c
     }
   });
 
+  it('NOSCRIPT (the script cache was flushed): writes are sent again as EVAL and succeed, also with WAIT behind them', async () => {
+    const store = RedisSessionStore.fromUrl(withClient(server.url, kind), { prefix: `noscript-${kind}:` });
+    const waiting = RedisSessionStore.fromUrl(withClient(server.url, kind), { prefix: `noscript-wait-${kind}:`, waitReplicas: { count: 1, timeoutMs: 50 } });
+    const admin = server.client();
+    try {
+      await store.set('noscript-session', { a: 1 }, TTL);
+      await admin.script('FLUSH');
+      await store.patch('noscript-session', { set: { b: 2 }, unset: [] }, TTL);
+      expect(await store.get('noscript-session')).toEqual({ a: 1, b: 2 });
+      await admin.script('FLUSH');
+      // no replica acknowledges: the write is applied, and WAIT's answer (0) is the caller's error
+      expect(await rejection(waiting.set('noscript-wait', { w: 1 }, TTL))).toMatchObject({ code: 'ERR_REPLICATION', acknowledged: 0 });
+      expect(await waiting.get('noscript-wait')).toEqual({ w: 1 });
+      await admin.script('FLUSH');
+      await store.destroy('noscript-session');
+      expect(await store.get('noscript-session')).toBeNull();
+    } finally {
+      admin.disconnect();
+      await store.close();
+      await waiting.close();
+    }
+  });
+
   it('BUSY (another client runs a long script): StoreUnavailableError while it runs, no disconnect, fine after', async () => {
     const store = RedisSessionStore.fromUrl(withClient(server.url, kind), { prefix: `busy-${kind}:`, operationTimeoutMs: 5000 });
     const admin = server.client();

@@ -23,9 +23,10 @@ export interface TestClient {
  * queue on, reconnect forever), as an app would hand it in. ioredis connects by itself; a
  * node-redis client is connected here, as its owner must.
  */
-export async function standaloneClient(kind: ClientKind, url: string): Promise<TestClient> {
+export async function standaloneClient(kind: ClientKind, url: string, { autoPipelining = false } = {}): Promise<TestClient> {
   if (kind === 'ioredis') {
-    const client = new Redis(url, { lazyConnect: true });
+    // node-redis writes the commands of one tick together by default; ioredis with enableAutoPipelining
+    const client = new Redis(url, { lazyConnect: true, enableAutoPipelining: autoPipelining });
     return { client, close: () => quit(client) };
   }
   const client = createClient({ url });
