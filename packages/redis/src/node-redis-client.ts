@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StoreConfigError, withTimeout } from '@sessionkit/core';
 import type { KeyBatch, LinkEvents, LinkState, NodeRedisClient, RedisDriver } from './client.js';
+import { slotOf, tagForSlot } from './keys.js';
 import { SCRIPTS, type ScriptArgs, type ScriptName } from './scripts.js';
 
 /** The SHA1 of each script, as EVALSHA names it. */
@@ -94,7 +95,7 @@ export class NodeRedisDriver implements RedisDriver {
         this.#send = (_key, args) => (any as StandaloneShape).sendCommand(args);
         break;
       case 'cluster':
-        this.#send = (key, args) => (any as ClusterShape).sendCommand(key, false, args);
+        this.#send = (key, args) => (any as ClusterShape).sendCommand(routingKey(key), false, args);
         break;
       case 'sentinel':
         this.#send = (_key, args) => (any as SentinelShape).sendCommand(false, args);
@@ -310,6 +311,18 @@ async function destroy(client: StandaloneShape | ClusterShape | SentinelShape): 
   } catch {
     // closed already
   }
+}
+
+/**
+ * A key node-redis routes to the Cluster slot Redis gives `key`. node-redis' slot function
+ * (cluster-key-slot) skips an empty `{}` and takes the next `{…}` as the hash tag, where Redis
+ * hashes such a key whole: for `sess:{}{a}` it would pick another slot than the server, and every
+ * retry after MOVED would pick it again. Those keys are routed by a `{tag}` of the right slot.
+ */
+function routingKey(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1 || key.charCodeAt(open + 1) !== 0x7d) return key;
+  return `{${tagForSlot(slotOf(key))}}`;
 }
 
 /** `EVALSHA sha 2 key tombstone ...argv`, every argument a string (node-redis sends strings and Buffers only). */
