@@ -3,6 +3,8 @@ import type { SessionCookie } from './session-cookie.js';
 
 /** What a session object asks of the request it belongs to (a `RequestSession`). */
 export interface SessionOwner<S extends object = CookieSession> {
+  /** The request's session now: another object after `regenerate`, `undefined` after `destroy`. */
+  readonly session: S | undefined;
   regenerate(session: S, callback: (err?: unknown) => void): void;
   destroy(session: S, callback: (err?: unknown) => void): void;
   save(session: S, callback: (err?: unknown) => void): void;
