@@ -1,9 +1,9 @@
 import type { FailMode, SessionData, SessionStore } from '@sessionkit/core';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { eventually } from '@sessionkit/test-suite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from './http.js';
-import { HttpSessionStore, SessionServer } from './outage-store.js';
+import { HttpSessionStore, sessionServerForTests } from './outage-store.js';
 
 /** How the sealed-cookie scenarios start one framework's app under `session({ store: 'cookie://' })`. */
 export interface CookieAppOptions {
@@ -47,6 +47,16 @@ export function noise(bytes: number, seed = 1): string {
     out += alphabet[(state >>> 16) & 63];
   }
   return out;
+}
+
+/** The suite's options as a framework's `session()` options: Express, Fastify and Hono name them alike. */
+export function sessionOptionsFor(options: CookieAppOptions) {
+  return {
+    secret: options.secrets,
+    ...(options.revocation ? { revocation: options.revocation } : {}),
+    ...(options.failMode ? { failMode: options.failMode } : {}),
+    logger: { warn: () => {} },
+  };
 }
 
 const kidOf = (jwe: string) => (JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
@@ -213,14 +223,7 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
   });
 
   describe(`${adapter.name} on sealed cookies with the revocation store down (a real session server in a child process)`, () => {
-    const server = new SessionServer();
-    beforeAll(async () => {
-      await server.start();
-    });
-    afterAll(async () => {
-      await server.stop();
-    });
-    afterEach(() => server.resume());
+    const server = sessionServerForTests();
 
     async function loggedIn(failMode: FailMode) {
       const store = new HttpSessionStore(server.url, { operationTimeoutMs: 1500 });

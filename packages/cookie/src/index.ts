@@ -26,5 +26,7 @@ export {
   type CookieUrlOptions,
   type SessionStrategy,
   type SessionStrategyStore,
-  type StrategyCookieOptions,
+  type CookieStrategyOptions,
+  type FrameworkCookieOptions,
+  type SharedStrategyOptions,
 } from './strategy.js';

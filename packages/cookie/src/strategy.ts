@@ -1,5 +1,5 @@
 import { createStore, StoreConfigError, type SessionStore } from '@sessionkit/core';
-import type { CookieSessionOptions, FailMode } from './options.js';
+import type { CookieSessionLogger, CookieSessionOptions, FailMode } from './options.js';
 
 /** Where sessions live: `'cookie://'` (sealed in the browser), a store URL, or a SessionStore. */
 export type SessionStrategyStore = 'cookie://' | (string & {}) | SessionStore;
@@ -21,12 +21,30 @@ export type SessionStrategy =
   /** A server store; `owned` when made here from a URL (then the framework's `close()` closes it). */
   | { kind: 'server'; store: SessionStore; owned: boolean };
 
-/**
- * The options every framework's `session()` has in common under `cookie://`, in this package's
- * terms. Each framework maps its own names onto these (`secret` → `secrets`, its cookie name and
- * cookie attributes, …).
- */
-export type StrategyCookieOptions = Omit<CookieSessionOptions, 'revocation'> & { revocation?: CookieSessionOptions['revocation'] | undefined };
+/** The `cookie://` options every framework's `session()` takes under these names. */
+export interface CookieStrategyOptions {
+  /** `cookie://`: most cookies one session may take. Default 3. */
+  maxChunks?: number;
+  /** `cookie://`: deflate the sealed payload when smaller. Default false. */
+  compress?: boolean;
+  /** `cookie://`: "log out everywhere" through a store (`revokeUser`). */
+  revocation?: CookieSessionOptions['revocation'];
+  /** `cookie://`: cache revocation answers this long, in ms. Default 0. */
+  revocationCacheMs?: number;
+}
+
+/** What every framework's `session()` names alike, for both strategies. */
+export interface SharedStrategyOptions extends CookieStrategyOptions {
+  store?: SessionStrategyStore;
+  touchAfterMs?: number;
+  failMode?: FailMode;
+  defaultTtlMs?: number;
+  saveUninitialized?: boolean;
+  logger?: CookieSessionLogger;
+}
+
+/** What each framework names its own way: its secret, cookie name and attributes, its `rolling` default. */
+export type FrameworkCookieOptions = Pick<CookieSessionOptions, 'secrets' | 'name' | 'cookie' | 'rolling'>;
 
 const COOKIE_PARAMS = ['compress', 'maxChunks', 'revocation', 'revocationCacheMs', 'failMode'];
 
@@ -42,12 +60,13 @@ export function isCookieStrategy(store: unknown): store is string {
  * Hono entries, so `SESSION_STORE_URL` means the same on each.
  *
  * @example
- * const strategy = chooseStrategy(process.env.SESSION_STORE_URL ?? 'cookie://');
- * if (strategy.kind === 'cookie') use(cookieSession(cookieStrategyOptions(strategy.url, { secrets })));
+ * const strategy = chooseStrategy({ store: process.env.SESSION_STORE_URL ?? 'cookie://' });
+ * if (strategy.kind === 'cookie') use(cookieSession(cookieStrategyOptions(strategy.url, options, { secrets })));
  * else use(serverSessions(strategy.store));
- * @throws StoreConfigError for a missing store, an unknown scheme or a bad `cookie://` parameter.
+ * @throws StoreConfigError for missing options or store, an unknown scheme or a bad `cookie://` parameter.
  */
-export function chooseStrategy(store: SessionStrategyStore | undefined): SessionStrategy {
+export function chooseStrategy(options: { store?: SessionStrategyStore | undefined } | null | undefined): SessionStrategy {
+  const store = typeof options === 'object' && options !== null ? options.store : undefined;
   if (store === undefined || store === null || store === '') {
     throw new StoreConfigError("session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore");
   }
@@ -88,19 +107,23 @@ export function parseCookieUrl(url: string): CookieUrlOptions {
 }
 
 /**
- * The `cookieSession` options of a `cookie://` strategy: what the URL says wins over the
- * framework's options (so `SESSION_STORE_URL` alone can turn on compression or revocation), and
- * options left `undefined` take this package's defaults.
+ * The `cookieSession` options of a `cookie://` strategy: the options every framework names alike
+ * (`shared`, the framework's own options object), the ones it names its own way (`own`), and
+ * what the URL says, which wins (so `SESSION_STORE_URL` alone can turn on compression or
+ * revocation). Options left `undefined` take this package's defaults.
  */
-export function cookieStrategyOptions(url: CookieUrlOptions, options: StrategyCookieOptions): CookieSessionOptions {
-  const revocation = url.revocation ? { store: url.revocation } : options.revocation;
+export function cookieStrategyOptions(url: CookieUrlOptions, shared: SharedStrategyOptions, own: FrameworkCookieOptions): CookieSessionOptions {
   return defined({
-    ...options,
-    maxChunks: url.maxChunks ?? options.maxChunks,
-    compress: url.compress ?? options.compress,
-    revocation,
-    revocationCacheMs: url.revocationCacheMs ?? options.revocationCacheMs,
-    failMode: url.failMode ?? options.failMode,
+    ...own,
+    saveUninitialized: shared.saveUninitialized,
+    touchAfterMs: shared.touchAfterMs,
+    defaultTtlMs: shared.defaultTtlMs,
+    logger: shared.logger,
+    maxChunks: url.maxChunks ?? shared.maxChunks,
+    compress: url.compress ?? shared.compress,
+    revocation: url.revocation ? { store: url.revocation } : shared.revocation,
+    revocationCacheMs: url.revocationCacheMs ?? shared.revocationCacheMs,
+    failMode: url.failMode ?? shared.failMode,
   }) as CookieSessionOptions;
 }
 

@@ -6,11 +6,11 @@ import {
   destroyUserSessions,
   type CookieOptions,
   type CookieSessionMiddleware,
-  type CookieSessionOptions,
+  type CookieStrategyOptions,
   type CookieUrlOptions,
   type SessionStrategyStore,
 } from '@sessionkit/cookie';
-import { StoreConfigError, type SessionStore } from '@sessionkit/core';
+import type { SessionStore } from '@sessionkit/core';
 import type { RequestHandler } from 'express';
 import expressSession from 'express-session';
 import { ExpressSessionStore } from './express-store.js';
@@ -18,7 +18,7 @@ import type { FailMode, SessionLogger } from './options.js';
 
 export type { SessionStrategyStore };
 
-export interface SessionOptions {
+export interface SessionOptions extends CookieStrategyOptions {
   /**
    * `'cookie://'`: the session travels sealed in the cookie (`cookieSession`); query parameters
    * `compress`, `maxChunks`, `revocation` (a store URL, URL-encoded), `revocationCacheMs`,
@@ -52,14 +52,6 @@ export interface SessionOptions {
   proxy?: boolean;
   /** Server stores: express-session's `unset`. */
   unset?: 'destroy' | 'keep';
-  /** `cookie://`: most cookies one session may take. Default 3. */
-  maxChunks?: number;
-  /** `cookie://`: deflate the sealed payload when smaller. Default false. */
-  compress?: boolean;
-  /** `cookie://`: "log out everywhere" through a store (`revokeUser`). */
-  revocation?: CookieSessionOptions['revocation'];
-  /** `cookie://`: cache revocation answers this long, in ms. Default 0. */
-  revocationCacheMs?: number;
   logger?: SessionLogger;
 }
 
@@ -96,31 +88,19 @@ export type SessionMiddleware = RequestHandler & {
  * @throws StoreConfigError for an unknown scheme, a bad `cookie://` parameter, a short secret under `cookie://`, or any bad option.
  */
 export function session(options: SessionOptions): SessionMiddleware {
-  if (typeof options !== 'object' || options === null) {
-    throw new StoreConfigError("session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore");
-  }
-  const strategy = chooseStrategy(options.store);
+  const strategy = chooseStrategy(options);
   if (strategy.kind === 'cookie') return cookieStrategy(options, strategy.url);
   return serverStrategy(options, strategy.store, strategy.owned);
 }
 
 function cookieStrategy(options: SessionOptions, url: CookieUrlOptions): SessionMiddleware {
   const middleware = cookieSession(
-    cookieStrategyOptions(url, {
+    cookieStrategyOptions(url, options, {
       secrets: typeof options.secret === 'string' ? [options.secret] : options.secret,
       name: options.name ?? 'connect.sid',
       cookie: { maxAge: null, ...options.cookie },
-      rolling: options.rolling,
-      saveUninitialized: options.saveUninitialized,
-      touchAfterMs: options.touchAfterMs,
-      defaultTtlMs: options.defaultTtlMs,
-      maxChunks: options.maxChunks,
-      compress: options.compress,
-      revocation: options.revocation,
-      revocationCacheMs: options.revocationCacheMs,
-      failMode: options.failMode,
-      logger: options.logger,
-    } as CookieSessionOptions),
+      ...defined({ rolling: options.rolling }),
+    }),
   );
   // The cookieSession middleware already has revokeUser and close.
   return Object.assign(middleware as unknown as RequestHandler & Pick<SessionMiddleware, 'revokeUser' | 'close'>, {

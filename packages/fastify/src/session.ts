@@ -6,17 +6,17 @@ import {
   destroyUserSessions,
   RequestSession,
   type CookieOptions,
-  type CookieSessionOptions,
+  type CookieStrategyOptions,
   type CookieUrlOptions,
   type InvalidCookieEvent,
   type SessionStrategyStore,
 } from '@sessionkit/cookie';
-import { StoreConfigError, type FailMode, type SessionLogger, type SessionStore } from '@sessionkit/core';
+import type { FailMode, SessionLogger, SessionStore } from '@sessionkit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FASTIFY_FLAVOR, FastifyCookieSession } from './cookie-session.js';
 import { FastifySessionStore } from './fastify-store.js';
 
-export interface FastifySessionOptions {
+export interface FastifySessionOptions extends CookieStrategyOptions {
   /**
    * `'cookie://'`: the session travels sealed in the cookie (`@sessionkit/cookie`); query
    * parameters `compress`, `maxChunks`, `revocation` (a store URL, URL-encoded),
@@ -50,14 +50,6 @@ export interface FastifySessionOptions {
   defaultTtlMs?: number;
   /** Server stores: while the store is unreachable, probe it with one read this often, ms. Default 1000. */
   probeIntervalMs?: number;
-  /** `cookie://`: most cookies one session may take. Default 3. */
-  maxChunks?: number;
-  /** `cookie://`: deflate the sealed payload when smaller. Default false. */
-  compress?: boolean;
-  /** `cookie://`: "log out everywhere" through a store (`revokeUser`). */
-  revocation?: CookieSessionOptions['revocation'];
-  /** `cookie://`: cache revocation answers this long, ms. Default 0. */
-  revocationCacheMs?: number;
   /** Default `console`. */
   logger?: SessionLogger;
 }
@@ -114,10 +106,7 @@ const slots = (request: FastifyRequest) => request as unknown as CookieSlots;
  * @throws StoreConfigError at once for an unknown scheme, a bad `cookie://` parameter, a short secret or any bad option.
  */
 export function session(options: FastifySessionOptions): FastifySessionPlugin {
-  if (typeof options !== 'object' || options === null) {
-    throw new StoreConfigError("session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore");
-  }
-  const strategy = chooseStrategy(options.store);
+  const strategy = chooseStrategy(options);
   const plugin = strategy.kind === 'cookie' ? cookieStrategy(options, strategy.url) : serverStrategy(options, strategy.store, strategy.owned);
   // Not encapsulated (as fastify-plugin does): the decoration and hooks apply to the whole app.
   Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@sessionkit/fastify' });
@@ -128,21 +117,12 @@ const COOKIE_DEFAULTS: CookieOptions = { maxAge: null, path: '/', httpOnly: true
 
 function cookieStrategy(options: FastifySessionOptions, url: CookieUrlOptions): FastifySessionPlugin {
   const engine = new CookieSessionEngine(
-    cookieStrategyOptions(url, {
+    cookieStrategyOptions(url, options, {
       secrets: typeof options.secret === 'string' ? [options.secret] : options.secret,
       name: options.cookieName ?? 'sessionId',
       cookie: { ...COOKIE_DEFAULTS, ...options.cookie },
       rolling: options.rolling ?? true,
-      saveUninitialized: options.saveUninitialized,
-      touchAfterMs: options.touchAfterMs,
-      defaultTtlMs: options.defaultTtlMs,
-      maxChunks: options.maxChunks,
-      compress: options.compress,
-      revocation: options.revocation,
-      revocationCacheMs: options.revocationCacheMs,
-      failMode: options.failMode,
-      logger: options.logger,
-    } as CookieSessionOptions),
+    }),
   );
 
   const plugin = async (fastify: FastifyInstance) => {

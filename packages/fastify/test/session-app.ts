@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
-import { MAX_HEADER_SIZE, noise, type CookieAppOptions } from '@sessionkit/adapter-suite';
-import type { SessionStore } from '@sessionkit/core';
+import { MAX_HEADER_SIZE, noise } from '@sessionkit/adapter-suite';
 import Fastify from 'fastify';
 import { session, type FastifySessionOptions } from '../src/index.js';
 
@@ -72,16 +71,3 @@ export async function startSessionApp(store: FastifySessionOptions['store'], opt
     sessions,
   };
 }
-
-/** The sealed-cookie suite's options as `session()` options. */
-export function cookieOptions(options: CookieAppOptions): Partial<FastifySessionOptions> & { onInvalid?: (reason: string) => void } {
-  return {
-    secret: options.secrets,
-    ...(options.revocation ? { revocation: options.revocation } : {}),
-    ...(options.failMode ? { failMode: options.failMode } : {}),
-    ...(options.onInvalid ? { onInvalid: options.onInvalid } : {}),
-    logger: { warn: () => {} },
-  };
-}
-
-export type { SessionStore };

@@ -2,12 +2,13 @@ import {
   chooseStrategy,
   cookieStrategyOptions,
   destroyUserSessions,
-  type CookieSessionOptions,
+  type CookieStrategyOptions,
   type CookieUrlOptions,
+  type FrameworkCookieOptions,
   type InvalidCookieEvent,
   type SessionStrategyStore,
 } from '@sessionkit/cookie';
-import { DEFAULT_TTL_MS, StoreConfigError, type SessionStore } from '@sessionkit/core';
+import { DEFAULT_TTL_MS, type SessionStore } from '@sessionkit/core';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { sessionMiddleware } from './hono.js';
@@ -20,7 +21,7 @@ export interface SessionEnv {
   Variables: { session: Session };
 }
 
-export interface HonoSessionOptions extends WebSessionOptions {
+export interface HonoSessionOptions extends WebSessionOptions, CookieStrategyOptions {
   /**
    * `'cookie://'`: the session travels sealed in the cookie (`@sessionkit/cookie`); query
    * parameters `compress`, `maxChunks`, `revocation` (a store URL, URL-encoded),
@@ -28,14 +29,6 @@ export interface HonoSessionOptions extends WebSessionOptions {
    * adapter must be imported, as the `sessionkit` package does for all). A `SessionStore`: used as given.
    */
   store: SessionStrategyStore;
-  /** `cookie://`: most cookies one session may take. Default 3. */
-  maxChunks?: number;
-  /** `cookie://`: deflate the sealed payload when smaller. Default false. */
-  compress?: boolean;
-  /** `cookie://`: "log out everywhere" through a store (`revokeUser`). */
-  revocation?: CookieSessionOptions['revocation'];
-  /** `cookie://`: cache revocation answers this long, ms. Default 0. */
-  revocationCacheMs?: number;
 }
 
 /** The middleware `session()` returns, with the strategy's controls. */
@@ -80,17 +73,14 @@ export type HonoSessionMiddleware = MiddlewareHandler<SessionEnv> & {
  * @throws StoreConfigError at once for an unknown scheme, a bad `cookie://` parameter, a short secret or any bad option.
  */
 export function session(options: HonoSessionOptions): HonoSessionMiddleware {
-  if (typeof options !== 'object' || options === null) {
-    throw new StoreConfigError("session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore");
-  }
-  const strategy = chooseStrategy(options.store);
+  const strategy = chooseStrategy(options);
   return strategy.kind === 'cookie' ? cookieStrategy(options, strategy.url) : serverStrategy(options, strategy.store, strategy.owned);
 }
 
 function cookieStrategy(options: HonoSessionOptions, url: CookieUrlOptions): HonoSessionMiddleware {
   const cookie: SessionCookieOptions = options.cookie ?? {};
   const sessions = new SealedWebSessions(
-    cookieStrategyOptions(url, {
+    cookieStrategyOptions(url, options, {
       secrets: typeof options.secret === 'string' ? [options.secret] : options.secret,
       name: cookie.name ?? 'sid',
       cookie: {
@@ -104,15 +94,7 @@ function cookieStrategy(options: HonoSessionOptions, url: CookieUrlOptions): Hon
       },
       // As over a store, where every request may refresh the stored expiry (at most every touchAfterMs).
       rolling: true,
-      touchAfterMs: options.touchAfterMs,
-      defaultTtlMs: options.defaultTtlMs,
-      maxChunks: options.maxChunks,
-      compress: options.compress,
-      revocation: options.revocation,
-      revocationCacheMs: options.revocationCacheMs,
-      failMode: options.failMode,
-      logger: options.logger,
-    } as CookieSessionOptions),
+    } as FrameworkCookieOptions),
   );
   const middleware: MiddlewareHandler<SessionEnv> = async (c, next) => {
     const current = await sessions.load(c.req.raw).catch((err: unknown) => {

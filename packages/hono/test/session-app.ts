@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { closeServer, MAX_HEADER_SIZE, noise, type CookieAppOptions } from '@sessionkit/adapter-suite';
+import { closeServer, MAX_HEADER_SIZE, noise } from '@sessionkit/adapter-suite';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { session, type HonoSessionOptions, type SessionEnv } from '../src/index.js';
@@ -63,16 +63,5 @@ export async function startSessionApp(store: HonoSessionOptions['store'], option
     },
     revokeUser: (id: string) => sessions.revokeUser(id),
     sessions,
-  };
-}
-
-/** The sealed-cookie suite's options as `session()` options. */
-export function cookieOptions(options: CookieAppOptions): Partial<HonoSessionOptions> & { onInvalid?: (reason: string) => void } {
-  return {
-    secret: options.secrets,
-    ...(options.revocation ? { revocation: options.revocation } : {}),
-    ...(options.failMode ? { failMode: options.failMode } : {}),
-    ...(options.onInvalid ? { onInvalid: options.onInvalid } : {}),
-    logger: { warn: () => {} },
   };
 }
