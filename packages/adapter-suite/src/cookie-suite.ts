@@ -1,3 +1,4 @@
+import { CookieSealer } from '@sessionkit/cookie';
 import type { FailMode, SessionData, SessionStore } from '@sessionkit/core';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { eventually } from '@sessionkit/test-suite';
@@ -58,6 +59,12 @@ export function sessionOptionsFor(options: CookieAppOptions) {
     logger: { warn: () => {} },
   };
 }
+
+/** Sealed with the suite's key (as the apps seal), so only what is inside makes it bad. */
+const sealer = new CookieSealer({ secrets: [COOKIE_SECRET_A] });
+const nowS = () => Date.now() / 1000;
+/** Valid claims around `dataText` (JSON text of the session data). */
+const sealedData = (dataText: string) => sealer.sealText({ iat: nowS(), exp: nowS() + 3600, jti: 'suite-made-session' }, dataText);
 
 const kidOf = (jwe: string) => (JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 const isClearing = (line: string) => /;\s*max-age=0/i.test(line);
@@ -193,6 +200,10 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
       ['a truncated seal', (good) => good.slice(0, -10), 'malformed'],
       ['garbage', () => 'not-a-seal%00%ff', 'malformed'],
       ['a 20 KB session cookie', () => 'A'.repeat(20_000), 'too-large'],
+      // Sealed with the app's own key: the seal opens, what is inside does not pass.
+      ['a validly sealed session that does not decode (not an object)', () => sealedData('"mallory"'), 'payload'],
+      ['a validly sealed session carrying __proto__', () => sealedData('{"__proto__":{"admin":true},"user":"mallory"}'), 'forbidden-key'],
+      ['a validly sealed session past its exp', () => sealer.seal({ iat: nowS() - 7200, exp: nowS() - 1, auth_time: nowS() - 7200, jti: 'old', s: { user: 'mallory' } }), 'expired'],
     ];
     for (const [what, damage, reason] of badCookies) {
       it(`bad input: ${what} is a fresh session (one invalid event, the cookie cleared), never an error`, async () => {
