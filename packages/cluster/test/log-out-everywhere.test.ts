@@ -5,7 +5,7 @@ import express from 'express';
 import session from 'express-session';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ReplicatedSessionStore } from '../src/index.js';
-import { startCluster } from './fixtures/in-process.js';
+import { startCluster } from './support/in-process.js';
 
 // Three app instances, each an Express app on its own cluster node, all on real HTTP. A device is
 // a cookie jar; each request of a device goes to the next instance, as a round-robin balancer sends it.

@@ -1,4 +1,5 @@
 import type { LoadedSession, SessionData } from '@sessionkit/core';
+import type { Session } from './session-api.js';
 
 /** What the Web core and a session object share about one request's session. */
 export interface SessionState {
@@ -17,7 +18,7 @@ export interface SessionState {
  * change them with `set` / `delete` (or mutate a value obtained from `get`: the save compares
  * every key with what was loaded, so both are written). Changes are saved after the handler.
  */
-export class WebSession {
+export class WebSession implements Session {
   readonly #state: SessionState;
 
   /** Made by `WebSessions.load`; not for direct use. */

@@ -4,7 +4,6 @@ import {
   type ErrorKind,
   isConnectionError,
   SessionDecodeError,
-  StoreOperationError,
   SessionTooLargeError,
   StoreConfigError,
   type BaseStoreOptions,
@@ -13,18 +12,17 @@ import {
   type SessionData,
   defaultPrincipal,
   principalOfChange,
+  StoreOperationError,
   UNDECIDED,
-  withTimeout,
 } from '@sessionkit/core';
-import type { ChainableCommander } from 'ioredis';
+import { driverFor, type AnyRedisClient, type RedisDriver } from './client.js';
 import { ReplicationError } from './errors.js';
-import { ExpiryEvents } from './expiry-events.js';
+import { listenForExpiry } from './expiry-events.js';
 import { keySpace, type KeySpace } from './keys.js';
 import { hashLayout, jsonLayout, type IndexArgs, type Layout, type ScriptCall } from './layouts.js';
-import { Link, type RedisClient } from './link.js';
-import { scanKeys, unlinkBatch } from './scan.js';
-import { defineScripts, MARKER_FIELD, type Scripted, type WithMembers } from './scripts.js';
+import { Link } from './link.js';
 import { redactError } from './redact.js';
+import { MARKER_FIELD } from './scripts.js';
 import { parseRedisUrl } from './url.js';
 
 /** Durability check after each write; see {@link RedisSessionStoreOptions.waitReplicas}. */
@@ -37,10 +35,16 @@ export interface WaitReplicasOptions {
 
 export interface RedisSessionStoreOptions extends BaseStoreOptions {
   /**
-   * An ioredis `Redis` (standalone, or configured with `sentinels` + `name`) or `Cluster`, handed
-   * in by you; `close()` leaves it open. It must not use ioredis's `keyPrefix` (use `prefix`).
+   * Your client, of either library; `close()` leaves it open:
+   * - ioredis: a `Redis` (standalone, or configured with `sentinels` + `name`) or a `Cluster`. It
+   *   must not use ioredis's `keyPrefix` (use `prefix`). A `lazyConnect` client connects on the
+   *   store's first call.
+   * - node-redis v5+ (the `redis` package): a client from `createClient`, `createCluster` or
+   *   `createSentinel`. Connect it yourself (`await client.connect()`), as with connect-redis;
+   *   until it is ready, calls wait for it up to operationTimeoutMs.
+   * The library is told from the object's shape.
    */
-  client: RedisClient;
+  client: AnyRedisClient;
   /** Key prefix; a session lives at `<prefix><sid>`. Default `'sess:'` (connect-redis's). */
   prefix?: string;
   /** Puts every session key in one Cluster hash slot: keys become `<prefix>{<hashTag>}<sid>`. Default: none. */
@@ -87,9 +91,14 @@ const DEFAULT_PRINCIPAL_KEYS = ['passport', 'userId'];
 /** Patches that lost the race with another write to a field their principal was computed from are retried this often. */
 const FILE_ATTEMPTS = 20;
 
-
 /**
- * Session store on Redis through ioredis: standalone, Sentinel or Cluster.
+ * Session store on Redis through ioredis or node-redis: standalone, Sentinel or Cluster.
+ *
+ * Reads are one command (HGETALL, or GET with `format: 'json'`); set, patch and destroy are one
+ * Lua script each (one round trip, atomic); touch is one PEXPIRE, which does nothing for a missing
+ * key. destroy leaves a tombstone key for `tombstoneTtlMs` so a late patch cannot resurrect the
+ * session. Every call settles within `operationTimeoutMs` with `StoreUnavailableError` while
+ * Redis is unreachable.
  *
  * Principal index (hash layout): a set per principal, `<prefix>\0principal\0<id>`, whose members
  * are sids. The set, and the principal a session is filed under (its marker field), change in the
@@ -102,12 +111,6 @@ const FILE_ATTEMPTS = 20;
  * removed, so a set outlives none of its sessions by more than the longest one; members whose
  * session expired or moved to another user are dropped when the set is read. The JSON layout has
  * no index: `idsByPrincipal` reads every session there (O(n)).
- *
- * Reads are one command (HGETALL, or GET with `format: 'json'`); set, patch and destroy are one
- * Lua script each (one round trip, atomic); touch is one PEXPIRE, which does nothing for a missing
- * key. destroy leaves a tombstone key for `tombstoneTtlMs` so a late patch cannot resurrect the
- * session. Every call settles within `operationTimeoutMs` with `StoreUnavailableError` while
- * Redis is unreachable.
  */
 export class RedisSessionStore extends AbstractSessionStore {
   readonly name = 'redis';
@@ -116,6 +119,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #keys: KeySpace;
   readonly #layout: Layout;
   readonly #link: Link;
+  readonly #driver: RedisDriver;
   readonly #owned: boolean;
   readonly #scanCount: number;
   readonly #waitReplicas: Required<WaitReplicasOptions> | undefined;
@@ -124,18 +128,13 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #principalKeys: ReadonlySet<string> | undefined;
   /** Hash layout: the script keeps the sets (one slot, or not a Cluster); `false`: separate commands. */
   readonly #scriptedIndex: boolean;
-  readonly #expiry: ExpiryEvents | undefined;
+  #stopExpiry: (() => void) | undefined;
   readonly #expiryReady: Promise<void>;
 
   constructor(options: RedisSessionStoreOptions) {
     super(options);
-    const { client } = options ?? {};
-    if (!client || typeof (client as { defineCommand?: unknown }).defineCommand !== 'function') {
-      throw new StoreConfigError('RedisSessionStore needs { client }: an ioredis Redis or Cluster instance (or use RedisSessionStore.fromUrl)');
-    }
-    if (keyPrefixOf(client)) {
-      throw new StoreConfigError('the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead');
-    }
+    this.#owned = (options as { [OWNS_CLIENT]?: boolean } | undefined)?.[OWNS_CLIENT] === true;
+    const driver = driverFor(options?.client, this.#owned);
     this.prefix = options.prefix ?? 'sess:';
     this.#keys = keySpace(this.prefix, options.hashTag);
     this.format = options.format ?? 'hash';
@@ -148,33 +147,36 @@ export class RedisSessionStore extends AbstractSessionStore {
       throw new StoreConfigError(`scanCount must be a positive integer, got ${options.scanCount}`);
     }
     this.#waitReplicas = options.waitReplicas && this.#checkWait(options.waitReplicas);
-    this.#owned = (options as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
+    this.#driver = driver;
     this.#principalFn = options.principal ?? defaultPrincipal;
     const keys = options.principalKeys ?? (options.principal === undefined ? DEFAULT_PRINCIPAL_KEYS : undefined);
     if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || key === ''))) {
       throw new StoreConfigError('principalKeys must be an array of top-level session keys (non-empty strings)');
     }
     this.#principalKeys = keys && new Set(keys);
-    this.#scriptedIndex = !client.isCluster || this.#keys.tagged;
-    defineScripts(client);
-    this.#link = new Link(client, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
+    this.#scriptedIndex = !driver.cluster || this.#keys.tagged;
     if (options.events !== undefined && typeof options.events !== 'boolean') throw new StoreConfigError('events must be true or false');
+    this.#link = new Link(driver, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
     if (options.events) {
-      const expiry = new ExpiryEvents(
-        client,
-        (key) => {
-          const sid = this.#keys.sidOf(key);
-          if (sid !== null) this.lifecycle('expired', sid);
-        },
-        (err) => this.emit('error', err),
-      );
-      this.#expiry = expiry;
-      this.#expiryReady = this.#link.ready().then(() => expiry.start());
+      this.#expiryReady = this.#link.ready().then(async (ready) => {
+        const stop = await listenForExpiry(
+          ready,
+          (key) => {
+            const sid = this.#keys.sidOf(key);
+            if (sid !== null) this.lifecycle('expired', sid);
+          },
+          (err) => this.emit('error', err),
+        );
+        if (this.#closed) stop();
+        else this.#stopExpiry = stop;
+      });
       this.#expiryReady.catch((err: unknown) => this.emit('error', redactError(err)));
     } else {
       this.#expiryReady = Promise.resolve();
     }
   }
+
+  #closed = false;
 
   /**
    * With `events: true`: resolves once the store listens for expired keys on every server (the
@@ -188,9 +190,13 @@ export class RedisSessionStore extends AbstractSessionStore {
   /**
    * Creates a store with its own client from a URL: `redis://`, `rediss://`,
    * `redis+sentinel://host:port,host:port/mastername`, `redis+cluster://host:port,host:port`.
-   * Query parameters `prefix`, `hashTag`, `format` set those options. The client uses the
-   * fail-fast settings documented in the README, connects on first use, and `close()` quits it.
-   * @throws StoreConfigError for a URL of another form, or when ioredis is not installed.
+   * Query parameters `prefix`, `hashTag`, `format` set those options; `client=node-redis` makes
+   * a node-redis client instead of the default ioredis one (`client=ioredis`). The client uses
+   * the fail-fast settings documented in the README, connects on first use, and `close()` quits it.
+   * @throws StoreConfigError for a URL of another form, an unknown `client=`, or when the client's
+   *   package (ioredis, or redis for node-redis) is not installed.
+   * @example
+   * const store = RedisSessionStore.fromUrl('redis://127.0.0.1:6379/0?client=node-redis&prefix=app:');
    */
   static fromUrl(url: string, options: RedisSessionStoreUrlOptions = {}): RedisSessionStore {
     const parsed = parseRedisUrl(url);
@@ -199,14 +205,14 @@ export class RedisSessionStore extends AbstractSessionStore {
     try {
       return new RedisSessionStore({ ...merged, client, [OWNS_CLIENT]: true } as RedisSessionStoreOptions);
     } catch (err) {
-      client.disconnect();
+      abandon(client);
       throw err;
     }
   }
 
-  /** The ioredis client this store sends its commands through. */
-  get client(): RedisClient {
-    return this.#link.client;
+  /** The client this store sends its commands through: ioredis or node-redis, as handed in or created. */
+  get client(): AnyRedisClient {
+    return this.#driver.client;
   }
 
   /**
@@ -219,9 +225,9 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async read(sid: string): Promise<SessionData | null> {
-    const client = await this.#link.ready();
+    const driver = await this.#link.ready();
     try {
-      return await this.#layout.read(client, this.#keys.session(sid), sid);
+      return await this.#layout.read(driver, this.#keys.session(sid), sid);
     } catch (err) {
       throw this.#mapReply(err, sid);
     }
@@ -266,10 +272,10 @@ export class RedisSessionStore extends AbstractSessionStore {
       await this.#refile(sid, reply, undefined, ttlMs);
       return;
     }
-    const client = await this.#link.ready();
+    const driver = await this.#link.ready();
     try {
       // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
-      await client.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+      await driver.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
     } catch (err) {
       throw redactError(err);
     }
@@ -310,7 +316,8 @@ export class RedisSessionStore extends AbstractSessionStore {
         sids.map((sid) => this.#run('destroyByPrincipal', sid, { script: 'sessionkitHashDestroy', argv: [argv[0]!, sid, argv[2]!, principal] })),
       );
       const ended = sids.filter((_, i) => Number((replies[i] as unknown[])[0]) === 1);
-      if (!this.#scriptedIndex && sids.length) await this.#command((client) => client.srem(this.#keys.setPrefix + principal, sids));
+      const set = this.#keys.setPrefix + principal;
+      if (!this.#scriptedIndex && sids.length) await this.#command((driver) => driver.command(set, ['SREM', set, ...sids]));
       for (const sid of ended) this.lifecycle('destroyed', sid, principal);
       return ended.length;
     })();
@@ -341,12 +348,13 @@ export class RedisSessionStore extends AbstractSessionStore {
     for (const [key, value] of Object.entries(change.set)) known.set(key, value);
     // Read what the change leaves as it is, and have the script check it is still so.
     const fields = keys ? [...keys].filter((key) => !known.has(key)) : undefined;
-    const stored = await this.#command(async (client) => {
+    const key = this.#keys.session(sid);
+    const stored = await this.#command(async (driver) => {
       if (fields) {
-        const values = fields.length ? await client.hmget(this.#keys.session(sid), ...fields) : [];
+        const values = fields.length ? ((await driver.command(key, ['HMGET', key, ...fields])) as (string | null)[]) : [];
         return fields.map((field, i) => [field, values[i] ?? null] as const);
       }
-      const all = await client.hgetall(this.#keys.session(sid));
+      const all = await driver.hgetall(key);
       return Object.entries(all).filter(([field]) => field !== MARKER_FIELD && !known.has(field));
     });
     const data: SessionData = {};
@@ -376,13 +384,14 @@ export class RedisSessionStore extends AbstractSessionStore {
     const previous = String(reply[1] ?? '');
     const now = next ?? previous;
     const ttl = Math.ceil(ttlMs);
-    await this.#command(async (client) => {
+    await this.#command(async (driver) => {
       const work: Promise<unknown>[] = [];
-      if (previous && previous !== now) work.push(client.srem(this.#keys.setPrefix + previous, sid));
+      const old = this.#keys.setPrefix + previous;
+      if (previous && previous !== now) work.push(driver.command(old, ['SREM', old, sid]));
       if (now) {
+        // one script on the set's slot: SADD, then the TTL raised to cover this member, never lowered
         const set = this.#keys.setPrefix + now;
-        // NX gives a new set its TTL, GT raises it: never lowered, never removed.
-        work.push(client.multi().sadd(set, sid).pexpire(set, ttl, 'NX').pexpire(set, ttl, 'GT').exec());
+        work.push(driver.script('sessionkitFile', set, set, [ttl, sid]));
       }
       await Promise.all(work);
     });
@@ -393,30 +402,34 @@ export class RedisSessionStore extends AbstractSessionStore {
     const set = this.#keys.setPrefix + principal;
     const sessionPrefix = this.#keys.session('');
     if (this.#scriptedIndex) {
-      yield* await this.#command((client) => (client as WithMembers<RedisClient>).sessionkitMembers(set, [sessionPrefix, principal]));
+      // the set twice: the scripts take two keys, and these two share the slot trivially
+      const live = await this.#command((driver) => driver.script('sessionkitMembers', set, set, [sessionPrefix, principal]));
+      yield* (live as unknown[]).map(String);
       return;
     }
-    const sids = await this.#command((client) => client.smembers(set));
-    const markers = await this.#command((client) => Promise.all(sids.map((sid) => client.hget(this.#keys.session(sid), MARKER_FIELD))));
+    const sids = ((await this.#command((driver) => driver.command(set, ['SMEMBERS', set]))) as unknown[]).map(String);
+    const markers = await this.#command((driver) =>
+      Promise.all(sids.map((sid) => driver.command(this.#keys.session(sid), ['HGET', this.#keys.session(sid), MARKER_FIELD]))),
+    );
     const dead = sids.filter((_, i) => markers[i] !== `=${principal}`);
-    if (dead.length) await this.#command((client) => client.srem(set, dead));
+    if (dead.length) await this.#command((driver) => driver.command(set, ['SREM', set, ...dead]));
     yield* sids.filter((_, i) => markers[i] === `=${principal}`);
   }
 
   /** Runs commands on the client once it is ready, with errors redacted. */
-  async #command<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
-    const client = await this.#link.ready();
+  async #command<T>(work: (driver: RedisDriver) => Promise<T>): Promise<T> {
+    const driver = await this.#link.ready();
     try {
-      return await work(client);
+      return await work(driver);
     } catch (err) {
       throw redactError(err);
     }
   }
 
   protected async *scanIds(): AsyncIterable<string> {
-    const client = await this.#link.ready();
+    const driver = await this.#link.ready();
     try {
-      for await (const { keys } of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+      for await (const { keys } of driver.scan(this.#keys.pattern, this.#scanCount)) {
         for (const key of keys) {
           const sid = this.#keys.sidOf(key);
           if (sid !== null) yield sid;
@@ -435,12 +448,12 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async removeAll(): Promise<void> {
-    const client = await this.#link.ready();
+    const driver = await this.#link.ready();
     try {
-      for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+      for await (const batch of driver.scan(this.#keys.pattern, this.#scanCount)) {
         // sessions and the principal index sets; tombstones stay, so late patches are still refused
         const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null || key.startsWith(this.#keys.setPrefix));
-        if (keys.length > 0) await unlinkBatch(client, { node: batch.node, keys });
+        if (keys.length > 0) await driver.unlink({ node: batch.node, keys });
       }
     } catch (err) {
       throw redactError(err);
@@ -448,36 +461,23 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected override async release(): Promise<void> {
-    this.#expiry?.close();
+    this.#closed = true;
+    this.#stopExpiry?.();
     this.#link.detach();
-    if (!this.#owned) return;
-    const { client } = this.#link;
-    if (client.status === 'end') return;
-    const ended = new Promise((resolve) => client.once('end', resolve));
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-    else client.disconnect();
-    // A Cluster's quit() resolves before its node connections are gone; wait for them (bounded).
-    await withTimeout(ended, this.operationTimeoutMs, 'redis close').catch(() => client.disconnect());
+    if (this.#owned) await this.#driver.close(this.operationTimeoutMs);
   }
 
   /** Runs one script for `sid` (its reply), followed by WAIT in the same round trip when waitReplicas is on. */
   async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<unknown> {
-    const client = await this.#link.ready();
+    const driver = await this.#link.ready();
     const key = this.#keys.session(sid);
     const tombstone = this.#keys.tombstone(sid);
     try {
-      // The arguments go as one array (ioredis flattens it), never spread into a call: a spread of
-      // tens of thousands of arguments overflows the stack inside ioredis' auto-pipelining, after
-      // it has queued the call's callback, and the batch's replies then reach the wrong callers.
-      if (!this.#waitReplicas) return await (client as Scripted<RedisClient>)[script](key, tombstone, argv);
+      if (!this.#waitReplicas) return await driver.script(script, key, tombstone, argv);
       const { count, timeoutMs } = this.#waitReplicas;
-      const pipeline = (client.pipeline() as Scripted<ChainableCommander>)[script](key, tombstone, argv).wait(count, timeoutMs);
-      const [written, waited] = (await pipeline.exec()) ?? [];
-      if (written?.[0]) throw written[0];
-      if (waited?.[0]) throw waited[0];
-      const acknowledged = Number(waited?.[1]);
+      const { reply, acknowledged } = await driver.scriptThenWait(script, key, tombstone, argv, count, timeoutMs);
       if (!(acknowledged >= count)) throw new ReplicationError(acknowledged, count, operation);
-      return written?.[1];
+      return reply;
     } catch (err) {
       throw this.#mapReply(err, sid);
     }
@@ -529,7 +529,11 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 }
 
-function keyPrefixOf(client: RedisClient): string | undefined {
-  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
-  return options.keyPrefix || options.redisOptions?.keyPrefix;
+/** Drops a client created for a store that then refused its options. */
+function abandon(client: AnyRedisClient): void {
+  try {
+    driverFor(client, true).disconnect();
+  } catch {
+    // not a client at all: nothing was connected
+  }
 }

@@ -241,9 +241,10 @@ cover(principal, ARGV[1])
 return {1, principal or ''}`;
 
 /**
- * KEYS[1]: the set of one principal. ARGV: session key prefix, principal. The sids of live
- * sessions still filed under it; members whose session expired or moved to another user are
- * removed from the set on the way (the lazy pruning of the index). Same-slot mode only.
+ * KEYS[1] (and KEYS[2], the same key): the set of one principal. ARGV: session key prefix,
+ * principal. The sids of live sessions still filed under it; members whose session expired or
+ * moved to another user are removed from the set on the way (the lazy pruning of the index).
+ * Same-slot case only: the sessions are read from the script.
  */
 const MEMBERS = `
 local live = {}
@@ -254,7 +255,17 @@ for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return live`;
 
-const SCRIPTS = {
+/**
+ * KEYS[1] (and KEYS[2], the same key): the set of one principal, on a Cluster where it is on
+ * another slot than its sessions. ARGV: ttlMs, sid. Adds the sid and raises the set's TTL to
+ * cover it (never lowers it, never removes it).
+ */
+const FILE = `
+redis.call('SADD', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1`;
+
+export const SCRIPTS = {
   sessionkitHashSet: HASH_SET,
   sessionkitHashPatch: HASH_PATCH,
   sessionkitJsonSet: JSON_SET,
@@ -262,6 +273,8 @@ const SCRIPTS = {
   sessionkitDestroy: DESTROY,
   sessionkitHashDestroy: HASH_DESTROY,
   sessionkitHashTouch: HASH_TOUCH,
+  sessionkitMembers: MEMBERS,
+  sessionkitFile: FILE,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -276,8 +289,4 @@ export type Scripted<T> = T & Record<ScriptName, (key: string, tombstone: string
  */
 export function defineScripts(client: Redis | Cluster): void {
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 2, lua });
-  client.defineCommand('sessionkitMembers', { numberOfKeys: 1, lua: MEMBERS });
 }
-
-/** A client with the one-key script: `sessionkitMembers(setKey, [sessionKeyPrefix, principal])`. */
-export type WithMembers<T> = T & { sessionkitMembers(set: string, argv: ScriptArgs): Promise<string[]> };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { sparePort } from '@sessionkit/test-suite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/index.js';
-import { REDIS_URL, redisAvailable, runCli, scratchDir, unique, PATIENT } from './support.js';
+import { PATIENT, REDIS_URL, redisAvailable, runCli, scratchDir, unique } from '../support/cli.js';
 
 const dir = scratchDir();
 const HOUR = 3_600_000;
@@ -26,6 +26,8 @@ describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
     [['list', 'sqlite::memory:', '--principal', 'p'.repeat(300)], /Invalid principal id/],
     [['stats', 'sqlite::memory:', '--bogus'], /unknown option '--bogus'/],
     [['stats', 'redis://u:S3cr3tPW@127.0.0.1:99999'], /\*\*\*/],
+    [['migrate', 'connect-pg-simple+postgres://u:S3cr3tPW@127.0.0.1:1/test?tabel=s', 'sqlite::memory:'], /a table source has an unknown parameter "tabel" \(did you mean "table"\?\); known: table, schema/],
+    [['migrate', 'connect-redis+redis://u:S3cr3tPW@127.0.0.1:1?prefx=a', 'sqlite::memory:'], /a connect-redis source has an unknown parameter "prefx" \(did you mean "prefix"\?\)/],
   ])('%j exits 2 and says what to do', async (args, message) => {
     const { status, stderr } = await runCli(args);
     expect(stderr).toMatch(message);

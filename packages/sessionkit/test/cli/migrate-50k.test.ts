@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore, type SessionData } from '../../src/index.js';
-import { deleteRedisPrefix, finished, POSTGRES_URL, postgresAvailable, REDIS_URL, redisAvailable, scratchDir, sessionCookie, spawnCli, unique, withTable } from './support.js';
+import { deleteRedisPrefix, finished, POSTGRES_URL, postgresAvailable, REDIS_URL, redisAvailable, scratchDir, sessionCookie, spawnCli, unique, withTable } from '../support/cli.js';
 
 const SESSIONS = 50_000;
 const USERS = 10_000;

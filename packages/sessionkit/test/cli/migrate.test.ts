@@ -26,7 +26,7 @@ import {
   unique,
   withTable,
   PATIENT,
-} from './support.js';
+} from '../support/cli.js';
 
 const dir = scratchDir();
 const MINUTE = 60_000;
