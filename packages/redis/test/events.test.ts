@@ -4,6 +4,7 @@ import { engineAvailable, eventually, runConformanceSuite } from '@sessionkit/te
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, clusterClient, standaloneClient } from './support/clients.js';
 import { redisProbe, runPrefix } from './support/probe.js';
 import { RedisServer, redisServerBinary, startCluster } from './support/servers.js';
 
@@ -44,6 +45,22 @@ describe.skipIf(!available)("events: true on a test-owned redis-server (keyspace
       events: { created: true, destroyed: true, expired: true },
       skip: ONLY_EVENTS,
     });
+  });
+
+  it.each(CLIENT_KINDS)('%s client: expired is delivered through a subscription of its own', async (kind) => {
+    const handed = await standaloneClient(kind, server.url);
+    const store = new RedisSessionStore({ client: handed.client, events: true, prefix: runPrefix(`kind-${kind}`) });
+    const expired: SessionLifecycleEvent[] = [];
+    store.on('expired', (e) => expired.push(e as SessionLifecycleEvent));
+    try {
+      await store.eventsReady();
+      await store.set('brief', { userId: 'ann' }, { ttlMs: 200 });
+      assert.ok(await eventually(async () => expired.length > 0, 15_000, 25), `no expired event through ${kind}`);
+      assert.deepEqual(expired, [{ sid: 'brief' }]);
+    } finally {
+      await store.close();
+      await handed.close();
+    }
   });
 
   it('the store turned on the notifications it needs, keeping the flags already set', async () => {
@@ -121,8 +138,9 @@ describe.skipIf(!available)('events: true on a Redis Cluster of 3 masters starte
     await Promise.all(servers.map((s) => s.destroy()));
   });
 
-  it('subscribes on every master: sessions expiring on each of them are all reported', async () => {
-    const store = new RedisSessionStore({ client: cluster, events: true, prefix: runPrefix('cluster-events') });
+  it.each(CLIENT_KINDS)('%s client: subscribes on every master, so sessions expiring on each of them are all reported', async (kind) => {
+    const handed = kind === 'ioredis' ? { client: cluster, close: async () => {} } : await clusterClient(kind, servers.map((s) => ({ host: '127.0.0.1', port: s.port })));
+    const store = new RedisSessionStore({ client: handed.client, events: true, prefix: runPrefix(`cluster-events-${kind}`) });
     const expired = new Set<string>();
     store.on('expired', (e) => expired.add((e as SessionLifecycleEvent).sid));
     try {
@@ -142,6 +160,7 @@ describe.skipIf(!available)('events: true on a Redis Cluster of 3 masters starte
       assert.ok(all, `missing: ${sids.filter((sid) => !expired.has(sid)).join(', ')}`);
     } finally {
       await store.close();
+      await handed.close();
     }
   }, 60_000);
 });
