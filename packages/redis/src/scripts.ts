@@ -27,8 +27,9 @@ export const MARKER_FIELD = '';
  */
 const INDEX = `
 local function filed()
-  local marker = redis.call('HGET', KEYS[1], '${MARKER_FIELD}')
-  if marker and string.sub(marker, 1, 1) == '=' then return string.sub(marker, 2) end
+  -- pcall: a key of another type (a session of the JSON layout) is filed nowhere, and set replaces it
+  local marker = redis.pcall('HGET', KEYS[1], '${MARKER_FIELD}')
+  if type(marker) == 'string' and string.sub(marker, 1, 1) == '=' then return string.sub(marker, 2) end
   return false
 end
 local function marker_of(principal)
@@ -250,7 +251,7 @@ const MEMBERS = `
 local live = {}
 local filed = '=' .. ARGV[2]
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('HGET', ARGV[1] .. sid, '${MARKER_FIELD}') == filed then live[#live + 1] = sid
+  if redis.pcall('HGET', ARGV[1] .. sid, '${MARKER_FIELD}') == filed then live[#live + 1] = sid
   else redis.call('SREM', KEYS[1], sid) end
 end
 return live`;
