@@ -52,8 +52,19 @@ const OPENERS: Record<string, Open> = {
     const { SqlSessionStore } = await import('@sessionkit/sql');
     const db = new Database(sqliteFile);
     db.pragma('journal_mode = WAL');
-    const store = new SqlSessionStore({ ...options, client: db, table: `bench_${variant}_${run}`, pruneIntervalMs: false });
-    return { store, close: async () => void (await store.close(), db.close()) };
+    const store = new SqlSessionStore({
+      ...options,
+      client: db,
+      table: `bench_${variant}_${run}`,
+      pruneIntervalMs: false,
+    });
+    return {
+      store,
+      close: async () => {
+        await store.close();
+        db.close();
+      },
+    };
   },
   postgres: async (options, variant) => {
     const { default: pg } = await import('pg');
@@ -61,7 +72,14 @@ const OPENERS: Record<string, Open> = {
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
     const table = `bench_${variant}_${run}`;
     const store = new SqlSessionStore({ ...options, client: pool, table, pruneIntervalMs: false });
-    return { store, close: async () => void (await pool.query(`DROP TABLE IF EXISTS "${table}"`), await store.close(), await pool.end()) };
+    return {
+      store,
+      close: async () => {
+        await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+        await store.close();
+        await pool.end();
+      },
+    };
   },
   mysql: async (options, variant) => {
     const mysql = await import('mysql2/promise');
@@ -69,12 +87,24 @@ const OPENERS: Record<string, Open> = {
     const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
     const table = `bench_${variant}_${run}`;
     const store = new SqlSessionStore({ ...options, client: pool, table, pruneIntervalMs: false });
-    return { store, close: async () => void (await pool.query(`DROP TABLE IF EXISTS \`${table}\``), await store.close(), await pool.end()) };
+    return {
+      store,
+      close: async () => {
+        await pool.query(`DROP TABLE IF EXISTS \`${table}\``);
+        await store.close();
+        await pool.end();
+      },
+    };
   },
   cluster: async (options) => {
     const { ReplicatedSessionStore } = await import('@sessionkit/cluster');
     const { sparePort } = await import('@sessionkit/test-suite');
-    const store = new ReplicatedSessionStore({ ...options, listen: `127.0.0.1:${await sparePort()}`, secret: 'principal-bench-secret-0123456789abcdef', joinTimeoutMs: 100 });
+    const store = new ReplicatedSessionStore({
+      ...options,
+      listen: `127.0.0.1:${await sparePort()}`,
+      secret: 'principal-bench-secret-0123456789abcdef',
+      joinTimeoutMs: 100,
+    });
     await store.ready();
     return { store, close: () => store.close() };
   },
@@ -84,7 +114,14 @@ const OPENERS: Record<string, Open> = {
     const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await client.connect();
     const store = new RedisSessionStore({ ...options, client, prefix: `principal-bench:${variant}:${run}:` });
-    return { store, close: async () => void (await store.clear(), await store.close(), client.disconnect()) };
+    return {
+      store,
+      close: async () => {
+        await store.clear();
+        await store.close();
+        client.disconnect();
+      },
+    };
   },
 };
 
@@ -132,7 +169,9 @@ async function measureStore(id: string): Promise<void> {
         const bench = new Bench({ time: TIME_MS, warmupTime: 50, throws: true });
         for (const v of order) bench.add(v.name, () => work(v));
         await bench.run();
-        const rates = variants.map((v) => (bench.getTask(v.name)!.result as unknown as { throughput: { mean: number } }).throughput.mean);
+        const rates = variants.map(
+          (v) => (bench.getTask(v.name)!.result as unknown as { throughput: { mean: number } }).throughput.mean,
+        );
         const list = samples.get(operation) ?? [[], []];
         list[0]!.push(rates[0]!);
         list[1]!.push(rates[1]!);
@@ -161,7 +200,9 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US').padStart(9);
 }
 
-console.log(`principal index cost: ${ROUNDS} rounds × ${TIME_MS} ms per task; median ops/s of the rounds (one call in flight)`);
+console.log(
+  `principal index cost: ${ROUNDS} rounds × ${TIME_MS} ms per task; median ops/s of the rounds (one call in flight)`,
+);
 try {
   for (const id of values.stores.split(',')) await measureStore(id.trim());
 } finally {

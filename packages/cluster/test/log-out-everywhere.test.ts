@@ -18,7 +18,14 @@ describe('log out everywhere across 3 instances (Express over real HTTP)', () =>
     nodes = await startCluster(3, { ack: 'all' });
     for (const node of nodes) {
       const app = express();
-      app.use(session({ store: new ExpressSessionStore(node), secret: 'shared-cookie-secret', resave: false, saveUninitialized: false }));
+      app.use(
+        session({
+          store: new ExpressSessionStore(node),
+          secret: 'shared-cookie-secret',
+          resave: false,
+          saveUninitialized: false,
+        }),
+      );
       app.post('/login/:user', (req, res) => {
         (req.session as unknown as { userId: string }).userId = req.params.user;
         res.json({ user: req.params.user, node: node.nodeId });

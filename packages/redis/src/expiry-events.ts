@@ -18,7 +18,11 @@ const NEEDED = ['E', 'x'];
  * most once). Masters added to a Cluster after the store started are not listened to.
  * @returns what stops listening.
  */
-export function listenForExpiry(driver: RedisDriver, onExpired: (key: string) => void, onError: (err: unknown) => void): Promise<() => void> {
+export function listenForExpiry(
+  driver: RedisDriver,
+  onExpired: (key: string) => void,
+  onError: (err: unknown) => void,
+): Promise<() => void> {
   return driver.subscribeEverywhere(
     `__keyevent@${driver.database}__:expired`,
     async (send, where) => {

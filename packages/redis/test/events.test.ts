@@ -10,17 +10,32 @@ import { RedisServer, redisServerBinary, startCluster } from './support/servers.
 
 // events: true changes server configuration (CONFIG SET notify-keyspace-events), so every test here
 // runs on redis-servers of its own, started with keyspace notifications off (the default).
-const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const available = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 
 /** Every group but `events`, each with the reason it is left out here. */
 const ONLY_EVENTS = Object.fromEntries(
-  (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input', 'values', 'principal', 'outage'] as const).map((group) => [
-    group,
-    'runs in conformance.test.ts; this server is for the events group',
-  ]),
+  (
+    [
+      'basic',
+      'expiry',
+      'touch',
+      'patch',
+      'concurrency',
+      'destroy',
+      'ids',
+      'bad-input',
+      'values',
+      'principal',
+      'outage',
+    ] as const
+  ).map((group) => [group, 'runs in conformance.test.ts; this server is for the events group']),
 );
 
-describe.skipIf(!available)("events: true on a test-owned redis-server (keyspace notifications off at start)", () => {
+describe.skipIf(!available)('events: true on a test-owned redis-server (keyspace notifications off at start)', () => {
   let server: RedisServer;
   let client: Redis;
   beforeAll(async () => {
@@ -37,11 +52,21 @@ describe.skipIf(!available)("events: true on a test-owned redis-server (keyspace
     runConformanceSuite({
       it,
       createStore: async (options) => {
-        const store = new RedisSessionStore({ ...options, client, format, events: true, prefix: (prefix = runPrefix(`events-${format}`)) });
+        const store = new RedisSessionStore({
+          ...options,
+          client,
+          format,
+          events: true,
+          prefix: (prefix = runPrefix(`events-${format}`)),
+        });
         await store.eventsReady();
         return store;
       },
-      probe: redisProbe(() => client, () => prefix, format),
+      probe: redisProbe(
+        () => client,
+        () => prefix,
+        format,
+      ),
       events: { created: true, destroyed: true, expired: true },
       skip: ONLY_EVENTS,
     });
@@ -78,17 +103,24 @@ describe.skipIf(!available)("events: true on a test-owned redis-server (keyspace
   it('a session expires with no request touching it: every store with events: true hears it once; a store without does not', async () => {
     const prefix = runPrefix('expiry');
     const second = client.duplicate();
-    const listening = [new RedisSessionStore({ client, events: true, prefix }), new RedisSessionStore({ client: second, events: true, prefix })];
+    const listening = [
+      new RedisSessionStore({ client, events: true, prefix }),
+      new RedisSessionStore({ client: second, events: true, prefix }),
+    ];
     const quiet = new RedisSessionStore({ client, prefix });
     const heard = listening.map(() => [] as SessionLifecycleEvent[]);
     const unheard: unknown[] = [];
-    listening.forEach((store, i) => store.on('expired', (e) => heard[i]!.push(e as SessionLifecycleEvent)));
+    for (const [i, store] of listening.entries())
+      store.on('expired', (e) => heard[i]!.push(e as SessionLifecycleEvent));
     quiet.on('expired', (e) => unheard.push(e));
     try {
       await Promise.all(listening.map((store) => store.eventsReady()));
       await quiet.set('gone-soon', { userId: 'ann' }, { ttlMs: 300 });
       await quiet.set('stays', { userId: 'ann' }, { ttlMs: 60_000 });
-      assert.ok(await eventually(async () => heard.every((events) => events.length > 0), 15_000, 25), 'no expired event');
+      assert.ok(
+        await eventually(async () => heard.every((events) => events.length > 0), 15_000, 25),
+        'no expired event',
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
       for (const events of heard) assert.deepEqual(events, [{ sid: 'gone-soon' }]);
       assert.deepEqual(unheard, []);
@@ -138,29 +170,46 @@ describe.skipIf(!available)('events: true on a Redis Cluster of 3 masters starte
     await Promise.all(servers.map((s) => s.destroy()));
   });
 
-  it.each(CLIENT_KINDS)('%s client: subscribes on every master, so sessions expiring on each of them are all reported', async (kind) => {
-    const handed = kind === 'ioredis' ? { client: cluster, close: async () => {} } : await clusterClient(kind, servers.map((s) => ({ host: '127.0.0.1', port: s.port })));
-    const store = new RedisSessionStore({ client: handed.client, events: true, prefix: runPrefix(`cluster-events-${kind}`) });
-    const expired = new Set<string>();
-    store.on('expired', (e) => expired.add((e as SessionLifecycleEvent).sid));
-    try {
-      await store.eventsReady();
-      const sids = Array.from({ length: 30 }, (_, i) => `cluster-expiring-${i}`);
-      await Promise.all(sids.map((sid) => store.set(sid, { userId: `u${sid}` }, { ttlMs: 300 })));
-      for (const server of servers) {
-        const node = server.client();
-        try {
-          const [, flags] = (await node.config('GET', 'notify-keyspace-events')) as [string, string];
-          assert.ok(flags.includes('E') && flags.includes('x'), `master ${server.port}: notify-keyspace-events is ${flags}`);
-        } finally {
-          node.disconnect();
+  it.each(CLIENT_KINDS)(
+    '%s client: subscribes on every master, so sessions expiring on each of them are all reported',
+    async (kind) => {
+      const handed =
+        kind === 'ioredis'
+          ? { client: cluster, close: async () => {} }
+          : await clusterClient(
+              kind,
+              servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
+            );
+      const store = new RedisSessionStore({
+        client: handed.client,
+        events: true,
+        prefix: runPrefix(`cluster-events-${kind}`),
+      });
+      const expired = new Set<string>();
+      store.on('expired', (e) => expired.add((e as SessionLifecycleEvent).sid));
+      try {
+        await store.eventsReady();
+        const sids = Array.from({ length: 30 }, (_, i) => `cluster-expiring-${i}`);
+        await Promise.all(sids.map((sid) => store.set(sid, { userId: `u${sid}` }, { ttlMs: 300 })));
+        for (const server of servers) {
+          const node = server.client();
+          try {
+            const [, flags] = (await node.config('GET', 'notify-keyspace-events')) as [string, string];
+            assert.ok(
+              flags.includes('E') && flags.includes('x'),
+              `master ${server.port}: notify-keyspace-events is ${flags}`,
+            );
+          } finally {
+            node.disconnect();
+          }
         }
+        const all = await eventually(async () => sids.every((sid) => expired.has(sid)), 20_000, 50);
+        assert.ok(all, `missing: ${sids.filter((sid) => !expired.has(sid)).join(', ')}`);
+      } finally {
+        await store.close();
+        await handed.close();
       }
-      const all = await eventually(async () => sids.every((sid) => expired.has(sid)), 20_000, 50);
-      assert.ok(all, `missing: ${sids.filter((sid) => !expired.has(sid)).join(', ')}`);
-    } finally {
-      await store.close();
-      await handed.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

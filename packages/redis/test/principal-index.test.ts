@@ -29,7 +29,9 @@ describe.skipIf(!available)('the Redis principal index', () => {
   const client = new Redis(REDIS_URL, { lazyConnect: true });
   afterAll(() => client.quit());
 
-  it('after 10,000 sessions of 1,000 users expire, no index key is left behind, and no set ever lived without a TTL', { timeout: 180_000 }, async () => {
+  it('after 10,000 sessions of 1,000 users expire, no index key is left behind, and no set ever lived without a TTL', {
+    timeout: 180_000,
+  }, async () => {
     const prefix = runPrefix('index-expiry');
     const store = new RedisSessionStore({ client, prefix, operationTimeoutMs: 30_000 });
     try {
@@ -40,7 +42,8 @@ describe.skipIf(!available)('the Redis principal index', () => {
         const ttlMs = 3000 + (i % 7) * 150;
         if (i % 3 === 0) await store.set(sid, { userId: user, cart: [i] }, { ttlMs });
         else await store.patch(sid, { set: { passport: { user } }, unset: [] }, { ttlMs });
-        if (i % 10 === 1) await store.patch(sid, { set: { passport: { user: `user-${(i + 1) % 1000}` } }, unset: [] }, { ttlMs });
+        if (i % 10 === 1)
+          await store.patch(sid, { set: { passport: { user: `user-${(i + 1) % 1000}` } }, unset: [] }, { ttlMs });
         if (i % 10 === 2) await store.touch(sid, { ttlMs: ttlMs + 300 });
       });
       for (let i = 0; i < writes.length; i += 500) await Promise.all(writes.slice(i, i + 500).map((write) => write()));
@@ -49,8 +52,15 @@ describe.skipIf(!available)('the Redis principal index', () => {
       const sets = await indexKeys(client, prefix);
       assert.ok(sets.length > 0 && sets.length <= 1000, `${sets.length} sets for 1,000 users`);
       const ttls = await Promise.all(sets.map((key) => client.pttl(key)));
-      assert.deepEqual(ttls.filter((ttl) => ttl < 0), [], 'a set without a TTL would live forever');
-      assert.ok(Math.max(...ttls) <= 3000 + 6 * 150 + 300, `a set outlives its longest session: ${Math.max(...ttls)} ms`);
+      assert.deepEqual(
+        ttls.filter((ttl) => ttl < 0),
+        [],
+        'a set without a TTL would live forever',
+      );
+      assert.ok(
+        Math.max(...ttls) <= 3000 + 6 * 150 + 300,
+        `a set outlives its longest session: ${Math.max(...ttls)} ms`,
+      );
 
       await sleep(4500);
       // Redis drops expired keys in its background cycle; wait for it, bounded (only catches a hang).

@@ -48,7 +48,7 @@ export class MergeQueue {
         this.#waiting.set(sid, []);
         try {
           const result = await this.apply(sid, batch.map((entry) => entry.patch));
-          batch.forEach((entry, i) => entry.resolve(i === 0 || result === null ? result : { ...result, created: false }));
+          for (const [i, entry] of batch.entries()) entry.resolve(i === 0 || result === null ? result : { ...result, created: false });
         } catch (err) {
           if (batch.length === 1 || !this.refusedData(err)) {
             for (const entry of batch) entry.reject(err);
