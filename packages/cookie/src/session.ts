@@ -19,6 +19,12 @@ const RESERVED = new Set(['cookie', 'id']);
  * `req.session` under `cookieSession`: the session's data as its own enumerable properties, and
  * express-session's methods, so code written for express-session (passport included) runs
  * unchanged. `id` is the session id inside the seal; it changes on `regenerate`.
+ *
+ * @example
+ * app.post('/cart', (req, res) => {
+ *   req.session.cart = [...(req.session.cart ?? []), req.body.sku];
+ *   res.json(req.session.cart); // sealed into the response's Set-Cookie
+ * });
  */
 export class CookieSession {
   /** The session cookie: `maxAge`, `expires`, `originalMaxAge`, `path`, `httpOnly`, … */

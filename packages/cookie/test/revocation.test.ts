@@ -6,8 +6,8 @@ import { CountingStore } from '@sessionkit/adapter-suite';
 import { engineAvailable, eventually, sparePort } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cookieApp } from './helpers/app.js';
-import { Client, listen, SECRET_A } from './helpers/http.js';
+import { cookieApp } from './support/app.js';
+import { Client, listen, SECRET_A } from './support/http.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const MAX_AGE = 3_600_000;

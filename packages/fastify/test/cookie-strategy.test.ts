@@ -1,5 +1,5 @@
 import { runCookieSuite, sessionOptionsFor } from '@sessionkit/adapter-suite';
-import { COOKIE, startSessionApp } from './session-app.js';
+import { COOKIE, startSessionApp } from './support/session-app.js';
 
 // session({ store: 'cookie://' }) on real fastify 5: round trip, chunking, too large, rotation,
 // revocation, bad cookies and the revocation store down, as on Express and Hono.

@@ -7,7 +7,7 @@ import { Client, runSwitchSuite } from '@sessionkit/adapter-suite';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { describe, expect, it } from 'vitest';
 import { session } from '../src/index.js';
-import { COOKIE, startSessionApp } from './session-app.js';
+import { COOKIE, startSessionApp } from './support/session-app.js';
 
 // One app, one switch: the same routes on cookie://, on a store URL and on a SessionStore handed
 // in, through real hono + @hono/node-server.

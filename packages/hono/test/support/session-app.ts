@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { closeServer, MAX_HEADER_SIZE, noise } from '@sessionkit/adapter-suite';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { session, type HonoSessionOptions, type SessionEnv } from '../src/index.js';
+import { session, type HonoSessionOptions, type SessionEnv } from '../../src/index.js';
 
 export const COOKIE = 'sid';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import { MAX_HEADER_SIZE, noise } from '@sessionkit/adapter-suite';
 import Fastify from 'fastify';
-import { session, type FastifySessionOptions } from '../src/index.js';
+import { session, type FastifySessionOptions } from '../../src/index.js';
 
 export const COOKIE = 'sid';
 
