@@ -16,6 +16,8 @@ import { ReplicationError } from './errors.js';
 import { keySpace, type KeySpace } from './keys.js';
 import { hashLayout, jsonLayout, type Layout, type ScriptCall } from './layouts.js';
 import { Link, type RedisClient } from './link.js';
+import type { NearCache, NearCacheOptions, NearCacheStats } from './near-cache.js';
+import { openNearCache } from './near-cache-open.js';
 import { scanKeys, unlinkBatch } from './scan.js';
 import { defineScripts, type Scripted } from './scripts.js';
 import { redactError } from './redact.js';
@@ -53,6 +55,12 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
    * the master). Default: off.
    */
   waitReplicas?: WaitReplicasOptions;
+  /**
+   * Keeps up to `maxEntries` sessions in process memory, kept correct by Redis client-side caching
+   * (`CLIENT TRACKING`): a read of a cached session costs no command. Needs Redis 6.2+, standalone
+   * or Sentinel (refused on Cluster); see the README's near cache section. Default: off.
+   */
+  nearCache?: NearCacheOptions;
 }
 
 /** Options for {@link RedisSessionStore.fromUrl}: everything but the client. */
@@ -79,6 +87,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #owned: boolean;
   readonly #scanCount: number;
   readonly #waitReplicas: Required<WaitReplicasOptions> | undefined;
+  readonly #near: NearCache | undefined;
 
   constructor(options: RedisSessionStoreOptions) {
     super(options);
@@ -103,15 +112,21 @@ export class RedisSessionStore extends AbstractSessionStore {
     this.#waitReplicas = options.waitReplicas && this.#checkWait(options.waitReplicas);
     this.#owned = (options as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
     defineScripts(client);
+    // Before the Link: a refused nearCache (Cluster) throws before any listener is attached to the client.
+    this.#near = options.nearCache && openNearCache(client, options.nearCache, (key) => this.#invalidated(key));
     this.#link = new Link(client, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
   }
 
   /**
    * Creates a store with its own client from a URL: `redis://`, `rediss://`,
    * `redis+sentinel://host:port,host:port/mastername`, `redis+cluster://host:port,host:port`.
-   * Query parameters `prefix`, `hashTag`, `format` set those options. The client uses the
+   * Query parameters `prefix`, `hashTag`, `format` set those options, `nearCache=<maxEntries>` (and
+   * `nearCacheMaxAgeMs=<ms>`) turns the near cache on. The client uses the
    * fail-fast settings documented in the README, connects on first use, and `close()` quits it.
-   * @throws StoreConfigError for a URL of another form, or when ioredis is not installed.
+   * @throws StoreConfigError for a URL of another form, a `nearCache` that is not a positive
+   *   integer, or when ioredis is not installed.
+   * @example
+   * const store = RedisSessionStore.fromUrl('redis://127.0.0.1:6379?nearCache=10000');
    */
   static fromUrl(url: string, options: RedisSessionStoreUrlOptions = {}): RedisSessionStore {
     const parsed = parseRedisUrl(url);
@@ -139,10 +154,19 @@ export class RedisSessionStore extends AbstractSessionStore {
     return this.#link.waiting;
   }
 
+  /** The near cache's state and counters; `undefined` when the `nearCache` option is off. */
+  get nearCache(): NearCacheStats | undefined {
+    return this.#near?.stats();
+  }
+
   protected async read(sid: string): Promise<SessionData | null> {
+    const key = this.#keys.session(sid);
+    const cached = this.#near?.get(key, sid);
+    if (cached) return cached;
     const client = await this.#link.ready();
     try {
-      return await this.#layout.read(client, this.#keys.session(sid), sid);
+      if (this.#near) return await this.#near.fill(key, () => this.#layout.read(client, key, sid), () => client.pttl(key));
+      return await this.#layout.read(client, key, sid);
     } catch (err) {
       throw this.#mapReply(err, sid);
     }
@@ -157,12 +181,16 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
+    const key = this.#keys.session(sid);
+    this.#near?.drop(key);
     const client = await this.#link.ready();
     try {
       // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
-      await client.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+      await client.pexpire(key, Math.ceil(ttlMs));
     } catch (err) {
       throw redactError(err);
+    } finally {
+      this.#near?.drop(key);
     }
   }
 
@@ -192,6 +220,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async removeAll(): Promise<void> {
+    this.#near?.flushAll();
     const client = await this.#link.ready();
     try {
       for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
@@ -200,10 +229,13 @@ export class RedisSessionStore extends AbstractSessionStore {
       }
     } catch (err) {
       throw redactError(err);
+    } finally {
+      this.#near?.flushAll();
     }
   }
 
   protected override async release(): Promise<void> {
+    await this.#near?.close();
     this.#link.detach();
     if (!this.#owned) return;
     const { client } = this.#link;
@@ -217,8 +249,10 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   /** Runs one script for `sid`, followed by WAIT in the same round trip when waitReplicas is on. */
   async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<void> {
-    const client = await this.#link.ready();
     const key = this.#keys.session(sid);
+    // This store reads its own writes: the entry goes before the write and again once answered.
+    this.#near?.drop(key);
+    const client = await this.#link.ready();
     const tombstone = this.#keys.tombstone(sid);
     try {
       // The arguments go as one array (ioredis flattens it), never spread into a call: a spread of
@@ -237,7 +271,16 @@ export class RedisSessionStore extends AbstractSessionStore {
       if (!(acknowledged >= count)) throw new ReplicationError(acknowledged, count, operation);
     } catch (err) {
       throw this.#mapReply(err, sid);
+    } finally {
+      this.#near?.drop(key);
     }
+  }
+
+  /** An invalidation of one of this store's keys reached the near cache: `nearCacheInvalidation` with `{ sid }`, for measurements. */
+  #invalidated(key: string): void {
+    if (this.listenerCount('nearCacheInvalidation') === 0) return;
+    const sid = this.#keys.sidOf(key);
+    if (sid !== null) this.emit('nearCacheInvalidation', { sid });
   }
 
   /**

@@ -2,13 +2,15 @@ import { createRequire } from 'node:module';
 import { StoreConfigError } from '@sessionkit/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisClient } from './link.js';
+import type { NearCacheOptions } from './near-cache.js';
+import { nearCacheFromQuery } from './near-cache-open.js';
 import { redactText as redact } from './redact.js';
 
 /** What a store URL says: the client to create and the store options found in its query. */
 export interface ParsedRedisUrl {
   create(operationTimeoutMs: number): RedisClient;
   /** `prefix`, `hashTag`, `format` from the query string, when given. */
-  options: { prefix?: string; hashTag?: string; format?: string };
+  options: { prefix?: string; hashTag?: string; format?: string; nearCache?: NearCacheOptions };
 }
 
 const SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'redis+cluster'] as const;
@@ -57,7 +59,7 @@ export function backoff(times: number): number {
  * Parses `redis://`, `rediss://`, `redis+sentinel://host:port,host:port/mastername` and
  * `redis+cluster://host:port,host:port`. User and password come from the userinfo; the path is
  * the database number (`redis://`) or the Sentinel master name; query parameters `prefix`,
- * `hashTag`, `format` become store options, `db` and `sentinelPassword` client options.
+ * `hashTag`, `format`, `nearCache` (with `nearCacheMaxAgeMs`) become store options, `db` and `sentinelPassword` client options.
  * @throws StoreConfigError when the URL does not fit these forms.
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
@@ -84,6 +86,8 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     const value = query.get(name);
     if (value !== null) options[name] = value;
   }
+  const nearCache = query.get('nearCache');
+  if (nearCache !== null) options.nearCache = nearCacheFromQuery(nearCache, query.get('nearCacheMaxAgeMs'));
   const db = path && scheme !== 'redis+sentinel' ? path : (query.get('db') ?? undefined);
   const dbOption = db === undefined || db === '' ? {} : { db: databaseNumber(db, url) };
 

@@ -1,0 +1,42 @@
+import { StoreConfigError } from '@sessionkit/core';
+import type { Redis } from 'ioredis';
+import { IoredisTrackingLink } from './ioredis-tracking-link.js';
+import type { RedisClient } from './link.js';
+import { NearCache, type NearCacheOptions } from './near-cache.js';
+
+/**
+ * Creates the near cache for the store's client and starts its invalidation link; this is where
+ * a client library plugs in its {@link InvalidationLink} implementation.
+ * @throws StoreConfigError for a Redis Cluster client: tracking would have to follow every node
+ *   connection and every slot migration, which this version does not do.
+ */
+export function openNearCache(client: RedisClient, options: NearCacheOptions, onInvalidate: (key: string) => void): NearCache {
+  if ((client as { isCluster?: boolean }).isCluster === true) {
+    throw new StoreConfigError(
+      'nearCache is not supported on Redis Cluster: client-side caching would have to be tracked per node connection and across slot migrations; use it with a standalone or Sentinel Redis, or leave nearCache off',
+    );
+  }
+  const cache = new NearCache(options, onInvalidate);
+  cache.start(new IoredisTrackingLink(client as Redis));
+  return cache;
+}
+
+/**
+ * The `nearCache` option from a store URL's query: `nearCache=<maxEntries>` and optionally
+ * `nearCacheMaxAgeMs=<ms>`.
+ * @throws StoreConfigError when either is not a positive integer written in decimal digits.
+ */
+export function nearCacheFromQuery(maxEntries: string, maxAgeMs: string | null): NearCacheOptions {
+  const entries = positiveInteger(maxEntries);
+  if (entries === undefined) throw new StoreConfigError(`nearCache in a store URL must be a positive integer (the most sessions kept in memory), got ${JSON.stringify(maxEntries)}`);
+  if (maxAgeMs === null) return { maxEntries: entries };
+  const age = positiveInteger(maxAgeMs);
+  if (age === undefined) throw new StoreConfigError(`nearCacheMaxAgeMs in a store URL must be a positive integer of ms, got ${JSON.stringify(maxAgeMs)}`);
+  return { maxEntries: entries, maxAgeMs: age };
+}
+
+function positiveInteger(text: string): number | undefined {
+  if (!/^[0-9]{1,15}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= 1 ? value : undefined;
+}
