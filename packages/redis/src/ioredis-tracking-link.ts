@@ -5,6 +5,8 @@ import { INVALIDATION_CHANNEL, type InvalidationLink, type InvalidationListener 
 
 /** Replies that pass: the server is busy, failing over or the connection went away. Tracking is retried on the next `ready`. */
 const TRANSIENT = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN)\b|Command timed out|Connection is closed|Stream isn't writeable|max retries per request/i;
+/** Longest a write waits for its fence (a PING) on a connection that does not answer, in ms. */
+const FENCE_TIMEOUT_MS = 1000;
 /** The REDIRECT target is not a client of the server the data connection reached (it moved to another server). */
 const GONE_TARGET = /client ID you want redirect to does not exist/i;
 
@@ -23,12 +25,44 @@ const GONE_TARGET = /client ID you want redirect to does not exist/i;
  *
  * Commands: the invalidation connection sends 3 at each connect; the data connection 2. A read
  * costs nothing more; invalidation messages arrive as pub/sub messages.
+ *
+ * Tracking is a property of the connection, and a connection has one REDIRECT target: so all
+ * stores on one client share one link ({@link IoredisTrackingLink.attach}), which reports to each
+ * of them and closes when the last one leaves.
  */
-export class IoredisTrackingLink implements InvalidationLink {
+export class IoredisTrackingLink {
+  static readonly #links = new WeakMap<Redis, IoredisTrackingLink>();
+
+  /** The link of `client` for one more near cache: shared with the other stores on that client. */
+  static attach(client: Redis): InvalidationLink {
+    let link = IoredisTrackingLink.#links.get(client);
+    // A closed link is replaced; a refused one stays: the server's answer will not change.
+    if (!link || (link.#done && link.#refusal === undefined)) {
+      link = new IoredisTrackingLink(client);
+      IoredisTrackingLink.#links.set(client, link);
+    }
+    const shared = link;
+    let listener: InvalidationListener | undefined;
+    return {
+      start(l) {
+        listener = l;
+        shared.#join(l);
+      },
+      fence: () => shared.#fence(),
+      async close() {
+        if (listener) await shared.#leave(listener);
+        listener = undefined;
+      },
+    };
+  }
+
   readonly #data: Redis;
   readonly #sub: Redis;
   readonly #name = `sessionkit-near-cache-${randomBytes(6).toString('hex')}`;
-  #listener: InvalidationListener | undefined;
+  readonly #listeners = new Set<InvalidationListener>();
+  #tracking = false;
+  #refusal: string | undefined;
+  #started = false;
   #subId: number | undefined;
   #subGen = 0;
   #dataGen = 0;
@@ -36,7 +70,7 @@ export class IoredisTrackingLink implements InvalidationLink {
   #done = false;
   readonly #off: () => void;
 
-  constructor(data: Redis) {
+  private constructor(data: Redis) {
     this.#data = data;
     // Its own settings: no auto-pipelining (pub/sub), no resubscription by ioredis (this link sets
     // up every new connection itself, in order: CLIENT ID, name, SUBSCRIBE).
@@ -48,7 +82,7 @@ export class IoredisTrackingLink implements InvalidationLink {
     };
     const dataDown = () => {
       this.#dataGen++;
-      this.#listener?.lost();
+      this.#lost();
     };
     data.on('ready', dataReady);
     data.on('close', dataDown);
@@ -57,7 +91,7 @@ export class IoredisTrackingLink implements InvalidationLink {
     sub.on('close', () => {
       this.#subGen++;
       this.#subId = undefined;
-      this.#listener?.lost();
+      this.#lost();
     });
     // Errors of this connection reach the app through the store's client (same server); a
     // listener is needed so that ioredis does not report them as unhandled.
@@ -65,8 +99,8 @@ export class IoredisTrackingLink implements InvalidationLink {
     sub.on('messageBuffer', (channel: Buffer, message: Buffer[] | Buffer | null) => {
       if (channel.toString() !== INVALIDATION_CHANNEL) return;
       // A null message: the server flushed (FLUSHALL, FLUSHDB) and invalidates every key.
-      if (message === null || !Array.isArray(message)) this.#listener?.invalidate(null);
-      else this.#listener?.invalidate(message.map((key) => key.toString()));
+      const keys = message === null || !Array.isArray(message) ? null : message.map((key) => key.toString());
+      for (const listener of this.#listeners) listener.invalidate(keys);
     });
     this.#off = () => {
       data.off('ready', dataReady);
@@ -75,12 +109,49 @@ export class IoredisTrackingLink implements InvalidationLink {
     };
   }
 
-  start(listener: InvalidationListener): void {
-    this.#listener = listener;
-    this.#sub.connect().catch(() => {});
+  /** PING on the invalidation connection (allowed in subscriber mode), else on the data connection; bounded. */
+  #fence(): Promise<void> {
+    const through = this.#sub.status === 'ready' ? this.#sub : this.#data.status === 'ready' ? this.#data : undefined;
+    if (!through) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FENCE_TIMEOUT_MS);
+      through.ping().then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      );
+    });
   }
 
-  async close(): Promise<void> {
+  #join(listener: InvalidationListener): void {
+    if (this.#refusal !== undefined) {
+      listener.refused(this.#refusal);
+      return;
+    }
+    this.#listeners.add(listener);
+    if (this.#tracking) listener.tracking();
+    if (!this.#started) {
+      this.#started = true;
+      this.#sub.connect().catch(() => {});
+    }
+  }
+
+  async #leave(listener: InvalidationListener): Promise<void> {
+    this.#listeners.delete(listener);
+    if (this.#listeners.size === 0) await this.#close();
+  }
+
+  #lost(): void {
+    this.#tracking = false;
+    for (const listener of this.#listeners) listener.lost();
+  }
+
+  async #close(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
     this.#off();
@@ -128,7 +199,9 @@ export class IoredisTrackingLink implements InvalidationLink {
         return;
       }
       await this.#data.client('TRACKING', 'on', 'REDIRECT', String(id));
-      if (current()) this.#listener?.tracking();
+      if (!current()) return;
+      this.#tracking = true;
+      for (const listener of this.#listeners) listener.tracking();
     } catch (err) {
       if (current()) this.#failed(err);
     }
@@ -144,7 +217,8 @@ export class IoredisTrackingLink implements InvalidationLink {
     }
     // Any other reply: the server does not allow this (CLIENT renamed away, an ACL without
     // `client` or `subscribe`, tracking disabled by the provider). Warn once, stay uncached.
-    this.#listener?.refused(message);
+    this.#refusal = message;
+    for (const listener of this.#listeners) listener.refused(message);
     this.#done = true;
     this.#off();
     this.#sub.disconnect();

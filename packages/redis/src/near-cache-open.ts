@@ -17,7 +17,7 @@ export function openNearCache(client: RedisClient, options: NearCacheOptions, on
     );
   }
   const cache = new NearCache(options, onInvalidate);
-  cache.start(new IoredisTrackingLink(client as Redis));
+  cache.start(IoredisTrackingLink.attach(client as Redis));
   return cache;
 }
 

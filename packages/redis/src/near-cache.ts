@@ -82,12 +82,15 @@ interface Fill {
  * - an entry is served at most `maxAgeMs` after its read, and never past the key's own expiry
  *   (its PTTL, read in the same round trip);
  * - a write through this store drops the entry before it is sent and again when it is answered,
- *   so this store reads its own writes;
+ *   so this store reads its own writes; and it resolves only after a fence (one PING), by which
+ *   Redis has sent the write's invalidations to every other instance, so a request that follows
+ *   the write's response finds them processed on whichever instance it reaches;
  * - each read gets a fresh object decoded from the stored text, so a caller that changes what it
  *   got cannot change the cache; the stored-form side channel is set on it as on any read.
  *
- * What it cannot do: a read on another instance within the invalidation delay (the time the
- * invalidation takes to reach it, measured in the README) may still see the session as it was.
+ * What it cannot do: a read on another instance that runs concurrently with a write, within the
+ * invalidation delay (measured in the README), may still see the session as it was, as a read
+ * sent to Redis a moment earlier would.
  */
 export class NearCache implements InvalidationListener {
   readonly maxEntries: number;
@@ -181,6 +184,17 @@ export class NearCache implements InvalidationListener {
   /** Drops the entry of a key this store writes, and keeps reads in flight from filling it. */
   drop(key: string): void {
     this.invalidate([key]);
+  }
+
+  /**
+   * Resolves once the invalidations of every write this store had answered before the call have
+   * been sent by Redis to every tracking client (see {@link InvalidationLink.fence}). A write
+   * through a near-cached store awaits it, so that a request which follows the write's response
+   * finds, on any instance, the invalidation processed before itself. Never rejects.
+   */
+  fence(): Promise<void> {
+    if (this.#state === 'refused' || this.#state === 'closed' || !this.#link) return Promise.resolve();
+    return this.#link.fence();
   }
 
   /** Drops every entry (after `clear()`), and keeps every read in flight from filling. */

@@ -174,10 +174,12 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
     await this.#run('set', sid, this.#layout.set(data, json, ttlMs));
+    await this.#near?.fence();
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes));
+    await this.#near?.fence();
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
@@ -192,10 +194,12 @@ export class RedisSessionStore extends AbstractSessionStore {
     } finally {
       this.#near?.drop(key);
     }
+    await this.#near?.fence();
   }
 
   protected async remove(sid: string): Promise<void> {
     await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] });
+    await this.#near?.fence();
   }
 
   protected async *scanIds(): AsyncIterable<string> {
@@ -232,6 +236,7 @@ export class RedisSessionStore extends AbstractSessionStore {
     } finally {
       this.#near?.flushAll();
     }
+    await this.#near?.fence();
   }
 
   protected override async release(): Promise<void> {

@@ -16,13 +16,25 @@
  *    tracking by itself after every reconnect, and call `tracking()` again.
  * 3. Pass every invalidation message's keys to {@link InvalidationListener.invalidate} (`null`
  *    for a message without keys: Redis flushed a database), in the order they arrive.
- * 4. Call {@link InvalidationListener.refused} once when Redis refuses client-side caching for
+ * 4. {@link InvalidationLink.fence} must resolve only after Redis processed a command sent after
+ *    the call (a PING on either connection).
+ * 5. Call {@link InvalidationListener.refused} once when Redis refuses client-side caching for
  *    good (the CLIENT command disabled or not allowed to this user, tracking or REDIRECT refused),
  *    and then stop trying.
  */
 export interface InvalidationLink {
   /** Begins: sets up the invalidation path and enables tracking, reporting to `listener`. */
   start(listener: InvalidationListener): void;
+  /**
+   * A fence for writes: resolves once Redis has sent the invalidations of every write answered
+   * before the call to their targets. A command that Redis receives after a write's reply was
+   * read is processed in a later event loop iteration than the write, and Redis flushes every
+   * client's pending output (the invalidation messages included) at the end of each iteration;
+   * so the reply to a PING sent now is that fence. On the receiving instance those messages then
+   * reach the socket before any request caused by the write's response does, and are processed
+   * first. Resolves (never rejects) within a bounded time, also when no connection is up.
+   */
+  fence(): Promise<void>;
   /**
    * Stops: closes the connections the link opened and turns tracking off on the data connection
    * when it is still open (best effort). Resolves within a bounded time.

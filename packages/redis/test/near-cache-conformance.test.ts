@@ -1,0 +1,34 @@
+import { engineAvailable, runConformanceSuite } from '@sessionkit/test-suite';
+import { Redis } from 'ioredis';
+import { afterAll, describe, it } from 'vitest';
+import { RedisSessionStore } from '../src/index.js';
+import { untilTracking } from './support/near-cache.js';
+import { pingShared, REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
+
+const available = await engineAvailable('Redis', pingShared, `start redis-server on 127.0.0.1:6379 or set REDIS_URL`);
+
+// The whole conformance suite with the near cache on. Each test's store and its peer (a second
+// app instance, on its own connection) cache what they read; the probe writes behind their backs
+// (corrupt bytes) through a third connection, as another instance would.
+describe.skipIf(!available).each(['hash', 'json'] as const)('conformance with the near cache on, standalone Redis, format %s', (format) => {
+  const clients = [new Redis(REDIS_URL, { lazyConnect: true }), new Redis(REDIS_URL, { lazyConnect: true })] as const;
+  const probeClient = new Redis(REDIS_URL, { lazyConnect: true });
+  afterAll(() => Promise.all([...clients, probeClient].map((client) => client.quit())));
+  let prefix = '';
+  // Each store is handed out once Redis tracks its reads, so every test runs with the cache serving.
+  const open = async (client: Redis, options: object) => {
+    const store = new RedisSessionStore({ ...options, client, format, scanCount: 1000, prefix, nearCache: { maxEntries: 1000 } });
+    await untilTracking(store);
+    return store;
+  };
+  runConformanceSuite({
+    it,
+    createStore: (options) => {
+      prefix = runPrefix(`near-${format}`);
+      return open(clients[0], options);
+    },
+    createPeer: (_store, options) => open(clients[1], options),
+    probe: redisProbe(() => probeClient, () => prefix, format),
+    skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
+  });
+});

@@ -1,0 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NearCacheState } from '../../src/index.js';
+import type { RedisSessionStore } from '../../src/index.js';
+
+/**
+ * Resolves once the store's near cache is in `state` (default `tracking`), connecting its client
+ * first (one read). Rejects after `timeoutMs`: only a hang fails it.
+ */
+export async function untilTracking(store: RedisSessionStore, state: NearCacheState = 'tracking', timeoutMs = 20_000): Promise<void> {
+  await store.get('near-cache-connect-probe');
+  const deadline = Date.now() + timeoutMs;
+  while (store.nearCache?.state !== state) {
+    if (Date.now() > deadline) throw new Error(`near cache still ${store.nearCache?.state} after ${timeoutMs} ms, expected ${state}`);
+    await sleep(10);
+  }
+}
