@@ -132,13 +132,25 @@ export class NearCache implements InvalidationListener {
 
   /**
    * The session cached under `key` as a fresh object (with its stored form remembered), or
-   * `undefined` when not cached, too old, past its expiry, or while tracking is not established.
-   * @throws SessionDecodeError never in practice: the texts decoded once already.
+   * `undefined` when not cached, too old, past its expiry, or while tracking is not established:
+   * `undefined` at once when there is no entry, else a promise.
+   *
+   * A cached entry is served only once the current poll phase of the event loop is over
+   * (setImmediate): an invalidation that reached this process's socket before the request
+   * that asks for the entry is processed in that phase, whichever order the operating system
+   * reported the two sockets in. With the writers' fence (see {@link fence}) this makes a request
+   * that follows a write's response see that write.
    */
-  get(key: string, sid: string): SessionData | undefined {
+  get(key: string, sid: string): Promise<SessionData | undefined> | undefined {
     if (this.#state !== 'tracking') return undefined;
     const entry = this.#lru.get(key);
     if (entry === undefined) return undefined;
+    return new Promise((resolve) => setImmediate(() => resolve(this.#serve(key, sid, entry))));
+  }
+
+  #serve(key: string, sid: string, entry: Entry): SessionData | undefined {
+    // Still the same entry (no invalidation, flush or refill meanwhile), tracking still up.
+    if (this.#state !== 'tracking' || this.#lru.peek(key) !== entry) return undefined;
     if (performance.now() >= entry.until) {
       this.#lru.delete(key);
       return undefined;

@@ -161,7 +161,7 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async read(sid: string): Promise<SessionData | null> {
     const key = this.#keys.session(sid);
-    const cached = this.#near?.get(key, sid);
+    const cached = await this.#near?.get(key, sid);
     if (cached) return cached;
     const client = await this.#link.ready();
     try {
