@@ -115,6 +115,13 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
       const store = RedisSessionStore.fromUrl(config.redisUrl, { format, prefix: `${format}:` });
       return ours(store, () => store.close());
     }
+    case 'redis-hash+near-cache': {
+      const { RedisSessionStore } = await import('@sessionkit/redis');
+      const url = new URL(config.redisUrl);
+      url.searchParams.set('nearCache', '10000');
+      const store = RedisSessionStore.fromUrl(url.href, { prefix: 'near:' });
+      return ours(store, () => store.close());
+    }
     case 'sql:postgres': {
       const [{ SqlSessionStore }, { default: pg }] = await Promise.all([import('@sessionkit/sql'), import('pg')]);
       const pool = new pg.Pool({ connectionString: config.postgresUrl });

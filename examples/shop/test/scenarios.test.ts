@@ -62,7 +62,7 @@ describe('pnpm demo:scenarios --quick', () => {
 
     const shared = report.results.filter((r) => r.keepsEveryCart);
     expect(shared.map((r) => r.key)).toEqual(
-      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
+      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'redis-near-cache-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
     );
     for (const result of shared) {
       if (result.status === 'skipped') {
