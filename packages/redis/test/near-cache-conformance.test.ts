@@ -1,9 +1,10 @@
-import { engineAvailable, runConformanceSuite } from '@sessionkit/test-suite';
+import { engineAvailable, runConformanceSuite, type GroupName } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { untilTracking } from './support/near-cache.js';
 import { pingShared, REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
+import { RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable('Redis', pingShared, `start redis-server on 127.0.0.1:6379 or set REDIS_URL`);
 
@@ -30,5 +31,24 @@ describe.skipIf(!available).each(['hash', 'json'] as const)('conformance with th
     createPeer: (_store, options) => open(clients[1], options),
     probe: redisProbe(() => probeClient, () => prefix, format),
     skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
+  });
+});
+
+const redisBinary = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+
+// The outage group with the near cache on: a test-owned server killed and restarted under the store.
+describe.skipIf(!redisBinary)('outage with the near cache on: a test-owned redis-server is killed and restarted', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+  });
+  afterAll(() => server?.destroy());
+  runConformanceSuite({
+    it,
+    createStore: (options) => RedisSessionStore.fromUrl(`${server.url}?nearCache=1000`, { ...options, prefix: runPrefix('near-outage') }),
+    backend: { stop: () => server.stop(), start: () => server.start() },
+    skip: Object.fromEntries(
+      (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input', 'values', 'principal', 'events'] as GroupName[]).map((g) => [g, 'runs above']),
+    ),
   });
 });
