@@ -64,6 +64,8 @@ interface Fill {
   key: string;
   epoch: number;
   seq: number;
+  /** performance.now() before the read was sent: Redis answered PTTL later, so expiry counted from here is never late. */
+  sentAt: number;
 }
 
 /**
@@ -187,7 +189,7 @@ export class NearCache implements InvalidationListener {
       if (texts !== undefined) {
         // -1: the key has no expiry of its own; then only maxAgeMs bounds the entry.
         const lifeMs = ttlMs >= 0 ? Math.min(ttlMs, this.maxAgeMs) : this.maxAgeMs;
-        this.#lru.set(key, { texts: new Map(texts()), until: performance.now() + lifeMs });
+        this.#lru.set(key, { texts: new Map(texts()), until: fill.sentAt + lifeMs });
       }
     }
     return data;
@@ -263,7 +265,7 @@ export class NearCache implements InvalidationListener {
     const pending = this.#pending.get(key);
     if (pending) pending.count++;
     else this.#pending.set(key, { count: 1, invalidatedAt: 0 });
-    return { key, epoch: this.#epoch, seq: this.#seq };
+    return { key, epoch: this.#epoch, seq: this.#seq, sentAt: performance.now() };
   }
 
   /** Ends a fill; true when its result may be cached. */
