@@ -161,7 +161,9 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async read(sid: string): Promise<SessionData | null> {
     const key = this.#keys.session(sid);
-    const cached = await this.#near?.get(key, sid);
+    // Without an entry nothing is awaited: the command goes out in this turn, as without the cache.
+    const hit = this.#near?.get(key, sid);
+    const cached = hit && (await hit);
     if (cached) return cached;
     const client = await this.#link.ready();
     try {
