@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Shopper } from '../src/shopper.js';
-import { runScript, stopScripts } from './helpers.js';
+import { runScript, stopScripts } from './support/scripts.js';
 
 const SERVER = 'examples/fastify/src/server.ts';
 const dir = mkdtempSync(join(tmpdir(), 'fastify-example-'));

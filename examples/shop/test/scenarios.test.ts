@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report.js';
 import type { ScenarioResult } from '../src/scenario-run.js';
-import { runScript, stopScripts } from './helpers.js';
+import { runScript, stopScripts } from './support/scripts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shop-scenarios-'));
 afterEach(stopScripts);

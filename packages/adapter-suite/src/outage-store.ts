@@ -7,6 +7,11 @@ import { AbstractSessionStore, type BaseStoreOptions, type SessionChange, type S
  * A sessionkit store whose backend is the session server child process, reached over HTTP. The
  * base class bounds every call by operationTimeoutMs and maps failures to StoreUnavailableError,
  * exactly as the Redis and SQL stores do.
+ *
+ * @example
+ * const server = await new SessionServer().start();
+ * const store = new HttpSessionStore(server.url, { operationTimeoutMs: 500 });
+ * server.pause(); // calls now fail with StoreUnavailableError after 500 ms
  */
 export class HttpSessionStore extends AbstractSessionStore {
   readonly name = 'http-test';
@@ -54,7 +59,14 @@ export class HttpSessionStore extends AbstractSessionStore {
   }
 }
 
-/** The session server child process: stop it, pause it, resume it, restart it on the same port. */
+/**
+ * The session server child process: stop it, pause it, resume it, restart it on the same port.
+ *
+ * @example
+ * const server = await new SessionServer().start();
+ * await server.stop();
+ * await server.start(); // the same port again
+ */
 export class SessionServer {
   #child: ChildProcess | undefined;
   port = 0;

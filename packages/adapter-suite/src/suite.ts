@@ -53,6 +53,15 @@ const VALID_SID = 'handmadesessionid0123456789abcdef';
  * Registers the shared adapter scenarios with vitest: per store (memory, Redis, SQLite) sessions,
  * store calls per request, lost updates, bad input; then store-down behaviour and, with
  * `serverScript`, two processes behind the sessionkit balancer.
+ *
+ * @example
+ * // test/adapter-suite.test.ts of a framework adapter
+ * runAdapterSuite({
+ *   name: 'koaStore',
+ *   cookie: 'koa.sess',
+ *   signedCookies: (sid) => ({ 'koa.sess': encodeURIComponent(sid), 'koa.sess.sig': signatureOf(sid) }),
+ *   start: (store, options) => listen(koaApp(store, options).callback()),
+ * });
  */
 export function runAdapterSuite(adapter: AdapterUnderTest): void {
   const closers: (() => Promise<void>)[] = [];

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import { INVALIDATION_CHANNEL, type InvalidationLink, type InvalidationListener } from './tracking-link.js';
 
 /** Replies that pass: the server is busy, failing over or the connection went away. Tracking is retried on the next `ready`. */
-const TRANSIENT = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN)\b|Command timed out|Connection is closed|Stream isn't writeable|max retries per request/i;
+const TRANSIENT =
+  /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN)\b|Command timed out|Connection is closed|Stream isn't writeable|max retries per request/i;
 /** Longest a write waits for its fence (a PING) on a connection that does not answer, in ms. */
 const FENCE_TIMEOUT_MS = 1000;
 /** The REDIRECT target is not a client of the server the data connection reached (it moved to another server). */
@@ -74,7 +75,12 @@ export class IoredisTrackingLink {
     this.#data = data;
     // Its own settings: no auto-pipelining (pub/sub), no resubscription by ioredis (this link sets
     // up every new connection itself, in order: CLIENT ID, name, SUBSCRIBE).
-    this.#sub = data.duplicate({ lazyConnect: true, autoResubscribe: false, enableAutoPipelining: false, enableOfflineQueue: true });
+    this.#sub = data.duplicate({
+      lazyConnect: true,
+      autoResubscribe: false,
+      enableAutoPipelining: false,
+      enableOfflineQueue: true,
+    });
     const sub = this.#sub;
     const dataReady = () => {
       this.#dataGen++;
@@ -188,7 +194,8 @@ export class IoredisTrackingLink {
     const attempt = ++this.#attempt;
     const subGen = this.#subGen;
     const dataGen = this.#dataGen;
-    const current = () => attempt === this.#attempt && subGen === this.#subGen && dataGen === this.#dataGen && !this.#done;
+    const current = () =>
+      attempt === this.#attempt && subGen === this.#subGen && dataGen === this.#dataGen && !this.#done;
     try {
       const line = String(await this.#data.client('LIST', 'ID', String(id)));
       if (!current()) return;

@@ -1,16 +1,27 @@
 import { StoreConfigError } from '@sessionkit/core';
 import type { Redis } from 'ioredis';
+import type { RedisDriver } from './client.js';
 import { IoredisTrackingLink } from './ioredis-tracking-link.js';
-import type { RedisClient } from './link.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
 
 /**
  * Creates the near cache for the store's client and starts its invalidation link; this is where
- * a client library plugs in its {@link InvalidationLink} implementation.
- * @throws StoreConfigError for a Redis Cluster client: tracking would have to follow every node
- *   connection and every slot migration, which this version does not do.
+ * a client library plugs in its {@link InvalidationLink} implementation (ioredis today).
+ * @throws StoreConfigError for a Redis Cluster client (tracking would have to follow every node
+ *   connection and every slot migration, which this version does not do), and for a node-redis
+ *   client (no invalidation link for it yet).
  */
-export function openNearCache(client: RedisClient, options: NearCacheOptions, onInvalidate: (key: string) => void): NearCache {
+export function openNearCache(
+  driver: RedisDriver,
+  options: NearCacheOptions,
+  onInvalidate: (key: string) => void,
+): NearCache {
+  const { client } = driver;
+  if (driver.kind !== 'ioredis') {
+    throw new StoreConfigError(
+      'nearCache needs an ioredis client for now (node-redis has no invalidation link yet); hand in an ioredis client, or leave nearCache off',
+    );
+  }
   if ((client as { isCluster?: boolean }).isCluster === true) {
     throw new StoreConfigError(
       'nearCache is not supported on Redis Cluster: client-side caching would have to be tracked per node connection and across slot migrations; use it with a standalone or Sentinel Redis, or leave nearCache off',
@@ -28,10 +39,16 @@ export function openNearCache(client: RedisClient, options: NearCacheOptions, on
  */
 export function nearCacheFromQuery(maxEntries: string, maxAgeMs: string | null): NearCacheOptions {
   const entries = positiveInteger(maxEntries);
-  if (entries === undefined) throw new StoreConfigError(`nearCache in a store URL must be a positive integer (the most sessions kept in memory), got ${JSON.stringify(maxEntries)}`);
+  if (entries === undefined)
+    throw new StoreConfigError(
+      `nearCache in a store URL must be a positive integer (the most sessions kept in memory), got ${JSON.stringify(maxEntries)}`,
+    );
   if (maxAgeMs === null) return { maxEntries: entries };
   const age = positiveInteger(maxAgeMs);
-  if (age === undefined) throw new StoreConfigError(`nearCacheMaxAgeMs in a store URL must be a positive integer of ms, got ${JSON.stringify(maxAgeMs)}`);
+  if (age === undefined)
+    throw new StoreConfigError(
+      `nearCacheMaxAgeMs in a store URL must be a positive integer of ms, got ${JSON.stringify(maxAgeMs)}`,
+    );
   return { maxEntries: entries, maxAgeMs: age };
 }
 

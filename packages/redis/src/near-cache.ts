@@ -1,5 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { decodeValue, rememberStoredForm, storedKeyTexts, StoreConfigError, type KeyTexts, type SessionData } from '@sessionkit/core';
+import {
+  decodeValue,
+  rememberStoredForm,
+  storedKeyTexts,
+  StoreConfigError,
+  type KeyTexts,
+  type SessionData,
+} from '@sessionkit/core';
 import { LRUCache } from 'lru-cache';
 import type { InvalidationLink, InvalidationListener } from './tracking-link.js';
 
@@ -129,7 +136,13 @@ export class NearCache implements InvalidationListener {
   }
 
   stats(): NearCacheStats {
-    return { state: this.#state, entries: this.#lru.size, hits: this.#hits, misses: this.#misses, flushes: this.#flushes };
+    return {
+      state: this.#state,
+      entries: this.#lru.size,
+      hits: this.#hits,
+      misses: this.#misses,
+      flushes: this.#flushes,
+    };
   }
 
   /**
@@ -169,7 +182,11 @@ export class NearCache implements InvalidationListener {
    * the same round trip) and caches the result when that is safe: tracking was established before
    * the read was sent and still is, and no invalidation of `key` arrived meanwhile.
    */
-  async fill(key: string, read: () => Promise<SessionData | null>, pttl: () => Promise<number>): Promise<SessionData | null> {
+  async fill(
+    key: string,
+    read: () => Promise<SessionData | null>,
+    pttl: () => Promise<number>,
+  ): Promise<SessionData | null> {
     if (this.#state !== 'tracking') return read();
     const fill = this.#begin(key);
     let data: SessionData | null;
@@ -250,7 +267,9 @@ export class NearCache implements InvalidationListener {
     if (this.#state === 'refused' || this.#state === 'closed') return;
     this.#state = 'refused';
     this.flushAll();
-    this.#logger.warn(`[sessionkit] near cache off: Redis refused client-side caching (${reason}); every read goes to Redis`);
+    this.#logger.warn(
+      `[sessionkit] near cache off: Redis refused client-side caching (${reason}); every read goes to Redis`,
+    );
   }
 
   /** Stops caching and closes the link; the store's own client is left open. */

@@ -11,44 +11,80 @@ const available = await engineAvailable('Redis', pingShared, `start redis-server
 // The whole conformance suite with the near cache on. Each test's store and its peer (a second
 // app instance, on its own connection) cache what they read; the probe writes behind their backs
 // (corrupt bytes) through a third connection, as another instance would.
-describe.skipIf(!available).each(['hash', 'json'] as const)('conformance with the near cache on, standalone Redis, format %s', (format) => {
-  const clients = [new Redis(REDIS_URL, { lazyConnect: true }), new Redis(REDIS_URL, { lazyConnect: true })] as const;
-  const probeClient = new Redis(REDIS_URL, { lazyConnect: true });
-  afterAll(() => Promise.all([...clients, probeClient].map((client) => client.quit())));
-  let prefix = '';
-  // Each store is handed out once Redis tracks its reads, so every test runs with the cache serving.
-  const open = async (client: Redis, options: object) => {
-    const store = new RedisSessionStore({ ...options, client, format, scanCount: 1000, prefix, nearCache: { maxEntries: 1000 } });
-    await untilTracking(store);
-    return store;
-  };
-  runConformanceSuite({
-    it,
-    createStore: (options) => {
-      prefix = runPrefix(`near-${format}`);
-      return open(clients[0], options);
-    },
-    createPeer: (_store, options) => open(clients[1], options),
-    probe: redisProbe(() => probeClient, () => prefix, format),
-    skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
-  });
-});
+describe.skipIf(!available).each(['hash', 'json'] as const)(
+  'conformance with the near cache on, standalone Redis, format %s',
+  (format) => {
+    const clients = [new Redis(REDIS_URL, { lazyConnect: true }), new Redis(REDIS_URL, { lazyConnect: true })] as const;
+    const probeClient = new Redis(REDIS_URL, { lazyConnect: true });
+    afterAll(() => Promise.all([...clients, probeClient].map((client) => client.quit())));
+    let prefix = '';
+    // Each store is handed out once Redis tracks its reads, so every test runs with the cache serving.
+    const open = async (client: Redis, options: object) => {
+      const store = new RedisSessionStore({
+        ...options,
+        client,
+        format,
+        scanCount: 1000,
+        prefix,
+        nearCache: { maxEntries: 1000 },
+      });
+      await untilTracking(store);
+      return store;
+    };
+    runConformanceSuite({
+      it,
+      createStore: (options) => {
+        prefix = runPrefix(`near-${format}`);
+        return open(clients[0], options);
+      },
+      createPeer: (_store, options) => open(clients[1], options),
+      probe: redisProbe(
+        () => probeClient,
+        () => prefix,
+        format,
+      ),
+      skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
+    });
+  },
+);
 
-const redisBinary = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const redisBinary = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 
 // The outage group with the near cache on: a test-owned server killed and restarted under the store.
-describe.skipIf(!redisBinary)('outage with the near cache on: a test-owned redis-server is killed and restarted', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always']);
-  });
-  afterAll(() => server?.destroy());
-  runConformanceSuite({
-    it,
-    createStore: (options) => RedisSessionStore.fromUrl(`${server.url}?nearCache=1000`, { ...options, prefix: runPrefix('near-outage') }),
-    backend: { stop: () => server.stop(), start: () => server.start() },
-    skip: Object.fromEntries(
-      (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input', 'values', 'principal', 'events'] as GroupName[]).map((g) => [g, 'runs above']),
-    ),
-  });
-});
+describe.skipIf(!redisBinary)(
+  'outage with the near cache on: a test-owned redis-server is killed and restarted',
+  () => {
+    let server: RedisServer;
+    beforeAll(async () => {
+      server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+    });
+    afterAll(() => server?.destroy());
+    runConformanceSuite({
+      it,
+      createStore: (options) =>
+        RedisSessionStore.fromUrl(`${server.url}?nearCache=1000`, { ...options, prefix: runPrefix('near-outage') }),
+      backend: { stop: () => server.stop(), start: () => server.start() },
+      skip: Object.fromEntries(
+        (
+          [
+            'basic',
+            'expiry',
+            'touch',
+            'patch',
+            'concurrency',
+            'destroy',
+            'ids',
+            'bad-input',
+            'values',
+            'principal',
+            'events',
+          ] as GroupName[]
+        ).map((g) => [g, 'runs above']),
+      ),
+    });
+  },
+);

@@ -6,7 +6,11 @@ import { RedisSessionStore } from '../src/index.js';
 import { untilTracking } from './support/near-cache.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
-const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const available = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 const WRITES = Number(process.env['NEAR_CACHE_DELAY_WRITES'] ?? 1000);
 
 function percentile(sorted: number[], p: number): number {
@@ -54,7 +58,9 @@ describe.skipIf(!available)('near cache invalidation delay (test-owned redis-ser
       delays.sort((x, y) => x - y);
       const p50 = percentile(delays, 50).toFixed(3);
       const p99 = percentile(delays, 99).toFixed(3);
-      console.info(`[near cache] invalidation delay over ${WRITES} writes: p50 ${p50} ms, p99 ${p99} ms, max ${delays.at(-1)!.toFixed(3)} ms`);
+      console.info(
+        `[near cache] invalidation delay over ${WRITES} writes: p50 ${p50} ms, p99 ${p99} ms, max ${delays.at(-1)!.toFixed(3)} ms`,
+      );
       expect(delays).toHaveLength(WRITES);
     } finally {
       await a.close();

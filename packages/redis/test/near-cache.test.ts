@@ -8,12 +8,17 @@ import { engineAvailable } from '@sessionkit/test-suite';
 import express from 'express';
 import session from 'express-session';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore, type NearCacheOptions } from '../src/index.js';
 import { untilTracking } from './support/near-cache.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
-const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const available = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 const TTL = { ttlMs: 600_000 };
 const sid = () => randomBytes(18).toString('base64url');
 
@@ -46,7 +51,11 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
   });
 
   /** One app instance: a store with the near cache on its own ioredis client. */
-  async function instance(prefix: string, nearCache: NearCacheOptions | undefined = { maxEntries: 1000 }, client: RedisOptions = {}) {
+  async function instance(
+    prefix: string,
+    nearCache: NearCacheOptions | undefined = { maxEntries: 1000 },
+    client: RedisOptions = {},
+  ) {
     const redis = new Redis({ port: server.port, lazyConnect: true, ...client });
     redis.on('error', () => {});
     clients.push(redis);
@@ -78,7 +87,9 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
       await current.patch(id, { set: { cart: [...cart, step] }, unset: [] }, TTL);
       for (const store of instances) expect(((await store.get(id)) as { cart: number[] }).cart).toHaveLength(step + 1);
     }
-    expect(((await instances[1]!.get(id)) as { cart: number[] }).cart).toEqual(Array.from({ length: STEPS }, (_, i) => i));
+    expect(((await instances[1]!.get(id)) as { cart: number[] }).cart).toEqual(
+      Array.from({ length: STEPS }, (_, i) => i),
+    );
     // The reads were served from memory (the test is about the cache, not about Redis).
     for (const store of instances) expect(store.nearCache!.hits).toBeGreaterThan(STEPS);
   }, 120_000);
@@ -101,7 +112,7 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
     expect(Object.fromEntries(texts!())).toEqual({ cart: '["tea"]', user: '{"name":"ada"}' });
   });
 
-  it('an entry is never served past the session key\'s expiry nor past maxAgeMs', async () => {
+  it("an entry is never served past the session key's expiry nor past maxAgeMs", async () => {
     const store = await instance(`age-${randomBytes(4).toString('hex')}:`, { maxEntries: 100, maxAgeMs: 400 });
     const short = sid();
     await store.set(short, { a: 1 }, { ttlMs: 300 });
@@ -206,7 +217,15 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
   it('a read costs at most 0.05 Redis commands once warm, through Express (INFO commandstats)', async () => {
     const store = await instance(`http-${randomBytes(4).toString('hex')}:`);
     const app = express();
-    app.use(session({ store: new ExpressSessionStore(store), secret: 'near-cache', resave: false, saveUninitialized: false, cookie: { maxAge: 600_000 } }));
+    app.use(
+      session({
+        store: new ExpressSessionStore(store),
+        secret: 'near-cache',
+        resave: false,
+        saveUninitialized: false,
+        cookie: { maxAge: 600_000 },
+      }),
+    );
     app.post('/login', (req, res) => {
       (req.session as unknown as { user: string }).user = 'ada';
       res.json({ ok: true });
@@ -237,10 +256,12 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
     }
   }, 60_000);
 
-  it('is refused on Redis Cluster, and validates its options and its URL parameter', () => {
+  it('is refused on Redis Cluster and on node-redis, and validates its options and its URL parameter', () => {
     const cluster = new Cluster([{ host: '127.0.0.1', port: server.port }], { lazyConnect: true });
     try {
-      expect(() => new RedisSessionStore({ client: cluster, nearCache: { maxEntries: 10 } })).toThrow(/not supported on Redis Cluster/);
+      expect(() => new RedisSessionStore({ client: cluster, nearCache: { maxEntries: 10 } })).toThrow(
+        /not supported on Redis Cluster/,
+      );
     } finally {
       cluster.disconnect();
     }
@@ -253,21 +274,42 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
       return 'accepted';
     };
     for (const value of ['0', '-1', '1.5', 'abc', '', '1e3', '10 ']) {
-      expect(refused(() => RedisSessionStore.fromUrl(`${server.url}?nearCache=${encodeURIComponent(value)}`)), value).toMatch(/nearCache in a store URL must be a positive integer/);
+      expect(
+        refused(() => RedisSessionStore.fromUrl(`${server.url}?nearCache=${encodeURIComponent(value)}`)),
+        value,
+      ).toMatch(/nearCache in a store URL must be a positive integer/);
     }
-    expect(refused(() => RedisSessionStore.fromUrl(`${server.url}?nearCache=10&nearCacheMaxAgeMs=0`))).toMatch(/nearCacheMaxAgeMs/);
-    expect(refused(() => RedisSessionStore.fromUrl(`redis+cluster://127.0.0.1:${server.port}?nearCache=10`))).toMatch(/not supported on Redis Cluster/);
+    expect(refused(() => RedisSessionStore.fromUrl(`${server.url}?nearCache=10&nearCacheMaxAgeMs=0`))).toMatch(
+      /nearCacheMaxAgeMs/,
+    );
+    expect(refused(() => RedisSessionStore.fromUrl(`redis+cluster://127.0.0.1:${server.port}?nearCache=10`))).toMatch(
+      /not supported on Redis Cluster/,
+    );
+    expect(refused(() => RedisSessionStore.fromUrl(`${server.url}?client=node-redis&nearCache=10`))).toMatch(
+      /nearCache needs an ioredis client/,
+    );
+    expect(
+      refused(
+        () => new RedisSessionStore({ client: createClient({ url: server.url }), nearCache: { maxEntries: 10 } }),
+      ),
+    ).toMatch(/nearCache needs an ioredis client/);
     const client = new Redis({ port: server.port, lazyConnect: true });
     try {
-      expect(refused(() => new RedisSessionStore({ client, nearCache: { maxEntries: 0 } }))).toMatch(/maxEntries must be a positive integer/);
-      expect(refused(() => new RedisSessionStore({ client, nearCache: { maxEntries: 5, maxAgeMs: -1 } }))).toMatch(/maxAgeMs must be a positive number/);
+      expect(refused(() => new RedisSessionStore({ client, nearCache: { maxEntries: 0 } }))).toMatch(
+        /maxEntries must be a positive integer/,
+      );
+      expect(refused(() => new RedisSessionStore({ client, nearCache: { maxEntries: 5, maxAgeMs: -1 } }))).toMatch(
+        /maxAgeMs must be a positive number/,
+      );
     } finally {
       client.disconnect();
     }
   });
 
   it('a nearCache URL parameter turns the cache on', async () => {
-    const store = RedisSessionStore.fromUrl(`${server.url}?nearCache=25&nearCacheMaxAgeMs=5000&prefix=url-${randomBytes(4).toString('hex')}:`);
+    const store = RedisSessionStore.fromUrl(
+      `${server.url}?nearCache=25&nearCacheMaxAgeMs=5000&prefix=url-${randomBytes(4).toString('hex')}:`,
+    );
     stores.push(store);
     await untilTracking(store);
     const id = sid();

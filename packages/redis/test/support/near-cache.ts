@@ -6,12 +6,17 @@ import type { RedisSessionStore } from '../../src/index.js';
  * Resolves once the store's near cache is in `state` (default `tracking`), connecting its client
  * first (one read). Rejects after `timeoutMs`: only a hang fails it.
  */
-export async function untilTracking(store: RedisSessionStore, state: NearCacheState = 'tracking', timeoutMs = 20_000): Promise<void> {
+export async function untilTracking(
+  store: RedisSessionStore,
+  state: NearCacheState = 'tracking',
+  timeoutMs = 20_000,
+): Promise<void> {
   // Connects a lazy client; while its link is down the read fails, and only the state matters here.
   await store.get('near-cache-connect-probe').catch(() => {});
   const deadline = Date.now() + timeoutMs;
   while (store.nearCache?.state !== state) {
-    if (Date.now() > deadline) throw new Error(`near cache still ${store.nearCache?.state} after ${timeoutMs} ms, expected ${state}`);
+    if (Date.now() > deadline)
+      throw new Error(`near cache still ${store.nearCache?.state} after ${timeoutMs} ms, expected ${state}`);
     await sleep(10);
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool as MysqlPromisePool, RowDataPacket } from 'mysql2/promise';
 import { runConformanceSuite } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, it } from 'vitest';
-import { SqlSessionStore, type SqlClient } from '../src/index.js';
+import { SqlSessionStore, type SqlClient } from '../../src/index.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /** PostgreSQL for the tests: DATABASE_URL, else the local server as user postgres. */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Balancer, BackendStatus } from '../src/index.js';
+import type { Balancer, BackendStatus } from '../../src/index.js';
 
 export interface Reply {
   status: number;
@@ -62,7 +62,7 @@ export async function inBatches<T, R>(items: readonly T[], limit: number, fn: (i
   return results;
 }
 
-const BACKEND_SCRIPT = fileURLToPath(new URL('./fixtures/backend.ts', import.meta.url));
+const BACKEND_SCRIPT = fileURLToPath(new URL('./backend.ts', import.meta.url));
 
 /** A test backend in its own process (so it can be SIGKILLed). */
 export async function startChildBackend(id: string): Promise<{ id: string; url: string; child: ChildProcess }> {
