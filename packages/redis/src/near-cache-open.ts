@@ -3,13 +3,14 @@ import type { Redis } from 'ioredis';
 import type { RedisDriver } from './client.js';
 import { IoredisTrackingLink } from './ioredis-tracking-link.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
+import { type NodeRedisStandalone, NodeRedisTrackingLink } from './node-redis-tracking-link.js';
 
 /**
  * Creates the near cache for the store's client and starts its invalidation link; this is where
- * a client library plugs in its {@link InvalidationLink} implementation (ioredis today).
- * @throws StoreConfigError for a Redis Cluster client (tracking would have to follow every node
- *   connection and every slot migration, which this version does not do), and for a node-redis
- *   client (no invalidation link for it yet).
+ * a client library plugs in its {@link InvalidationLink} implementation.
+ * @throws StoreConfigError for a Redis Cluster client of either library (tracking would have to
+ *   follow every node connection and every slot migration, which this version does not do), and
+ *   for a node-redis Sentinel client (`createSentinel`, whose connections are a pool).
  */
 export function openNearCache(
   driver: RedisDriver,
@@ -17,18 +18,26 @@ export function openNearCache(
   onInvalidate: (key: string) => void,
 ): NearCache {
   const { client } = driver;
-  if (driver.kind !== 'ioredis') {
-    throw new StoreConfigError(
-      'nearCache needs an ioredis client for now (node-redis has no invalidation link yet); hand in an ioredis client, or leave nearCache off',
-    );
-  }
-  if ((client as { isCluster?: boolean }).isCluster === true) {
+  const shape = client as unknown as Record<string, unknown>;
+  if (shape['isCluster'] === true || typeof shape['nodeClient'] === 'function') {
     throw new StoreConfigError(
       'nearCache is not supported on Redis Cluster: client-side caching would have to be tracked per node connection and across slot migrations; use it with a standalone or Sentinel Redis, or leave nearCache off',
     );
   }
+  if (
+    driver.kind === 'node-redis' &&
+    (typeof shape['duplicate'] !== 'function' || typeof shape['acquire'] === 'function')
+  ) {
+    throw new StoreConfigError(
+      'nearCache on node-redis needs a client from createClient (standalone); with Sentinel use an ioredis client, or leave nearCache off',
+    );
+  }
   const cache = new NearCache(options, onInvalidate);
-  cache.start(IoredisTrackingLink.attach(client as Redis));
+  cache.start(
+    driver.kind === 'node-redis'
+      ? NodeRedisTrackingLink.attach(client as unknown as NodeRedisStandalone)
+      : IoredisTrackingLink.attach(client as Redis),
+  );
   return cache;
 }
 

@@ -61,9 +61,9 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
   waitReplicas?: WaitReplicasOptions;
   /**
    * Keeps up to `maxEntries` sessions in process memory, kept correct by Redis client-side caching
-   * (`CLIENT TRACKING`): a read of a cached session costs no command. Needs Redis 6.2+, standalone
-   * or Sentinel, on ioredis (refused on Cluster and on node-redis); see the README's near cache
-   * section. Default: off.
+   * (`CLIENT TRACKING`): a read of a cached session costs no command. Needs Redis 6.2+:
+   * standalone (ioredis or node-redis `createClient`) or Sentinel (ioredis); refused on Cluster and
+   * on a node-redis `createSentinel` client. See the README's near cache section. Default: off.
    */
   nearCache?: NearCacheOptions;
 }

@@ -1,7 +1,8 @@
 /**
  * The contract between the near cache and a Redis client library: what a client needs to provide
  * so that {@link NearCache} can serve reads from memory. One implementation per client library
- * (ioredis: `IoredisTrackingLink`); adding another client means implementing this interface only.
+ * (ioredis: `IoredisTrackingLink`, node-redis: `NodeRedisTrackingLink`, chosen in
+ * `near-cache-open.ts`); adding another client means implementing this interface only.
  *
  * An implementation owns whatever extra connection it needs (an invalidation connection for the
  * `REDIRECT` mode, or none for a RESP3 client that receives invalidations on the data connection

@@ -1,5 +1,6 @@
 import { engineAvailable, runConformanceSuite, type GroupName } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { untilTracking } from './support/near-cache.js';
@@ -47,6 +48,43 @@ describe.skipIf(!available).each(['hash', 'json'] as const)(
     });
   },
 );
+
+// The same on node-redis clients (createClient), hash layout.
+describe.skipIf(!available)('conformance with the near cache on, node-redis client, standalone Redis', () => {
+  const clients = [createClient({ url: REDIS_URL }), createClient({ url: REDIS_URL })] as const;
+  const probeClient = new Redis(REDIS_URL, { lazyConnect: true });
+  beforeAll(() => Promise.all(clients.map((client) => client.connect())));
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await probeClient.quit();
+  });
+  let prefix = '';
+  const open = async (client: (typeof clients)[number], options: object) => {
+    const store = new RedisSessionStore({
+      ...options,
+      client,
+      scanCount: 1000,
+      prefix,
+      nearCache: { maxEntries: 1000 },
+    });
+    await untilTracking(store);
+    return store;
+  };
+  runConformanceSuite({
+    it,
+    createStore: (options) => {
+      prefix = runPrefix('near-node-redis');
+      return open(clients[0], options);
+    },
+    createPeer: (_store, options) => open(clients[1], options),
+    probe: redisProbe(
+      () => probeClient,
+      () => prefix,
+      'hash',
+    ),
+    skip: { outage: 'runs against a test-owned redis-server below' },
+  });
+});
 
 const redisBinary = await engineAvailable(
   'redis-server binary',
