@@ -137,7 +137,8 @@ export class NodeRedisTrackingLink {
     if (this.#done) return;
     const gen = ++this.#subGen;
     // No reconnects of its own: a dropped invalidation connection is replaced by a new one.
-    const sub = this.#data.duplicate({ disableOfflineQueue: true, socket: { reconnectStrategy: false } });
+    const socket = (this.#data as { options?: { socket?: Record<string, unknown> } }).options?.socket;
+    const sub = this.#data.duplicate({ disableOfflineQueue: true, socket: { ...socket, reconnectStrategy: false } });
     this.#sub = sub;
     this.#subReady = false;
     const dropped = () => {
