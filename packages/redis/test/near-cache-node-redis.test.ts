@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NearCacheOptions, RedisSessionStore } from '../src/index.js';
-import { untilTracking } from './support/near-cache.js';
+import { untilFlushed, untilTracking } from './support/near-cache.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable(
@@ -93,7 +93,7 @@ describe.skipIf(!available)('near cache on node-redis (test-owned redis-server)'
     const info = (await (reader.client as NodeRedis).sendCommand(['CLIENT', 'TRACKINGINFO'])) as unknown[];
     const redirect = String(info[info.indexOf('redirect') + 1]);
     await admin.client('KILL', 'ID', redirect);
-    await untilTracking(reader, 'connecting');
+    await untilFlushed(reader, flushes);
     expect(reader.nearCache!.entries).toBe(0);
     expect(reader.nearCache!.flushes).toBe(flushes + 1);
     await untilTracking(reader);
@@ -104,6 +104,26 @@ describe.skipIf(!available)('near cache on node-redis (test-owned redis-server)'
     expect(reader.nearCache!.hits).toBe(hits + 1);
     await writer.patch(id, { set: { v: 3 }, unset: [] }, TTL);
     expect(await reader.get(id)).toEqual({ v: 3 });
+  }, 60_000);
+
+  it('the data connection killed: node-redis reconnects it, tracking is enabled on the new connection', async () => {
+    const prefix = `nr-data-${randomBytes(4).toString('hex')}:`;
+    const reader = await instance(prefix);
+    const writer = await instance(prefix, undefined);
+    const id = sid();
+    await writer.set(id, { v: 1 }, TTL);
+    await reader.get(id);
+    const { flushes } = reader.nearCache!;
+    const dataId = String(await (reader.client as NodeRedis).sendCommand(['CLIENT', 'ID']));
+    await admin.client('KILL', 'ID', dataId);
+    await untilFlushed(reader, flushes);
+    await untilTracking(reader);
+    expect(reader.nearCache!.flushes).toBe(flushes + 1);
+    expect(String(await (reader.client as NodeRedis).sendCommand(['CLIENT', 'ID']))).not.toBe(dataId);
+    expect(await reader.get(id)).toEqual({ v: 1 });
+    await reader.get(id);
+    await writer.patch(id, { set: { v: 2 }, unset: [] }, TTL);
+    expect(await reader.get(id)).toEqual({ v: 2 });
   }, 60_000);
 });
 

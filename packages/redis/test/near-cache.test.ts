@@ -10,7 +10,7 @@ import session from 'express-session';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore, type NearCacheOptions } from '../src/index.js';
-import { untilTracking } from './support/near-cache.js';
+import { untilFlushed, untilTracking } from './support/near-cache.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable(
@@ -164,7 +164,7 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
     const before = reader.nearCache!;
 
     await admin.client('KILL', 'ID', String(await redirectOf(reader)));
-    await untilTracking(reader, 'connecting');
+    await untilFlushed(reader, before.flushes);
     expect(reader.nearCache!.entries).toBe(0);
     expect(reader.nearCache!.flushes).toBe(before.flushes + 1);
 
@@ -202,7 +202,7 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
     const redirect = await redirectOf(reader);
 
     await admin.client('KILL', 'ID', String(await (reader.client as Redis).client('ID')));
-    await untilTracking(reader, 'connecting');
+    await untilFlushed(reader, flushes);
     await untilTracking(reader);
     expect(reader.nearCache!.flushes).toBe(flushes + 1);
     expect(await redirectOf(reader)).toBe(redirect);

@@ -20,3 +20,12 @@ export async function untilTracking(
     await sleep(10);
   }
 }
+
+/** Resolves once the store's near cache has flushed more than `before` times (tracking was lost). Rejects after `timeoutMs`. */
+export async function untilFlushed(store: RedisSessionStore, before: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((store.nearCache?.flushes ?? 0) <= before) {
+    if (Date.now() > deadline) throw new Error(`near cache not flushed within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
