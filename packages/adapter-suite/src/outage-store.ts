@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { AbstractSessionStore, type BaseStoreOptions, type SessionChange, type SessionData } from '@sessionkit/core';
 
 /**
@@ -104,4 +105,20 @@ export class SessionServer {
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
+}
+
+/**
+ * A session server for the enclosing vitest `describe`: started before its tests, resumed after
+ * each (a test may leave it paused), stopped after all.
+ */
+export function sessionServerForTests(): SessionServer {
+  const server = new SessionServer();
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  afterEach(() => server.resume());
+  return server;
 }

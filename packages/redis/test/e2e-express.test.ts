@@ -8,7 +8,7 @@ import { CLIENT_KINDS } from './support/clients.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
-const app = fileURLToPath(new URL('./fixtures/express-app.ts', import.meta.url));
+const app = fileURLToPath(new URL('./support/express-app.ts', import.meta.url));
 
 interface Running {
   child: ChildProcess;

@@ -5,7 +5,7 @@ import { closeServer, MAX_HEADER_SIZE, type AppOptions } from '@sessionkit/adapt
 import type { SessionStore } from '@sessionkit/core';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { sessionMiddleware, type SessionVariables } from '../src/index.js';
+import { sessionMiddleware, type SessionVariables } from '../../src/index.js';
 
 export const SECRET = 'a hono test secret of at least 32 characters';
 export const COOKIE = 'sid';

@@ -1,3 +1,4 @@
+import { noise } from '@sessionkit/adapter-suite';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { cookieSession, sessionCookieInfo, type CookieSessionMiddleware, type CookieSessionOptions, type InvalidCookieEvent } from '../../src/index.js';
 
@@ -74,14 +75,4 @@ export function cookieApp(options: CookieSessionOptions): { app: express.Express
   return { app, sessions, invalid };
 }
 
-/** `bytes` characters that deflate poorly (a keyed pseudo-random sequence of base64url). */
-export function noise(bytes: number, seed = 1): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  let state = seed >>> 0;
-  let out = '';
-  for (let i = 0; i < bytes; i++) {
-    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-    out += alphabet[(state >>> 16) & 63];
-  }
-  return out;
-}
+export { noise };

@@ -5,7 +5,7 @@ import fastifySession from '@fastify/session';
 import { LOADED_KEY, type SessionStore } from '@sessionkit/core';
 import { MAX_HEADER_SIZE, type AppOptions } from '@sessionkit/adapter-suite';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { FastifySessionStore } from '../src/index.js';
+import { FastifySessionStore } from '../../src/index.js';
 
 export const SECRET = 'a fastify test secret of at least 32 characters';
 export const COOKIE = 'sid';
