@@ -90,9 +90,18 @@ export function cookieSession(options: CookieSessionOptions): CookieSessionMiddl
   };
 
   return Object.assign(middleware as CookieSessionMiddleware, {
-    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.on(event, listener), middleware as CookieSessionMiddleware),
-    once: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.once(event, listener), middleware as CookieSessionMiddleware),
-    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.off(event, listener), middleware as CookieSessionMiddleware),
+    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.on(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
+    once: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.once(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
+    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.off(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
     revokeUser: (id: string | number) => engine.revokeUser(id),
     close: () => engine.close(),
     sealer: engine.sealer,

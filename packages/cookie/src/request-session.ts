@@ -134,7 +134,6 @@ export class RequestSession<S extends object = CookieSession> implements Session
    */
   outcome(nowMs = Date.now()): Outcome {
     const session = this.#session;
-    const incoming = this.#incoming;
     if (!session) return this.#discard();
     const state = this.#stateOf(session);
     if (!this.#mustWrite(state, nowMs)) {

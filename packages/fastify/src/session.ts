@@ -13,7 +13,7 @@ import {
 } from '@sessionkit/cookie';
 import type { FailMode, SessionLogger, SessionStore } from '@sessionkit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FASTIFY_FLAVOR, FastifyCookieSession } from './cookie-session.js';
+import { FASTIFY_FLAVOR, type FastifyCookieSession } from './cookie-session.js';
 import { FastifySessionStore } from './fastify-store.js';
 
 export interface FastifySessionOptions extends CookieStrategyOptions {

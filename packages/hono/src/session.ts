@@ -108,8 +108,14 @@ function cookieStrategy(options: HonoSessionOptions, url: CookieUrlOptions): Hon
   };
   const controls: HonoSessionMiddleware = Object.assign(middleware, {
     strategy: 'cookie' as const,
-    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (sessions.on(event, listener), controls),
-    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (sessions.off(event, listener), controls),
+    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      sessions.on(event, listener);
+      return controls;
+    },
+    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      sessions.off(event, listener);
+      return controls;
+    },
     revokeUser: (id: string | number) => sessions.revokeUser(id),
     close: () => sessions.close(),
   });

@@ -9,7 +9,6 @@ import {
   type BaseStoreOptions,
   type SessionChange,
   type SessionData,
-  withTimeout,
 } from '@sessionkit/core';
 import { driverFor, type AnyRedisClient, type RedisDriver } from './client.js';
 import { ReplicationError } from './errors.js';

@@ -5,7 +5,7 @@ import { RedisSessionStore } from '../src/index.js';
 import { keySpace, slotOf } from '../src/keys.js';
 import { CLIENT_KINDS, clusterClient, isClosed, withClient, type TestClient } from './support/clients.js';
 import { redisProbe, runPrefix } from './support/probe.js';
-import { RedisServer, redisServerBinary, startCluster } from './support/servers.js';
+import { type RedisServer, redisServerBinary, startCluster } from './support/servers.js';
 
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
 

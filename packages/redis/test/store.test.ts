@@ -2,7 +2,7 @@ import { createStore, SessionStoreError } from '@sessionkit/core';
 import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { createClient, createClientPool } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { clientKind } from '../src/client.js';
 import { RedisSessionStore, ReplicationError } from '../src/index.js';
 import { keySpace, slotOf } from '../src/keys.js';
@@ -76,8 +76,8 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       emptyObject: {},
       emptyArray: [],
       nestedEmpty: { a: [], b: {}, c: [{}] },
-      big: 9007199254740991,
-      negative: -12345678901234.567,
+      big: Number.MAX_SAFE_INTEGER,
+      negative: -12345678901234.5,
       tiny: 1e-7,
       float: 0.30000000000000004,
       unicode: 'Zoë 🛒 日本語 \u2028',
