@@ -1,5 +1,5 @@
 import { createStore, SessionStoreError } from '@sessionkit/core';
-import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
+import { engineAvailable, eventually, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { createClient, createClientPool } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -408,6 +408,24 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
         expect(isClosed(own)).toBe(true);
       },
     );
+
+    it('an ioredis client the store created and ioredis ended on its own is connected again; close() ends it for good', async () => {
+      const s = RedisSessionStore.fromUrl(REDIS_URL, { prefix: runPrefix('revive'), operationTimeoutMs: 30_000 });
+      try {
+        await s.set('revived', { a: 1 }, TTL);
+        const own = s.client as Redis;
+        const ended = new Promise((resolve) => own.once('end', resolve));
+        // What ioredis does by itself when a Sentinel failover races its reconnection: status 'end'.
+        own.disconnect();
+        await ended;
+        expect(await eventually(async () => (await s.get('revived').catch(() => null)) !== null, 30_000, 100)).toBe(true);
+        await s.clear();
+      } finally {
+        await s.close();
+      }
+      await sleep(3000); // longer than the revival backoff (at most 2.4 s)
+      expect((s.client as Redis).status).toBe('end');
+    });
 
     it('close() leaves a node-redis client handed in open; the store emits connect for it', async () => {
       const own = await standaloneClient('node-redis', REDIS_URL);
