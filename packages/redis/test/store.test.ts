@@ -418,7 +418,8 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
         // What ioredis does by itself when a Sentinel failover races its reconnection: status 'end'.
         own.disconnect();
         await ended;
-        expect(await eventually(async () => (await s.get('revived').catch(() => null)) !== null, 30_000, 100)).toBe(true);
+        const readable = async () => (await s.get('revived').catch(() => null)) !== null;
+        expect(await eventually(readable, 30_000, 100)).toBe(true);
         await s.clear();
       } finally {
         await s.close();
