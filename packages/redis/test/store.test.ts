@@ -471,6 +471,20 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
 });
 
 describe('Redis store URLs', () => {
+  it('names an unknown or repeated parameter without quoting the password', () => {
+    for (const url of ['redis://u:S3cr3tPW@127.0.0.1?prefx=a', 'redis://u:S3cr3tPW@127.0.0.1?prefix=a&prefix=b']) {
+      const err = (() => {
+        try {
+          RedisSessionStore.fromUrl(url);
+        } catch (caught) {
+          return caught as Error;
+        }
+      })();
+      expect(err?.message).toMatch(/prefi?x/);
+      expect(err?.message).not.toContain('S3cr3tPW');
+    }
+  });
+
   it.each([
     ['mysql://x', /Not a Redis store URL/],
     ['redis+sentinel://127.0.0.1:26379', /names no Sentinel master/],
@@ -484,6 +498,8 @@ describe('Redis store URLs', () => {
     ['redis://127.0.0.1?client=redis', /client="redis" .*client=ioredis, client=node-redis/],
     ['redis://127.0.0.1?client=', /client="" .*client=ioredis, client=node-redis/],
     ['redis+cluster://127.0.0.1:7000/2?client=node-redis', /only database 0/],
+    ['redis://127.0.0.1?nearCahce=1', /unknown parameter "nearCahce" \(did you mean "nearCache"\?\)/],
+    ['redis://u:S3cr3tPW@127.0.0.1?prefix=a&prefix=b', /prefix/],
   ])('%s is refused with StoreConfigError', (url, message) => {
     expect(() => RedisSessionStore.fromUrl(url)).toThrow(
       expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringMatching(message) }),
