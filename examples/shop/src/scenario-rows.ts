@@ -120,6 +120,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    key: 'redis-near-cache-round-robin',
+    strategy: 'In-memory DB: Redis, each instance with a near cache',
+    store: 'Redis + near cache (CLIENT TRACKING)',
+    routing: 'round-robin',
+    shared: true,
+    // Reads are served from each instance's memory; Redis invalidates them on every write, and a
+    // write answers only once the other instances have been sent their invalidation.
+    keepsEveryCart: true,
+    prepare: async () => {
+      const base = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+      const url = withParams(base, { prefix: `shop-scenario-${runId()}:`, nearCache: '10000' });
+      await reachable(url, 'Redis', 'start redis-server or set REDIS_URL');
+      return { url, cleanup: () => clearStore(url) };
+    },
+  },
+  {
     key: 'redis-sentinel-failover',
     strategy: 'In-memory DB: Redis + Sentinel, the Redis master is killed',
     store: 'Redis master + replica + Sentinel',
@@ -133,7 +149,9 @@ export const SCENARIOS: Scenario[] = [
       try {
         setup = await SentinelSetup.start();
       } catch (err) {
-        throw new Error(`cannot start Redis servers (${(err as Error).message}); install Redis (apt-get install redis-server)`);
+        throw new Error(
+          `cannot start Redis servers (${(err as Error).message}); install Redis (apt-get install redis-server)`,
+        );
       }
       return {
         url: `redis+sentinel://${setup.sentinel}/${MASTER_NAME}?prefix=shop-scenario-${runId()}:`,
@@ -164,7 +182,12 @@ export const SCENARIOS: Scenario[] = [
     keepsEveryCart: true,
     logoutEverywhere: true,
     prepare: () =>
-      freshTable(process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test', 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL', dropPostgresTable),
+      freshTable(
+        process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test',
+        'PostgreSQL',
+        'start PostgreSQL or set DATABASE_URL',
+        dropPostgresTable,
+      ),
   },
   {
     key: 'cookie-round-robin',
@@ -186,7 +209,12 @@ export const SCENARIOS: Scenario[] = [
     keepsEveryCart: true,
     logoutEverywhere: true,
     prepare: () =>
-      freshTable(process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test', 'MariaDB', 'start MariaDB/MySQL or set MYSQL_URL', dropMysqlTable),
+      freshTable(
+        process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
+        'MariaDB',
+        'start MariaDB/MySQL or set MYSQL_URL',
+        dropMysqlTable,
+      ),
   },
 ];
 
@@ -233,7 +261,9 @@ async function clearStore(url: string): Promise<void> {
 
 async function dropPostgresTable(url: string, table: string): Promise<void> {
   const { Client } = require('pg') as {
-    Client: new (config: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
+    Client: new (config: {
+      connectionString: string;
+    }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
   };
   const client = new Client({ connectionString: url });
   await client.connect();

@@ -9,7 +9,12 @@ import type { CookieSealer } from './sealer.js';
 import type { CookieSession } from './session.js';
 
 type Next = (err?: unknown) => void;
-type SessionRequest = IncomingMessage & { session?: CookieSession; sessionID?: string; secure?: boolean; [REQUEST_SESSION]?: RequestSession<CookieSession> };
+type SessionRequest = IncomingMessage & {
+  session?: CookieSession;
+  sessionID?: string;
+  secure?: boolean;
+  [REQUEST_SESSION]?: RequestSession<CookieSession>;
+};
 
 /** The Express (connect-style) middleware `cookieSession` returns, with its controls. */
 export interface CookieSessionMiddleware {
@@ -90,9 +95,18 @@ export function cookieSession(options: CookieSessionOptions): CookieSessionMiddl
   };
 
   return Object.assign(middleware as CookieSessionMiddleware, {
-    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.on(event, listener), middleware as CookieSessionMiddleware),
-    once: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.once(event, listener), middleware as CookieSessionMiddleware),
-    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.off(event, listener), middleware as CookieSessionMiddleware),
+    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.on(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
+    once: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.once(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
+    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.off(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
     revokeUser: (id: string | number) => engine.revokeUser(id),
     close: () => engine.close(),
     sealer: engine.sealer,
@@ -116,7 +130,12 @@ export function sessionCookieInfo(req: IncomingMessage): SessionCookieInfo | und
  * handler answers. A response that already started (`writeHead`, `write`) cannot become an error
  * response any more: the failure is logged and no cookie is written.
  */
-function commitBeforeHeaders(res: ServerResponse, requestSession: RequestSession, next: Next, logger: { warn(message: string): void }): void {
+function commitBeforeHeaders(
+  res: ServerResponse,
+  requestSession: RequestSession,
+  next: Next,
+  logger: { warn(message: string): void },
+): void {
   const { end, write, writeHead } = res;
   let done = false;
   const commit = (): unknown => {
@@ -134,7 +153,8 @@ function commitBeforeHeaders(res: ServerResponse, requestSession: RequestSession
     res.write = write;
     res.writeHead = writeHead;
   };
-  const logFailure = (err: unknown) => logger.warn(`[sessionkit] session cookie not written after the response started: ${(err as Error).message}`);
+  const logFailure = (err: unknown) =>
+    logger.warn(`[sessionkit] session cookie not written after the response started: ${(err as Error).message}`);
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (!done && !res.headersSent) {

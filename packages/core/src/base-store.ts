@@ -61,7 +61,10 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
 
   constructor(options: BaseStoreOptions = {}) {
     super();
-    this.operationTimeoutMs = positiveNumber(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
+    this.operationTimeoutMs = positiveNumber(
+      options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+      'operationTimeoutMs',
+    );
     this.maxSessionBytes = positiveInteger(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
     this.maxSessionKeys = positiveInteger(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
     this.tombstoneTtlMs = positiveNumber(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
@@ -274,7 +277,10 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
     } catch (err) {
       if (!this.#principalFailed) {
         this.#principalFailed = true;
-        this.emit('error', new StoreConfigError(`principal(data) failed, sessions are kept without a principal: ${String(err)}`));
+        this.emit(
+          'error',
+          new StoreConfigError(`principal(data) failed, sessions are kept without a principal: ${String(err)}`),
+        );
       }
       return undefined;
     }
@@ -318,7 +324,9 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   /** Runs a backend call under `operationTimeoutMs`, mapping driver errors by `classifyError`. */
   protected run<T>(operation: string, work: Promise<T>): Promise<T> {
     const what = () => `${this.name} ${operation}`;
-    return settleWithin(work, this.operationTimeoutMs, what, (err) => toStoreError(err, what(), this.classifyError(err)));
+    return settleWithin(work, this.operationTimeoutMs, what, (err) =>
+      toStoreError(err, what(), this.classifyError(err)),
+    );
   }
 }
 

@@ -29,7 +29,13 @@ export class LoadedSession {
    * @param keys the JSON text of each top-level key as stored, computed on first call
    * @param refreshedAt when the stored expiry was last refreshed, epoch ms (see `ExpiryRule.refreshedAt`)
    */
-  constructor(sid: string, data: SessionData | null, keys: () => KeyTexts, refreshedAt: number | undefined, degraded = false) {
+  constructor(
+    sid: string,
+    data: SessionData | null,
+    keys: () => KeyTexts,
+    refreshedAt: number | undefined,
+    degraded = false,
+  ) {
     this.sid = sid;
     this.data = data;
     this.degraded = degraded;

@@ -35,7 +35,10 @@ export function storedKeyTexts(data: object): (() => KeyTexts) | undefined {
   if (typeof form !== 'string') return () => form;
   return () => {
     // The text decoded once already; parse it the same prototype-safe way.
-    const parsed = secureJson.parse(form, undefined, { protoAction: 'remove', constructorAction: 'remove' }) as Record<string, unknown>;
+    const parsed = secureJson.parse(form, undefined, { protoAction: 'remove', constructorAction: 'remove' }) as Record<
+      string,
+      unknown
+    >;
     return new Map(Object.entries(parsed).map(([key, value]) => [key, JSON.stringify(value)]));
   };
 }

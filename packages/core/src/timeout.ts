@@ -9,7 +9,12 @@ export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
  * of `work` is ignored (its rejection is handled, so it cannot become unhandled).
  */
 export function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  return settleWithin(work, timeoutMs, () => what, (err) => err);
+  return settleWithin(
+    work,
+    timeoutMs,
+    () => what,
+    (err) => err,
+  );
 }
 
 /**
@@ -24,7 +29,12 @@ export function settleWithin<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new StoreUnavailableError(`${describe()} did not settle within ${timeoutMs} ms (operationTimeoutMs); is the backend reachable?`)),
+      () =>
+        reject(
+          new StoreUnavailableError(
+            `${describe()} did not settle within ${timeoutMs} ms (operationTimeoutMs); is the backend reachable?`,
+          ),
+        ),
       timeoutMs,
     );
     timer.unref();

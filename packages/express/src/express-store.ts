@@ -59,7 +59,8 @@ export class ExpressSessionStore extends Store {
     this.#tracker = new SessionTracker(store, {
       ...options,
       expiry: cookieExpiry(['expires']),
-      accept: (data) => (isObject(data['cookie']) ? undefined : 'has no cookie object (not written through express-session)'),
+      accept: (data) =>
+        isObject(data['cookie']) ? undefined : 'has no cookie object (not written through express-session)',
     });
     this.failMode = this.#tracker.failMode;
     // express-session stops loading sessions after 'disconnect' and serves requests without one:
@@ -103,7 +104,8 @@ export class ExpressSessionStore extends Store {
   get(sid: string, callback: Callback<SessionData | null>): void;
   get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> | void {
     const work = this.#tracker.load(sid);
-    if (!callback) return work.then((load) => (load.degraded ? Promise.reject(this.#tracker.downError()) : this.#remember(load)));
+    if (!callback)
+      return work.then((load) => (load.degraded ? Promise.reject(this.#tracker.downError()) : this.#remember(load)));
     work.then(
       (load) => {
         if (!load.degraded) return void process.nextTick(callback, null, this.#remember(load));
@@ -194,7 +196,10 @@ export class ExpressSessionStore extends Store {
       }
       return sessions;
     })();
-    return settle(work.catch((err: unknown) => Promise.reject(withHttpStatus(err))), callback);
+    return settle(
+      work.catch((err: unknown) => Promise.reject(withHttpStatus(err))),
+      callback,
+    );
   }
 
   /** Streams the sids of live sessions (`SessionStore.ids`). */

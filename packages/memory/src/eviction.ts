@@ -79,7 +79,8 @@ export class AnonymousFirstLru {
   }
 
   set(sid: string, entry: Entry, ttlMs: number): void {
-    const [list, other] = entry.principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
+    const [list, other] =
+      entry.principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
     other.delete(sid);
     list.set(sid, entry, { ttl: ttlMs });
     this.#bytes += entry.bytes;

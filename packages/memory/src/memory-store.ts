@@ -203,7 +203,12 @@ export class MemorySessionStore extends AbstractSessionStore {
 
   #store(sid: string, json: string, principal: string | undefined, ttlMs: number): void {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const entry: Entry = { json, principal, bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES, expiresAt: Date.now() + ttl };
+    const entry: Entry = {
+      json,
+      principal,
+      bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES,
+      expiresAt: Date.now() + ttl,
+    };
     this.#cache.set(sid, entry, ttl);
   }
 }

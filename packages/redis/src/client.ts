@@ -89,13 +89,19 @@ export interface RedisDriver {
    * ends them.
    * @throws StoreConfigError where the client cannot open such connections.
    */
-  subscribeEverywhere(channel: string, prepare: (send: (args: string[]) => Promise<unknown>, where: string) => Promise<void>, onMessage: (message: string) => void): Promise<() => void>;
+  subscribeEverywhere(
+    channel: string,
+    prepare: (send: (args: string[]) => Promise<unknown>, where: string) => Promise<void>,
+    onMessage: (message: string) => void,
+  ): Promise<() => void>;
   /** The logical database the client uses (0 on a Cluster). */
   readonly database: number;
   /** HGETALL: the fields of a hash, an empty object for a missing key. */
   hgetall(key: string): Promise<Record<string, string>>;
   get(key: string): Promise<string | null>;
   pexpire(key: string, ttlMs: number): Promise<unknown>;
+  /** PTTL: ms the key has left, -1 without expiry, -2 when missing (the near cache bounds entries by it). */
+  pttl(key: string): Promise<number>;
   /** Walks every key matching `pattern` with SCAN, on the server or on each Cluster master. */
   scan(pattern: string, count: number): AsyncGenerator<KeyBatch>;
   /** UNLINKs one batch from {@link scan} on the node that holds it. */
@@ -111,7 +117,8 @@ export function clientKind(client: unknown): ClientKind | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
   const shape = client as Record<string, unknown>;
   if (typeof shape['defineCommand'] === 'function') return 'ioredis';
-  if (typeof shape['sendCommand'] === 'function' && typeof shape['on'] === 'function' && 'isOpen' in shape) return 'node-redis';
+  if (typeof shape['sendCommand'] === 'function' && typeof shape['on'] === 'function' && 'isOpen' in shape)
+    return 'node-redis';
   return undefined;
 }
 
@@ -123,7 +130,7 @@ export function clientKind(client: unknown): ClientKind | undefined {
 export function driverFor(client: unknown, owned: boolean): RedisDriver {
   switch (clientKind(client)) {
     case 'ioredis':
-      return new IoredisDriver(client as IoredisClient);
+      return new IoredisDriver(client as IoredisClient, owned);
     case 'node-redis':
       return new NodeRedisDriver(client as NodeRedisClient, owned);
     default:

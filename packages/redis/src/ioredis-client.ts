@@ -2,6 +2,7 @@ import { StoreConfigError, withTimeout } from '@sessionkit/core';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { IoredisClient, KeyBatch, LinkEvents, LinkState, RedisDriver } from './client.js';
 import { scanKeys, unlinkBatch, type IoredisKeyBatch } from './scan.js';
+import { backoff } from './url.js';
 import { defineScripts, type ScriptArgs, type ScriptName, type Scripted } from './scripts.js';
 
 /**
@@ -13,12 +14,22 @@ export class IoredisDriver implements RedisDriver {
   readonly kind = 'ioredis';
   readonly cluster: boolean;
   readonly database: number;
+  #closing = false;
 
-  /** @throws StoreConfigError when the client sets ioredis' `keyPrefix`. */
-  constructor(readonly client: IoredisClient) {
+  /**
+   * @param owned the store created the client from a URL: if ioredis ends it on its own (seen
+   *   during Sentinel failovers), the driver connects it again after a backoff; `close()` stops that.
+   * @throws StoreConfigError when the client sets ioredis' `keyPrefix`.
+   */
+  constructor(
+    readonly client: IoredisClient,
+    readonly owned = false,
+  ) {
     const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
     if (options.keyPrefix || options.redisOptions?.keyPrefix) {
-      throw new StoreConfigError('the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead');
+      throw new StoreConfigError(
+        'the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead',
+      );
     }
     defineScripts(client);
     this.cluster = client.isCluster;
@@ -47,12 +58,20 @@ export class IoredisDriver implements RedisDriver {
     const { client } = this;
     client.on('ready', up);
     client.on('close', down);
-    client.on('end', ended);
+    const revive = () => {
+      ended();
+      if (!this.owned || this.#closing) return;
+      const timer = setTimeout(() => {
+        if (!this.#closing && client.status === 'end') client.connect().catch(() => {});
+      }, backoff(1));
+      timer.unref();
+    };
+    client.on('end', revive);
     client.on('error', error);
     return () => {
       client.off('ready', up);
       client.off('close', down);
-      client.off('end', ended);
+      client.off('end', revive);
       client.off('error', error);
     };
   }
@@ -72,7 +91,9 @@ export class IoredisDriver implements RedisDriver {
     replicas: number,
     timeoutMs: number,
   ): Promise<{ reply: unknown; acknowledged: number }> {
-    const pipeline = (this.client.pipeline() as Scripted<ChainableCommander>)[name](key, tombstone, argv).wait(replicas, timeoutMs);
+    const pipeline = (this.client.pipeline() as Scripted<ChainableCommander>)
+      [name](key, tombstone, argv)
+      .wait(replicas, timeoutMs);
     const [written, waited] = (await pipeline.exec()) ?? [];
     if (written?.[0]) throw written[0];
     if (waited?.[0]) throw waited[0];
@@ -103,7 +124,10 @@ export class IoredisDriver implements RedisDriver {
           subscriber.on('error', () => {}); // the store's own link reports outages
           subscriber.on('message', (_channel: string, message: string) => onMessage(message));
           await subscriber.connect();
-          await prepare((args) => subscriber.call(args[0]!, ...args.slice(1)), `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`);
+          await prepare(
+            (args) => subscriber.call(args[0]!, ...args.slice(1)),
+            `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`,
+          );
           await subscriber.subscribe(channel);
         }),
       );
@@ -126,6 +150,10 @@ export class IoredisDriver implements RedisDriver {
     return this.client.pexpire(key, ttlMs);
   }
 
+  pttl(key: string): Promise<number> {
+    return this.client.pttl(key);
+  }
+
   scan(pattern: string, count: number): AsyncGenerator<KeyBatch> {
     return scanKeys(this.client, pattern, count);
   }
@@ -135,6 +163,7 @@ export class IoredisDriver implements RedisDriver {
   }
 
   async close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
     const { client } = this;
     if (client.status === 'end') return;
     const ended = new Promise((resolve) => client.once('end', resolve));

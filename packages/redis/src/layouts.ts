@@ -1,4 +1,13 @@
-import { decodeSession, decodeValue, encodeValue, rememberStoredForm, type KeyTexts, type SessionChange, type SessionData } from '@sessionkit/core';
+import {
+  decodeSession,
+  decodeValue,
+  encodeValue,
+  FORBIDDEN_KEYS,
+  rememberStoredForm,
+  type KeyTexts,
+  type SessionChange,
+  type SessionData,
+} from '@sessionkit/core';
 import type { RedisDriver } from './client.js';
 import { MARKER_FIELD, type ScriptArgs, type ScriptName } from './scripts.js';
 
@@ -32,10 +41,6 @@ export interface Layout {
   patch(change: SessionChange, ttlMs: number, maxSessionBytes: number, index: IndexArgs): ScriptCall;
 }
 
-// Keys a session never holds: the codec refuses them on write, and a hash edited by hand is read
-// without them, so no decoded session carries a key that could reach a prototype.
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 /**
  * `format: 'hash'` (default): one hash per session, one field per top-level key holding that
  * key's JSON, plus the marker field `''` so a session whose keys were all removed still exists.
@@ -49,6 +54,7 @@ export const hashLayout: Layout = {
     const texts: KeyTexts = new Map();
     for (const [field, text] of Object.entries(fields)) {
       found = true;
+      // A hash edited by hand is read without keys that could reach a prototype (FORBIDDEN_KEYS).
       if (field === MARKER_FIELD || FORBIDDEN_KEYS.has(field)) continue;
       data[field] = decodeValue(sid, text);
       texts.set(field, text);

@@ -5,7 +5,9 @@ import { slotOf, tagForSlot } from './keys.js';
 import { SCRIPTS, type ScriptArgs, type ScriptName } from './scripts.js';
 
 /** The SHA1 of each script, as EVALSHA names it. */
-const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')])) as Record<ScriptName, string>;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
+) as Record<ScriptName, string>;
 
 /** How often a Sentinel handed in not yet connected is checked for readiness (node-redis emits no event for it), ms. */
 const SENTINEL_READY_POLL_MS = 100;
@@ -61,8 +63,11 @@ function topologyOf(client: NodeRedisClient): Topology {
   const shape = client as unknown as Record<string, unknown>;
   if (typeof shape['nodeClient'] === 'function') return 'cluster';
   if (typeof shape['acquire'] === 'function') return 'sentinel';
-  if (typeof shape['duplicate'] === 'function' && typeof shape['connect'] === 'function' && 'isReady' in shape) return 'client';
-  throw new StoreConfigError('this node-redis object is not a client from createClient, createCluster or createSentinel (a client pool is not supported: hand in a client)');
+  if (typeof shape['duplicate'] === 'function' && typeof shape['connect'] === 'function' && 'isReady' in shape)
+    return 'client';
+  throw new StoreConfigError(
+    'this node-redis object is not a client from createClient, createCluster or createSentinel (a client pool is not supported: hand in a client)',
+  );
 }
 
 function isNoScript(err: unknown): boolean {
@@ -100,7 +105,9 @@ export class NodeRedisDriver implements RedisDriver {
   ) {
     this.#topology = topologyOf(client);
     this.cluster = this.#topology === 'cluster';
-    this.database = this.cluster ? 0 : Number((client as unknown as { options?: { database?: number } }).options?.database ?? 0);
+    this.database = this.cluster
+      ? 0
+      : Number((client as unknown as { options?: { database?: number } }).options?.database ?? 0);
     this.#owned = owned;
     const any = client as unknown;
     switch (this.#topology) {
@@ -123,7 +130,8 @@ export class NodeRedisDriver implements RedisDriver {
     const { client } = this;
     if (client.isOpen) {
       this.#seenOpen = true;
-      if (this.#topology === 'cluster') return (client as unknown as ClusterShape).masters.length > 0 ? 'ready' : 'connecting';
+      if (this.#topology === 'cluster')
+        return (client as unknown as ClusterShape).masters.length > 0 ? 'ready' : 'connecting';
       return (client as unknown as StandaloneShape).isReady ? 'ready' : 'connecting';
     }
     if (this.#connecting) return 'connecting';
@@ -263,12 +271,15 @@ export class NodeRedisDriver implements RedisDriver {
     onMessage: (message: string) => void,
   ): Promise<() => void> {
     if (this.#topology === 'sentinel') {
-      throw new StoreConfigError('events: true is not supported on a node-redis Sentinel client: hand in an ioredis client configured with sentinels');
+      throw new StoreConfigError(
+        'events: true is not supported on a node-redis Sentinel client: hand in an ioredis client configured with sentinels',
+      );
     }
     const servers: SubscribableShape[] = [];
     if (this.#topology === 'cluster') {
       const cluster = this.client as unknown as ClusterShape;
-      for (const master of cluster.masters) servers.push((await cluster.nodeClient(master)) as unknown as SubscribableShape);
+      for (const master of cluster.masters)
+        servers.push((await cluster.nodeClient(master)) as unknown as SubscribableShape);
     } else {
       servers.push(this.client as unknown as SubscribableShape);
     }
@@ -320,6 +331,10 @@ export class NodeRedisDriver implements RedisDriver {
     return this.#send(key, ['PEXPIRE', key, String(ttlMs)]);
   }
 
+  async pttl(key: string): Promise<number> {
+    return Number(await this.#send(key, ['PTTL', key]));
+  }
+
   async *scan(pattern: string, count: number): AsyncGenerator<KeyBatch> {
     const nodes: { node: unknown; send: (args: string[]) => Promise<unknown> }[] = [];
     if (this.#topology === 'cluster') {
@@ -335,7 +350,10 @@ export class NodeRedisDriver implements RedisDriver {
     for (const { node, send } of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)])) as [unknown, unknown[]];
+        const [next, keys] = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)])) as [
+          unknown,
+          unknown[],
+        ];
         cursor = String(next);
         if (keys.length > 0) yield { node, keys: keys.map(String) };
       } while (cursor !== '0');
@@ -357,7 +375,11 @@ export class NodeRedisDriver implements RedisDriver {
     this.#ended = true;
     if (!client.isOpen && !this.#connecting) return;
     // close() lets commands in flight finish; destroy() after timeoutMs drops what is left.
-    await withTimeout(Promise.resolve().then(() => client.close()), timeoutMs, 'redis close').catch(() => destroy(client));
+    await withTimeout(
+      Promise.resolve().then(() => client.close()),
+      timeoutMs,
+      'redis close',
+    ).catch(() => destroy(client));
   }
 
   disconnect(): void {

@@ -21,6 +21,8 @@ import { listenForExpiry } from './expiry-events.js';
 import { keySpace, type KeySpace } from './keys.js';
 import { hashLayout, jsonLayout, type IndexArgs, type Layout, type ScriptCall } from './layouts.js';
 import { Link } from './link.js';
+import type { NearCache, NearCacheOptions, NearCacheStats } from './near-cache.js';
+import { openNearCache } from './near-cache-open.js';
 import { redactError } from './redact.js';
 import { MARKER_FIELD } from './scripts.js';
 import { parseRedisUrl } from './url.js';
@@ -79,6 +81,13 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
    * the replies of the store's own scripts). Default `false`.
    */
   events?: boolean;
+  /**
+   * Keeps up to `maxEntries` sessions in process memory, kept correct by Redis client-side caching
+   * (`CLIENT TRACKING`): a read of a cached session costs no command. Needs Redis 6.2+:
+   * standalone (ioredis or node-redis `createClient`) or Sentinel (ioredis); refused on Cluster and
+   * on a node-redis `createSentinel` client. See the README's near cache section. Default: off.
+   */
+  nearCache?: NearCacheOptions;
 }
 
 /** Options for {@link RedisSessionStore.fromUrl}: everything but the client. */
@@ -130,6 +139,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #scriptedIndex: boolean;
   #stopExpiry: (() => void) | undefined;
   readonly #expiryReady: Promise<void>;
+  readonly #near: NearCache | undefined;
 
   constructor(options: RedisSessionStoreOptions) {
     super(options);
@@ -155,7 +165,10 @@ export class RedisSessionStore extends AbstractSessionStore {
     }
     this.#principalKeys = keys && new Set(keys);
     this.#scriptedIndex = !driver.cluster || this.#keys.tagged;
-    if (options.events !== undefined && typeof options.events !== 'boolean') throw new StoreConfigError('events must be true or false');
+    if (options.events !== undefined && typeof options.events !== 'boolean')
+      throw new StoreConfigError('events must be true or false');
+    // Before the Link: a refused nearCache (Cluster) throws before any listener is attached to the client.
+    this.#near = options.nearCache && openNearCache(driver, options.nearCache, (key) => this.#invalidated(key));
     this.#link = new Link(driver, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
     if (options.events) {
       this.#expiryReady = this.#link.ready().then(async (ready) => {
@@ -191,10 +204,12 @@ export class RedisSessionStore extends AbstractSessionStore {
    * Creates a store with its own client from a URL: `redis://`, `rediss://`,
    * `redis+sentinel://host:port,host:port/mastername`, `redis+cluster://host:port,host:port`.
    * Query parameters `prefix`, `hashTag`, `format` set those options; `client=node-redis` makes
-   * a node-redis client instead of the default ioredis one (`client=ioredis`). The client uses
+   * a node-redis client instead of the default ioredis one (`client=ioredis`);
+   * `nearCache=<maxEntries>` (and `nearCacheMaxAgeMs=<ms>`) turns the near cache on. The client uses
    * the fail-fast settings documented in the README, connects on first use, and `close()` quits it.
-   * @throws StoreConfigError for a URL of another form, an unknown `client=`, or when the client's
-   *   package (ioredis, or redis for node-redis) is not installed.
+   * @throws StoreConfigError for a URL of another form, an unknown `client=`, a `nearCache` that
+   *   is not a positive integer, or when the client's package (ioredis, or redis for node-redis)
+   *   is not installed.
    * @example
    * const store = RedisSessionStore.fromUrl('redis://127.0.0.1:6379/0?client=node-redis&prefix=app:');
    */
@@ -224,10 +239,26 @@ export class RedisSessionStore extends AbstractSessionStore {
     return this.#link.waiting;
   }
 
+  /** The near cache's state and counters; `undefined` when the `nearCache` option is off. */
+  get nearCache(): NearCacheStats | undefined {
+    return this.#near?.stats();
+  }
+
   protected async read(sid: string): Promise<SessionData | null> {
+    const key = this.#keys.session(sid);
+    // Without an entry nothing is awaited: the command goes out in this turn, as without the cache.
+    const hit = this.#near?.get(key, sid);
+    const cached = hit && (await hit);
+    if (cached) return cached;
     const driver = await this.#link.ready();
     try {
-      return await this.#layout.read(driver, this.#keys.session(sid), sid);
+      if (this.#near)
+        return await this.#near.fill(
+          key,
+          () => this.#layout.read(driver, key, sid),
+          () => driver.pttl(key),
+        );
+      return await this.#layout.read(driver, key, sid);
     } catch (err) {
       throw this.#mapReply(err, sid);
     }
@@ -236,16 +267,27 @@ export class RedisSessionStore extends AbstractSessionStore {
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
     const hash = this.format === 'hash';
     const principal = this.principalOf(data) ?? '';
-    const reply = (await this.#run('set', sid, this.#layout.set(data, json, ttlMs, this.#indexArgs(sid, 'set', hash ? principal : '', [])))) as unknown[];
+    const reply = (await this.#run(
+      'set',
+      sid,
+      this.#layout.set(data, json, ttlMs, this.#indexArgs(sid, 'set', hash ? principal : '', [])),
+    )) as unknown[];
     await this.#refile(sid, reply, principal, ttlMs);
+    await this.#near?.fence();
     if (Number(reply[hash ? 2 : 1]) === 0) this.lifecycle('created', sid, principal || undefined);
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     if (this.format !== 'hash') {
-      const reply = (await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes, this.#indexArgs(sid, 'keep', '', [])))) as unknown[];
+      const reply = (await this.#run(
+        'patch',
+        sid,
+        this.#layout.patch(change, ttlMs, this.maxSessionBytes, this.#indexArgs(sid, 'keep', '', [])),
+      )) as unknown[];
+      await this.#near?.fence();
       // a new session is the change itself
-      if (Number(reply[0]) === 1 && Number(reply[1]) === 0) this.lifecycle('created', sid, this.principalOf(change.set));
+      if (Number(reply[0]) === 1 && Number(reply[1]) === 0)
+        this.lifecycle('created', sid, this.principalOf(change.set));
       return;
     }
     for (let attempt = 1; ; attempt++) {
@@ -256,39 +298,61 @@ export class RedisSessionStore extends AbstractSessionStore {
       if (status === -1) {
         // A field the principal was computed from changed since it was read: read it again.
         if (attempt < FILE_ATTEMPTS) continue;
-        throw new StoreOperationError(`the session was changed by ${FILE_ATTEMPTS} other writes while its principal was read`);
+        throw new StoreOperationError(
+          `the session was changed by ${FILE_ATTEMPTS} other writes while its principal was read`,
+        );
       }
+      await this.#near?.fence();
       if (status !== 1) return;
       await this.#refile(sid, reply, plan.mode === 'keep' ? undefined : plan.principal, ttlMs);
-      if (Number((reply as unknown[])[2]) === 0) this.lifecycle('created', sid, (plan.mode === 'keep' ? '' : plan.principal) || undefined);
+      if (Number((reply as unknown[])[2]) === 0)
+        this.lifecycle('created', sid, (plan.mode === 'keep' ? '' : plan.principal) || undefined);
       return;
     }
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
+    const key = this.#keys.session(sid);
     if (this.format === 'hash') {
       // The script extends the principal's set too, so the set never expires before a member.
-      const reply = await this.#run('touch', sid, { script: 'sessionkitHashTouch', argv: [Math.ceil(ttlMs), sid, this.#setPrefix] });
+      const reply = await this.#run('touch', sid, {
+        script: 'sessionkitHashTouch',
+        argv: [Math.ceil(ttlMs), sid, this.#setPrefix],
+      });
       await this.#refile(sid, reply, undefined, ttlMs);
+      await this.#near?.fence();
       return;
     }
+    this.#near?.drop(key);
     const driver = await this.#link.ready();
     try {
       // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
-      await driver.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+      await driver.pexpire(key, Math.ceil(ttlMs));
     } catch (err) {
       throw redactError(err);
+    } finally {
+      this.#near?.drop(key);
     }
+    await this.#near?.fence();
   }
 
   protected async remove(sid: string): Promise<void> {
     if (this.format !== 'hash') {
-      const [ended, text] = (await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] })) as [number, string];
-      if (Number(ended) === 1 && this.listenerCount('destroyed') > 0) this.lifecycle('destroyed', sid, this.#principalOfText(String(text)));
+      const [ended, text] = (await this.#run('destroy', sid, {
+        script: 'sessionkitDestroy',
+        argv: [Math.ceil(this.tombstoneTtlMs)],
+      })) as [number, string];
+      await this.#near?.fence();
+      if (Number(ended) === 1 && this.listenerCount('destroyed') > 0)
+        this.lifecycle('destroyed', sid, this.#principalOfText(String(text)));
       return;
     }
-    const reply = (await this.#run('destroy', sid, { script: 'sessionkitHashDestroy', argv: [Math.ceil(this.tombstoneTtlMs), sid, this.#setPrefix, ''] })) as unknown[];
+    const reply = (await this.#run('destroy', sid, {
+      script: 'sessionkitHashDestroy',
+      argv: [Math.ceil(this.tombstoneTtlMs), sid, this.#setPrefix, ''],
+    })) as unknown[];
     await this.#refile(sid, reply, '', 0);
+    await this.#near?.fence();
     if (Number(reply[0]) === 1) this.lifecycle('destroyed', sid, String(reply[1] ?? '') || undefined);
   }
 
@@ -296,7 +360,9 @@ export class RedisSessionStore extends AbstractSessionStore {
   #principalOfText(text: string): string | undefined {
     try {
       const data: unknown = JSON.parse(text);
-      return typeof data === 'object' && data !== null && !Array.isArray(data) ? this.principalOf(data as SessionData) : undefined;
+      return typeof data === 'object' && data !== null && !Array.isArray(data)
+        ? this.principalOf(data as SessionData)
+        : undefined;
     } catch {
       return undefined;
     }
@@ -313,11 +379,17 @@ export class RedisSessionStore extends AbstractSessionStore {
       for await (const sid of this.#members(principal)) sids.push(sid);
       const argv = [Math.ceil(this.tombstoneTtlMs), '', this.#setPrefix, principal];
       const replies = await Promise.all(
-        sids.map((sid) => this.#run('destroyByPrincipal', sid, { script: 'sessionkitHashDestroy', argv: [argv[0]!, sid, argv[2]!, principal] })),
+        sids.map((sid) =>
+          this.#run('destroyByPrincipal', sid, {
+            script: 'sessionkitHashDestroy',
+            argv: [argv[0]!, sid, argv[2]!, principal],
+          }),
+        ),
       );
       const ended = sids.filter((_, i) => Number((replies[i] as unknown[])[0]) === 1);
       const set = this.#keys.setPrefix + principal;
-      if (!this.#scriptedIndex && sids.length) await this.#command((driver) => driver.command(set, ['SREM', set, ...sids]));
+      if (!this.#scriptedIndex && sids.length)
+        await this.#command((driver) => driver.command(set, ['SREM', set, ...sids]));
       for (const sid of ended) this.lifecycle('destroyed', sid, principal);
       return ended.length;
     })();
@@ -337,7 +409,10 @@ export class RedisSessionStore extends AbstractSessionStore {
    * else `set` with the principal of the change when the change alone decides it (a login sets
    * `passport`); else the principal keys it does not change are read first and sent as guards.
    */
-  async #plan(sid: string, change: SessionChange): Promise<{ mode: 'keep' | 'set'; principal: string; guards: [string, string][] }> {
+  async #plan(
+    sid: string,
+    change: SessionChange,
+  ): Promise<{ mode: 'keep' | 'set'; principal: string; guards: [string, string][] }> {
     const keys = this.#principalKeys;
     const touched = [...Object.keys(change.set), ...change.unset];
     if (keys && !touched.some((key) => keys.has(key))) return { mode: 'keep', principal: '', guards: [] };
@@ -351,7 +426,9 @@ export class RedisSessionStore extends AbstractSessionStore {
     const key = this.#keys.session(sid);
     const stored = await this.#command(async (driver) => {
       if (fields) {
-        const values = fields.length ? ((await driver.command(key, ['HMGET', key, ...fields])) as (string | null)[]) : [];
+        const values = fields.length
+          ? ((await driver.command(key, ['HMGET', key, ...fields])) as (string | null)[])
+          : [];
         return fields.map((field, i) => [field, values[i] ?? null] as const);
       }
       const all = await driver.hgetall(key);
@@ -369,8 +446,9 @@ export class RedisSessionStore extends AbstractSessionStore {
         }
       }
     }
-    for (const [key, value] of known) if (value === undefined) delete data[key];
-    else data[key] = value;
+    for (const [key, value] of known)
+      if (value === undefined) delete data[key];
+      else data[key] = value;
     return { mode: 'set', principal: this.principalOf(data) ?? '', guards };
   }
 
@@ -403,13 +481,17 @@ export class RedisSessionStore extends AbstractSessionStore {
     const sessionPrefix = this.#keys.session('');
     if (this.#scriptedIndex) {
       // the set twice: the scripts take two keys, and these two share the slot trivially
-      const live = await this.#command((driver) => driver.script('sessionkitMembers', set, set, [sessionPrefix, principal]));
+      const live = await this.#command((driver) =>
+        driver.script('sessionkitMembers', set, set, [sessionPrefix, principal]),
+      );
       yield* (live as unknown[]).map(String);
       return;
     }
     const sids = ((await this.#command((driver) => driver.command(set, ['SMEMBERS', set]))) as unknown[]).map(String);
     const markers = await this.#command((driver) =>
-      Promise.all(sids.map((sid) => driver.command(this.#keys.session(sid), ['HGET', this.#keys.session(sid), MARKER_FIELD]))),
+      Promise.all(
+        sids.map((sid) => driver.command(this.#keys.session(sid), ['HGET', this.#keys.session(sid), MARKER_FIELD])),
+      ),
     );
     const dead = sids.filter((_, i) => markers[i] !== `=${principal}`);
     if (dead.length) await this.#command((driver) => driver.command(set, ['SREM', set, ...dead]));
@@ -448,6 +530,7 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async removeAll(): Promise<void> {
+    this.#near?.flushAll();
     const driver = await this.#link.ready();
     try {
       for await (const batch of driver.scan(this.#keys.pattern, this.#scanCount)) {
@@ -457,20 +540,26 @@ export class RedisSessionStore extends AbstractSessionStore {
       }
     } catch (err) {
       throw redactError(err);
+    } finally {
+      this.#near?.flushAll();
     }
+    await this.#near?.fence();
   }
 
   protected override async release(): Promise<void> {
     this.#closed = true;
     this.#stopExpiry?.();
+    await this.#near?.close();
     this.#link.detach();
     if (this.#owned) await this.#driver.close(this.operationTimeoutMs);
   }
 
   /** Runs one script for `sid` (its reply), followed by WAIT in the same round trip when waitReplicas is on. */
   async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<unknown> {
-    const driver = await this.#link.ready();
     const key = this.#keys.session(sid);
+    // This store reads its own writes: the entry goes before the write and again once answered.
+    this.#near?.drop(key);
+    const driver = await this.#link.ready();
     const tombstone = this.#keys.tombstone(sid);
     try {
       if (!this.#waitReplicas) return await driver.script(script, key, tombstone, argv);
@@ -480,7 +569,16 @@ export class RedisSessionStore extends AbstractSessionStore {
       return reply;
     } catch (err) {
       throw this.#mapReply(err, sid);
+    } finally {
+      this.#near?.drop(key);
     }
+  }
+
+  /** An invalidation of one of this store's keys reached the near cache: `nearCacheInvalidation` with `{ sid }`, for measurements. */
+  #invalidated(key: string): void {
+    if (this.listenerCount('nearCacheInvalidation') === 0) return;
+    const sid = this.#keys.sidOf(key);
+    if (sid !== null) this.emit('nearCacheInvalidation', { sid });
   }
 
   /**
@@ -498,8 +596,10 @@ export class RedisSessionStore extends AbstractSessionStore {
     if (isConnectionError(err)) return 'unavailable';
     const message = err instanceof Error ? err.message : String(err);
     // A failover's replies, also when a script's redis.call passes them on inside its own error.
-    if (/(^|[\s:-])(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|UNBLOCKED)\b/.test(message)) return 'unavailable';
-    if (/^Command timed out|none of startup nodes is available|too many cluster redirections/i.test(message)) return 'unavailable';
+    if (/(^|[\s:-])(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|UNBLOCKED)\b/.test(message))
+      return 'unavailable';
+    if (/^Command timed out|none of startup nodes is available|too many cluster redirections/i.test(message))
+      return 'unavailable';
     if (err instanceof RangeError) return 'data';
     if (/^ERR (Protocol error: (invalid|too big)|string exceeds maximum allowed size)/i.test(message)) return 'data';
     return 'operation';
@@ -515,15 +615,25 @@ export class RedisSessionStore extends AbstractSessionStore {
       return new SessionTooLargeError(Number(message.slice('SESSIONKIT_TOO_LARGE '.length)), this.maxSessionBytes);
     }
     if (message.startsWith('WRONGTYPE')) {
-      return new SessionDecodeError(sid, `the key holds another Redis type than format '${this.format}' writes; is format set to the layout the sessions were written with?`, { cause: err });
+      return new SessionDecodeError(
+        sid,
+        `the key holds another Redis type than format '${this.format}' writes; is format set to the layout the sessions were written with?`,
+        { cause: err },
+      );
     }
     return redactError(err);
   }
 
-  #checkWait({ count, timeoutMs = Math.floor(this.operationTimeoutMs / 2) }: WaitReplicasOptions): Required<WaitReplicasOptions> {
-    if (!Number.isInteger(count) || count < 1) throw new StoreConfigError(`waitReplicas.count must be a positive integer, got ${count}`);
+  #checkWait({
+    count,
+    timeoutMs = Math.floor(this.operationTimeoutMs / 2),
+  }: WaitReplicasOptions): Required<WaitReplicasOptions> {
+    if (!Number.isInteger(count) || count < 1)
+      throw new StoreConfigError(`waitReplicas.count must be a positive integer, got ${count}`);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs >= this.operationTimeoutMs) {
-      throw new StoreConfigError(`waitReplicas.timeoutMs must be a whole number of ms from 1 to below operationTimeoutMs (${this.operationTimeoutMs}), got ${timeoutMs}`);
+      throw new StoreConfigError(
+        `waitReplicas.timeoutMs must be a whole number of ms from 1 to below operationTimeoutMs (${this.operationTimeoutMs}), got ${timeoutMs}`,
+      );
     }
     return { count, timeoutMs };
   }

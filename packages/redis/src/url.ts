@@ -1,7 +1,8 @@
-import { createRequire } from 'node:module';
-import { StoreConfigError } from '@sessionkit/core';
+import { loadOptionalDriver, queryOptions, StoreConfigError } from '@sessionkit/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { CLIENT_KINDS, type AnyRedisClient, type ClientKind } from './client.js';
+import type { NearCacheOptions } from './near-cache.js';
+import { nearCacheFromQuery } from './near-cache-open.js';
 import { createNodeRedisClient, type ConnectionSpec } from './node-redis-url.js';
 import { redactText as redact } from './redact.js';
 
@@ -11,7 +12,7 @@ export interface ParsedRedisUrl {
   kind: ClientKind;
   create(operationTimeoutMs: number): AnyRedisClient;
   /** `prefix`, `hashTag`, `format` from the query string, when given. */
-  options: { prefix?: string; hashTag?: string; format?: string };
+  options: { prefix?: string; hashTag?: string; format?: string; nearCache?: NearCacheOptions };
 }
 
 const SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'redis+cluster'] as const;
@@ -60,7 +61,7 @@ export function backoff(times: number): number {
  * Parses `redis://`, `rediss://`, `redis+sentinel://host:port,host:port/mastername` and
  * `redis+cluster://host:port,host:port`. User and password come from the userinfo; the path is
  * the database number (`redis://`) or the Sentinel master name; query parameters `prefix`,
- * `hashTag`, `format` become store options, `db` and `sentinelPassword` client options, and
+ * `hashTag`, `format`, `nearCache` (with `nearCacheMaxAgeMs`) become store options, `db` and `sentinelPassword` client options, and
  * `client` (`ioredis`, the default, or `node-redis`) picks the client library.
  * @throws StoreConfigError when the URL does not fit these forms, or names another client.
  */
@@ -69,12 +70,17 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   const match = /^([a-z+]+):\/\/(?:([^/?#]*)@)?([^/?#@]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url);
   const scheme = match?.[1]?.toLowerCase() as (typeof SCHEMES)[number] | undefined;
   if (!match || !scheme || !SCHEMES.includes(scheme)) {
-    throw new StoreConfigError(`Not a Redis store URL: ${redact(url)}; expected e.g. ${Object.values(REDIS_URL_EXAMPLES).join(', ')}`);
+    throw new StoreConfigError(
+      `Not a Redis store URL: ${redact(url)}; expected e.g. ${Object.values(REDIS_URL_EXAMPLES).join(', ')}`,
+    );
   }
   const [user, pass] = splitUserInfo(match[2]);
   const auth = { ...(user ? { username: user } : {}), ...(pass ? { password: pass } : {}) };
   const defaultPort = scheme === 'redis+sentinel' ? 26379 : 6379;
-  const hosts = (match[3] ?? '').split(',').filter(Boolean).map((h) => hostPort(h, defaultPort, url));
+  const hosts = (match[3] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((h) => hostPort(h, defaultPort, url));
   if (hosts.length === 0) hosts.push({ host: '127.0.0.1', port: defaultPort });
   let path: string;
   try {
@@ -82,25 +88,46 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   } catch {
     throw new StoreConfigError(`The path of ${redact(url)} has a malformed %-escape`);
   }
-  const query = new URLSearchParams(match[5] ?? '');
+  // Every parameter this URL form reads; any other is refused (a typo such as nearCahce=1 fails).
+  const query = queryOptions(
+    match[5] ?? '',
+    {
+      prefix: 'string',
+      hashTag: 'string',
+      format: 'string',
+      nearCache: 'string',
+      nearCacheMaxAgeMs: 'string',
+      db: 'string',
+      sentinelPassword: 'string',
+      client: 'string',
+    },
+    { what: redact(url) },
+  );
   const options: ParsedRedisUrl['options'] = {};
   for (const name of ['prefix', 'hashTag', 'format'] as const) {
-    const value = query.get(name);
-    if (value !== null) options[name] = value;
+    const value = query[name];
+    if (value !== undefined) options[name] = value;
   }
-  const db = path && scheme !== 'redis+sentinel' ? path : (query.get('db') ?? undefined);
+  if (query.nearCache !== undefined)
+    options.nearCache = nearCacheFromQuery(query.nearCache, query.nearCacheMaxAgeMs ?? null);
+  const db = path && scheme !== 'redis+sentinel' ? path : query.db;
   const dbOption = db === undefined || db === '' ? {} : { db: databaseNumber(db, url) };
-  const kind = (query.get('client') ?? 'ioredis') as ClientKind;
+  const kind = (query.client ?? 'ioredis') as ClientKind;
   if (!CLIENT_KINDS.includes(kind)) {
-    throw new StoreConfigError(`client=${JSON.stringify(kind)} in ${redact(url)} is not a Redis client this store drives; use one of ${CLIENT_KINDS.map((k) => `client=${k}`).join(', ')}`);
+    throw new StoreConfigError(
+      `client=${JSON.stringify(kind)} in ${redact(url)} is not a Redis client this store drives; use one of ${CLIENT_KINDS.map((k) => `client=${k}`).join(', ')}`,
+    );
   }
-  if (scheme === 'redis+sentinel' && !path) throw new StoreConfigError(`${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`);
+  if (scheme === 'redis+sentinel' && !path)
+    throw new StoreConfigError(
+      `${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`,
+    );
   if (scheme !== 'redis+cluster' && scheme !== 'redis+sentinel' && hosts.length > 1) {
     throw new StoreConfigError(`${redact(url)} lists several hosts; use redis+cluster:// or redis+sentinel://`);
   }
 
   if (kind === 'node-redis') {
-    const sentinelPassword = query.get('sentinelPassword');
+    const { sentinelPassword } = query;
     const spec: ConnectionSpec = {
       topology: scheme === 'redis+cluster' ? 'cluster' : scheme === 'redis+sentinel' ? 'sentinel' : 'client',
       hosts,
@@ -130,7 +157,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
         return new ioredis.Cluster(hosts, clusterOptions);
       }
       if (scheme === 'redis+sentinel') {
-        const sentinelPassword = query.get('sentinelPassword');
+        const { sentinelPassword } = query;
         return new ioredis.Redis({
           ...base,
           sentinels: hosts,
@@ -150,11 +177,7 @@ type IoredisModule = typeof import('ioredis');
 
 /** ioredis is a peer dependency, loaded only when a store is created from a URL. */
 function loadIoredis(): IoredisModule {
-  try {
-    return createRequire(import.meta.url)('ioredis') as IoredisModule;
-  } catch (err) {
-    throw new StoreConfigError(`A Redis store URL needs the ioredis package: npm install ioredis (${(err as Error).message})`);
-  }
+  return loadOptionalDriver<IoredisModule>('ioredis', 'A Redis store URL', { from: import.meta.url });
 }
 
 function splitUserInfo(info: string | undefined): [string, string] {
@@ -183,13 +206,16 @@ function hostPort(text: string, defaultPort: number, url: string): { host: strin
   if (!match?.[1] || !(port >= 1 && port <= 65535)) {
     // The host text is quoted only when the URL has no userinfo: with a password that was not
     // percent-encoded (`u:pa/ss@h`), the "host" would be part of it.
-    throw new StoreConfigError(`Bad host${quoted(text, url)} in ${redact(url)}: expected host or host:port with a port from 1 to 65535 (percent-encode / ? # @ in a password)`);
+    throw new StoreConfigError(
+      `Bad host${quoted(text, url)} in ${redact(url)}: expected host or host:port with a port from 1 to 65535 (percent-encode / ? # @ in a password)`,
+    );
   }
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
 function databaseNumber(text: string, url: string): number {
   const db = Number(text);
-  if (!Number.isInteger(db) || db < 0) throw new StoreConfigError(`Bad database number${quoted(text, url)} in ${redact(url)}`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new StoreConfigError(`Bad database number${quoted(text, url)} in ${redact(url)}`);
   return db;
 }

@@ -24,11 +24,24 @@ describe.skipIf(!available).each(CASES)('conformance on standalone Redis, %s cli
     it,
     // The shared server holds whatever other test runs keep there; ids(), length() and clear() walk
     // the whole keyspace with SCAN, so a larger COUNT keeps the walk short however much that is.
-    createStore: (options) => new RedisSessionStore({ ...options, client: handed.client, format, scanCount: 1000, prefix: (prefix = runPrefix(`${kind}-${format}`)) }),
+    createStore: (options) =>
+      new RedisSessionStore({
+        ...options,
+        client: handed.client,
+        format,
+        scanCount: 1000,
+        prefix: (prefix = runPrefix(`${kind}-${format}`)),
+      }),
     // another app instance: a client of its own, the same prefix
     createPeer: async (store, options) => {
       const peer = await standaloneClient(kind, REDIS_URL);
-      const other = new RedisSessionStore({ ...options, client: peer.client, format, scanCount: 1000, prefix: (store as RedisSessionStore).prefix });
+      const other = new RedisSessionStore({
+        ...options,
+        client: peer.client,
+        format,
+        scanCount: 1000,
+        prefix: (store as RedisSessionStore).prefix,
+      });
       const close = other.close.bind(other);
       other.close = async () => {
         await close();
@@ -36,10 +49,18 @@ describe.skipIf(!available).each(CASES)('conformance on standalone Redis, %s cli
       };
       return other;
     },
-    probe: redisProbe(() => inspect, () => prefix, format),
+    probe: redisProbe(
+      () => inspect,
+      () => prefix,
+      format,
+    ),
     // 'expired' comes from keyspace notifications (events: true), which this shared server is not
     // asked to enable (CONFIG SET): events.test.ts runs the group on servers of its own.
-    events: { created: true, destroyed: true, expired: 'needs events: true and notify-keyspace-events; see events.test.ts' },
+    events: {
+      created: true,
+      destroyed: true,
+      expired: 'needs events: true and notify-keyspace-events; see events.test.ts',
+    },
     skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
   });
 });

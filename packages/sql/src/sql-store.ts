@@ -103,7 +103,8 @@ export class SqlSessionStore extends AbstractSessionStore {
 
   constructor(options: SqlSessionStoreOptions) {
     super(options);
-    if (!options?.client) throw new StoreConfigError('client is required: a pg Pool, a mysql2 pool or a better-sqlite3 Database');
+    if (!options?.client)
+      throw new StoreConfigError('client is required: a pg Pool, a mysql2 pool or a better-sqlite3 Database');
     this.#dialect = createDialect(options.client, options.dialect, options.table ?? 'sessions', options.schema);
     this.#principalFn = options.principal ?? defaultPrincipal;
     this.name = `sql:${this.#dialect.name}`;
@@ -137,7 +138,10 @@ export class SqlSessionStore extends AbstractSessionStore {
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const batch = await this.run('prune', this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)));
+      const batch = await this.run(
+        'prune',
+        this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)),
+      );
       total += batch.deleted;
       for (const { sid, principal } of batch.expired) this.lifecycle('expired', sid, principal ?? undefined);
       if (!batch.more) return total;
@@ -184,14 +188,24 @@ export class SqlSessionStore extends AbstractSessionStore {
 
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
     const principal = this.principalOf(data) ?? null;
-    const created = await this.#withTable(() => this.#dialect.write(sid, json, expiry(ttlMs), this.maxSessionBytes, principal));
+    const created = await this.#withTable(() =>
+      this.#dialect.write(sid, json, expiry(ttlMs), this.maxSessionBytes, principal),
+    );
     if (created) this.lifecycle('created', sid, principal ?? undefined);
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     const now = Date.now();
     const result = await this.#withTable(() =>
-      this.#dialect.merge(sid, change, expiry(ttlMs, now), now, this.maxSessionBytes, (json) => this.#principalOfJson(json, sid), this.#decided(change)),
+      this.#dialect.merge(
+        sid,
+        change,
+        expiry(ttlMs, now),
+        now,
+        this.maxSessionBytes,
+        (json) => this.#principalOfJson(json, sid),
+        this.#decided(change),
+      ),
     );
     if (result?.created) this.lifecycle('created', sid, result.principal ?? undefined);
   }
@@ -387,6 +401,7 @@ function expiry(ttlMs: number, now = Date.now()): number {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
   return value;
 }

@@ -2,7 +2,13 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Listens on a free port of 127.0.0.1; `maxHeaderSize` as Node's option (default 16 KB). */
-export async function listen(handler: RequestListener, maxHeaderSize?: number): Promise<{ url: string; close: () => Promise<void> }> {
+
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer of any shape, read by assertions
+type JsonBody = Record<string, any>;
+export async function listen(
+  handler: RequestListener,
+  maxHeaderSize?: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer(maxHeaderSize ? { maxHeaderSize } : {}, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -73,14 +79,14 @@ export class Client {
     return response;
   }
 
-  async json(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Record<string, any>> {
+  async json(path: string, init: RequestInit & { cookie?: string } = {}): Promise<JsonBody> {
     const response = await this.request(path, init);
     const body = await response.text();
     if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${body}`);
-    return JSON.parse(body) as Record<string, any>;
+    return JSON.parse(body) as JsonBody;
   }
 
-  post(path: string, body?: unknown): Promise<Record<string, any>> {
+  post(path: string, body?: unknown): Promise<JsonBody> {
     return this.json(path, {
       method: 'POST',
       ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),

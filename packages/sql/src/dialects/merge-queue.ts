@@ -19,7 +19,10 @@ export interface PendingPatch {
  * own answer; any other failure is every patch's answer.
  */
 export class MergeQueue {
-  readonly #waiting = new Map<string, { patch: PendingPatch; resolve: (result: MergeResult | null) => void; reject: (err: unknown) => void }[]>();
+  readonly #waiting = new Map<
+    string,
+    { patch: PendingPatch; resolve: (result: MergeResult | null) => void; reject: (err: unknown) => void }[]
+  >();
   readonly #busy = new Set<string>();
 
   /**
@@ -47,8 +50,12 @@ export class MergeQueue {
       for (let batch = this.#waiting.get(sid); batch?.length; batch = this.#waiting.get(sid)) {
         this.#waiting.set(sid, []);
         try {
-          const result = await this.apply(sid, batch.map((entry) => entry.patch));
-          for (const [i, entry] of batch.entries()) entry.resolve(i === 0 || result === null ? result : { ...result, created: false });
+          const result = await this.apply(
+            sid,
+            batch.map((entry) => entry.patch),
+          );
+          for (const [i, entry] of batch.entries())
+            entry.resolve(i === 0 || result === null ? result : { ...result, created: false });
         } catch (err) {
           if (batch.length === 1 || !this.refusedData(err)) {
             for (const entry of batch) entry.reject(err);

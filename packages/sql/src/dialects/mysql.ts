@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { byteLength, isConnectionError, isSessionStoreError, SessionTooLargeError, StoreOperationError, type ErrorKind, type SessionChange } from '@sessionkit/core';
+import {
+  byteLength,
+  isConnectionError,
+  isSessionStoreError,
+  SessionTooLargeError,
+  StoreOperationError,
+  type ErrorKind,
+  type SessionChange,
+} from '@sessionkit/core';
 import type { Departed, MergeResult, PrincipalOfJson, PruneResult, SqlDialect, UnfiledRow } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { MergeQueue, type PendingPatch } from './merge-queue.js';
@@ -7,7 +15,9 @@ import { MergeQueue, type PendingPatch } from './merge-queue.js';
 /** The part of a `mysql2/promise` pool the store uses (`mysql2.createPool(…).promise()` or `mysql2/promise`'s `createPool`). */
 export interface MysqlPool {
   // `any[]`: mysql2 declares its own recursive value type, which `unknown[]` does not satisfy.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   execute(sql: string, values?: any[]): Promise<[unknown, unknown]>;
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   query(sql: string, values?: any[]): Promise<[unknown, unknown]>;
   end(): Promise<void>;
 }
@@ -99,11 +109,22 @@ export class MysqlDialect implements SqlDialect {
          (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${schema} AND TABLE_NAME = ?) AS has_table,
          (SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${schema} AND TABLE_NAME = ? AND COLUMN_NAME = 'principal') AS has_column,
          (SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${schema} AND TABLE_NAME = ? AND INDEX_NAME = ?) AS has_index`,
-      [...values, this.#names.name, ...values, this.#names.name, ...values, this.#names.name, `${this.#names.name}_principal_idx`],
+      [
+        ...values,
+        this.#names.name,
+        ...values,
+        this.#names.name,
+        ...values,
+        this.#names.name,
+        `${this.#names.name}_principal_idx`,
+      ],
     );
     const row = rows[0] ?? {};
     if (Number(row['has_table']) === 0) return [];
-    return mysqlPrincipalDdl(this.#names, { column: Number(row['has_column']) === 0, index: Number(row['has_index']) === 0 });
+    return mysqlPrincipalDdl(this.#names, {
+      column: Number(row['has_column']) === 0,
+      index: Number(row['has_index']) === 0,
+    });
   }
 
   async read(sid: string, now: number): Promise<string | null> {
@@ -115,7 +136,13 @@ export class MysqlDialect implements SqlDialect {
     return (rows[0]?.['data'] as string | undefined) ?? null;
   }
 
-  async write(sid: string, json: string, expiresAt: number, _maxBytes: number, principal: string | null): Promise<boolean> {
+  async write(
+    sid: string,
+    json: string,
+    expiresAt: number,
+    _maxBytes: number,
+    principal: string | null,
+  ): Promise<boolean> {
     const result = await this.#execute(
       `INSERT INTO ${this.#names.table} (sid, data, expires_at, principal) VALUES (?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE data = VALUES(data), expires_at = VALUES(expires_at), principal = VALUES(principal)`,
@@ -134,7 +161,15 @@ export class MysqlDialect implements SqlDialect {
    * shape. Patches of one sid from this process are queued and written in batches (`MergeQueue`),
    * so they never race each other; only a write from another process makes a patch read again.
    */
-  merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson, _decided?: unknown): Promise<MergeResult | null> {
+  merge(
+    sid: string,
+    change: SessionChange,
+    expiresAt: number,
+    now: number,
+    maxBytes: number,
+    principalOf: PrincipalOfJson,
+    _decided?: unknown,
+  ): Promise<MergeResult | null> {
     return this.#queue.merge(sid, { change, expiresAt, now, maxBytes, principalOf });
   }
 
@@ -145,12 +180,20 @@ export class MysqlDialect implements SqlDialect {
     const { expiresAt, now, maxBytes, principalOf } = last;
     const changes = patches.map((patch) => patch.change);
     for (let attempt = 1; ; attempt++) {
-      const [row] = await this.#rows(`SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`, [sid]);
+      const [row] = await this.#rows(
+        `SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`,
+        [sid],
+      );
       if (row === undefined) {
         const json = measured(mergedJson(null, changes), maxBytes);
         const principal = principalOf(json);
         try {
-          await this.#execute(`INSERT INTO ${t} (sid, data, expires_at, principal) VALUES (?, ?, ?, ?)`, [sid, json, expiresAt, principal]);
+          await this.#execute(`INSERT INTO ${t} (sid, data, expires_at, principal) VALUES (?, ?, ?, ?)`, [
+            sid,
+            json,
+            expiresAt,
+            principal,
+          ]);
           return { created: true, principal };
         } catch (err) {
           if ((err as { code?: unknown }).code !== 'ER_DUP_ENTRY' || attempt >= MERGE_ATTEMPTS) throw err;
@@ -168,18 +211,20 @@ export class MysqlDialect implements SqlDialect {
         [json, expiresAt, principal, sid, storedExpiry, stored === null ? null : sha256(stored)],
       );
       if (matchedRows(result) > 0) return { created: false, principal };
-      if (attempt >= MERGE_ATTEMPTS) throw new StoreOperationError(`the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`);
+      if (attempt >= MERGE_ATTEMPTS)
+        throw new StoreOperationError(
+          `the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`,
+        );
       // Lost a race with another process's write of this session: back off a little, so racers spread out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
     }
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
-    await this.#execute(`UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`, [
-      expiresAt,
-      sid,
-      now,
-    ]);
+    await this.#execute(
+      `UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+      [expiresAt, sid, now],
+    );
   }
 
   /**
@@ -189,7 +234,10 @@ export class MysqlDialect implements SqlDialect {
    */
   async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
     const t = this.#names.table;
-    const [row] = await this.#rows(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`, [sid, now]);
+    const [row] = await this.#rows(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`, [
+      sid,
+      now,
+    ]);
     if (row !== undefined) {
       const result = await this.#execute(
         `UPDATE ${t} SET data = NULL, expires_at = ?, principal = NULL WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
@@ -225,7 +273,10 @@ export class MysqlDialect implements SqlDialect {
       );
       if ((result as { affectedRows: number }).affectedRows === sids.length) ended.push(...sids);
       else {
-        const rows = await this.#rows(`SELECT sid FROM ${t} WHERE sid IN (${list}) AND data IS NULL AND expires_at = ?`, [...padded, until]);
+        const rows = await this.#rows(
+          `SELECT sid FROM ${t} WHERE sid IN (${list}) AND data IS NULL AND expires_at = ?`,
+          [...padded, until],
+        );
         ended.push(...rows.map((row) => text(row['sid']) as string));
       }
       if (sids.length < PAGE) return ended;
@@ -247,7 +298,11 @@ export class MysqlDialect implements SqlDialect {
        WHERE principal IS NULL AND sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
       [after, now],
     );
-    return rows.map((row) => ({ sid: text(row['sid']) as string, json: row['data'] as string, token: sha256(row['data'] as string) }));
+    return rows.map((row) => ({
+      sid: text(row['sid']) as string,
+      json: row['data'] as string,
+      token: sha256(row['data'] as string),
+    }));
   }
 
   async fillPrincipal(row: UnfiledRow, principal: string): Promise<void> {
@@ -267,7 +322,10 @@ export class MysqlDialect implements SqlDialect {
   }
 
   async count(now: number): Promise<number> {
-    const rows = await this.#rows(`SELECT COUNT(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`, [now]);
+    const rows = await this.#rows(
+      `SELECT COUNT(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`,
+      [now],
+    );
     return Number(rows[0]?.['n']);
   }
 
@@ -285,15 +343,25 @@ export class MysqlDialect implements SqlDialect {
     const n = Math.trunc(limit);
     if (this.#returning !== false) {
       try {
-        const rows = await this.#rows(`DELETE FROM ${t} WHERE expires_at <= ? LIMIT ${n} RETURNING sid, principal, data IS NOT NULL AS held`, [now]);
+        const rows = await this.#rows(
+          `DELETE FROM ${t} WHERE expires_at <= ? LIMIT ${n} RETURNING sid, principal, data IS NOT NULL AS held`,
+          [now],
+        );
         this.#returning = true;
-        return { deleted: rows.length, expired: rows.filter((row) => Number(row['held']) === 1).map(departed), more: rows.length === n };
+        return {
+          deleted: rows.length,
+          expired: rows.filter((row) => Number(row['held']) === 1).map(departed),
+          more: rows.length === n,
+        };
       } catch (err) {
         if (this.#returning === true || (err as { errno?: number }).errno !== PARSE_ERROR) throw err;
         this.#returning = false;
       }
     }
-    const rows = await this.#rows(`SELECT sid, principal, data IS NOT NULL AS held FROM ${t} WHERE expires_at <= ? LIMIT ${n}`, [now]);
+    const rows = await this.#rows(
+      `SELECT sid, principal, data IS NOT NULL AS held FROM ${t} WHERE expires_at <= ? LIMIT ${n}`,
+      [now],
+    );
     const expired: Departed[] = [];
     let deleted = 0;
     for (const row of rows) {
@@ -306,12 +374,18 @@ export class MysqlDialect implements SqlDialect {
   }
 
   classify(err: unknown): ErrorKind {
-    const { fatal, sqlState, errno, message } = (err ?? {}) as { fatal?: unknown; sqlState?: unknown; errno?: unknown; message?: unknown };
+    const { fatal, sqlState, errno, message } = (err ?? {}) as {
+      fatal?: unknown;
+      sqlState?: unknown;
+      errno?: unknown;
+      message?: unknown;
+    };
     // mysql2 marks an error fatal when the connection it happened on is gone.
     if (fatal === true) return 'unavailable';
     if (typeof sqlState === 'string' && typeof errno === 'number') {
       // A server error is classified by its number and SQLSTATE, never by its message, which can quote data.
-      if (UNAVAILABLE_ERRNOS.has(errno) || sqlState.startsWith('08')) return DATA_ERRNOS.has(errno) ? 'data' : 'unavailable';
+      if (UNAVAILABLE_ERRNOS.has(errno) || sqlState.startsWith('08'))
+        return DATA_ERRNOS.has(errno) ? 'data' : 'unavailable';
       // 22 data exception (ER_DATA_TOO_LONG, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, MySQL's
       // ER_INVALID_JSON_TEXT* and other JSON errors: 22032), 23 integrity constraint violation.
       if (sqlState.startsWith('22') || sqlState.startsWith('23') || DATA_ERRNOS.has(errno)) return 'data';
@@ -355,7 +429,8 @@ function mergedJson(stored: string | null, changes: SessionChange[]): string {
   if (stored !== null) {
     try {
       const value: unknown = JSON.parse(stored);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) session = value as Record<string, unknown>;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        session = value as Record<string, unknown>;
     } catch {
       // damaged: start from {}
     }

@@ -1,12 +1,24 @@
 import { createHash } from 'node:crypto';
 import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
-import type { DecidedPrincipal, Departed, MergeResult, PrincipalOfJson, PruneResult, SqlDialect, UnfiledRow } from '../dialect.js';
+import type {
+  DecidedPrincipal,
+  Departed,
+  MergeResult,
+  PrincipalOfJson,
+  PruneResult,
+  SqlDialect,
+  UnfiledRow,
+} from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 
 /** The part of a `pg` `Pool` (or `Client`) the store uses. */
 export interface PgClient {
-  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  query(config: {
+    name?: string;
+    text: string;
+    values?: unknown[];
+  }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
   on(event: 'error', listener: (err: Error) => void): unknown;
   off(event: 'error', listener: (err: Error) => void): unknown;
   end(): Promise<void>;
@@ -25,7 +37,10 @@ export function postgresPrincipalDdl(names: TableNames, parts: { column: boolean
   const ddl: string[] = [];
   if (parts.column) ddl.push(`ALTER TABLE ${names.table} ADD COLUMN IF NOT EXISTS principal text COLLATE "C"`);
   // Partial: anonymous sessions (most rows, often) cost the index nothing.
-  if (parts.index) ddl.push(`CREATE INDEX IF NOT EXISTS ${names.principalIndex} ON ${names.table} (principal) WHERE principal IS NOT NULL`);
+  if (parts.index)
+    ddl.push(
+      `CREATE INDEX IF NOT EXISTS ${names.principalIndex} ON ${names.table} (principal) WHERE principal IS NOT NULL`,
+    );
   return ddl;
 }
 
@@ -134,7 +149,8 @@ export class PostgresDialect implements SqlDialect {
 
   async upgradeDdl(): Promise<string[]> {
     const schema = this.#names.schemaName === undefined ? 'current_schema()' : '$2';
-    const values = this.#names.schemaName === undefined ? [this.#names.name] : [this.#names.name, this.#names.schemaName];
+    const values =
+      this.#names.schemaName === undefined ? [this.#names.name] : [this.#names.name, this.#names.schemaName];
     const { rows } = await this.#client.query({
       text: `SELECT
           EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = ${schema} AND table_name = $1) AS has_table,
@@ -153,7 +169,13 @@ export class PostgresDialect implements SqlDialect {
     return text === undefined ? null : unescapeJson(text);
   }
 
-  async write(sid: string, json: string, expiresAt: number, maxBytes: number, principal: string | null): Promise<boolean> {
+  async write(
+    sid: string,
+    json: string,
+    expiresAt: number,
+    maxBytes: number,
+    principal: string | null,
+  ): Promise<boolean> {
     const stored = escapeJson(json);
     const work = EXPONENT.test(json)
       ? this.#measured(maxBytes, this.#run('writeMeasured', [sid, stored, expiresAt, maxBytes, principal]))
@@ -180,7 +202,16 @@ export class PostgresDialect implements SqlDialect {
     decided: DecidedPrincipal,
   ): Promise<MergeResult | null> {
     const set = escapeJson(JSON.stringify(change.set));
-    const values = [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes, decided !== undefined, decided ?? null];
+    const values = [
+      sid,
+      set,
+      expiresAt,
+      now,
+      change.unset.map(escapeKey),
+      maxBytes,
+      decided !== undefined,
+      decided ?? null,
+    ];
     const { rows } = await this.#measured(maxBytes, this.#run('merge', values));
     const row = rows[0];
     if (row === undefined) return null; // a live tombstone
@@ -213,7 +244,11 @@ export class PostgresDialect implements SqlDialect {
 
   async unfiledAfter(after: string, now: number, limit: number): Promise<UnfiledRow[]> {
     const { rows } = await this.#run('unfiled', [after, now, limit]);
-    return rows.map((row) => ({ sid: row['sid'] as string, json: unescapeJson(row['t'] as string), token: row['version'] as string }));
+    return rows.map((row) => ({
+      sid: row['sid'] as string,
+      json: unescapeJson(row['t'] as string),
+      token: row['version'] as string,
+    }));
   }
 
   async fillPrincipal(row: UnfiledRow, principal: string): Promise<void> {
@@ -236,21 +271,31 @@ export class PostgresDialect implements SqlDialect {
 
   async pruneBatch(now: number, limit: number): Promise<PruneResult> {
     const { rows } = await this.#run('prune', [now, limit]);
-    const expired = rows.filter((row) => row['held'] === true).map((row) => ({ sid: row['sid'] as string, principal: (row['principal'] as string | null) ?? null }));
+    const expired = rows
+      .filter((row) => row['held'] === true)
+      .map((row) => ({ sid: row['sid'] as string, principal: (row['principal'] as string | null) ?? null }));
     return { deleted: rows.length, expired, more: rows.length === limit };
   }
 
   classify(err: unknown): ErrorKind {
     const code = serverCode(err);
     if (code === undefined) {
-      if (isConnectionError(err) || /after calling end on the pool/i.test(String((err as Error)?.message))) return 'unavailable';
+      if (isConnectionError(err) || /after calling end on the pool/i.test(String((err as Error)?.message)))
+        return 'unavailable';
       return 'operation';
     }
     // A server error is classified by its SQLSTATE alone, never by its message, which can quote data.
     const kind = code.slice(0, 2);
     // 08 connection exception, 28 invalid authorization, 3D000 no such database, 53300 too many
     // connections, 57P0x server shutting down, 57014 statement_timeout.
-    if (kind === '08' || kind === '28' || code === '3D000' || code === '53300' || code.startsWith('57P') || code === '57014') {
+    if (
+      kind === '08' ||
+      kind === '28' ||
+      code === '3D000' ||
+      code === '53300' ||
+      code.startsWith('57P') ||
+      code === '57014'
+    ) {
       return 'unavailable';
     }
     // 22 data exception (e.g. 22P05 untranslatable character), 23 integrity constraint violation,
@@ -309,6 +354,12 @@ type Statement =
 
 /** Names each statement after a hash of its text: a prepared-statement name must never be reused for other SQL. */
 function prepared(texts: Record<Statement, string>): Record<Statement, { name: string; text: string }> {
-  const named = (text: string) => ({ name: `sessionkit_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text });
-  return Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, named(text)])) as Record<Statement, { name: string; text: string }>;
+  const named = (text: string) => ({
+    name: `sessionkit_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`,
+    text,
+  });
+  return Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, named(text)])) as Record<
+    Statement,
+    { name: string; text: string }
+  >;
 }

@@ -1,5 +1,13 @@
 import { isConnectionError, SessionTooLargeError, type ErrorKind, type SessionChange } from '@sessionkit/core';
-import { removalJson, type Departed, type MergeResult, type PrincipalOfJson, type PruneResult, type SqlDialect, type UnfiledRow } from '../dialect.js';
+import {
+  removalJson,
+  type Departed,
+  type MergeResult,
+  type PrincipalOfJson,
+  type PruneResult,
+  type SqlDialect,
+  type UnfiledRow,
+} from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 import { StatementCache } from './statement-cache.js';
@@ -9,6 +17,7 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   // `any[]`: better-sqlite3's generic signature is only assignable to a non-generic one this way.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   transaction(fn: (...args: any[]) => unknown): (...args: any[]) => unknown;
   close(): unknown;
 }
@@ -100,12 +109,20 @@ export class SqliteDialect implements SqlDialect {
   }
 
   async read(sid: string, now: number): Promise<string | null> {
-    const row = this.#sql(`SELECT data FROM ${this.#names.table} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(sid, now);
+    const row = this.#sql(
+      `SELECT data FROM ${this.#names.table} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+    ).get(sid, now);
     const text = (row as { data: string | null } | undefined)?.data;
     return typeof text === 'string' ? unescapeJson(text) : null;
   }
 
-  async write(sid: string, json: string, expiresAt: number, _maxBytes: number, principal: string | null): Promise<boolean> {
+  async write(
+    sid: string,
+    json: string,
+    expiresAt: number,
+    _maxBytes: number,
+    principal: string | null,
+  ): Promise<boolean> {
     // One transaction, so "was there a row" and the upsert are one step, also across processes.
     return this.#transaction(() => {
       const existed = this.#sql(`SELECT 1 FROM ${this.#names.table} WHERE sid = ?`).get(sid) !== undefined;
@@ -117,7 +134,15 @@ export class SqliteDialect implements SqlDialect {
     });
   }
 
-  async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number, principalOf: PrincipalOfJson, _decided?: unknown): Promise<MergeResult | null> {
+  async merge(
+    sid: string,
+    change: SessionChange,
+    expiresAt: number,
+    now: number,
+    maxBytes: number,
+    principalOf: PrincipalOfJson,
+    _decided?: unknown,
+  ): Promise<MergeResult | null> {
     const setJson = escapeJson(JSON.stringify(change.set));
     // One transaction: the merged row is measured after the write, and an oversized one is rolled
     // back, so nothing is written; the principal of the merged text is filed before it commits.
@@ -125,30 +150,35 @@ export class SqliteDialect implements SqlDialect {
     const removal = removalJson(change, escapeKey);
     return this.#transaction(() => {
       const existed = this.#sql(`SELECT 1 FROM ${this.#names.table} WHERE sid = ?`).get(sid) !== undefined;
-      if (this.#sql(this.#mergeSql.upsert).run(sid, setJson, expiresAt, now, removal, setJson, now).changes === 0) return null;
-      const row = this.#sql(this.#mergeSql.size).get(sid) as { n: number | null; data: string; principal: string | null };
+      if (this.#sql(this.#mergeSql.upsert).run(sid, setJson, expiresAt, now, removal, setJson, now).changes === 0)
+        return null;
+      const row = this.#sql(this.#mergeSql.size).get(sid) as {
+        n: number | null;
+        data: string;
+        principal: string | null;
+      };
       const bytes = row.n ?? 0;
       if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
       const principal = principalOf(unescapeJson(row.data));
-      if (principal !== row.principal) this.#sql(`UPDATE ${this.#names.table} SET principal = ? WHERE sid = ?`).run(principal, sid);
+      if (principal !== row.principal)
+        this.#sql(`UPDATE ${this.#names.table} SET principal = ? WHERE sid = ?`).run(principal, sid);
       return { created: !existed, principal };
     });
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
-    this.#sql(`UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).run(
-      expiresAt,
-      sid,
-      now,
-    );
+    this.#sql(
+      `UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+    ).run(expiresAt, sid, now);
   }
 
   async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
     return this.#transaction(() => {
       const t = this.#names.table;
-      const row = this.#sql(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(sid, now) as
-        | { principal: string | null }
-        | undefined;
+      const row = this.#sql(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(
+        sid,
+        now,
+      ) as { principal: string | null } | undefined;
       this.#sql(
         `INSERT INTO ${t} (sid, data, expires_at, principal) VALUES (?, NULL, ?, NULL)
          ON CONFLICT (sid) DO UPDATE SET data = NULL, expires_at = excluded.expires_at, principal = NULL`,
@@ -180,7 +210,11 @@ export class SqliteDialect implements SqlDialect {
   }
 
   async fillPrincipal(row: UnfiledRow, principal: string): Promise<void> {
-    this.#sql(`UPDATE ${this.#names.table} SET principal = ? WHERE sid = ? AND principal IS NULL AND data = ?`).run(principal, row.sid, row.token);
+    this.#sql(`UPDATE ${this.#names.table} SET principal = ? WHERE sid = ? AND principal IS NULL AND data = ?`).run(
+      principal,
+      row.sid,
+      row.token,
+    );
   }
 
   async idsAfter(after: string, now: number, limit: number): Promise<string[]> {
@@ -191,7 +225,9 @@ export class SqliteDialect implements SqlDialect {
   }
 
   async count(now: number): Promise<number> {
-    const row = this.#sql(`SELECT count(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`).get(now);
+    const row = this.#sql(
+      `SELECT count(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`,
+    ).get(now);
     return (row as { n: number }).n;
   }
 
@@ -217,7 +253,11 @@ export class SqliteDialect implements SqlDialect {
       // A constraint (e.g. a CHECK of your own), a value too big or of the wrong type, or JSON
       // the json functions refuse.
       if (/^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(code)) return 'data';
-      if (code === 'SQLITE_ERROR' && /malformed JSON|too many arguments|JSON cannot hold|nested too deep/i.test(String(message))) return 'data';
+      if (
+        code === 'SQLITE_ERROR' &&
+        /malformed JSON|too many arguments|JSON cannot hold|nested too deep/i.test(String(message))
+      )
+        return 'data';
       return 'operation';
     }
     // better-sqlite3 after close(): the store's connection is gone, like a closed client elsewhere.
@@ -238,7 +278,9 @@ export class SqliteDialect implements SqlDialect {
    * by a write cannot fail halfway on a lock another process took in between. A throw rolls it back.
    */
   #transaction<T>(work: () => T): T {
-    this.#transactionRunner ??= this.#db.transaction((fn: () => unknown) => fn()) as unknown as { immediate(work: () => unknown): unknown };
+    this.#transactionRunner ??= this.#db.transaction((fn: () => unknown) => fn()) as unknown as {
+      immediate(work: () => unknown): unknown;
+    };
     return this.#transactionRunner.immediate(work) as T;
   }
 
