@@ -140,7 +140,8 @@ export function createShopApp(options: ShopOptions): express.Express {
     if (user === undefined) return void res.status(401).json({ error: 'log in first' });
     try {
       let devices: number | undefined;
-      if (typeof options.store === 'string') await sessions.revokeUser(user); // cookie://: through its revocation store
+      if (typeof options.store === 'string')
+        await sessions.revokeUser(user); // cookie://: through its revocation store
       else devices = await options.store.destroyByPrincipal(user);
       req.session.destroy((err) => {
         if (err) return next(err);
@@ -148,7 +149,8 @@ export function createShopApp(options: ShopOptions): express.Express {
         res.json({ user: null, items: [], ...(devices === undefined ? {} : { devices }) });
       });
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_STORE_CONFIG') return void res.status(501).json({ error: (err as Error).message });
+      if ((err as { code?: string }).code === 'ERR_STORE_CONFIG')
+        return void res.status(501).json({ error: (err as Error).message });
       next(err);
     }
   });

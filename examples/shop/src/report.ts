@@ -54,7 +54,10 @@ function cells(result: ScenarioResult): string[] {
 function logoutCell(result: ScenarioResult): string {
   const measured = result.logoutEverywhere;
   if (!measured) return '-';
-  const ended = measured.ended === measured.sessions ? `${measured.sessions} sessions` : `${measured.ended} of ${measured.sessions} sessions`;
+  const ended =
+    measured.ended === measured.sessions
+      ? `${measured.sessions} sessions`
+      : `${measured.ended} of ${measured.sessions} sessions`;
   return `${ended} in ${Math.round(measured.ms)} ms${measured.stillLoggedIn ? `, ${measured.stillLoggedIn} still logged in` : ''}`;
 }
 

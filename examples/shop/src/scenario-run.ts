@@ -121,11 +121,17 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       });
 
       const logoutEverywhere = scenario.logoutEverywhere
-        ? await measureLogoutEverywhere(deployment.url, settings.logoutSessions ?? DEFAULT_LOGOUT_SESSIONS, settings.concurrency)
+        ? await measureLogoutEverywhere(
+            deployment.url,
+            settings.logoutSessions ?? DEFAULT_LOGOUT_SESSIONS,
+            settings.concurrency,
+          )
         : undefined;
       if (logoutEverywhere) {
         const { sessions, ended, ms, stillLoggedIn } = logoutEverywhere;
-        settings.log(`  ${key}: log out everywhere ended ${ended}/${sessions} sessions in ${Math.round(ms)} ms; ${stillLoggedIn} still logged in`);
+        settings.log(
+          `  ${key}: log out everywhere ended ${ended}/${sessions} sessions in ${Math.round(ms)} ms; ${stillLoggedIn} still logged in`,
+        );
       }
 
       const group2: RequestRecord[] = [];
@@ -189,7 +195,11 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
  * device asks to log out everywhere; the request's time and answer are recorded, and every other
  * device's next request tells whether it is still logged in.
  */
-async function measureLogoutEverywhere(url: string, sessions: number, concurrency: number): Promise<LogoutEverywhereResult> {
+async function measureLogoutEverywhere(
+  url: string,
+  sessions: number,
+  concurrency: number,
+): Promise<LogoutEverywhereResult> {
   const user = `many-devices-${process.pid}-${Date.now()}`;
   const devices = Array.from({ length: sessions }, () => new Shopper(url, user));
   await forEachLimited(devices, concurrency, async (device) => {
@@ -199,7 +209,8 @@ async function measureLogoutEverywhere(url: string, sessions: number, concurrenc
   const started = performance.now();
   const answer = await devices[0]!.request('POST', '/api/logout-everywhere');
   const ms = performance.now() - started;
-  if (answer.status !== 200) throw new Error(`POST /api/logout-everywhere answered ${answer.status}: ${JSON.stringify(answer.data)}`);
+  if (answer.status !== 200)
+    throw new Error(`POST /api/logout-everywhere answered ${answer.status}: ${JSON.stringify(answer.data)}`);
   let stillLoggedIn = 0;
   await forEachLimited(devices.slice(1), concurrency, async (device) => {
     const { data } = await device.request('GET', '/api/cart');

@@ -83,7 +83,13 @@ const results: ScenarioResult[] = [];
 for (const [i, scenario] of scenarios.entries()) {
   console.log(`[${i + 1}/${scenarios.length}] ${scenario.key} …`);
   const started = performance.now();
-  const result = await runScenario(scenario, { shoppers, instances, concurrency, logoutSessions, log: (line) => console.log(line) });
+  const result = await runScenario(scenario, {
+    shoppers,
+    instances,
+    concurrency,
+    logoutSessions,
+    log: (line) => console.log(line),
+  });
   if (result.status !== 'ok') console.log(`  ${result.status}: ${result.reason}`);
   console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   results.push(result);

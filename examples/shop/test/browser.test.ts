@@ -108,7 +108,9 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
       page.click('[data-testid="logout-everywhere"]'),
     ]);
     expect(response.status()).toBe(200);
-    await expect.poll(() => page.textContent('[data-testid="notice"]')).toBe('Logged out on every device: 2 sessions ended.');
+    await expect
+      .poll(() => page.textContent('[data-testid="notice"]'))
+      .toBe('Logged out on every device: 2 sessions ended.');
     expect(await page.isVisible('#login')).toBe(true);
     expect((await phone.request('GET', '/api/cart')).data).toEqual({ user: null, items: [] });
     await page.screenshot({ path: join(OUTPUT, 'shop-after-logout-everywhere.png'), fullPage: true });

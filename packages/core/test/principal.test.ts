@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidPrincipalError, PrincipalIndex, principalOf, principalOfChange, principalQuery, UNDECIDED } from '../src/index.js';
+import {
+  InvalidPrincipalError,
+  PrincipalIndex,
+  principalOf,
+  principalOfChange,
+  principalQuery,
+  UNDECIDED,
+} from '../src/index.js';
 
 describe('principalQuery', () => {
   it('takes strings as they are and finite numbers as principalOf stores them', () => {

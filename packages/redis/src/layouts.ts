@@ -75,7 +75,15 @@ export const hashLayout: Layout = {
   patch(change, ttlMs, maxSessionBytes, index) {
     // normalizeChange bounds set + unset by maxSessionKeys; the arguments are built with push in
     // loops and sent as one array, never spread into a call, whatever their number
-    const argv: ScriptArgs = [Math.ceil(ttlMs), index.sid, index.setPrefix, maxSessionBytes, index.mode, index.principal, index.guards.length];
+    const argv: ScriptArgs = [
+      Math.ceil(ttlMs),
+      index.sid,
+      index.setPrefix,
+      maxSessionBytes,
+      index.mode,
+      index.principal,
+      index.guards.length,
+    ];
     for (const [field, text] of index.guards) argv.push(field, text);
     const count = argv.length;
     argv.push(0);

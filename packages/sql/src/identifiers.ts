@@ -41,7 +41,16 @@ export function tableNames(table: string, schema: string | undefined, quote: '"'
   const q = (id: string) => `${quote}${id}${quote}`;
   const index = q(`${name}_expires_at_idx`);
   const principalIndex = q(`${name}_principal_idx`);
-  if (schema === undefined) return { table: q(name), index, principalIndex, name, schemaName: undefined, schema: undefined, plain: name };
+  if (schema === undefined)
+    return { table: q(name), index, principalIndex, name, schemaName: undefined, schema: undefined, plain: name };
   const space = assertIdentifier(schema, 'schema');
-  return { table: `${q(space)}.${q(name)}`, index, principalIndex, name, schemaName: space, schema: q(space), plain: `${space}.${name}` };
+  return {
+    table: `${q(space)}.${q(name)}`,
+    index,
+    principalIndex,
+    name,
+    schemaName: space,
+    schema: q(space),
+    plain: `${space}.${name}`,
+  };
 }

@@ -237,7 +237,11 @@ async function main() {
       const result = await api('POST', '/api/logout-everywhere');
       renderCart(result);
       const n = result.devices;
-      showNotice(n === undefined ? 'Logged out on every device.' : `Logged out on every device: ${n} session${n === 1 ? '' : 's'} ended.`);
+      showNotice(
+        n === undefined
+          ? 'Logged out on every device.'
+          : `Logged out on every device: ${n} session${n === 1 ? '' : 's'} ended.`,
+      );
     }),
   );
 
