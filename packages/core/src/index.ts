@@ -23,7 +23,7 @@ export {
 } from './errors.js';
 export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
-export { MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
+export { DEFAULT_PRINCIPAL_KEYS, MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
 export { PrincipalIndex } from './principal-index.js';
 export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
 export {
@@ -43,7 +43,8 @@ export { DEFAULT_OPERATION_TIMEOUT_MS, withTimeout } from './timeout.js';
 export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
 export { createStore, redactUrl, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
 export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
-export { rememberStoredForm, storedKeyTexts } from './stored-form.js';
+export { formKeyTexts, keyTextsOf, rememberStoredForm, storedForm, storedKeyTexts } from './stored-form.js';
+export { privateSlot, type PrivateSlot } from './private-slot.js';
 export {
   SessionTracker,
   type FailMode,

@@ -1,10 +1,13 @@
 import {
   AbstractSessionStore,
-  applyChange,
   byteLength,
   decodeSession,
-  encodeSession,
+  formKeyTexts,
+  keyTextsOf,
+  SessionEncodeError,
+  SessionTooLargeError,
   StoreConfigError,
+  type KeyTexts,
   type BaseStoreOptions,
   type SessionChange,
   type SessionData,
@@ -132,9 +135,23 @@ export class MemorySessionStore extends AbstractSessionStore {
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     if (this.#tombstones.has(sid)) return;
     const current = this.#cache.get(sid);
-    const next = applyChange(current ? decodeSession(sid, current.json) : null, change);
-    const principal = this.principalOf(next);
-    this.#store(sid, encodeSession(next, this), principal, ttlMs);
+    // Spliced as text: the stored session cut into its keys, the changed keys' texts (which
+    // normalizeChange already checked and encoded) put in. Nothing is decoded or encoded again.
+    const texts: KeyTexts = current ? formKeyTexts(current.json) : new Map();
+    for (const key of change.unset) texts.delete(key);
+    const changed = keyTextsOf(change.set);
+    for (const key of Object.keys(change.set)) texts.set(key, changed?.get(key) ?? JSON.stringify(change.set[key]));
+    if (texts.size > this.maxSessionKeys) {
+      throw new SessionEncodeError(`more than ${this.maxSessionKeys} top-level keys (maxSessionKeys); keep collections under one key, e.g. session.cart = [...]`);
+    }
+    const json = objectText(texts);
+    if (json.length * 3 > this.maxSessionBytes) {
+      const bytes = byteLength(json);
+      if (bytes > this.maxSessionBytes) throw new SessionTooLargeError(bytes, this.maxSessionBytes);
+    }
+    // The principal is found again only when the change may have moved it.
+    const principal = current && this.principalUnchangedBy(change) ? current.principal : this.principalOf(decodeSession(sid, json));
+    this.#store(sid, json, principal, ttlMs);
     if (!current) this.lifecycle('created', sid, principal);
   }
 
@@ -207,4 +224,11 @@ export class MemorySessionStore extends AbstractSessionStore {
     const entry: Entry = { json, principal, bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES, expiresAt: Date.now() + ttl };
     this.#cache.set(sid, entry, ttl);
   }
+}
+
+/** A JSON object text from the JSON text of each key, as `JSON.stringify` would write the object. */
+function objectText(texts: KeyTexts): string {
+  const parts: string[] = [];
+  for (const [key, text] of texts) parts.push(`${JSON.stringify(key)}:${text}`);
+  return `{${parts.join(',')}}`;
 }
