@@ -109,7 +109,10 @@ export class ExpressSessionStore extends Store {
     if (!callback) return work.then((load) => (load.degraded ? Promise.reject(this.#tracker.downError()) : this.#remember(load)));
     work.then(
       (load) => {
-        if (!load.degraded) return void process.nextTick(callback, null, this.#remember(load));
+        // setImmediate, as express-session's MemoryStore does: the rest of the request then runs
+        // after the I/O callbacks of this loop turn, with the other requests' responses, which
+        // measured 5-10 % less server CPU per request than continuing at once (bench/analysis.md).
+        if (!load.degraded) return void setImmediate(callback, null, this.#remember(load));
         // express-session calls generate() synchronously inside this callback.
         process.nextTick(() => {
           this.#detaching = true;
@@ -209,15 +212,15 @@ export class ExpressSessionStore extends Store {
   }
 
   /**
-   * Keeps what a save or refresh left stored next to the session object, then settles like
-   * `settle` (callback on `process.nextTick`, or the promise): one `then` for both.
+   * Keeps what a save or refresh left stored next to the session object, then settles: the
+   * callback on `setImmediate` (see `get`), or the promise. One `then` for both.
    */
   #saved(sess: object, work: Promise<SaveOutcome>, callback: Callback<void> | undefined): Promise<void> | void {
     if (!callback) return work.then(({ load }) => void this.#loads.set(sess, load));
     work.then(
       ({ load }) => {
         this.#loads.set(sess, load);
-        process.nextTick(callback, null);
+        setImmediate(callback, null);
       },
       (err: unknown) => process.nextTick(callback, err),
     );
