@@ -18,15 +18,15 @@ export type KeyTexts = Map<string, string>;
 export function keyTexts(session: object): KeyTexts {
   const texts: KeyTexts = new Map();
   const keys = Object.keys(session);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    let text: string | undefined;
-    try {
-      text = JSON.stringify((session as Record<string, unknown>)[key]);
-    } catch (err) {
-      throw new SessionEncodeError(`key ${JSON.stringify(key)}: ${(err as Error).message}`, { cause: err });
+  let key = '';
+  try {
+    for (let i = 0; i < keys.length; i++) {
+      key = keys[i] as string;
+      const text = JSON.stringify((session as Record<string, unknown>)[key]) as string | undefined;
+      if (text !== undefined) texts.set(key, text);
     }
-    if (text !== undefined) texts.set(key, text);
+  } catch (err) {
+    throw new SessionEncodeError(`key ${JSON.stringify(key)}: ${(err as Error).message}`, { cause: err });
   }
   return texts;
 }

@@ -158,8 +158,9 @@ export class SessionTracker extends EventEmitter {
       if (!load) {
         await this.store.set(sid, dataOf(texts), { ttlMs: options.ttlMs });
         this.#availability.markUp();
-        this.#noteRefresh(sid, current);
-        return { write: 'set', load: new LoadedSession(sid, null, texts, this.#expiry.refreshedAt(current)) };
+        const refreshedAt = this.#expiry.refreshedAt(current);
+        this.#noteRefresh(sid, refreshedAt);
+        return { write: 'set', load: new LoadedSession(sid, null, texts, refreshedAt) };
       }
       const stored = load.storedKeys();
       let change = changeBetween(stored, texts);
@@ -171,8 +172,9 @@ export class SessionTracker extends EventEmitter {
       }
       await this.store.patch(sid, change, { ttlMs: options.ttlMs });
       this.#availability.markUp();
-      load.advance(texts, this.#expiry.refreshedAt(current));
-      this.#noteRefresh(sid, current);
+      const refreshedAt = this.#expiry.refreshedAt(current);
+      load.advance(texts, refreshedAt);
+      this.#noteRefresh(sid, refreshedAt);
       return { write: 'patch', load };
     } catch (err) {
       throw this.#failed(err);
@@ -253,8 +255,9 @@ export class SessionTracker extends EventEmitter {
     return new LoadedSession(sid, {}, noKeys, undefined, true);
   }
 
-  #noteRefresh(sid: string, current: object): void {
-    if (this.#expiry.refreshedAt(current) === undefined) this.#refreshes.set(sid, Date.now());
+  /** After a write: a session without an expiry of its own (`refreshedAt` undefined) is remembered here. */
+  #noteRefresh(sid: string, refreshedAt: number | undefined): void {
+    if (refreshedAt === undefined) this.#refreshes.set(sid, Date.now());
   }
 
   #warnOnce(sid: string, message: string): void {
