@@ -45,12 +45,16 @@ export function objectKeyTexts(text: string): KeyTexts | undefined {
 
 /** Index just past the string whose opening quote is at `at`, or -1 when it does not close. */
 function stringEnd(text: string, at: number): number {
-  for (let i = at + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === BACKSLASH) i++;
-    else if (c === QUOTE) return i + 1;
+  // indexOf runs natively over the string's characters; only a quote needs a look back.
+  for (let from = at + 1; ; ) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return -1;
+    let before = quote - 1;
+    while (text.charCodeAt(before) === BACKSLASH) before--;
+    // An even number of backslashes before the quote escape each other, not the quote.
+    if ((quote - 1 - before) % 2 === 0) return quote + 1;
+    from = quote + 1;
   }
-  return -1;
 }
 
 /** Index just past the value starting at `at`, or -1 on whitespace or a container that does not close. */

@@ -55,15 +55,25 @@ export function storedKeyTexts(data: object): (() => KeyTexts) | undefined {
   return () => formKeyTexts(form);
 }
 
+/** The last text {@link formKeyTexts} cut, and what it gave: a save cuts the stored text for its diff, then the store's merge cuts the same text again. */
+let lastForm: string | undefined;
+let lastTexts: KeyTexts | undefined;
+
 /**
  * The JSON text of each top-level key of a stored JSON object text: cut out of the text when it is
  * written as `JSON.stringify` writes it, else decoded (the same prototype-safe way as the store
- * decoded it) and each key encoded again.
+ * decoded it) and each key encoded again. The result may be shared with other callers: read it,
+ * never change it.
  */
 export function formKeyTexts(form: string | KeyTexts): KeyTexts {
   if (typeof form !== 'string') return form;
+  if (form === lastForm) return lastTexts!;
   const cut = objectKeyTexts(form);
-  if (cut) return cut;
+  if (cut) {
+    lastForm = form;
+    lastTexts = cut;
+    return cut;
+  }
   const parsed = parseJson(form) as Record<string, unknown>;
   const texts: KeyTexts = new Map();
   for (const key of Object.keys(parsed)) {

@@ -7,6 +7,7 @@ import {
   SessionEncodeError,
   SessionTooLargeError,
   StoreConfigError,
+  toStoreError,
   type KeyTexts,
   type BaseStoreOptions,
   type SessionChange,
@@ -135,16 +136,23 @@ export class MemorySessionStore extends AbstractSessionStore {
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     if (this.#tombstones.has(sid)) return;
     const current = this.#cache.get(sid);
-    // Spliced as text: the stored session cut into its keys, the changed keys' texts (which
-    // normalizeChange already checked and encoded) put in. Nothing is decoded or encoded again.
-    const texts: KeyTexts = current ? formKeyTexts(current.json) : new Map();
-    for (const key of change.unset) texts.delete(key);
+    // Spliced as text: the stored session cut into its keys (the cut the save's diff made, see
+    // formKeyTexts), the changed keys' texts (which normalizeChange already checked and encoded)
+    // put in their place or after. Nothing is decoded or encoded again.
     const changed = keyTextsOf(change.set);
-    for (const key of Object.keys(change.set)) texts.set(key, changed?.get(key) ?? JSON.stringify(change.set[key]));
-    if (texts.size > this.maxSessionKeys) {
+    const base = current ? formKeyTexts(current.json) : undefined;
+    const parts: string[] = [];
+    if (base) {
+      for (const [key, text] of base) {
+        if (Object.hasOwn(change.set, key)) parts.push(member(key, valueText(change, changed, key)));
+        else if (!change.unset.includes(key)) parts.push(member(key, text));
+      }
+    }
+    for (const key of Object.keys(change.set)) if (!base?.has(key)) parts.push(member(key, valueText(change, changed, key)));
+    if (parts.length > this.maxSessionKeys) {
       throw new SessionEncodeError(`more than ${this.maxSessionKeys} top-level keys (maxSessionKeys); keep collections under one key, e.g. session.cart = [...]`);
     }
-    const json = objectText(texts);
+    const json = `{${parts.join(',')}}`;
     if (json.length * 3 > this.maxSessionBytes) {
       const bytes = byteLength(json);
       if (bytes > this.maxSessionBytes) throw new SessionTooLargeError(bytes, this.maxSessionBytes);
@@ -204,6 +212,15 @@ export class MemorySessionStore extends AbstractSessionStore {
     this.#tombstones.clear();
   }
 
+  /**
+   * Every backend call of this store finishes in the turn it starts (nothing in it awaits I/O),
+   * so there is no deadline to keep (`operationTimeoutMs`): only the error mapping of the base
+   * class is applied, without joining a deadline list.
+   */
+  protected override run<T>(operation: string, work: Promise<T>): Promise<T> {
+    return work.catch((err: unknown) => Promise.reject(toStoreError(err, `${this.name} ${operation}`, this.classifyError(err))));
+  }
+
   protected override async release(): Promise<void> {
     clearInterval(this.#sweep);
   }
@@ -226,9 +243,12 @@ export class MemorySessionStore extends AbstractSessionStore {
   }
 }
 
-/** A JSON object text from the JSON text of each key, as `JSON.stringify` would write the object. */
-function objectText(texts: KeyTexts): string {
-  const parts: string[] = [];
-  for (const [key, text] of texts) parts.push(`${JSON.stringify(key)}:${text}`);
-  return `{${parts.join(',')}}`;
+/** The JSON text of `key`'s new value: the one normalizeChange remembered, else encoded. */
+function valueText(change: SessionChange, changed: KeyTexts | undefined, key: string): string {
+  return changed?.get(key) ?? JSON.stringify(change.set[key]);
+}
+
+/** One member of a JSON object text: the key as JSON, a colon, the value's JSON text. */
+function member(key: string, text: string): string {
+  return `${JSON.stringify(key)}:${text}`;
 }
