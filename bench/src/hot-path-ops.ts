@@ -58,6 +58,7 @@ await measure('setTimeout + clearTimeout (the former bound per call)', () => cle
 const store = new MemorySessionStore();
 await store.set(sid, JSON.parse(json) as Record<string, unknown>, { ttlMs: SESSION_MAX_AGE_MS });
 const theirs = new session.MemoryStore();
+await new Promise<void>((resolve) => theirs.set(sid, sess as unknown as session.SessionData, () => resolve()));
 await measure('MemorySessionStore get', () => store.get(sid));
 await measure('MemorySessionStore patch (the change above)', () => store.patch(sid, change, { ttlMs: SESSION_MAX_AGE_MS }));
 await measure('MemorySessionStore touch', () => store.touch(sid, { ttlMs: SESSION_MAX_AGE_MS }));

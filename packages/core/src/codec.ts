@@ -91,6 +91,8 @@ export function normalizeChange(change: SessionChange, limits: SessionLimits = D
   }
   assertKeyCount(change.unset.length, limits);
   const known = keyTextsOf(change.set);
+  // A change from `changeBetween` is in stored form already: checked, it is returned as it is.
+  if (known && isStoredForm(change, known, limits)) return { set: change.set, unset: change.unset };
   const set: SessionData = {};
   const texts: KeyTexts = new Map();
   const unset = new Set<string>();
@@ -129,6 +131,31 @@ export function normalizeChange(change: SessionChange, limits: SessionLimits = D
     if (bytes > limits.maxSessionBytes) throw new SessionTooLargeError(bytes, limits.maxSessionBytes);
   }
   return { set: rememberStoredForm(set, texts), unset: [...unset] };
+}
+
+/**
+ * True when every value of `change.set` has its remembered text (it was decoded from it), passes
+ * the value rules and is not also unset, and the change is within the key and size limits: then
+ * normalizing it would only copy it. Throws what {@link normalizeChange} throws for a refused key
+ * or value; `false` sends anything else the long way.
+ */
+function isStoredForm(change: SessionChange, known: KeyTexts, limits: SessionLimits): boolean {
+  const unset = change.unset;
+  for (const key of unset) {
+    if (typeof key !== 'string' || Object.hasOwn(change.set, key)) return false;
+    assertKey(key);
+  }
+  let keys = unset.length;
+  let units = 2;
+  for (const key in change.set) {
+    if (!Object.hasOwn(change.set, key)) continue;
+    assertKey(key);
+    if (++keys > limits.maxSessionKeys) assertKeyCount(keys, limits);
+    const text = known.get(key);
+    if (text === undefined || !checkValue(change.set[key], 1, `session.${key}`)) return false;
+    units += key.length * 6 + 3 + text.length;
+  }
+  return units * 3 <= limits.maxSessionBytes;
 }
 
 /** Returns a new session: `base` with `change` applied (top-level keys only). */

@@ -275,7 +275,9 @@ function absent(sid: string): LoadedSession {
 }
 
 function isEmpty(change: SessionChange): boolean {
-  return change.unset.length === 0 && Object.keys(change.set).length === 0;
+  if (change.unset.length > 0) return false;
+  for (const key in change.set) if (Object.hasOwn(change.set, key)) return false;
+  return true;
 }
 
 function withoutKeys(change: SessionChange, keys: readonly string[]): SessionChange {

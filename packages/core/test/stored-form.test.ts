@@ -83,6 +83,18 @@ describe('a change carries its texts to the store', () => {
     expect(keyTextsOf(raw.set)).toEqual(new Map([['when', '"2026-01-02T00:00:00.000Z"'], ['n', 'null']]));
   });
 
+  it('a change from the diff is returned as it is once checked; limits and overlaps still apply', () => {
+    const change = changeBetween(keyTexts({ a: 1, gone: 2 }), keyTexts({ a: 2, cart: ['tea'] }));
+    const normalized = normalizeChange(change);
+    expect(normalized.set).toBe(change.set);
+    expect(normalized).toEqual({ set: { a: 2, cart: ['tea'] }, unset: ['gone'] });
+    const limits = { maxSessionBytes: 20, maxSessionKeys: 2000 };
+    const large = changeBetween(new Map(), keyTexts({ cart: 'x'.repeat(40) }));
+    expect(() => normalizeChange(large, limits)).toThrow(expect.objectContaining({ code: 'ERR_SESSION_TOO_LARGE' }));
+    const overlapping = { set: change.set, unset: ['a'] };
+    expect(normalizeChange(overlapping)).toEqual({ set: { a: 2, cart: ['tea'] }, unset: [] });
+  });
+
   it('the value rules still apply to values that come with their texts', () => {
     const change = changeBetween(new Map(), keyTexts({ s: 'a\ud800b' }));
     expect(() => normalizeChange(change)).toThrow(/session\.s holds a string with a lone UTF-16 surrogate/);
