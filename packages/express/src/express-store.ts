@@ -111,7 +111,7 @@ export class ExpressSessionStore extends Store {
       (load) => {
         // setImmediate, as express-session's MemoryStore does: the rest of the request then runs
         // after the I/O callbacks of this loop turn, with the other requests' responses, which
-        // measured 5-10 % less server CPU per request than continuing at once (bench/analysis.md).
+        // measured less server CPU per request than continuing at once (bench/analysis.md, step 2).
         if (!load.degraded) return void setImmediate(callback, null, this.#remember(load));
         // express-session calls generate() synchronously inside this callback.
         process.nextTick(() => {
