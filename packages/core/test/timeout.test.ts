@@ -32,7 +32,7 @@ describe('withTimeout', () => {
       'other timeout did not settle within 300 ms (operationTimeoutMs); is the backend reachable?',
       'soon',
     ]);
-    // The list empties and is used again by later calls.
+    // Later calls are bounded the same way.
     await expect(withTimeout(new Promise<never>(() => {}), 100, 'again')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(withTimeout(Promise.resolve(1), 100, 'again')).resolves.toBe(1);
   });

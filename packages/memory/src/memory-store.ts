@@ -215,7 +215,7 @@ export class MemorySessionStore extends AbstractSessionStore {
   /**
    * Every backend call of this store finishes in the turn it starts (nothing in it awaits I/O),
    * so there is no deadline to keep (`operationTimeoutMs`): only the error mapping of the base
-   * class is applied, without joining a deadline list.
+   * class is applied, without a timer per call.
    */
   protected override run<T>(operation: string, work: Promise<T>): Promise<T> {
     return work.catch((err: unknown) => Promise.reject(toStoreError(err, `${this.name} ${operation}`, this.classifyError(err))));
