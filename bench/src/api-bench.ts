@@ -192,7 +192,9 @@ await runChild(async () => {
               operation,
               round,
             );
-            sides.forEach((side, position) => samples.push({ pair: index, operation, side, sample: measured[position]! }));
+            for (const [position, side] of sides.entries()) {
+              samples.push({ pair: index, operation, side, sample: measured[position]! });
+            }
           }
         }
         return samples;

@@ -36,7 +36,7 @@ export function countBackendCalls(engine: 'postgres' | 'mysql' | 'sqlite' | 'red
     // node-redis does not export its client class; find the prototype that defines sendCommand.
     const { createClient } = require('redis') as { createClient(): object };
     let prototype: object | null = createClient();
-    while (prototype && !Object.prototype.hasOwnProperty.call(prototype, 'sendCommand')) prototype = Object.getPrototypeOf(prototype) as object | null;
+    while (prototype && !Object.hasOwn(prototype, 'sendCommand')) prototype = Object.getPrototypeOf(prototype) as object | null;
     if (!prototype) throw new Error('cannot count Redis commands: node-redis sendCommand not found');
     wrap(prototype, ['sendCommand']);
   }

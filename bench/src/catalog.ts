@@ -65,7 +65,19 @@ export const STORES: readonly StoreSpec[] = [
   },
   { id: 'memory', side: 'ours', engine: 'memory', description: '@sessionkit/memory (bounded lru-cache)', inProcess: true },
   { id: 'redis-hash', side: 'ours', engine: 'redis', description: '@sessionkit/redis, hash layout (default), ioredis' },
+  {
+    id: 'redis-hash (node-redis)',
+    side: 'ours',
+    engine: 'redis',
+    description: '@sessionkit/redis, hash layout (default), node-redis 5 (the client connect-redis uses): `?client=node-redis`',
+  },
   { id: 'redis-json', side: 'ours', engine: 'redis', description: "@sessionkit/redis, format 'json' (connect-redis layout), ioredis" },
+  {
+    id: 'redis-hash + near cache',
+    side: 'ours',
+    engine: 'redis',
+    description: '@sessionkit/redis, hash layout, ioredis, with the near cache (`?nearCache=10000`: sessions read from process memory, kept correct by CLIENT TRACKING)',
+  },
   { id: 'sql:postgres', side: 'ours', engine: 'postgres', description: '@sessionkit/sql on PostgreSQL (pg)' },
   { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
   { id: 'sql:sqlite', side: 'ours', engine: 'sqlite', description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)' },
@@ -123,6 +135,10 @@ export interface Comparison {
 export const COMPARISONS: readonly Comparison[] = [
   { ours: 'memory', theirs: 'MemoryStore', target: { read: 1.05, write: 1.0 }, storeApi: true },
   { ours: 'redis-hash', theirs: 'connect-redis', target: { read: 1.15, write: 1.0 }, storeApi: true },
+  // The same Redis client library on both sides: only the stores differ.
+  { ours: 'redis-hash (node-redis)', theirs: 'connect-redis', target: { read: 1.3, write: 1.1 }, storeApi: true },
+  // A read served from process memory costs no Redis command; a write costs one more (the fence).
+  { ours: 'redis-hash + near cache', theirs: 'connect-redis', target: { read: 1.6 } },
   { ours: 'sql:postgres', theirs: 'connect-pg-simple', target: { read: 1.3, write: 1.0 } },
   { ours: 'redis-json', theirs: 'connect-redis' },
   { ours: 'sql:mysql', theirs: 'express-mysql-session' },

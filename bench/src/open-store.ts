@@ -108,11 +108,21 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
       return ours(new MemorySessionStore(config.memoryMax ? { max: config.memoryMax } : {}), async () => {});
     }
     case 'redis-hash':
+    case 'redis-hash (node-redis)':
     case 'redis-json': {
       // From the URL, as createStore(SESSION_STORE_URL) builds it: the store's own client settings.
       const { RedisSessionStore } = await import('@sessionkit/redis');
-      const format = id === 'redis-hash' ? 'hash' : 'json';
-      const store = RedisSessionStore.fromUrl(config.redisUrl, { format, prefix: `${format}:` });
+      const format = id === 'redis-json' ? 'json' : 'hash';
+      const nodeRedis = id === 'redis-hash (node-redis)';
+      const url = nodeRedis ? withQuery(config.redisUrl, 'client', 'node-redis') : config.redisUrl;
+      const store = RedisSessionStore.fromUrl(url, { format, prefix: nodeRedis ? 'hash-node-redis:' : `${format}:` });
+      return ours(store, () => store.close());
+    }
+    case 'redis-hash + near cache': {
+      const { RedisSessionStore } = await import('@sessionkit/redis');
+      const url = new URL(config.redisUrl);
+      url.searchParams.set('nearCache', '10000');
+      const store = RedisSessionStore.fromUrl(url.href, { prefix: 'near:' });
       return ours(store, () => store.close());
     }
     case 'sql:postgres': {
@@ -149,6 +159,11 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
     default:
       throw new Error(`no such store ${JSON.stringify(id)}`);
   }
+}
+
+/** `url` with `name=value` added to its query. */
+function withQuery(url: string, name: string, value: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
 }
 
 /** Their express-session Store, driven through its callback API. */

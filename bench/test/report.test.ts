@@ -151,7 +151,7 @@ describe('schedule', () => {
     const groups = comparisonGroups(ids, COMPARISONS);
     expect(groups).toContainEqual(['none']);
     expect(groups).toContainEqual(['MemoryStore', 'memory', 'memorystore', 'cluster']);
-    expect(groups).toContainEqual(['connect-redis', 'redis-hash', 'redis-json']);
+    expect(groups).toContainEqual(['connect-redis', 'redis-hash', 'redis-hash (node-redis)', 'redis-hash + near cache', 'redis-json']);
     expect(groups).toContainEqual(['connect-pg-simple', 'sql:postgres']);
     expect(groups).toContainEqual(['express-mysql-session', 'sql:mysql']);
     expect(groups).toContainEqual(['sql:sqlite']);
@@ -163,8 +163,15 @@ describe('schedule', () => {
   });
 
   it('takes a new row into its group from its comparison alone', () => {
-    const groups = comparisonGroups([...ids, 'redis-hash (node-redis)'], [...COMPARISONS, { ours: 'redis-hash (node-redis)', theirs: 'connect-redis' }]);
-    expect(groups).toContainEqual(['connect-redis', 'redis-hash', 'redis-json', 'redis-hash (node-redis)']);
+    const groups = comparisonGroups([...ids, 'redis-json (node-redis)'], [...COMPARISONS, { ours: 'redis-json (node-redis)', theirs: 'connect-redis' }]);
+    expect(groups).toContainEqual([
+      'connect-redis',
+      'redis-hash',
+      'redis-hash (node-redis)',
+      'redis-hash + near cache',
+      'redis-json',
+      'redis-json (node-redis)',
+    ]);
     // Only the selected stores: with --only, a comparison whose other side is missing groups nothing.
     expect(comparisonGroups(['memory', 'connect-redis'], COMPARISONS)).toEqual([['memory'], ['connect-redis']]);
   });

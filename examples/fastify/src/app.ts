@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { FastifySessionStore } from 'sessionkit/fastify';
+import { session, type FastifySessionOptions } from 'sessionkit/fastify';
 // The same cart rules, catalog and page as the Express shop.
 import { addItem, cartView, isRefusal, removeItem, userName, type Cart, type Refusal } from '../../shop/src/cart.js';
 import { CATALOG } from '../../shop/src/catalog.js';
@@ -13,9 +12,9 @@ const PUBLIC_DIR = fileURLToPath(new URL('../../shop/src/public/', import.meta.u
 export interface FastifyShopOptions {
   /** Sent as `X-Served-By` on every response. */
   instanceId: string;
-  /** Any sessionkit store, e.g. from `createStore(process.env.SESSION_STORE_URL)`. */
-  store: ConstructorParameters<typeof FastifySessionStore>[0];
-  /** Signs the session cookie (at least 32 characters); the same on every instance. */
+  /** `cookie://`, a store URL (`process.env.SESSION_STORE_URL`) or any sessionkit store. */
+  store: FastifySessionOptions['store'];
+  /** Signs (or, under `cookie://`, seals) the session cookie; at least 32 characters, the same on every instance. */
   secret: string;
   /** Shown on the page: the store URL in use (password removed). */
   storeLabel: string;
@@ -30,19 +29,21 @@ interface ShopSession {
 }
 
 /**
- * The shop's cart on Fastify 5: @fastify/session with sessionkit's `FastifySessionStore`, the same
- * JSON API (`/api/login`, `/api/logout`, `/api/cart`, `/api/cart/items`) and page as the Express shop.
+ * The shop's cart on Fastify 5: sessionkit's `session()` (sealed cookies for `cookie://`, else
+ * @fastify/session over the store), the same JSON API (`/api/login`, `/api/logout`, `/api/cart`,
+ * `/api/cart/items`) and page as the Express shop.
+ * @throws StoreConfigError for an unknown store scheme or a short secret.
  */
 export function createFastifyShop(options: FastifyShopOptions): FastifyInstance {
-  const app = Fastify({ bodyLimit: 4096 });
-  app.register(fastifyCookie);
-  app.register(fastifySession, {
+  const sessions = session({
+    store: options.store,
     secret: options.secret,
     cookieName: SESSION_COOKIE,
     cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax', maxAge: 30 * 60_000 },
-    saveUninitialized: false,
-    store: new FastifySessionStore(options.store),
   });
+  const app = Fastify({ bodyLimit: 4096 });
+  app.register(fastifyCookie);
+  app.register(sessions);
   app.register(fastifyStatic, { root: PUBLIC_DIR });
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('X-Served-By', options.instanceId);

@@ -69,7 +69,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   let balancer: Balancer | undefined;
   // Whatever happens to this process, no instance (and no temporary store) outlives it.
   const killAll = () => {
-    instances.forEach((instance) => instance.killNow());
+    for (const instance of instances) instance.killNow();
     removeStore();
   };
   process.once('exit', killAll);

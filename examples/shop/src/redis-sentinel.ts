@@ -15,12 +15,18 @@ export const MASTER_NAME = 'mymaster';
  * promotes the replica, the store follows.
  */
 export class SentinelSetup {
+  readonly #dir: string;
+  readonly #processes: Map<'master' | 'replica' | 'sentinel', ChildProcess>;
+
   private constructor(
-    private readonly dir: string,
-    private readonly processes: Map<'master' | 'replica' | 'sentinel', ChildProcess>,
+    dir: string,
+    processes: Map<'master' | 'replica' | 'sentinel', ChildProcess>,
     /** `host:port` of the Sentinel, for `redis+sentinel://<sentinel>/mymaster`. */
     readonly sentinel: string,
-  ) {}
+  ) {
+    this.#dir = dir;
+    this.#processes = processes;
+  }
 
   /** Starts the three servers and resolves once the Sentinel knows the replica (so it has something to promote). */
   static async start(): Promise<SentinelSetup> {
@@ -28,7 +34,9 @@ export class SentinelSetup {
     const dir = mkdtempSync(join(tmpdir(), 'shop-sentinel-'));
     const processes = new Map<'master' | 'replica' | 'sentinel', ChildProcess>();
     const setup = new SentinelSetup(dir, processes, `127.0.0.1:${base + 2}`);
-    process.once('exit', () => processes.forEach((child) => child.kill('SIGKILL')));
+    process.once('exit', () => {
+      for (const child of processes.values()) child.kill('SIGKILL');
+    });
     try {
       // No 5 s wait before the first sync of the replica (Redis's default, to batch replicas).
       const data = ['--save', '', '--appendonly', 'no', '--dir', dir, '--bind', '127.0.0.1', '--repl-diskless-sync-delay', '0'];
@@ -64,20 +72,20 @@ export class SentinelSetup {
 
   /** SIGKILL to the current master: the failover the row measures. */
   async killMaster(): Promise<void> {
-    const master = this.processes.get('master');
+    const master = this.#processes.get('master');
     master?.kill('SIGKILL');
     if (master && master.exitCode === null && master.signalCode === null) await once(master, 'exit');
   }
 
   async stop(): Promise<void> {
     await Promise.all(
-      [...this.processes.values()].map(async (child) => {
+      [...this.#processes.values()].map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGKILL');
         await once(child, 'exit');
       }),
     );
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 

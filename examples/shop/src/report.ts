@@ -62,11 +62,11 @@ export function terminalTable(report: Report): string {
 
 /** The results section of docs/strategies.md. */
 export function markdownSection(report: Report): string {
-  const escape = (text: string) => text.replaceAll('|', '\\|');
+  const escapeCell = (text: string) => text.replaceAll('|', '\\|');
   const table = [
     `| ${HEADERS.join(' | ')} |`,
     `|${HEADERS.map((_, i) => (i >= 3 ? ' ---: ' : ' --- ')).join('|')}|`,
-    ...report.results.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
+    ...report.results.map((r) => `| ${cells(r).map(escapeCell).join(' | ')} |`),
   ];
   const loads = report.results.flatMap((r) => (r.loadAverage === undefined ? [] : [r.loadAverage]));
   const load = loads.length ? ` The 1-minute load average ranged from ${Math.min(...loads)} to ${Math.max(...loads)} on ${report.cpus} cores: latency differences between rows are partly the machine's.` : '';

@@ -113,6 +113,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    key: 'redis-near-cache-round-robin',
+    strategy: 'In-memory DB: Redis, each instance with a near cache',
+    store: 'Redis + near cache (CLIENT TRACKING)',
+    routing: 'round-robin',
+    shared: true,
+    // Reads are served from each instance's memory; Redis invalidates them on every write, and a
+    // write answers only once the other instances have been sent their invalidation.
+    keepsEveryCart: true,
+    prepare: async () => {
+      const base = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+      const url = withParams(base, { prefix: `shop-scenario-${runId()}:`, nearCache: '10000' });
+      await reachable(url, 'Redis', 'start redis-server or set REDIS_URL');
+      return { url, cleanup: () => clearStore(url) };
+    },
+  },
+  {
     key: 'redis-sentinel-failover',
     strategy: 'In-memory DB: Redis + Sentinel, the Redis master is killed',
     store: 'Redis master + replica + Sentinel',

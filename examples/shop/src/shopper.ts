@@ -14,6 +14,7 @@ export interface RequestRecord {
 /** The final answer to a request: status (0 when no connection), parsed JSON body, `X-Served-By`. */
 export interface Answer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON body of any shop route, whose fields callers read freely
   data: any;
   servedBy: string | undefined;
   /** The answer's `X-Session-Cookie` (the session cookie's size from now on), when it has one. */
@@ -37,13 +38,15 @@ export class Shopper {
   readonly expected = new Map<string, number>();
   /** Seeded by the name, so a shopper picks the same products in every run. */
   readonly #random: () => number;
+  readonly #record: (entry: RequestRecord) => void;
 
   constructor(
     /** Where requests go: the balancer, or one instance directly (tests switch it as a browser would switch host). */
     public baseUrl: string,
     readonly name: string,
-    private readonly record: (entry: RequestRecord) => void = () => {},
+    record: (entry: RequestRecord) => void = () => {},
   ) {
+    this.#record = record;
     let seed = 0;
     for (const ch of name) seed = (Math.imul(seed, 31) + ch.charCodeAt(0)) >>> 0;
     this.#random = seededRandom(seed);
@@ -80,7 +83,7 @@ export class Shopper {
       }
       if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
     }
-    this.record({ servedBy: last.servedBy, status: last.status, ms: performance.now() - started, cookieBytes });
+    this.#record({ servedBy: last.servedBy, status: last.status, ms: performance.now() - started, cookieBytes });
     return last;
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePortRange } from '../src/ports.js';
 import { Shopper } from '../src/shopper.js';
-import { alive, runScript, stopScripts } from './helpers.js';
+import { alive, runScript, stopScripts } from './support/scripts.js';
 
 const DEMO = 'examples/shop/src/demo.ts';
 const demo = (args: string[]) => runScript(DEMO, args);

@@ -1,66 +1,29 @@
 // The Fastify example (examples/fastify) is tested here: a test/ folder there would make a second vitest
 // project named "fastify", next to packages/fastify.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Shopper } from '../src/shopper.js';
-import { runScript, stopScripts } from './helpers.js';
+import { describeExample, startExample } from './support/example-scenario.js';
 
-const SERVER = 'examples/fastify/src/server.ts';
-const dir = mkdtempSync(join(tmpdir(), 'fastify-example-'));
-afterEach(stopScripts);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const example = { name: 'fastify', instance: 'fastify-1', secret: 'fastify-example-test-secret-of-32-characters' };
 
-async function startFastify(store: string) {
-  // A fixed cookie secret, as a deployment sets it: the default is random per start.
-  const script = runScript(SERVER, ['--port', '0', '--store', store], { SHOP_SESSION_SECRET: 'fastify-example-test-secret-of-32-characters' });
-  const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);
-  return { script, url: url! };
-}
-
-describe('pnpm demo:fastify', () => {
-  it('keeps the cart in the store: a restarted process over the same SQLite file still has it', { timeout: 120_000 }, async () => {
-    const store = `sqlite:${join(dir, 'sessions.db')}`;
-    const first = await startFastify(store);
-    const shopper = new Shopper(first.url, 'fastify-user');
-    expect((await shopper.login()).data).toEqual({ user: 'fastify-user', items: [] });
-    await shopper.request('POST', '/api/cart/items', { sku: 'tea', qty: 2 });
-    const added = await shopper.request('POST', '/api/cart/items', { sku: 'pen' });
-    expect(added.servedBy).toBe('fastify-1');
-    expect(added.data).toEqual({ user: 'fastify-user', items: [{ sku: 'tea', qty: 2 }, { sku: 'pen', qty: 1 }] });
-    expect((await shopper.request('DELETE', '/api/cart/items/tea')).data.items).toEqual([{ sku: 'pen', qty: 1 }]);
+describeExample(example, () => {
+  it('--store cookie:// keeps the cart in the sealed cookie: a restarted process with no store still has it', { timeout: 120_000 }, async () => {
+    const first = await startExample(example, 'cookie://');
+    const shopper = new Shopper(first.url, 'cookie-user');
+    expect((await shopper.login()).data).toEqual({ user: 'cookie-user', items: [] });
+    const added = await shopper.request('POST', '/api/cart/items', { sku: 'tea', qty: 2 });
+    expect(added.data).toEqual({ user: 'cookie-user', items: [{ sku: 'tea', qty: 2 }] });
+    // The session is a JWE in the cookie, not a signed sid.
+    expect(shopper.cookieHeader).toMatch(/^shop\.sid=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/);
     first.script.child.kill('SIGINT');
     expect(await first.script.exited).toBe(0);
 
-    const second = await startFastify(store);
+    const second = await startExample(example, 'cookie://');
     shopper.baseUrl = second.url;
-    expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: 'fastify-user', items: [{ sku: 'pen', qty: 1 }] });
+    expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: 'cookie-user', items: [{ sku: 'tea', qty: 2 }] });
     expect((await shopper.request('POST', '/api/logout')).data).toEqual({ user: null, items: [] });
     expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: null, items: [] });
-
-    // The same page as the Express shop, and the same refusals for bad input.
-    expect(await (await fetch(second.url)).text()).toContain('<title>sessionkit shop</title>');
-    for (const [method, path, body, status] of [
-      ['POST', '/api/cart/items', { sku: 'caviar' }, 404],
-      ['POST', '/api/cart/items', { sku: 'tea', qty: 100 }, 400],
-      ['POST', '/api/login', { user: '' }, 400],
-      ['DELETE', '/api/cart/items/caviar', undefined, 404],
-      ['GET', '/api/nope', undefined, 404],
-    ] as const) {
-      const answer = await shopper.request(method, path, body);
-      expect(answer.status, `${method} ${path}`).toBe(status);
-      expect(answer.data.error).toEqual(expect.any(String));
-    }
-    const malformed = await fetch(`${second.url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
-    expect(malformed.status).toBe(400);
     second.script.child.kill('SIGTERM');
     expect(await second.script.exited).toBe(0);
-  });
-
-  it('refuses an unknown store URL with the known schemes, exit code 2', { timeout: 120_000 }, async () => {
-    const script = runScript(SERVER, ['--store', 'nosuch://x']);
-      expect(await script.exited).toBe(2);
-    expect(script.lines.join('\n')).toMatch(/--store: No session store is registered for "nosuch:"/);
   });
 });

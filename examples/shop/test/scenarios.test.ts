@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report.js';
 import type { ScenarioResult } from '../src/scenario-run.js';
-import { runScript, stopScripts } from './helpers.js';
+import { runScript, stopScripts } from './support/scripts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shop-scenarios-'));
 afterEach(stopScripts);
@@ -62,7 +62,7 @@ describe('pnpm demo:scenarios --quick', () => {
 
     const shared = report.results.filter((r) => r.keepsEveryCart);
     expect(shared.map((r) => r.key)).toEqual(
-      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
+      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'redis-near-cache-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
     );
     for (const result of shared) {
       if (result.status === 'skipped') {

@@ -9,6 +9,7 @@ import { SqlSessionStore } from '@sessionkit/sql';
 import { engineAvailable } from '@sessionkit/test-suite';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -24,7 +25,7 @@ export interface OpenedBackend {
 
 /** A store engine every adapter suite runs on. */
 export interface Backend {
-  name: 'memory' | 'redis' | 'sqlite';
+  name: 'memory' | 'redis' | 'redis (node-redis)' | 'sqlite';
   /** False (after one line saying what to start) when its engine is missing. */
   available(): Promise<boolean>;
   open(): Promise<OpenedBackend>;
@@ -95,6 +96,32 @@ const redis: Backend = {
   },
 };
 
+// The same Redis store on a node-redis client, the client connect-redis users already run.
+const nodeRedis: Backend = {
+  name: 'redis (node-redis)',
+  available: () => redis.available(),
+  async open() {
+    const prefix = `sessionkit-test:adapter:${randomBytes(4).toString('hex')}:`;
+    const client = createClient({ url: REDIS_URL });
+    client.on('error', () => {});
+    await client.connect();
+    const store = new RedisSessionStore({ client, prefix });
+    const url = new URL(REDIS_URL);
+    url.searchParams.set('prefix', prefix);
+    url.searchParams.set('client', 'node-redis');
+    return {
+      store,
+      url: url.href,
+      corrupt: async (sid) => void (await client.hSet(prefix + sid, 'cookie', '{not json')),
+      async close() {
+        await store.clear().catch(() => {});
+        await store.close();
+        if (client.isOpen) client.destroy();
+      },
+    };
+  },
+};
+
 const sqlite: Backend = {
   name: 'sqlite',
   available: async () => true,
@@ -117,5 +144,5 @@ const sqlite: Backend = {
   },
 };
 
-/** Memory, Redis (ioredis) and SQLite: what `pnpm test` runs every adapter on. */
-export const BACKENDS: readonly Backend[] = [memory, redis, sqlite];
+/** Memory, Redis (on ioredis and on node-redis) and SQLite: what `pnpm test` runs every adapter on. */
+export const BACKENDS: readonly Backend[] = [memory, redis, nodeRedis, sqlite];

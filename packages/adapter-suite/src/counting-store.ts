@@ -1,6 +1,13 @@
 import type { SessionChange, SessionData, SessionStore, SessionStoreEvent, WriteOptions } from '@sessionkit/core';
 
-/** A real store behind a wrapper that records each call by method name, to count store calls per request. */
+/**
+ * A real store behind a wrapper that records each call by method name, to count store calls per request.
+ *
+ * @example
+ * const store = new CountingStore(new MemorySessionStore());
+ * await browser.json('/me');
+ * expect(store.calls).toEqual(['get']);
+ */
 export class CountingStore implements SessionStore {
   readonly calls: string[] = [];
   readonly inner: SessionStore;

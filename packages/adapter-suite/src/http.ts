@@ -19,7 +19,14 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** A browser stand-in: fetch with one cookie jar (name → value), no redirects followed. */
+/**
+ * A browser stand-in: fetch with one cookie jar (name → value), no redirects followed.
+ *
+ * @example
+ * const browser = new Client(app.url);
+ * await browser.post('/login');
+ * expect(await browser.json('/me')).toMatchObject({ user: 'alice' });
+ */
 export class Client {
   readonly cookies = new Map<string, string>();
   /** The Set-Cookie headers of the last response. */

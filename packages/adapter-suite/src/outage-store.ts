@@ -1,12 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { AbstractSessionStore, type BaseStoreOptions, type SessionChange, type SessionData } from '@sessionkit/core';
 
 /**
  * A sessionkit store whose backend is the session server child process, reached over HTTP. The
  * base class bounds every call by operationTimeoutMs and maps failures to StoreUnavailableError,
  * exactly as the Redis and SQL stores do.
+ *
+ * @example
+ * const server = await new SessionServer().start();
+ * const store = new HttpSessionStore(server.url, { operationTimeoutMs: 500 });
+ * server.pause(); // calls now fail with StoreUnavailableError after 500 ms
  */
 export class HttpSessionStore extends AbstractSessionStore {
   readonly name = 'http-test';
@@ -54,7 +60,14 @@ export class HttpSessionStore extends AbstractSessionStore {
   }
 }
 
-/** The session server child process: stop it, pause it, resume it, restart it on the same port. */
+/**
+ * The session server child process: stop it, pause it, resume it, restart it on the same port.
+ *
+ * @example
+ * const server = await new SessionServer().start();
+ * await server.stop();
+ * await server.start(); // the same port again
+ */
 export class SessionServer {
   #child: ChildProcess | undefined;
   port = 0;
@@ -92,4 +105,20 @@ export class SessionServer {
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
+}
+
+/**
+ * A session server for the enclosing vitest `describe`: started before its tests, resumed after
+ * each (a test may leave it paused), stopped after all.
+ */
+export function sessionServerForTests(): SessionServer {
+  const server = new SessionServer();
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  afterEach(() => server.resume());
+  return server;
 }

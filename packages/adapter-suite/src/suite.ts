@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type OpenedBackend } from './backends.js';
 import { CountingStore } from './counting-store.js';
 import { barrier, Client } from './http.js';
-import { HttpSessionStore, SessionServer } from './outage-store.js';
+import { HttpSessionStore, sessionServerForTests } from './outage-store.js';
 import { behindBalancer } from './two-processes.js';
 
 /** How the scenarios reach one adapter's app. */
@@ -53,6 +53,15 @@ const VALID_SID = 'handmadesessionid0123456789abcdef';
  * Registers the shared adapter scenarios with vitest: per store (memory, Redis, SQLite) sessions,
  * store calls per request, lost updates, bad input; then store-down behaviour and, with
  * `serverScript`, two processes behind the sessionkit balancer.
+ *
+ * @example
+ * // test/adapter-suite.test.ts of a framework adapter
+ * runAdapterSuite({
+ *   name: 'koaStore',
+ *   cookie: 'koa.sess',
+ *   signedCookies: (sid) => ({ 'koa.sess': encodeURIComponent(sid), 'koa.sess.sig': signatureOf(sid) }),
+ *   start: (store, options) => listen(koaApp(store, options).callback()),
+ * });
  */
 export function runAdapterSuite(adapter: AdapterUnderTest): void {
   const closers: (() => Promise<void>)[] = [];
@@ -209,14 +218,7 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
     // Room for a busy machine: a call to the healthy server never comes near it.
     const OPERATION_TIMEOUT_MS = 1500;
     const HANG_BOUND_MS = OPERATION_TIMEOUT_MS + 10_000;
-    const server = new SessionServer();
-    beforeAll(async () => {
-      await server.start();
-    });
-    afterAll(async () => {
-      await server.stop();
-    });
-    afterEach(() => server.resume());
+    const server = sessionServerForTests();
 
     async function loggedIn(failMode: FailMode) {
       const store = new HttpSessionStore(server.url, { operationTimeoutMs: OPERATION_TIMEOUT_MS });

@@ -1,7 +1,7 @@
 // Time for a node to join a cluster that already holds many sessions: A holds them, B starts
 // empty, `ready()` resolves once B pulled A's full state.
 //   node --import tsx packages/cluster/bench/join.ts [sessions=100000]
-import { NodeProcess, clusterConfigs } from '../test/fixtures/processes.js';
+import { NodeProcess, clusterConfigs } from '../test/support/processes.js';
 
 const count = Number(process.argv[2] ?? 100_000);
 const [configA, configB] = await clusterConfigs(2, { max: count * 2, maxSizeBytes: 2 ** 30, antiEntropyIntervalMs: 600_000, joinTimeoutMs: 300 });

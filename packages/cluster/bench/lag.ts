@@ -1,7 +1,7 @@
 // Replication lag of a 3-node cluster on loopback: a session written on node A, the time until it
 // is readable on B and on C. Each node is its own process; times come from the shared system clock.
 //   node --import tsx packages/cluster/bench/lag.ts [samples=1000]
-import { NodeProcess, allLinked, clusterConfigs } from '../test/fixtures/processes.js';
+import { NodeProcess, allLinked, clusterConfigs } from '../test/support/processes.js';
 
 const samples = Number(process.argv[2] ?? 1000);
 const nodes = (await clusterConfigs(3, { antiEntropyIntervalMs: 60_000 })).map((config) => new NodeProcess(config));

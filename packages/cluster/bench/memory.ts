@@ -1,7 +1,7 @@
 // Memory a node needs per 100,000 sessions: node A writes them, node B receives them by
 // replication; each process reports RSS and heapUsed before and after (after a forced GC).
 //   node --import tsx packages/cluster/bench/memory.ts [sessions=100000]
-import { NodeProcess, allLinked, clusterConfigs } from '../test/fixtures/processes.js';
+import { NodeProcess, allLinked, clusterConfigs } from '../test/support/processes.js';
 
 const count = Number(process.argv[2] ?? 100_000);
 const nodes = (await clusterConfigs(2, { max: count * 2, maxSizeBytes: 2 ** 30, antiEntropyIntervalMs: 600_000 })).map((config) => new NodeProcess(config));

@@ -22,15 +22,18 @@ export function compareVersions(a: Version, b: Version): number {
 export class HybridClock {
   #wall = 0;
   #counter = 0;
+  readonly #now: () => number;
 
   constructor(
     readonly node: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.#now = now;
+  }
 
   /** A new version, newer than every version this clock issued or observed. */
   tick(): Version {
-    const physical = this.now();
+    const physical = this.#now();
     if (physical > this.#wall) {
       this.#wall = physical;
       this.#counter = 0;

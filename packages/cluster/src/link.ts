@@ -74,12 +74,14 @@ export class Link extends EventEmitter {
   #frameBytes: number | undefined;
   readonly #pending: Message[] = [];
   readonly #handshakeTimer: NodeJS.Timeout;
+  readonly #options: LinkOptions;
 
   constructor(
     readonly socket: Socket,
-    private readonly options: LinkOptions,
+    options: LinkOptions,
   ) {
     super();
+    this.#options = options;
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -113,7 +115,7 @@ export class Link extends EventEmitter {
     this.#write(mac(this.#sendKey!, counter(this.#sendSeq++), payload), payload);
     // A peer that stops reading must not make this node buffer without bound: drop the link, the
     // join or anti-entropy brings the peer up to date when it reconnects.
-    if (this.socket.writableLength > 4 * this.options.maxFrameBytes) {
+    if (this.socket.writableLength > 4 * this.#options.maxFrameBytes) {
       this.fail(`peer is not reading: ${this.socket.writableLength} bytes waiting to be sent`);
     }
   }
@@ -156,7 +158,7 @@ export class Link extends EventEmitter {
         if (this.#frameBytes === undefined) {
           if (this.#bytes < HEADER_BYTES) return;
           const length = this.#take(HEADER_BYTES).readUInt32BE(0);
-          const limit = this.#state === 'open' ? this.options.maxFrameBytes : MAX_HANDSHAKE_FRAME_BYTES;
+          const limit = this.#state === 'open' ? this.#options.maxFrameBytes : MAX_HANDSHAKE_FRAME_BYTES;
           if (length > limit) {
             const which = this.#state === 'open' ? 'maxFrameBytes' : 'before authentication';
             return this.fail(`frame of ${length} bytes is over the ${limit} byte limit (${which})`);
@@ -190,7 +192,7 @@ export class Link extends EventEmitter {
   }
 
   #onHello(signature: Buffer, payload: Buffer): void {
-    const { secret, nodeId, role } = this.options;
+    const { secret, nodeId, role } = this.#options;
     if (!timingSafeEqual(signature, mac(secret, HELLO_LABEL, payload))) {
       return this.fail(
         'authentication failed: hello not signed with this cluster secret (wrong secret, or another protocol version?)',
@@ -213,7 +215,7 @@ export class Link extends EventEmitter {
     this.remoteNode = hello.node;
     this.remoteNonce = hello.nonce;
     this.#theirNonce = Buffer.from(hello.nonce, 'hex');
-    const refusal = this.options.admit?.(hello.node, hello.nonce);
+    const refusal = this.#options.admit?.(hello.node, hello.nonce);
     if (refusal !== undefined) return this.fail(refusal);
     this.#state = 'proof';
     const proof = json({ t: 'proof' });
@@ -221,15 +223,15 @@ export class Link extends EventEmitter {
   }
 
   #onProof(signature: Buffer, payload: Buffer): void {
-    const theirRole: LinkRole = this.options.role === 'dial' ? 'accept' : 'dial';
+    const theirRole: LinkRole = this.#options.role === 'dial' ? 'accept' : 'dial';
     const theirs = this.#theirNonce!;
-    const expected = this.#proof(theirRole, theirs, this.#nonce, this.remoteNode!, this.options.nodeId, payload);
+    const expected = this.#proof(theirRole, theirs, this.#nonce, this.remoteNode!, this.#options.nodeId, payload);
     if (!timingSafeEqual(signature, expected)) {
       return this.fail('authentication failed: handshake proof does not verify (wrong secret, or a replayed hello)');
     }
     const message = JSON.parse(payload.toString('utf8')) as { t?: unknown };
     if (message.t !== 'proof') return this.fail('malformed proof');
-    const { secret } = this.options;
+    const { secret } = this.#options;
     this.#sendKey = mac(secret, KEY_LABEL, Buffer.concat([this.#nonce, this.#theirNonce!]));
     this.#receiveKey = mac(secret, KEY_LABEL, Buffer.concat([this.#theirNonce!, this.#nonce]));
     this.#state = 'open';
@@ -249,7 +251,7 @@ export class Link extends EventEmitter {
   ): Buffer {
     const names = Buffer.from(`${role}\0${prover}\0${verifier}\0`);
     const transcript = Buffer.concat([names, proverNonce, verifierNonce, payload]);
-    return mac(this.options.secret, PROOF_LABEL, transcript);
+    return mac(this.#options.secret, PROOF_LABEL, transcript);
   }
 
   #take(n: number): Buffer {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
-import { StoreConfigError, type BaseStoreOptions } from '@sessionkit/core';
+import { positiveInteger, StoreConfigError, type BaseStoreOptions } from '@sessionkit/core';
 import type { AckMode, Address } from './mesh.js';
 
 /** Environment variable read for the shared secret when the `secret` option is not given. */
@@ -127,8 +127,8 @@ export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessio
       `nodeId must be 1 to 100 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(nodeId)}`,
     );
   }
-  const maxFrameBytes = integer(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
-  const maxSizeBytes = integer(options.maxSizeBytes ?? 64 * 1024 * 1024, 'maxSizeBytes');
+  const maxFrameBytes = positiveInteger(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
+  const maxSizeBytes = positiveInteger(options.maxSizeBytes ?? 64 * 1024 * 1024, 'maxSizeBytes');
   if (maxSizeBytes < maxSessionBytes) {
     throw new StoreConfigError(
       `maxSizeBytes (${maxSizeBytes}) must be at least maxSessionBytes (${maxSessionBytes}), so any session fits`,
@@ -147,16 +147,16 @@ export function resolveOptions(options: ReplicatedSessionStoreOptions, maxSessio
     peers: (options.peers ?? []).map((peer) => parseAddress(peer, 'peers')),
     secret,
     ack,
-    max: integer(options.max ?? 100_000, 'max'),
+    max: positiveInteger(options.max ?? 100_000, 'max'),
     maxFrameBytes,
-    antiEntropyIntervalMs: integer(options.antiEntropyIntervalMs ?? 5000, 'antiEntropyIntervalMs'),
-    joinTimeoutMs: integer(options.joinTimeoutMs ?? 3000, 'joinTimeoutMs'),
+    antiEntropyIntervalMs: positiveInteger(options.antiEntropyIntervalMs ?? 5000, 'antiEntropyIntervalMs'),
+    joinTimeoutMs: positiveInteger(options.joinTimeoutMs ?? 3000, 'joinTimeoutMs'),
     logger: options.logger ?? console,
     maxSizeBytes,
-    maxDriftMs: integer(options.maxDriftMs ?? 60_000, 'maxDriftMs'),
+    maxDriftMs: positiveInteger(options.maxDriftMs ?? 60_000, 'maxDriftMs'),
     tls: tlsOptions(options.tls),
-    handshakeTimeoutMs: integer(options.handshakeTimeoutMs ?? 5000, 'handshakeTimeoutMs'),
-    maxPendingConnections: integer(options.maxPendingConnections ?? 64, 'maxPendingConnections'),
+    handshakeTimeoutMs: positiveInteger(options.handshakeTimeoutMs ?? 5000, 'handshakeTimeoutMs'),
+    maxPendingConnections: positiveInteger(options.maxPendingConnections ?? 64, 'maxPendingConnections'),
   };
 }
 
@@ -190,11 +190,4 @@ export function parseAddress(value: string | Address, what: string): Address {
   throw new StoreConfigError(
     `${what}: expected "host:port" (e.g. "10.0.0.5:7400", "[::1]:7400"), got ${JSON.stringify(value)}`,
   );
-}
-
-function integer(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

@@ -163,7 +163,7 @@ export class Outbox {
       // Waiters count as acknowledged by this peer when the last frame of the batch is. Registered
       // before sending, so a link that fails in the middle of the batch settles them.
       queue.inFlight.set(queue.seq, [Date.now(), batch.waiters]);
-      chunks.forEach((r, i) => link.send({ t: 'ops', seq: first + i, r }));
+      for (const [i, r] of chunks.entries()) link.send({ t: 'ops', seq: first + i, r });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { isValidSessionId } from '@sessionkit/core';
+import { FORBIDDEN_KEYS, isValidSessionId } from '@sessionkit/core';
 import type { Version } from './clock.js';
 import { BUCKETS } from './replica-state.js';
 import { emptyKeys, type SessionRecord } from './record.js';
@@ -25,8 +25,6 @@ export type Message =
 
 /** A frame whose payload is not a valid message; the connection is closed and nothing is applied. */
 export class ProtocolError extends Error {}
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Validates a decoded payload and rebuilds it from checked parts; throws {@link ProtocolError}. */
 export function parseMessage(value: unknown): Message {

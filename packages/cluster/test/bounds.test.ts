@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { eventually } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
-import { ReplicatedSessionStore } from '../src/index.js';
-import { startCluster } from './fixtures/in-process.js';
-import { NodeProcess, clusterConfigs } from './fixtures/processes.js';
+import type { ReplicatedSessionStore } from '../src/index.js';
+import { startCluster } from './support/in-process.js';
+import { NodeProcess, clusterConfigs } from './support/processes.js';
 
 const MiB = 1024 * 1024;
 

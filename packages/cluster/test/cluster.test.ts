@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { eventually, sleep } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { NodeProcess, allLinked, clusterConfigs, converged } from './fixtures/processes.js';
-import { pick, prng, seedFromEnv } from './fixtures/random.js';
+import { NodeProcess, allLinked, clusterConfigs, converged } from './support/processes.js';
+import { pick, prng, seedFromEnv } from './support/random.js';
 
 // Three nodes, each its own process on 127.0.0.1, replicating with ack 'none' (the default):
 // every check waits for replication instead of assuming it.
@@ -144,7 +144,7 @@ describe('3 nodes in 3 processes', () => {
               return node.call('patch', s, { set: { [key]: `${node.id}${round}` }, unset: random() < 0.3 ? ['since'] : [] }, ttl);
             case 'touch':
               return node.call('touch', s, ttl);
-            case 'destroy':
+            default: // 'destroy'
               return node.call('destroy', s);
           }
         });

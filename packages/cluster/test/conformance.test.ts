@@ -1,8 +1,8 @@
 import { runConformanceSuite } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
 import { ReplicatedSessionStore } from '../src/index.js';
-import { writeHereReadThere, type WriteHereReadThere } from './fixtures/in-process.js';
-import { SECRET, sparePorts } from './fixtures/ports.js';
+import { writeHereReadThere, type WriteHereReadThere } from './support/in-process.js';
+import { SECRET, sparePorts } from './support/ports.js';
 
 const NO_BACKEND = 'no external backend to stop; peer outages are covered in cluster.test.ts';
 

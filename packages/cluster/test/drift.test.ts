@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { eventually } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { NodeProcess, allLinked, clusterConfigs } from './fixtures/processes.js';
+import { NodeProcess, allLinked, clusterConfigs } from './support/processes.js';
 
 const HOUR_MS = 3_600_000;
 const MAX_DRIFT_MS = 60_000; // the default

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { HybridClock, ZERO, compareVersions, type Version } from '../src/clock.js';
 import { emptyKeys, isVisible, mergeRecords, recordFingerprint, recordJson, type SessionRecord } from '../src/record.js';
-import { pick, prng, seedFromEnv, shuffle } from './fixtures/random.js';
+import { pick, prng, seedFromEnv, shuffle } from './support/random.js';
 
 const FAR = Date.now() + 3_600_000;
 

@@ -7,7 +7,7 @@ import { BUCKETS, ReplicaState } from '../src/replica-state.js';
 const anonymous = () => undefined;
 const state = (max: number, tombstoneTtlMs: number, maxSizeBytes = 1 << 30) =>
   new ReplicaState({ max, maxSizeBytes, tombstoneTtlMs, principal: anonymous });
-import { prng, seedFromEnv, shuffle } from './fixtures/random.js';
+import { prng, seedFromEnv, shuffle } from './support/random.js';
 
 const zero = '0'.repeat(32);
 

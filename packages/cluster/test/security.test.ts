@@ -6,9 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { ReplicatedSessionStore, type ReplicatedSessionStoreOptions } from '../src/index.js';
 import { Link } from '../src/link.js';
 import type { Message } from '../src/protocol.js';
-import { startCluster } from './fixtures/in-process.js';
-import { SECRET, sparePorts } from './fixtures/ports.js';
-import { Impostor, RawClient, framesOf } from './fixtures/wire.js';
+import { startCluster } from './support/in-process.js';
+import { SECRET, sparePorts } from './support/ports.js';
+import { Impostor, RawClient, framesOf } from './support/wire.js';
 
 const MAX_SESSION_BYTES = 4096;
 const MAX_FRAME_BYTES = 2 * MAX_SESSION_BYTES + 65_536;
@@ -133,7 +133,10 @@ describe('hostile peers', () => {
     const first = connect({ host: '127.0.0.1', port });
     const captured: Buffer[] = [];
     const write = first.write.bind(first);
-    first.write = ((chunk: Buffer) => (captured.push(Buffer.from(chunk)), captured.length <= 2 ? write(chunk) : true)) as typeof first.write;
+    first.write = ((chunk: Buffer) => {
+      captured.push(Buffer.from(chunk));
+      return captured.length <= 2 ? write(chunk) : true;
+    }) as typeof first.write;
     const link = new Link(first, { secret: SECRET, nodeId: 'tester', role: 'dial', maxFrameBytes: 1 << 24, handshakeTimeoutMs: 5000 });
     link.on('close', () => {});
     await new Promise((resolve) => link.once('open', resolve));

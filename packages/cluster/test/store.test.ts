@@ -4,8 +4,8 @@ import { createStore, type SessionStore } from '@sessionkit/core';
 import { eventually, rejection, sleep } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
 import { ReplicatedSessionStore, SECRET_ENV, type PeerInfo } from '../src/index.js';
-import { startCluster } from './fixtures/in-process.js';
-import { SECRET, sparePorts } from './fixtures/ports.js';
+import { startCluster } from './support/in-process.js';
+import { SECRET, sparePorts } from './support/ports.js';
 
 const quiet = { warn: () => {} };
 
@@ -67,6 +67,8 @@ describe('configuration', () => {
       await a.set('from-url-1', { ok: 1 }, { ttlMs: 60_000 });
       assert.deepEqual(await b.get('from-url-1'), { ok: 1 });
       assert.throws(() => createStore('cluster://?peers=x:1'), /listen|host:port/);
+      assert.throws(() => createStore(`cluster://127.0.0.1:${p1}?peer=127.0.0.1:${p2}`), /unknown parameter "peer" \(did you mean "peers"\?\)/);
+      assert.throws(() => createStore(`cluster://127.0.0.1:${p1}?ack=most`), /parameter ack must be one of none, one, all/);
     } finally {
       if (saved === undefined) delete process.env[SECRET_ENV];
       else process.env[SECRET_ENV] = saved;

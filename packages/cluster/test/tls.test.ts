@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { eventually, sleep } from '@sessionkit/test-suite';
 import { describe, it } from 'vitest';
 import { ReplicatedSessionStore, type ClusterTlsOptions, type ReplicatedSessionStoreOptions } from '../src/index.js';
-import { SECRET, sparePorts } from './fixtures/ports.js';
-import { RawClient, Sniffer } from './fixtures/wire.js';
+import { SECRET, sparePorts } from './support/ports.js';
+import { RawClient, Sniffer } from './support/wire.js';
 
 // Certificates in fixtures/tls (EC P-256, valid until 2126): `ca.pem` signed `node.pem` (SAN IP
 // 127.0.0.1, DNS localhost); `other-ca.pem` signed `rogue.pem`. Made with `openssl req -x509` and

@@ -47,6 +47,7 @@ export class CookieSessionEngine extends EventEmitter {
   readonly sealer: CookieSealer;
   readonly revocation: Revocation | undefined;
   readonly #principal: (data: SessionData) => string | undefined;
+  #warnedUnavailable = false;
   #attributeCache: { key: string; text: string } | undefined;
 
   /** @throws StoreConfigError for any bad option, before the first request. */
@@ -78,6 +79,37 @@ export class CookieSessionEngine extends EventEmitter {
     const seal = this.sealer.openChunks(values, this.options.name, nowMs);
     if (isRejected(seal)) return { kind: 'invalid', reason: seal.rejected, present, bytes };
     return { kind: 'opened', seal, present, bytes };
+  }
+
+  /**
+   * What a request's session starts from: its cookies read and opened and, with `revocation`, the
+   * opened session's user checked. An invalid or revoked cookie is reported once (`invalid`) and
+   * starts a fresh session. Synchronous unless a revocation read is needed, so requests without a
+   * signed-in user never wait for a promise. Every framework mapping starts its requests here.
+   *
+   * While the revocation store cannot be read, `failMode` decides: `'open'` accepts the cookie
+   * (warned once through the logger), `'closed'` rejects with the store's error carrying
+   * `status` / `statusCode` 503 and `expose: false`, for the framework's error path.
+   */
+  begin(cookieHeader: string | undefined, nowMs = Date.now()): Incoming | Promise<Incoming> {
+    const incoming = this.read(cookieHeader, nowMs);
+    if (incoming.kind === 'invalid') this.reportInvalid(incoming.reason);
+    if (incoming.kind !== 'opened' || !this.revocation) return incoming;
+    return this.checkRevocation(incoming.seal).then(
+      (verdict): Incoming => {
+        if (verdict === 'valid') return incoming;
+        this.reportInvalid('revoked');
+        return { kind: 'invalid', reason: 'revoked', present: incoming.present, bytes: incoming.bytes };
+      },
+      (err: unknown): Incoming => {
+        if (this.options.failMode === 'closed') throw withStatus503(err);
+        if (!this.#warnedUnavailable) {
+          this.#warnedUnavailable = true;
+          this.options.logger.warn(`[sessionkit] revocation store unavailable, accepting session cookies unchecked (failMode 'open'): ${(err as Error).message}`);
+        }
+        return incoming;
+      },
+    );
   }
 
   /** Whether the opened session's user was revoked since it was issued; no principal, no read. */
@@ -190,4 +222,10 @@ export class CookieSessionEngine extends EventEmitter {
   async close(): Promise<void> {
     await this.revocation?.close();
   }
+}
+
+/** The revocation state is unknown (failMode 'closed'): the framework's error path answers 503, without internals. */
+function withStatus503(err: unknown): Error {
+  const error = err instanceof Error ? err : new Error(String(err));
+  return Object.assign(error, { status: 503, statusCode: 503, expose: false });
 }

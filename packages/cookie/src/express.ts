@@ -3,12 +3,13 @@ import type { TLSSocket } from 'node:tls';
 import { CookieSessionEngine, type Incoming } from './engine.js';
 import type { CookieSessionOptions } from './options.js';
 import type { InvalidCookieEvent } from './reasons.js';
+import { EXPRESS_FLAVOR } from './flavor.js';
 import { RequestSession } from './request-session.js';
 import type { CookieSealer } from './sealer.js';
 import type { CookieSession } from './session.js';
 
 type Next = (err?: unknown) => void;
-type SessionRequest = IncomingMessage & { session?: CookieSession; sessionID?: string; secure?: boolean; [REQUEST_SESSION]?: RequestSession };
+type SessionRequest = IncomingMessage & { session?: CookieSession; sessionID?: string; secure?: boolean; [REQUEST_SESSION]?: RequestSession<CookieSession> };
 
 /** The Express (connect-style) middleware `cookieSession` returns, with its controls. */
 export interface CookieSessionMiddleware {
@@ -63,11 +64,10 @@ const REQUEST_SESSION = Symbol.for('sessionkit.cookie.request-session');
  */
 export function cookieSession(options: CookieSessionOptions): CookieSessionMiddleware {
   const engine = new CookieSessionEngine(options);
-  const { logger, failMode } = engine.options;
-  let warnedUnavailable = false;
+  const { logger } = engine.options;
 
   const start = (req: SessionRequest, res: ServerResponse, next: Next, incoming: Incoming) => {
-    const requestSession = new RequestSession(engine, incoming, isSecure(req), (session) => {
+    const requestSession = new RequestSession(engine, incoming, isSecure(req), EXPRESS_FLAVOR, (session) => {
       if (session) {
         req.session = session;
         req.sessionID = session.id;
@@ -84,30 +84,24 @@ export function cookieSession(options: CookieSessionOptions): CookieSessionMiddl
   const middleware = (req: SessionRequest, res: ServerResponse, next: Next): void => {
     // Another session middleware ran first: leave its session alone, as express-session does.
     if (req.session !== undefined) return next();
-    const incoming = engine.read(req.headers.cookie);
-    if (incoming.kind === 'invalid') engine.reportInvalid(incoming.reason);
-    if (incoming.kind !== 'opened' || !engine.revocation) return start(req, res, next, incoming);
-    engine.checkRevocation(incoming.seal).then(
-      (verdict) => {
-        if (verdict === 'valid') return start(req, res, next, incoming);
-        engine.reportInvalid('revoked');
-        start(req, res, next, { kind: 'invalid', reason: 'revoked', present: incoming.present, bytes: incoming.bytes });
-      },
-      (err: unknown) => {
-        if (failMode === 'closed') return next(withStatus503(err));
-        if (!warnedUnavailable) {
-          warnedUnavailable = true;
-          logger.warn(`[sessionkit] revocation store unavailable, accepting session cookies unchecked (failMode 'open'): ${(err as Error).message}`);
-        }
-        start(req, res, next, incoming);
-      },
-    );
+    const incoming = engine.begin(req.headers.cookie);
+    if (!(incoming instanceof Promise)) return start(req, res, next, incoming);
+    incoming.then((checked) => start(req, res, next, checked), next);
   };
 
   return Object.assign(middleware as CookieSessionMiddleware, {
-    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.on(event, listener), middleware as CookieSessionMiddleware),
-    once: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.once(event, listener), middleware as CookieSessionMiddleware),
-    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => (engine.off(event, listener), middleware as CookieSessionMiddleware),
+    on: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.on(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
+    once: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.once(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
+    off: (event: 'invalid', listener: (event: InvalidCookieEvent) => void) => {
+      engine.off(event, listener);
+      return middleware as CookieSessionMiddleware;
+    },
     revokeUser: (id: string | number) => engine.revokeUser(id),
     close: () => engine.close(),
     sealer: engine.sealer,
@@ -180,10 +174,4 @@ function commitBeforeHeaders(res: ServerResponse, requestSession: RequestSession
 
 function isSecure(req: SessionRequest): boolean {
   return req.secure ?? Boolean((req.socket as TLSSocket | undefined)?.encrypted);
-}
-
-/** The revocation state is unknown (failMode 'closed'): Express's error handler answers 503. */
-function withStatus503(err: unknown): unknown {
-  const error = err instanceof Error ? err : new Error(String(err));
-  return Object.assign(error, { status: 503, statusCode: 503, expose: false });
 }

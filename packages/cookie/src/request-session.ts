@@ -1,6 +1,7 @@
 import type { SessionData } from '@sessionkit/core';
 import type { CookieSessionEngine, Incoming, Sealed } from './engine.js';
-import { assignData, clearData, CookieSession, dataOf, type SessionOwner } from './session.js';
+import type { SessionFlavor } from './flavor.js';
+import type { CookieSession, SessionOwner } from './session.js';
 
 /** What the response sends for the session: lines to append, and what they measure. */
 export interface Outcome {
@@ -24,17 +25,26 @@ interface Prepared {
 }
 
 /**
- * One request's session, framework-free: created from what the request's cookies held, it owns
- * `req.session`'s lifecycle (regenerate, destroy, save, reload, touch) and decides at response
- * time what to send: nothing (a read that changed nothing), a new seal (changed, rotated, rolling
- * past `touchAfterMs`, or saved), or clearing lines (destroyed, regenerated and left empty, invalid).
+ * One request's session, framework-free: created from what the request's cookies held (see
+ * `CookieSessionEngine.begin`), it owns the session's lifecycle (regenerate, destroy, save,
+ * reload, touch) and decides at response time what to send: nothing (a read that changed
+ * nothing), a new seal (changed, rotated, rolling past `touchAfterMs`, or saved), or clearing
+ * lines (destroyed, regenerated and left empty, invalid). `flavor` makes the session object the
+ * framework's handlers see; `attach` hands it to the request (`undefined` after `destroy`).
+ *
+ * @example
+ * const incoming = await engine.begin(request.headers.cookie);
+ * const session = new RequestSession(engine, incoming, isHttps, EXPRESS_FLAVOR, (s) => (req.session = s));
+ * // … the handler runs …
+ * const { lines } = session.outcome(); // Set-Cookie lines; throws SessionTooLargeError with nothing to write
  */
-export class RequestSession implements SessionOwner {
+export class RequestSession<S extends object = CookieSession> implements SessionOwner<S> {
   readonly #engine: CookieSessionEngine;
   readonly #incoming: Incoming;
   readonly #secure: boolean;
-  readonly #attach: (session: CookieSession | undefined) => void;
-  #session: CookieSession | undefined;
+  readonly #flavor: SessionFlavor<S>;
+  readonly #attach: (session: S | undefined) => void;
+  #session: S | undefined;
   /** The session did not come from the request's cookie (new, or regenerated). */
   #fresh: boolean;
   /** The request's cookie must go when nothing replaces it (destroyed, regenerated, invalid). */
@@ -51,10 +61,11 @@ export class RequestSession implements SessionOwner {
   #forceWrite = false;
   #prepared: Prepared | undefined;
 
-  constructor(engine: CookieSessionEngine, incoming: Incoming, secure: boolean, attach: (session: CookieSession | undefined) => void) {
+  constructor(engine: CookieSessionEngine, incoming: Incoming, secure: boolean, flavor: SessionFlavor<S>, attach: (session: S | undefined) => void) {
     this.#engine = engine;
     this.#incoming = incoming;
     this.#secure = secure;
+    this.#flavor = flavor;
     this.#attach = attach;
     const seal = incoming.kind === 'opened' ? incoming.seal : undefined;
     this.#fresh = !seal;
@@ -66,29 +77,34 @@ export class RequestSession implements SessionOwner {
     this.#loadedCookie = cookie.fingerprint();
     this.#authTimeMs = seal ? Math.round(seal.claims.auth_time * 1000) : undefined;
     this.#principal = seal ? null : undefined;
-    this.#session = new CookieSession(this, seal?.claims.jti || engine.newId(), cookie, data);
+    this.#session = flavor.create(this, seal?.claims.jti || engine.newId(), cookie, data);
     attach(this.#session);
   }
 
-  get session(): CookieSession | undefined {
+  get session(): S | undefined {
     return this.#session;
   }
 
-  regenerate(_session: CookieSession, callback: (err?: unknown) => void): void {
+  /** True while the session is the one the request's cookie held (not new, regenerated or destroyed). */
+  get fromCookie(): boolean {
+    return !this.#fresh;
+  }
+
+  regenerate(_session: S, callback: (err?: unknown) => void): void {
     this.#startOver();
-    this.#session = new CookieSession(this, this.#engine.newId(), this.#engine.cookieFor(undefined), {});
+    this.#session = this.#flavor.create(this, this.#engine.newId(), this.#engine.cookieFor(undefined), {});
     this.#attach(this.#session);
     process.nextTick(callback);
   }
 
-  destroy(_session: CookieSession, callback: (err?: unknown) => void): void {
+  destroy(_session: S, callback: (err?: unknown) => void): void {
     this.#startOver();
     this.#session = undefined;
     this.#attach(undefined);
     process.nextTick(callback);
   }
 
-  save(session: CookieSession, callback: (err?: unknown) => void): void {
+  save(session: S, callback: (err?: unknown) => void): void {
     let failure: unknown;
     try {
       if (session === this.#session) {
@@ -101,14 +117,14 @@ export class RequestSession implements SessionOwner {
     process.nextTick(callback, failure);
   }
 
-  reload(session: CookieSession, callback: (err?: unknown) => void): void {
-    clearData(session);
-    assignData(session, structuredClone(this.#committed));
+  reload(session: S, callback: (err?: unknown) => void): void {
+    this.#flavor.replace(session, structuredClone(this.#committed));
     process.nextTick(callback);
   }
 
-  touch(session: CookieSession): void {
-    session.resetMaxAge();
+  touch(session: S): void {
+    const cookie = this.#flavor.cookie(session);
+    cookie.maxAge = cookie.originalMaxAge;
     this.#forceWrite = true;
   }
 
@@ -118,7 +134,6 @@ export class RequestSession implements SessionOwner {
    */
   outcome(nowMs = Date.now()): Outcome {
     const session = this.#session;
-    const incoming = this.#incoming;
     if (!session) return this.#discard();
     const state = this.#stateOf(session);
     if (!this.#mustWrite(state, nowMs)) {
@@ -139,15 +154,15 @@ export class RequestSession implements SessionOwner {
   }
 
   /** Seals now (for `save()`); the response reuses the seal while the session stays unchanged. */
-  #prepare(session: CookieSession): Prepared {
+  #prepare(session: S): Prepared {
     this.#sealOf(session, this.#stateOf(session), Date.now());
     return this.#prepared!;
   }
 
   /** The session's data as validated JSON, and its cookie's fingerprint. @throws SessionEncodeError */
-  #stateOf(session: CookieSession): SessionState {
-    const data = dataOf(session);
-    return { data, text: this.#engine.encodeData(data), cookie: session.cookie.fingerprint() };
+  #stateOf(session: S): SessionState {
+    const data = this.#flavor.data(session);
+    return { data, text: this.#engine.encodeData(data), cookie: this.#flavor.cookie(session).fingerprint() };
   }
 
   /** The request's cookie, kept as it came. */
@@ -156,7 +171,7 @@ export class RequestSession implements SessionOwner {
     return incoming.kind === 'opened' ? { cookieBytes: incoming.bytes, chunks: incoming.seal.chunks, sealedBytes: 0 } : undefined;
   }
 
-  #sealOf(session: CookieSession, state: SessionState, nowMs: number): Sealed {
+  #sealOf(session: S, state: SessionState, nowMs: number): Sealed {
     const prepared = this.#prepared;
     if (prepared && prepared.text === state.text && prepared.cookie === state.cookie) return prepared.sealed;
     // With revocation, a session whose user changed (signed in without regenerate) is issued
@@ -170,7 +185,7 @@ export class RequestSession implements SessionOwner {
       }
     }
     const sealed = this.#engine.seal(
-      { dataText: state.text, cookie: session.cookie, jti: session.id, authTimeMs: (this.#authTimeMs ??= nowMs), secure: this.#secure },
+      { dataText: state.text, cookie: this.#flavor.cookie(session), jti: this.#flavor.id(session), authTimeMs: (this.#authTimeMs ??= nowMs), secure: this.#secure },
       this.#incoming.present,
       nowMs,
     );

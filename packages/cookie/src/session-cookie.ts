@@ -6,6 +6,9 @@ import type { CookieAttributes } from './set-cookie.js';
  * `expires`, `originalMaxAge`, `path`, `domain`, `httpOnly`, `secure`, `sameSite`, `partitioned`,
  * `priority`. Changes made to it in a request (a longer `maxAge` for "remember me") travel inside
  * the seal, so later requests keep them.
+ *
+ * @example
+ * if (req.body.remember) req.session.cookie.maxAge = 30 * 24 * 3600 * 1000; // 30 days, in ms
  */
 export class SessionCookie {
   path: string;

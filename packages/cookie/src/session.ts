@@ -1,13 +1,15 @@
 import type { SessionData } from '@sessionkit/core';
 import type { SessionCookie } from './session-cookie.js';
 
-/** What a `CookieSession` asks of the request it belongs to. */
-export interface SessionOwner {
-  regenerate(session: CookieSession, callback: (err?: unknown) => void): void;
-  destroy(session: CookieSession, callback: (err?: unknown) => void): void;
-  save(session: CookieSession, callback: (err?: unknown) => void): void;
-  reload(session: CookieSession, callback: (err?: unknown) => void): void;
-  touch(session: CookieSession): void;
+/** What a session object asks of the request it belongs to (a `RequestSession`). */
+export interface SessionOwner<S extends object = CookieSession> {
+  /** The request's session now: another object after `regenerate`, `undefined` after `destroy`. */
+  readonly session: S | undefined;
+  regenerate(session: S, callback: (err?: unknown) => void): void;
+  destroy(session: S, callback: (err?: unknown) => void): void;
+  save(session: S, callback: (err?: unknown) => void): void;
+  reload(session: S, callback: (err?: unknown) => void): void;
+  touch(session: S): void;
 }
 
 /** Keys that are the session object's own machinery, never session data. */
@@ -17,6 +19,12 @@ const RESERVED = new Set(['cookie', 'id']);
  * `req.session` under `cookieSession`: the session's data as its own enumerable properties, and
  * express-session's methods, so code written for express-session (passport included) runs
  * unchanged. `id` is the session id inside the seal; it changes on `regenerate`.
+ *
+ * @example
+ * app.post('/cart', (req, res) => {
+ *   req.session.cart = [...(req.session.cart ?? []), req.body.sku];
+ *   res.json(req.session.cart); // sealed into the response's Set-Cookie
+ * });
  */
 export class CookieSession {
   /** The session cookie: `maxAge`, `expires`, `originalMaxAge`, `path`, `httpOnly`, … */
@@ -72,24 +80,24 @@ export class CookieSession {
   }
 }
 
-/** The session's data: its own enumerable properties but `cookie`. */
-export function dataOf(session: object): SessionData {
+/** The session's data: its own enumerable properties but `cookie` (and the other `reserved` names). */
+export function dataOf(session: object, reserved: ReadonlySet<string> = RESERVED): SessionData {
   const data: SessionData = {};
-  for (const key of Object.keys(session)) if (!RESERVED.has(key)) data[key] = (session as SessionData)[key];
+  for (const key of Object.keys(session)) if (!reserved.has(key)) data[key] = (session as SessionData)[key];
   return data;
 }
 
 /** Copies `data` onto the session, leaving out `cookie`, `id` and the method names (as express-session does). */
-export function assignData(session: CookieSession, data: SessionData): void {
+export function assignData(session: object, data: SessionData, reserved: ReadonlySet<string> = RESERVED): void {
   for (const key of Object.keys(data)) {
-    if (RESERVED.has(key) || key in session) continue;
-    session[key] = data[key];
+    if (reserved.has(key) || key in session) continue;
+    (session as SessionData)[key] = data[key];
   }
 }
 
 /** Removes every data property (for `reload`). */
-export function clearData(session: CookieSession): void {
-  for (const key of Object.keys(session)) if (!RESERVED.has(key)) delete session[key];
+export function clearData(session: object, reserved: ReadonlySet<string> = RESERVED): void {
+  for (const key of Object.keys(session)) if (!reserved.has(key)) delete (session as SessionData)[key];
 }
 
 function noop(): void {}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cookieApp } from './helpers/app.js';
-import { Client, listen, SECRET_A } from './helpers/http.js';
-import { claimsText, derived, joseSeal } from './helpers/jwe.js';
+import { cookieApp } from './support/app.js';
+import { Client, listen, SECRET_A } from './support/http.js';
+import { claimsText, derived, joseSeal } from './support/jwe.js';
 import type { InvalidReason } from '../src/index.js';
 
 // Every kind of bad cookie gets a fresh, empty session (never a 500) and exactly one `invalid`

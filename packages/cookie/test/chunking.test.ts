@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieSealer } from '../src/index.js';
-import { cookieApp, noise } from './helpers/app.js';
-import { Client, isClearing, listen, SECRET_A } from './helpers/http.js';
+import { cookieApp, noise } from './support/app.js';
+import { Client, isClearing, listen, SECRET_A } from './support/http.js';
 
 // Long attributes on purpose: every Set-Cookie line, attributes included, must stay within 4096 bytes.
 const cookie = { maxAge: 3_600_000, domain: 'shop.example.test', sameSite: 'strict', secure: true, partitioned: true, priority: 'high' } as const;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CookieSealer } from '../src/index.js';
-import { cookieApp } from './helpers/app.js';
-import { Client, listen, SECRET_A } from './helpers/http.js';
+import { cookieApp } from './support/app.js';
+import { Client, listen, SECRET_A } from './support/http.js';
 
 describe('cookieSession: express-session surface over real HTTP', () => {
   let server: Awaited<ReturnType<typeof listen>>;

@@ -1,8 +1,8 @@
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { CookieSealer } from '../src/index.js';
-import { claimsText, derived, joseSeal } from './helpers/jwe.js';
-import { SECRET_A } from './helpers/http.js';
+import { claimsText, derived, joseSeal } from './support/jwe.js';
+import { SECRET_A } from './support/http.js';
 
 // The package seals with node:crypto AES-256-GCM (see README, "Why not jose at run time"); these
 // tests prove the format is JWE compact as jose reads and writes it, both ways, with and without zip.

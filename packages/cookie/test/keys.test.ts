@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CookieSealer, cookieSession, sealedCodec } from '../src/index.js';
-import { SECRET_A, SECRET_B } from './helpers/http.js';
+import { SECRET_A, SECRET_B } from './support/http.js';
 
 function configError(make: () => unknown): { code?: string; message: string } {
   try {

@@ -2,8 +2,8 @@ import Koa from 'koa';
 import session from 'koa-session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealedCodec, type InvalidCookieEvent } from '../src/index.js';
-import { noise } from './helpers/app.js';
-import { Client, listen, SECRET_A, SECRET_B } from './helpers/http.js';
+import { noise } from './support/app.js';
+import { Client, listen, SECRET_A, SECRET_B } from './support/http.js';
 
 function koaApp(secrets: string[]) {
   const app = new Koa();

@@ -3,7 +3,7 @@ import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieSession } from '../src/index.js';
-import { Client, listen, SECRET_A } from './helpers/http.js';
+import { Client, listen, SECRET_A } from './support/http.js';
 
 // passport 0.7's req.login calls req.session.regenerate then save; req.logout calls save then
 // regenerate. They run unchanged on cookieSession's req.session.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cookieApp } from './helpers/app.js';
-import { Client, listen, SECRET_A, SECRET_B } from './helpers/http.js';
+import { cookieApp } from './support/app.js';
+import { Client, listen, SECRET_A, SECRET_B } from './support/http.js';
 
 const A = { id: 'key-a', secret: SECRET_A };
 const B = { id: 'key-b', secret: SECRET_B };

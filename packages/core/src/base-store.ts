@@ -4,6 +4,7 @@ import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js
 import { StoreConfigError, isSessionStoreError } from './errors.js';
 import { DEFAULT_PRINCIPAL_KEYS, type PrincipalFunction, defaultPrincipal, principalOf, principalQuery } from './principal.js';
 import { assertSessionId } from './sid.js';
+import { positiveInteger, positiveNumber } from './store-kit.js';
 import { type CallOwner, DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
 import { DEFAULT_MAX_SESSION_KEYS } from './value-rules.js';
 import type {
@@ -34,6 +35,20 @@ const WALK_BATCH = 64;
  * sessions, each read bounded by `operationTimeoutMs`; stores with an index override
  * `principalIds` and `removeByPrincipal`. Lifecycle events (`created`, `destroyed`, `expired`)
  * are emitted by the store through {@link AbstractSessionStore.lifecycle}.
+ *
+ * @example
+ * class MapStore extends AbstractSessionStore {
+ *   readonly name = 'map';
+ *   readonly #rows = new Map<string, { json: string; expiresAt: number }>();
+ *   protected async read(sid: string) {
+ *     const row = this.#rows.get(sid);
+ *     return row && row.expiresAt > Date.now() ? decodeSession(sid, row.json) : null;
+ *   }
+ *   protected async write(sid: string, _data: SessionData, json: string, ttlMs: number) {
+ *     this.#rows.set(sid, { json, expiresAt: Date.now() + ttlMs });
+ *   }
+ *   // …merge, extend, remove, scanIds, count and removeAll likewise
+ * }
  */
 export abstract class AbstractSessionStore extends EventEmitter implements SessionStore, SessionLimits {
   abstract readonly name: string;
@@ -51,10 +66,10 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
 
   constructor(options: BaseStoreOptions = {}) {
     super();
-    this.operationTimeoutMs = positive(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
-    this.maxSessionBytes = positive(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
-    this.maxSessionKeys = positive(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
-    this.tombstoneTtlMs = positive(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
+    this.operationTimeoutMs = positiveNumber(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
+    this.maxSessionBytes = positiveInteger(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
+    this.maxSessionKeys = positiveInteger(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
+    this.tombstoneTtlMs = positiveNumber(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
     if (options.principal !== undefined && typeof options.principal !== 'function') {
       throw new StoreConfigError('principal must be a function (data) => user id');
     }
@@ -367,9 +382,4 @@ function ttlOf(options: WriteOptions): number {
     throw new StoreConfigError(`ttlMs must be a finite number of milliseconds, got ${String(ttlMs)}`);
   }
   return ttlMs;
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new StoreConfigError(`${name} must be a positive number, got ${value}`);
-  return value;
 }

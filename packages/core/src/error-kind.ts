@@ -47,19 +47,35 @@ const CONNECTION_CODES = new Set([
 // Messages the drivers give a lost or closed connection without a code (ioredis, node-redis, pg,
 // pg-pool, mysql2).
 const CONNECTION_MESSAGES =
-  /connection is closed|connection terminated|not queryable|stream isn't writeable|max retries per request|client is closed|socket closed|closed state|command aborted due to connection close|timeout exceeded when trying to connect|connect ETIMEDOUT|connection lost|all sentinels are unreachable|failed to refresh slots cache|none of the (sentinels|nodes)|cluster(all)?failed/i;
+  /connection is closed|connection terminated|not queryable|stream isn't writeable|max retries per request|client is closed|client is offline|disconnects client|socket closed|socket timeout|^connection timeout$|closed state|command aborted due to connection close|timeout exceeded when trying to connect|connect ETIMEDOUT|connection lost|all sentinels are unreachable|failed to refresh slots cache|none of the (sentinels|nodes)|root nodes are unavailable|no valid master node|cluster(all)?failed/i;
+
+// node-redis' error classes for a lost, closed or timed-out connection. They set no `name` or
+// `code`, and some no message (a command timeout is a bare `TimeoutError`), so their class tells.
+const CONNECTION_CLASSES = new Set([
+  'TimeoutError',
+  'ConnectionTimeoutError',
+  'SocketTimeoutError',
+  'SocketTimeoutDuringMaintenanceError',
+  'CommandTimeoutDuringMaintenanceError',
+  'ClientClosedError',
+  'ClientOfflineError',
+  'DisconnectsClientError',
+  'SocketClosedUnexpectedlyError',
+  'RootNodesUnavailableError',
+  'ReconnectStrategyError',
+]);
 
 /**
  * True when `err` says the connection failed, closed or timed out: by its code, its message, its
- * name (`TimeoutError`), its `cause` (fetch's `TypeError: fetch failed`) or, for an
- * `AggregateError`, any of its errors.
+ * name (`TimeoutError`) or class (node-redis' `ClientClosedError`, `SocketClosedUnexpectedlyError`,
+ * …), its `cause` (fetch's `TypeError: fetch failed`) or, for an `AggregateError`, any of its errors.
  */
 export function isConnectionError(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 4) return false;
   const { code, message, name, errors, cause } = err as Record<string, unknown>;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
-  if (name === 'TimeoutError') return true;
+  if (name === 'TimeoutError' || CONNECTION_CLASSES.has((err as { constructor?: { name?: unknown } }).constructor?.name as string)) return true;
   if (Array.isArray(errors) && errors.some((e) => isConnectionError(e, depth + 1))) return true;
   return isConnectionError(cause, depth + 1);
 }

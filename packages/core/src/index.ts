@@ -23,6 +23,7 @@ export {
 } from './errors.js';
 export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
+export { FORBIDDEN_KEYS } from './forbidden-keys.js';
 export { DEFAULT_PRINCIPAL_KEYS, MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
 export { PrincipalIndex } from './principal-index.js';
 export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
@@ -41,6 +42,17 @@ export {
 export { DEFAULT_TTL_MS, ttlFromCookie, ttlFromSession, type CookieExpiry } from './ttl.js';
 export { DEFAULT_OPERATION_TIMEOUT_MS, withTimeout } from './timeout.js';
 export { AbstractSessionStore, DEFAULT_TOMBSTONE_TTL_MS } from './base-store.js';
+export {
+  loadOptionalDriver,
+  positiveInteger,
+  positiveNumber,
+  queryOptions,
+  type OptionalDriverOptions,
+  type QueryOptions,
+  type QueryOptionsSettings,
+  type QueryParamKind,
+  type QuerySpec,
+} from './store-kit.js';
 export { createStore, redactUrl, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
 export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
 export { formKeyTexts, keyTextsOf, rememberStoredForm, storedForm, storedKeyTexts } from './stored-form.js';

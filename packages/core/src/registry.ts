@@ -25,6 +25,13 @@ const registry: Map<string, Registration> = ((globalThis as Record<symbol, unkno
 /**
  * Registers a factory for URL schemes (without the colon, e.g. `['redis', 'rediss']`). Store
  * packages call this when imported; registering a scheme again replaces the factory.
+ *
+ * @example
+ * registerStore(
+ *   ['memory'],
+ *   (url, options) => new MemorySessionStore({ ...options, ...queryOptions(url, URL_PARAMS) }),
+ *   'memory://?max=10000',
+ * );
  */
 export function registerStore(schemes: string[], factory: StoreFactory, example: string): void {
   for (const scheme of schemes) registry.set(scheme.toLowerCase(), { factory, example });
@@ -41,6 +48,11 @@ export function registeredSchemes(): { scheme: string; example: string }[] {
  * must be imported first (the `sessionkit` package imports all of them).
  * @throws StoreConfigError when the URL does not parse or no adapter is registered for its scheme;
  *   the message lists the known schemes.
+ *
+ * @example
+ * import { createStore } from 'sessionkit';
+ * const store = createStore(process.env.SESSION_STORE_URL ?? 'memory://', { operationTimeoutMs: 2000 });
+ * await store.set('sid-1', { userId: 'u1' }, { ttlMs: 86_400_000 });
  */
 export function createStore(url: string, options: CreateStoreOptions = {}): SessionStore {
   const parsed = parseStoreUrl(url);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionStoreError, StoreUnavailableError, isSessionStoreError, toStoreError, withTimeout } from '../src/index.js';
+import { type SessionStoreError, StoreUnavailableError, isSessionStoreError, toStoreError, withTimeout } from '../src/index.js';
 
 describe('withTimeout', () => {
   it('rejects with StoreUnavailableError when work does not settle', async () => {

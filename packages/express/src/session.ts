@@ -1,14 +1,24 @@
-import { cookieSession, type CookieOptions, type CookieSessionMiddleware, type CookieSessionOptions } from '@sessionkit/cookie';
-import { createStore, StoreConfigError, type SessionStore } from '@sessionkit/core';
+import {
+  chooseStrategy,
+  cookieSession,
+  cookieStrategyOptions,
+  defined,
+  destroyUserSessions,
+  type CookieOptions,
+  type CookieSessionMiddleware,
+  type CookieStrategyOptions,
+  type CookieUrlOptions,
+  type SessionStrategyStore,
+} from '@sessionkit/cookie';
+import type { SessionStore } from '@sessionkit/core';
 import type { RequestHandler } from 'express';
 import expressSession from 'express-session';
 import { ExpressSessionStore } from './express-store.js';
 import type { FailMode, SessionLogger } from './options.js';
 
-/** Where sessions live: `'cookie://'` (sealed in the browser), a store URL, or a SessionStore. */
-export type SessionStrategyStore = 'cookie://' | (string & {}) | SessionStore;
+export type { SessionStrategyStore };
 
-export interface SessionOptions {
+export interface SessionOptions extends CookieStrategyOptions {
   /**
    * `'cookie://'`: the session travels sealed in the cookie (`cookieSession`); query parameters
    * `compress`, `maxChunks`, `revocation` (a store URL, URL-encoded), `revocationCacheMs`,
@@ -42,14 +52,6 @@ export interface SessionOptions {
   proxy?: boolean;
   /** Server stores: express-session's `unset`. */
   unset?: 'destroy' | 'keep';
-  /** `cookie://`: most cookies one session may take. Default 3. */
-  maxChunks?: number;
-  /** `cookie://`: deflate the sealed payload when smaller. Default false. */
-  compress?: boolean;
-  /** `cookie://`: "log out everywhere" through a store (`revokeUser`). */
-  revocation?: CookieSessionOptions['revocation'];
-  /** `cookie://`: cache revocation answers this long, in ms. Default 0. */
-  revocationCacheMs?: number;
   logger?: SessionLogger;
 }
 
@@ -70,8 +72,6 @@ export type SessionMiddleware = RequestHandler & {
   close(): Promise<void>;
 };
 
-const COOKIE_PARAMS = ['compress', 'maxChunks', 'revocation', 'revocationCacheMs', 'failMode'];
-
 /**
  * One switch between session strategies: the same options, the same `req.session`, and
  * `SESSION_STORE_URL` decides where sessions live. `cookie://` seals them into the cookie
@@ -88,35 +88,20 @@ const COOKIE_PARAMS = ['compress', 'maxChunks', 'revocation', 'revocationCacheMs
  * @throws StoreConfigError for an unknown scheme, a bad `cookie://` parameter, a short secret under `cookie://`, or any bad option.
  */
 export function session(options: SessionOptions): SessionMiddleware {
-  if (typeof options !== 'object' || options === null || options.store === undefined) {
-    throw new StoreConfigError("session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore");
-  }
-  const { store } = options;
-  if (typeof store === 'string' && /^cookie:/i.test(store)) return cookieStrategy(options, store);
-  return serverStrategy(options, store);
+  const strategy = chooseStrategy(options);
+  if (strategy.kind === 'cookie') return cookieStrategy(options, strategy.url);
+  return serverStrategy(options, strategy.store, strategy.owned);
 }
 
-function cookieStrategy(options: SessionOptions, url: string): SessionMiddleware {
-  const params = cookieParams(url);
-  const cookie = { maxAge: null, ...options.cookie };
-  const revocation = params.revocation ? { store: params.revocation } : options.revocation;
-  const middleware = cookieSession({
-    secrets: typeof options.secret === 'string' ? [options.secret] : options.secret,
-    name: options.name ?? 'connect.sid',
-    cookie,
-    ...defined({
-      rolling: options.rolling,
-      saveUninitialized: options.saveUninitialized,
-      touchAfterMs: options.touchAfterMs,
-      defaultTtlMs: options.defaultTtlMs,
-      maxChunks: params.maxChunks ?? options.maxChunks,
-      compress: params.compress ?? options.compress,
-      revocation,
-      revocationCacheMs: params.revocationCacheMs ?? options.revocationCacheMs,
-      failMode: params.failMode ?? options.failMode,
-      logger: options.logger,
+function cookieStrategy(options: SessionOptions, url: CookieUrlOptions): SessionMiddleware {
+  const middleware = cookieSession(
+    cookieStrategyOptions(url, options, {
+      secrets: typeof options.secret === 'string' ? [options.secret] : options.secret,
+      name: options.name ?? 'connect.sid',
+      cookie: { maxAge: null, ...options.cookie },
+      ...defined({ rolling: options.rolling }),
     }),
-  } as CookieSessionOptions);
+  );
   // The cookieSession middleware already has revokeUser and close.
   return Object.assign(middleware as unknown as RequestHandler & Pick<SessionMiddleware, 'revokeUser' | 'close'>, {
     strategy: 'cookie' as const,
@@ -125,9 +110,7 @@ function cookieStrategy(options: SessionOptions, url: string): SessionMiddleware
   });
 }
 
-function serverStrategy(options: SessionOptions, given: string | SessionStore): SessionMiddleware {
-  const owned = typeof given === 'string';
-  const backing = typeof given === 'string' ? createStore(given) : given;
+function serverStrategy(options: SessionOptions, backing: SessionStore, owned: boolean): SessionMiddleware {
   const store = new ExpressSessionStore(
     backing,
     defined({ touchAfterMs: options.touchAfterMs, failMode: options.failMode, defaultTtlMs: options.defaultTtlMs, logger: options.logger }),
@@ -143,45 +126,9 @@ function serverStrategy(options: SessionOptions, given: string | SessionStore): 
     strategy: 'server' as const,
     store,
     cookieSession: undefined,
-    revokeUser: async (id: string | number) => {
-      const destroyByPrincipal = (backing as { destroyByPrincipal?: (id: string) => Promise<number> }).destroyByPrincipal;
-      if (typeof destroyByPrincipal !== 'function') throw new StoreConfigError(`the ${backing.name} store cannot list a user's sessions (no destroyByPrincipal)`);
-      await destroyByPrincipal.call(backing, String(id));
-    },
+    revokeUser: (id: string | number) => destroyUserSessions(backing, id),
     close: async () => {
       if (owned) await backing.close();
     },
   });
-}
-
-/** `cookie://?compress=true&maxChunks=2&revocation=redis%3A%2F%2F127.0.0.1%3A6379`. */
-function cookieParams(url: string): { compress?: boolean; maxChunks?: number; revocation?: string; revocationCacheMs?: number; failMode?: FailMode } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StoreConfigError(`cookie store URL ${JSON.stringify(url)} does not parse; expected cookie:// or cookie://?compress=true&maxChunks=3`);
-  }
-  const out: ReturnType<typeof cookieParams> = {};
-  for (const [key, value] of parsed.searchParams) {
-    if (!COOKIE_PARAMS.includes(key)) throw new StoreConfigError(`cookie:// has no parameter ${JSON.stringify(key)}; known: ${COOKIE_PARAMS.join(', ')}`);
-    if (key === 'compress') {
-      if (!['true', 'false', '1', '0'].includes(value)) throw new StoreConfigError(`cookie://?compress= takes true or false, got ${JSON.stringify(value)}`);
-      out.compress = value === 'true' || value === '1';
-    } else if (key === 'maxChunks' || key === 'revocationCacheMs') {
-      const number = Number(value);
-      if (value === '' || !Number.isFinite(number)) throw new StoreConfigError(`cookie://?${key}= takes a number, got ${JSON.stringify(value)}`);
-      out[key] = number;
-    } else if (key === 'failMode') {
-      out.failMode = value as FailMode;
-    } else {
-      out.revocation = value;
-    }
-  }
-  return out;
-}
-
-/** The entries whose value is not undefined, so each strategy's own defaults apply. */
-function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

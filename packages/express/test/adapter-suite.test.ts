@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { listen, runAdapterSuite } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore } from '../src/index.js';
-import { COOKIE, SECRET, sessionApp } from './helpers/app.js';
+import { COOKIE, SECRET, sessionApp } from './support/app.js';
 
 /** A cookie value express-session accepts: `s:<sid>.<HMAC-SHA256 signature>`, as cookie-signature makes it. */
 function signedCookies(sid: string, secret = SECRET): Record<string, string> {

@@ -4,7 +4,7 @@ import { MemorySessionStore } from '@sessionkit/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, CountingStore, listen } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore } from '../src/index.js';
-import { COOKIE, SECRET, sessionApp } from './helpers/app.js';
+import { COOKIE, SECRET, sessionApp } from './support/app.js';
 
 /** A memory store whose backend can be handed raw stored bytes, as a damaged Redis value or SQL row would be. */
 class CorruptibleStore extends MemorySessionStore {

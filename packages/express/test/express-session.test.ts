@@ -4,7 +4,7 @@ import session from 'express-session';
 import { afterEach, describe, expect, it } from 'vitest';
 import { barrier, Client, CountingStore, listen } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore } from '../src/index.js';
-import { sessionApp } from './helpers/app.js';
+import { sessionApp } from './support/app.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@sessionkit/test-suite';
 import { Client, HttpSessionStore, listen, SessionServer } from '@sessionkit/adapter-suite';
 import { ExpressSessionStore, type FailMode } from '../src/index.js';
-import { sessionApp } from './helpers/app.js';
+import { sessionApp } from './support/app.js';
 
 // The store's backend is a real server in a child process; SIGSTOP makes it hang, SIGKILL makes it
 // refuse connections. Only generous bounds on time: they catch a hang, not slowness.

@@ -15,7 +15,7 @@ import {
  * Node-style callback as @fastify/session passes it. Loosely typed on purpose: @fastify/session
  * types the loaded value as its own `Session`, which apps augment.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: @fastify/session declares its callback with `any`
 export type FastifyStoreCallback = (err?: any, value?: any) => void;
 
 export interface FastifySessionStoreOptions {

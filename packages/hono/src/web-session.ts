@@ -1,4 +1,5 @@
 import type { LoadedSession, SessionData } from '@sessionkit/core';
+import type { Session } from './session-api.js';
 
 /** What the Web core and a session object share about one request's session. */
 export interface SessionState {
@@ -16,8 +17,15 @@ export interface SessionState {
  * One request's session, as `c.get('session')` returns it. Top-level keys hold JSON-safe values;
  * change them with `set` / `delete` (or mutate a value obtained from `get`: the save compares
  * every key with what was loaded, so both are written). Changes are saved after the handler.
+ *
+ * @example
+ * app.post('/cart', async (c) => {
+ *   const session = c.get('session');
+ *   session.set('cart', [...(session.get<string[]>('cart') ?? []), (await c.req.json()).sku]);
+ *   return c.json(session.get('cart'));
+ * });
  */
-export class WebSession {
+export class WebSession implements Session {
   readonly #state: SessionState;
 
   /** Made by `WebSessions.load`; not for direct use. */

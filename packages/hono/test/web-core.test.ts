@@ -4,7 +4,7 @@ import { MemorySessionStore } from '@sessionkit/memory';
 import { getRequestListener } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSessions } from '../src/web.js';
-import { COOKIE, honoApp, signedCookies } from './app.js';
+import { COOKIE, honoApp, signedCookies } from './support/app.js';
 
 const OLD = 'the old secret, at least 32 characters long';
 const NEW = 'the new secret, at least 32 characters long';

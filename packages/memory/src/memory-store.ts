@@ -4,6 +4,7 @@ import {
   decodeSession,
   formKeyTexts,
   keyTextsOf,
+  positiveInteger,
   SessionEncodeError,
   SessionTooLargeError,
   StoreConfigError,
@@ -71,10 +72,8 @@ export class MemorySessionStore extends AbstractSessionStore {
 
   constructor(options: MemorySessionStoreOptions = {}) {
     super(options);
-    const max = options.max ?? 10_000;
-    const maxSize = options.maxSizeBytes ?? 64 * 1024 * 1024;
-    if (!Number.isInteger(max) || max < 1) throw new StoreConfigError(`max must be a positive integer, got ${max}`);
-    if (!Number.isInteger(maxSize) || maxSize < 1) throw new StoreConfigError(`maxSizeBytes must be a positive integer, got ${maxSize}`);
+    const max = positiveInteger(options.max ?? 10_000, 'max');
+    const maxSize = positiveInteger(options.maxSizeBytes ?? 64 * 1024 * 1024, 'maxSizeBytes');
     const sweep = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     if (sweep !== false && (!Number.isFinite(sweep) || sweep < 0)) {
       throw new StoreConfigError(`sweepIntervalMs must be a number of ms >= 0 or false, got ${String(sweep)}`);

@@ -84,7 +84,7 @@ describe('bounds', () => {
 
 describe('process lifetime', () => {
   it('a process holding sessions with long TTLs exits on its own', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/hold-sessions.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL('./support/hold-sessions.ts', import.meta.url));
     const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture], { timeout: 20_000 });
     expect(stdout.trim()).toBe('stored 999 sessions');
   }, 30_000);
@@ -96,6 +96,13 @@ describe('createStore', () => {
     expect(store).toBeInstanceOf(MemorySessionStore);
     for (let i = 0; i < 8; i++) await store.set(`url-store-${i}`, { i }, { ttlMs: 60_000 });
     expect(await store.length()).toBe(5);
+  });
+
+  it('memory:// refuses a parameter it does not know, and a value that is not a number', () => {
+    expect(() => createStore('memory://?maxx=5')).toThrow(
+      'memory:// has an unknown parameter "maxx" (did you mean "max"?); known: max, maxSizeBytes, sweepIntervalMs',
+    );
+    expect(() => createStore('memory://?max=lots')).toThrow(/parameter max must be a whole number, got "lots"/);
   });
 });
 

@@ -4,6 +4,8 @@ import { REDIS_URL_EXAMPLES } from './url.js';
 
 export { RedisSessionStore, type RedisSessionStoreOptions, type RedisSessionStoreUrlOptions, type WaitReplicasOptions } from './redis-store.js';
 export { ReplicationError } from './errors.js';
+export { DEFAULT_NEAR_CACHE_MAX_AGE_MS, type NearCacheOptions, type NearCacheState, type NearCacheStats } from './near-cache.js';
+export type { AnyRedisClient, IoredisClient, NodeRedisClient } from './client.js';
 export { failFastOptions } from './url.js';
 
 // The factory takes the URL text as given when the registry passes it (a host list such as

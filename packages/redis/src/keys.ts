@@ -134,7 +134,7 @@ let slotTags: string[] | undefined;
  * A short ASCII tag whose CRC16 falls in `slot`. The table of all 16384 is built on first use
  * (about 90,000 CRCs of 3-4 bytes), which only a sid holding a `}` outside a hash tag needs.
  */
-function tagForSlot(slot: number): string {
+export function tagForSlot(slot: number): string {
   if (!slotTags) {
     const tags = new Array<string>(16384);
     for (let filled = 0, n = 0; filled < 16384; n++) {

@@ -1,5 +1,5 @@
-import { decodeSession, decodeValue, encodeValue, rememberStoredForm, type KeyTexts, type SessionChange, type SessionData } from '@sessionkit/core';
-import type { RedisClient } from './link.js';
+import { decodeSession, decodeValue, encodeValue, FORBIDDEN_KEYS, rememberStoredForm, type KeyTexts, type SessionChange, type SessionData } from '@sessionkit/core';
+import type { RedisDriver } from './client.js';
 import { MARKER_FIELD, type ScriptArgs, type ScriptName } from './scripts.js';
 
 /** A script call: which script and its arguments after the two keys. */
@@ -11,14 +11,10 @@ export interface ScriptCall {
 /** How sessions are laid out in Redis: read with one command, written with one script each. */
 export interface Layout {
   /** The stored session, `null` when absent. @throws SessionDecodeError when stored bytes do not decode. */
-  read(client: RedisClient, key: string, sid: string): Promise<SessionData | null>;
+  read(driver: RedisDriver, key: string, sid: string): Promise<SessionData | null>;
   set(data: SessionData, json: string, ttlMs: number): ScriptCall;
   patch(change: SessionChange, ttlMs: number, maxSessionBytes: number): ScriptCall;
 }
-
-// Keys a session never holds: the codec refuses them on write, and a hash edited by hand is read
-// without them, so no decoded session carries a key that could reach a prototype.
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * `format: 'hash'` (default): one hash per session, one field per top-level key holding that
@@ -26,13 +22,14 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * A patch writes only the fields it changes.
  */
 export const hashLayout: Layout = {
-  async read(client, key, sid) {
-    const fields = await client.hgetall(key);
+  async read(driver, key, sid) {
+    const fields = await driver.hgetall(key);
     let found = false;
     const data: SessionData = {};
     const texts: KeyTexts = new Map();
     for (const [field, text] of Object.entries(fields)) {
       found = true;
+      // A hash edited by hand is read without keys that could reach a prototype (FORBIDDEN_KEYS).
       if (field === MARKER_FIELD || FORBIDDEN_KEYS.has(field)) continue;
       data[field] = decodeValue(sid, text);
       texts.set(field, text);
@@ -69,8 +66,8 @@ export const hashLayout: Layout = {
  * read-merge-write inside one script.
  */
 export const jsonLayout: Layout = {
-  async read(client, key, sid) {
-    const text = await client.get(key);
+  async read(driver, key, sid) {
+    const text = await driver.get(key);
     return text === null ? null : decodeSession(sid, text);
   },
   set(_data, json, ttlMs) {

@@ -1,11 +1,9 @@
 import { StoreUnavailableError } from '@sessionkit/core';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisDriver } from './client.js';
 import { redactError } from './redact.js';
 
-export type RedisClient = Redis | Cluster;
-
 interface Waiter {
-  resolve(client: RedisClient): void;
+  resolve(driver: RedisDriver): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -14,7 +12,8 @@ interface Waiter {
  * Follows the client's connection and turns it into the store's `connect` / `disconnect`
  * events, and gates every command on it:
  * - before the first `ready`, a command waits for it (through the client's reconnection attempts,
- *   so an app may start before Redis), starting a lazyConnect client if needed. Each wait ends
+ *   so an app may start before Redis), starting the client if the store may (a lazyConnect
+ *   ioredis client, or a client the store created). Each wait ends
  *   after `waitMs` (operationTimeoutMs), or at once when the client ends for good, and the waiter
  *   is dropped: calls made while Redis has never been reachable leave nothing behind
  *   ({@link Link.waiting} goes back to 0 once they settled);
@@ -29,7 +28,7 @@ export class Link {
   readonly #detach: () => void;
 
   constructor(
-    readonly client: RedisClient,
+    readonly driver: RedisDriver,
     emit: (event: 'connect' | 'disconnect' | 'error', ...args: unknown[]) => void,
     readonly waitMs: number,
   ) {
@@ -56,19 +55,13 @@ export class Link {
       this.#lastError = safe instanceof Error ? safe.message : String(safe);
       emit('error', safe);
     };
-    client.on('ready', up);
-    client.on('close', down);
-    client.on('end', ended);
-    client.on('error', error);
+    const stop = driver.watch({ up, down, ended, error });
     this.#detach = () => {
-      client.off('ready', up);
-      client.off('close', down);
-      client.off('end', ended);
-      client.off('error', error);
+      stop();
       this.#settleWaiters();
     };
     // A client handed in already connected: announce it once listeners had a chance to attach.
-    if (client.status === 'ready') process.nextTick(up);
+    if (driver.state() === 'ready') process.nextTick(up);
   }
 
   /** Calls waiting for the first `ready` right now (a diagnostic figure: 0 once every call settled). */
@@ -76,13 +69,14 @@ export class Link {
     return this.#waiters.size;
   }
 
-  /** The client, once it can take a command. @throws StoreUnavailableError while the link is down. */
-  ready(): Promise<RedisClient> {
-    const { client } = this;
-    if (client.status === 'ready') return Promise.resolve(client);
-    if (client.status === 'end') return Promise.reject(new StoreUnavailableError('the Redis client was closed (status end)'));
-    if (this.#everReady) return Promise.reject(new StoreUnavailableError(`Redis link is down (status ${client.status}); reconnecting`));
-    return new Promise<RedisClient>((resolve, reject) => {
+  /** The driver, once its client can take a command. @throws StoreUnavailableError while the link is down. */
+  ready(): Promise<RedisDriver> {
+    const { driver } = this;
+    const state = driver.state();
+    if (state === 'ready') return Promise.resolve(driver);
+    if (state === 'ended') return Promise.reject(new StoreUnavailableError('the Redis client was closed'));
+    if (this.#everReady) return Promise.reject(new StoreUnavailableError(`Redis link is down (${state}); reconnecting`));
+    return new Promise<RedisDriver>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
@@ -93,7 +87,7 @@ export class Link {
       };
       waiter.timer.unref();
       this.#waiters.add(waiter);
-      if (client.status === 'wait') client.connect().catch(() => {});
+      if (state === 'idle') driver.start();
     });
   }
 
@@ -107,12 +101,12 @@ export class Link {
     if (this.#waiters.size === 0) return;
     const waiters = [...this.#waiters];
     this.#waiters.clear();
-    const ready = this.client.status === 'ready';
-    const err = ready ? undefined : this.#unreachable(`is not reachable (status ${this.client.status})`);
+    const state = this.driver.state();
+    const err = state === 'ready' ? undefined : this.#unreachable(`is not reachable (${state})`);
     for (const waiter of waiters) {
       clearTimeout(waiter.timer);
       if (err) waiter.reject(err);
-      else waiter.resolve(this.client);
+      else waiter.resolve(this.driver);
     }
   }
 

@@ -9,15 +9,14 @@ import {
   type BaseStoreOptions,
   type SessionChange,
   type SessionData,
-  withTimeout,
 } from '@sessionkit/core';
-import type { ChainableCommander } from 'ioredis';
+import { driverFor, type AnyRedisClient, type RedisDriver } from './client.js';
 import { ReplicationError } from './errors.js';
 import { keySpace, type KeySpace } from './keys.js';
 import { hashLayout, jsonLayout, type Layout, type ScriptCall } from './layouts.js';
-import { Link, type RedisClient } from './link.js';
-import { scanKeys, unlinkBatch } from './scan.js';
-import { defineScripts, type Scripted } from './scripts.js';
+import { Link } from './link.js';
+import type { NearCache, NearCacheOptions, NearCacheStats } from './near-cache.js';
+import { openNearCache } from './near-cache-open.js';
 import { redactError } from './redact.js';
 import { parseRedisUrl } from './url.js';
 
@@ -31,10 +30,16 @@ export interface WaitReplicasOptions {
 
 export interface RedisSessionStoreOptions extends BaseStoreOptions {
   /**
-   * An ioredis `Redis` (standalone, or configured with `sentinels` + `name`) or `Cluster`, handed
-   * in by you; `close()` leaves it open. It must not use ioredis's `keyPrefix` (use `prefix`).
+   * Your client, of either library; `close()` leaves it open:
+   * - ioredis: a `Redis` (standalone, or configured with `sentinels` + `name`) or a `Cluster`. It
+   *   must not use ioredis's `keyPrefix` (use `prefix`). A `lazyConnect` client connects on the
+   *   store's first call.
+   * - node-redis v5+ (the `redis` package): a client from `createClient`, `createCluster` or
+   *   `createSentinel`. Connect it yourself (`await client.connect()`), as with connect-redis;
+   *   until it is ready, calls wait for it up to operationTimeoutMs.
+   * The library is told from the object's shape.
    */
-  client: RedisClient;
+  client: AnyRedisClient;
   /** Key prefix; a session lives at `<prefix><sid>`. Default `'sess:'` (connect-redis's). */
   prefix?: string;
   /** Puts every session key in one Cluster hash slot: keys become `<prefix>{<hashTag>}<sid>`. Default: none. */
@@ -53,6 +58,13 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
    * the master). Default: off.
    */
   waitReplicas?: WaitReplicasOptions;
+  /**
+   * Keeps up to `maxEntries` sessions in process memory, kept correct by Redis client-side caching
+   * (`CLIENT TRACKING`): a read of a cached session costs no command. Needs Redis 6.2+:
+   * standalone (ioredis or node-redis `createClient`) or Sentinel (ioredis); refused on Cluster and
+   * on a node-redis `createSentinel` client. See the README's near cache section. Default: off.
+   */
+  nearCache?: NearCacheOptions;
 }
 
 /** Options for {@link RedisSessionStore.fromUrl}: everything but the client. */
@@ -61,7 +73,7 @@ export type RedisSessionStoreUrlOptions = Omit<RedisSessionStoreOptions, 'client
 const OWNS_CLIENT = Symbol('ownsClient');
 
 /**
- * Session store on Redis through ioredis: standalone, Sentinel or Cluster.
+ * Session store on Redis through ioredis or node-redis: standalone, Sentinel or Cluster.
  *
  * Reads are one command (HGETALL, or GET with `format: 'json'`); set, patch and destroy are one
  * Lua script each (one round trip, atomic); touch is one PEXPIRE, which does nothing for a missing
@@ -76,19 +88,16 @@ export class RedisSessionStore extends AbstractSessionStore {
   readonly #keys: KeySpace;
   readonly #layout: Layout;
   readonly #link: Link;
+  readonly #driver: RedisDriver;
   readonly #owned: boolean;
   readonly #scanCount: number;
   readonly #waitReplicas: Required<WaitReplicasOptions> | undefined;
+  readonly #near: NearCache | undefined;
 
   constructor(options: RedisSessionStoreOptions) {
     super(options);
-    const { client } = options ?? {};
-    if (!client || typeof (client as { defineCommand?: unknown }).defineCommand !== 'function') {
-      throw new StoreConfigError('RedisSessionStore needs { client }: an ioredis Redis or Cluster instance (or use RedisSessionStore.fromUrl)');
-    }
-    if (keyPrefixOf(client)) {
-      throw new StoreConfigError('the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead');
-    }
+    this.#owned = (options as { [OWNS_CLIENT]?: boolean } | undefined)?.[OWNS_CLIENT] === true;
+    const driver = driverFor(options?.client, this.#owned);
     this.prefix = options.prefix ?? 'sess:';
     this.#keys = keySpace(this.prefix, options.hashTag);
     this.format = options.format ?? 'hash';
@@ -101,17 +110,24 @@ export class RedisSessionStore extends AbstractSessionStore {
       throw new StoreConfigError(`scanCount must be a positive integer, got ${options.scanCount}`);
     }
     this.#waitReplicas = options.waitReplicas && this.#checkWait(options.waitReplicas);
-    this.#owned = (options as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
-    defineScripts(client);
-    this.#link = new Link(client, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
+    this.#driver = driver;
+    // Before the Link: a refused nearCache (Cluster) throws before any listener is attached to the client.
+    this.#near = options.nearCache && openNearCache(driver, options.nearCache, (key) => this.#invalidated(key));
+    this.#link = new Link(driver, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
   }
 
   /**
    * Creates a store with its own client from a URL: `redis://`, `rediss://`,
    * `redis+sentinel://host:port,host:port/mastername`, `redis+cluster://host:port,host:port`.
-   * Query parameters `prefix`, `hashTag`, `format` set those options. The client uses the
-   * fail-fast settings documented in the README, connects on first use, and `close()` quits it.
-   * @throws StoreConfigError for a URL of another form, or when ioredis is not installed.
+   * Query parameters `prefix`, `hashTag`, `format` set those options; `client=node-redis` makes
+   * a node-redis client instead of the default ioredis one (`client=ioredis`);
+   * `nearCache=<maxEntries>` (and `nearCacheMaxAgeMs=<ms>`) turns the near cache on. The client uses
+   * the fail-fast settings documented in the README, connects on first use, and `close()` quits it.
+   * @throws StoreConfigError for a URL of another form, an unknown `client=`, a `nearCache` that
+   *   is not a positive integer, or when the client's package (ioredis, or redis for node-redis)
+   *   is not installed.
+   * @example
+   * const store = RedisSessionStore.fromUrl('redis://127.0.0.1:6379/0?client=node-redis&prefix=app:');
    */
   static fromUrl(url: string, options: RedisSessionStoreUrlOptions = {}): RedisSessionStore {
     const parsed = parseRedisUrl(url);
@@ -120,14 +136,14 @@ export class RedisSessionStore extends AbstractSessionStore {
     try {
       return new RedisSessionStore({ ...merged, client, [OWNS_CLIENT]: true } as RedisSessionStoreOptions);
     } catch (err) {
-      client.disconnect();
+      abandon(client);
       throw err;
     }
   }
 
-  /** The ioredis client this store sends its commands through. */
-  get client(): RedisClient {
-    return this.#link.client;
+  /** The client this store sends its commands through: ioredis or node-redis, as handed in or created. */
+  get client(): AnyRedisClient {
+    return this.#driver.client;
   }
 
   /**
@@ -139,10 +155,21 @@ export class RedisSessionStore extends AbstractSessionStore {
     return this.#link.waiting;
   }
 
+  /** The near cache's state and counters; `undefined` when the `nearCache` option is off. */
+  get nearCache(): NearCacheStats | undefined {
+    return this.#near?.stats();
+  }
+
   protected async read(sid: string): Promise<SessionData | null> {
-    const client = await this.#link.ready();
+    const key = this.#keys.session(sid);
+    // Without an entry nothing is awaited: the command goes out in this turn, as without the cache.
+    const hit = this.#near?.get(key, sid);
+    const cached = hit && (await hit);
+    if (cached) return cached;
+    const driver = await this.#link.ready();
     try {
-      return await this.#layout.read(client, this.#keys.session(sid), sid);
+      if (this.#near) return await this.#near.fill(key, () => this.#layout.read(driver, key, sid), () => driver.pttl(key));
+      return await this.#layout.read(driver, key, sid);
     } catch (err) {
       throw this.#mapReply(err, sid);
     }
@@ -150,30 +177,38 @@ export class RedisSessionStore extends AbstractSessionStore {
 
   protected async write(sid: string, data: SessionData, json: string, ttlMs: number): Promise<void> {
     await this.#run('set', sid, this.#layout.set(data, json, ttlMs));
+    await this.#near?.fence();
   }
 
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     await this.#run('patch', sid, this.#layout.patch(change, ttlMs, this.maxSessionBytes));
+    await this.#near?.fence();
   }
 
   protected async extend(sid: string, ttlMs: number): Promise<void> {
-    const client = await this.#link.ready();
+    const key = this.#keys.session(sid);
+    this.#near?.drop(key);
+    const driver = await this.#link.ready();
     try {
       // PEXPIRE does nothing for a missing key, so a touch never creates or resurrects a session.
-      await client.pexpire(this.#keys.session(sid), Math.ceil(ttlMs));
+      await driver.pexpire(key, Math.ceil(ttlMs));
     } catch (err) {
       throw redactError(err);
+    } finally {
+      this.#near?.drop(key);
     }
+    await this.#near?.fence();
   }
 
   protected async remove(sid: string): Promise<void> {
     await this.#run('destroy', sid, { script: 'sessionkitDestroy', argv: [Math.ceil(this.tombstoneTtlMs)] });
+    await this.#near?.fence();
   }
 
   protected async *scanIds(): AsyncIterable<string> {
-    const client = await this.#link.ready();
+    const driver = await this.#link.ready();
     try {
-      for await (const { keys } of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+      for await (const { keys } of driver.scan(this.#keys.pattern, this.#scanCount)) {
         for (const key of keys) {
           const sid = this.#keys.sidOf(key);
           if (sid !== null) yield sid;
@@ -192,52 +227,54 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 
   protected async removeAll(): Promise<void> {
-    const client = await this.#link.ready();
+    this.#near?.flushAll();
+    const driver = await this.#link.ready();
     try {
-      for await (const batch of scanKeys(client, this.#keys.pattern, this.#scanCount)) {
+      for await (const batch of driver.scan(this.#keys.pattern, this.#scanCount)) {
         const keys = batch.keys.filter((key) => this.#keys.sidOf(key) !== null);
-        if (keys.length > 0) await unlinkBatch(client, { node: batch.node, keys });
+        if (keys.length > 0) await driver.unlink({ node: batch.node, keys });
       }
     } catch (err) {
       throw redactError(err);
+    } finally {
+      this.#near?.flushAll();
     }
+    await this.#near?.fence();
   }
 
   protected override async release(): Promise<void> {
+    await this.#near?.close();
     this.#link.detach();
-    if (!this.#owned) return;
-    const { client } = this.#link;
-    if (client.status === 'end') return;
-    const ended = new Promise((resolve) => client.once('end', resolve));
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-    else client.disconnect();
-    // A Cluster's quit() resolves before its node connections are gone; wait for them (bounded).
-    await withTimeout(ended, this.operationTimeoutMs, 'redis close').catch(() => client.disconnect());
+    if (this.#owned) await this.#driver.close(this.operationTimeoutMs);
   }
 
   /** Runs one script for `sid`, followed by WAIT in the same round trip when waitReplicas is on. */
   async #run(operation: string, sid: string, { script, argv }: ScriptCall): Promise<void> {
-    const client = await this.#link.ready();
     const key = this.#keys.session(sid);
+    // This store reads its own writes: the entry goes before the write and again once answered.
+    this.#near?.drop(key);
+    const driver = await this.#link.ready();
     const tombstone = this.#keys.tombstone(sid);
     try {
-      // The arguments go as one array (ioredis flattens it), never spread into a call: a spread of
-      // tens of thousands of arguments overflows the stack inside ioredis' auto-pipelining, after
-      // it has queued the call's callback, and the batch's replies then reach the wrong callers.
       if (!this.#waitReplicas) {
-        await (client as Scripted<RedisClient>)[script](key, tombstone, argv);
+        await driver.script(script, key, tombstone, argv);
         return;
       }
       const { count, timeoutMs } = this.#waitReplicas;
-      const pipeline = (client.pipeline() as Scripted<ChainableCommander>)[script](key, tombstone, argv).wait(count, timeoutMs);
-      const [written, waited] = (await pipeline.exec()) ?? [];
-      if (written?.[0]) throw written[0];
-      if (waited?.[0]) throw waited[0];
-      const acknowledged = Number(waited?.[1]);
+      const acknowledged = await driver.scriptThenWait(script, key, tombstone, argv, count, timeoutMs);
       if (!(acknowledged >= count)) throw new ReplicationError(acknowledged, count, operation);
     } catch (err) {
       throw this.#mapReply(err, sid);
+    } finally {
+      this.#near?.drop(key);
     }
+  }
+
+  /** An invalidation of one of this store's keys reached the near cache: `nearCacheInvalidation` with `{ sid }`, for measurements. */
+  #invalidated(key: string): void {
+    if (this.listenerCount('nearCacheInvalidation') === 0) return;
+    const sid = this.#keys.sidOf(key);
+    if (sid !== null) this.emit('nearCacheInvalidation', { sid });
   }
 
   /**
@@ -286,7 +323,11 @@ export class RedisSessionStore extends AbstractSessionStore {
   }
 }
 
-function keyPrefixOf(client: RedisClient): string | undefined {
-  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
-  return options.keyPrefix || options.redisOptions?.keyPrefix;
+/** Drops a client created for a store that then refused its options. */
+function abandon(client: AnyRedisClient): void {
+  try {
+    driverFor(client, true).disconnect();
+  } catch {
+    // not a client at all: nothing was connected
+  }
 }

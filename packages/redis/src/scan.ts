@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from './link.js';
+import type { IoredisClient } from './client.js';
 
-/** One SCAN reply: the keys and the node (a standalone client, or one Cluster master) that holds them. */
-export interface KeyBatch {
+/** One SCAN reply on ioredis: the keys and the node (a standalone client, or one Cluster master) that holds them. */
+export interface IoredisKeyBatch {
   node: Redis;
   keys: string[];
 }
@@ -12,7 +12,7 @@ export interface KeyBatch {
  * every master of a Cluster (each master holds only its own slots). A key can appear twice
  * when the server rehashes during the walk, as SCAN documents.
  */
-export async function* scanKeys(client: RedisClient, pattern: string, count: number): AsyncGenerator<KeyBatch> {
+export async function* scanKeys(client: IoredisClient, pattern: string, count: number): AsyncGenerator<IoredisKeyBatch> {
   const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
   for (const node of nodes) {
     let cursor = '0';
@@ -29,7 +29,7 @@ export async function* scanKeys(client: RedisClient, pattern: string, count: num
  * UNLINK must stay within one hash slot, so each key gets its own UNLINK, sent together as one
  * pipeline: still one round trip per batch.
  */
-export async function unlinkBatch(client: RedisClient, { node, keys }: KeyBatch): Promise<void> {
+export async function unlinkBatch(client: IoredisClient, { node, keys }: IoredisKeyBatch): Promise<void> {
   if (!client.isCluster) {
     await node.unlink(keys);
     return;

@@ -155,7 +155,7 @@ redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1`;
 
-const SCRIPTS = {
+export const SCRIPTS = {
   sessionkitHashSet: HASH_SET,
   sessionkitHashPatch: HASH_PATCH,
   sessionkitJsonSet: JSON_SET,

@@ -1,14 +1,19 @@
 import { createRequire } from 'node:module';
 import { StoreConfigError } from '@sessionkit/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import type { RedisClient } from './link.js';
+import { CLIENT_KINDS, type AnyRedisClient, type ClientKind } from './client.js';
+import type { NearCacheOptions } from './near-cache.js';
+import { nearCacheFromQuery } from './near-cache-open.js';
+import { createNodeRedisClient, type ConnectionSpec } from './node-redis-url.js';
 import { redactText as redact } from './redact.js';
 
 /** What a store URL says: the client to create and the store options found in its query. */
 export interface ParsedRedisUrl {
-  create(operationTimeoutMs: number): RedisClient;
+  /** The client library, from `?client=` (default `ioredis`). */
+  kind: ClientKind;
+  create(operationTimeoutMs: number): AnyRedisClient;
   /** `prefix`, `hashTag`, `format` from the query string, when given. */
-  options: { prefix?: string; hashTag?: string; format?: string };
+  options: { prefix?: string; hashTag?: string; format?: string; nearCache?: NearCacheOptions };
 }
 
 const SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'redis+cluster'] as const;
@@ -57,8 +62,9 @@ export function backoff(times: number): number {
  * Parses `redis://`, `rediss://`, `redis+sentinel://host:port,host:port/mastername` and
  * `redis+cluster://host:port,host:port`. User and password come from the userinfo; the path is
  * the database number (`redis://`) or the Sentinel master name; query parameters `prefix`,
- * `hashTag`, `format` become store options, `db` and `sentinelPassword` client options.
- * @throws StoreConfigError when the URL does not fit these forms.
+ * `hashTag`, `format`, `nearCache` (with `nearCacheMaxAgeMs`) become store options, `db` and `sentinelPassword` client options, and
+ * `client` (`ioredis`, the default, or `node-redis`) picks the client library.
+ * @throws StoreConfigError when the URL does not fit these forms, or names another client.
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   // userinfo runs to the last @ before the path, so a password holding an unencoded @ is not read as a host
@@ -84,10 +90,35 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     const value = query.get(name);
     if (value !== null) options[name] = value;
   }
+  const nearCache = query.get('nearCache');
+  if (nearCache !== null) options.nearCache = nearCacheFromQuery(nearCache, query.get('nearCacheMaxAgeMs'));
   const db = path && scheme !== 'redis+sentinel' ? path : (query.get('db') ?? undefined);
   const dbOption = db === undefined || db === '' ? {} : { db: databaseNumber(db, url) };
+  const kind = (query.get('client') ?? 'ioredis') as ClientKind;
+  if (!CLIENT_KINDS.includes(kind)) {
+    throw new StoreConfigError(`client=${JSON.stringify(kind)} in ${redact(url)} is not a Redis client this store drives; use one of ${CLIENT_KINDS.map((k) => `client=${k}`).join(', ')}`);
+  }
+  if (scheme === 'redis+sentinel' && !path) throw new StoreConfigError(`${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`);
+  if (scheme !== 'redis+cluster' && scheme !== 'redis+sentinel' && hosts.length > 1) {
+    throw new StoreConfigError(`${redact(url)} lists several hosts; use redis+cluster:// or redis+sentinel://`);
+  }
+
+  if (kind === 'node-redis') {
+    const sentinelPassword = query.get('sentinelPassword');
+    const spec: ConnectionSpec = {
+      topology: scheme === 'redis+cluster' ? 'cluster' : scheme === 'redis+sentinel' ? 'sentinel' : 'client',
+      hosts,
+      tls: scheme === 'rediss',
+      ...auth,
+      ...(dbOption.db === undefined ? {} : { database: dbOption.db }),
+      ...(scheme === 'redis+sentinel' ? { masterName: path } : {}),
+      ...(sentinelPassword ? { sentinelPassword } : {}),
+    };
+    return { kind, options, create: (operationTimeoutMs) => createNodeRedisClient(spec, operationTimeoutMs, url) };
+  }
 
   return {
+    kind,
     options,
     create(operationTimeoutMs) {
       const ioredis = loadIoredis();
@@ -103,7 +134,6 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
         return new ioredis.Cluster(hosts, clusterOptions);
       }
       if (scheme === 'redis+sentinel') {
-        if (!path) throw new StoreConfigError(`${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`);
         const sentinelPassword = query.get('sentinelPassword');
         return new ioredis.Redis({
           ...base,
@@ -115,9 +145,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
           ...(sentinelPassword ? { sentinelPassword } : {}),
         });
       }
-      const [only] = hosts;
-      if (hosts.length > 1 || !only) throw new StoreConfigError(`${redact(url)} lists several hosts; use redis+cluster:// or redis+sentinel://`);
-      return new ioredis.Redis({ ...base, ...only, ...(scheme === 'rediss' ? { tls: {} } : {}) });
+      return new ioredis.Redis({ ...base, ...hosts[0], ...(scheme === 'rediss' ? { tls: {} } : {}) });
     },
   };
 }

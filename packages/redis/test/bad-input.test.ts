@@ -1,6 +1,7 @@
 import { engineAvailable, rejection } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, withClient } from './support/clients.js';
 import { recordCommands, RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
@@ -11,12 +12,13 @@ const BAD_SIDS: unknown[] = ['', 'a'.repeat(257), 'new\nline-1234', 'nul\u0000by
 // Valid, and each would confuse a store that built a SCAN pattern or a key tag out of a sid.
 const ODD_SIDS = ['*', '?', '[a-z]*', '\\*', 'sess*glob?[chars]', '{hashtag}', 'a}b', '{}x', '}{', '%', '/foo', 'has spaces', 'ünïcode 🍵'];
 
-describe.skipIf(!available)('bad input on a test-owned redis-server, watched with MONITOR', () => {
+describe.skipIf(!available).each(CLIENT_KINDS)('bad input on a test-owned redis-server, watched with MONITOR (%s client)', (kind) => {
   let server: RedisServer;
   let store: RedisSessionStore;
+  const url = () => withClient(server.url, kind);
   beforeAll(async () => {
     server = await RedisServer.start();
-    store = RedisSessionStore.fromUrl(server.url);
+    store = RedisSessionStore.fromUrl(url());
     await store.get('warm-up-the-connection');
   });
   afterAll(async () => {
@@ -25,7 +27,7 @@ describe.skipIf(!available)('bad input on a test-owned redis-server, watched wit
   });
 
   it.each(['hash', 'json'] as const)('invalid sids and unencodable data never reach Redis (format %s)', async (format) => {
-    const s = RedisSessionStore.fromUrl(server.url, { format, maxSessionBytes: 1000 });
+    const s = RedisSessionStore.fromUrl(url(), { format, maxSessionBytes: 1000 });
     await s.get('warm-up-the-connection');
     try {
       const cyclic: Record<string, unknown> = {};
@@ -58,8 +60,13 @@ describe.skipIf(!available)('bad input on a test-owned redis-server, watched wit
   });
 
   it.each(['hash', 'json'] as const)('odd sids reach Redis only inside their own keys, never in a SCAN pattern (format %s)', async (format) => {
-    const s = RedisSessionStore.fromUrl(server.url, { format, prefix: `odd-${format}:` });
+    const s = RedisSessionStore.fromUrl(url(), { format, prefix: `odd-${format}:` });
     await s.get('warm-up-the-connection');
+    // and the scripts: a server that does not know one yet answers node-redis' first EVALSHA with
+    // NOSCRIPT, and the call is sent again as EVAL (ioredis sends EVAL first on each connection)
+    await s.set('warm-up-the-scripts', { a: 1 }, { ttlMs: 60_000 });
+    await s.patch('warm-up-the-scripts', { set: { b: 1 }, unset: [] }, { ttlMs: 60_000 });
+    await s.destroy('warm-up-the-scripts');
     try {
       const commands = await recordCommands(server, async () => {
         for (const sid of ODD_SIDS) {

@@ -8,6 +8,7 @@ import session from 'express-session';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, command, withClient } from './support/clients.js';
 import { addressOf, recordCommands, RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
@@ -98,14 +99,16 @@ describe.skipIf(!available)('Redis commands per request through express-session 
   });
   afterAll(() => server?.destroy());
 
-  it.each([
-    ['hash', { hgetall: 1 }, { hgetall: 1, evalsha: 1 }],
-    ['json', { get: 1 }, { get: 1, evalsha: 1 }],
-  ] as const)('sessionkit, format %s: one command per read-only request, two per write request', async (format, read, write) => {
-    const store = RedisSessionStore.fromUrl(server.url, { format, prefix: `count-${format}:` });
+  it.each(
+    CLIENT_KINDS.flatMap((kind) => [
+      [kind, 'hash', { hgetall: 1 }, { hgetall: 1, evalsha: 1 }],
+      [kind, 'json', { get: 1 }, { get: 1, evalsha: 1 }],
+    ] as const),
+  )('sessionkit on %s, format %s: one command per read-only request, two per write request', async (kind, format, read, write) => {
+    const store = RedisSessionStore.fromUrl(withClient(server.url, kind), { format, prefix: `count-${kind}-${format}:` });
     try {
-      const measured = await measure(server, new ExpressSessionStore(store), async () => String(await store.client.call('CLIENT', 'INFO')));
-      console.info(`[commands per request] sessionkit ${format}: read ${JSON.stringify(measured.read)}, write ${JSON.stringify(measured.write)}`);
+      const measured = await measure(server, new ExpressSessionStore(store), async () => String(await command(store.client, ['CLIENT', 'INFO'])));
+      console.info(`[commands per request] sessionkit ${kind} ${format}: read ${JSON.stringify(measured.read)}, write ${JSON.stringify(measured.write)}`);
       expect(measured.read).toEqual(read);
       expect(measured.write).toEqual(write);
     } finally {

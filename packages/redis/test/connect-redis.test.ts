@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, standaloneClient, type TestClient } from './support/clients.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
@@ -15,20 +16,24 @@ function expressSession(extra: Record<string, unknown>): ExpressSessionData {
   return { cookie: { originalMaxAge: 600_000, expires, httpOnly: true, path: '/' }, ...extra } as unknown as ExpressSessionData;
 }
 
-describe.skipIf(!available)('connect-redis 9 (node-redis v5 client) and format: json share sessions', () => {
+describe.skipIf(!available).each(CLIENT_KINDS)('connect-redis 9 (node-redis v5 client) and format: json on a %s client share sessions', (kind) => {
   const nodeRedis = createClient({ url: REDIS_URL });
+  // the test's own view of the raw keys
   const ioredis = new Redis(REDIS_URL, { lazyConnect: true });
-  const prefix = runPrefix('connect-redis');
+  const prefix = runPrefix(`connect-redis-${kind}`);
   let theirs: RedisStore;
   let ours: RedisSessionStore;
+  let handed: TestClient;
   beforeAll(async () => {
     await nodeRedis.connect();
     theirs = new RedisStore({ client: nodeRedis, prefix });
-    ours = new RedisSessionStore({ client: ioredis, prefix, format: 'json' });
+    handed = await standaloneClient(kind, REDIS_URL);
+    ours = new RedisSessionStore({ client: handed.client, prefix, format: 'json' });
   });
   afterAll(async () => {
     await ours?.clear();
     await ours?.close();
+    await handed?.close();
     await ioredis.quit();
     await nodeRedis.quit();
   });

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { engineAvailable } from '@sessionkit/test-suite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS } from './support/clients.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
-const app = fileURLToPath(new URL('./fixtures/express-app.ts', import.meta.url));
+const app = fileURLToPath(new URL('./support/express-app.ts', import.meta.url));
 
 interface Running {
   child: ChildProcess;
@@ -67,7 +68,7 @@ function floodBody(): string {
   return body;
 }
 
-describe.skipIf(!available)('an Express app on Redis in its own process: Object.assign(req.session, req.body)', () => {
+describe.skipIf(!available).each(CLIENT_KINDS)('an Express app on Redis (%s client) in its own process: Object.assign(req.session, req.body)', (kind) => {
   // operationTimeoutMs is generous in both: parsing and diffing 50,000 keys blocks the app's event
   // loop for a while on a busy machine, and a read that times out meanwhile would be served as "no
   // session" (failMode open). This checks that the process lives and nobody's session is lost or
@@ -82,6 +83,7 @@ describe.skipIf(!available)('an Express app on Redis in its own process: Object.
       const prefix = runPrefix('e2e');
       const url = new URL(REDIS_URL);
       url.searchParams.set('prefix', prefix);
+      if (kind !== 'ioredis') url.searchParams.set('client', kind);
       const { child, base, output } = await startApp(url.href, limits);
       try {
         const victim = browser(base);

@@ -3,8 +3,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { engineAvailable, eventually } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { withClient } from './support/clients.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
@@ -82,19 +84,33 @@ describe.skipIf(!available)('Redis never reachable since the store was created',
     await server?.destroy();
   });
 
-  const clients: Redis[] = [];
+  const clients: (() => void)[] = [];
   afterAll(() => {
-    for (const client of clients) client.disconnect();
+    for (const close of clients) close();
   });
 
   it.each([
-    ['a store from a URL (lazyConnect, offline queue off)', (port: number) => RedisSessionStore.fromUrl(`redis://127.0.0.1:${port}`, { operationTimeoutMs: 300 })],
+    ['ioredis: a store from a URL (lazyConnect, offline queue off)', (port: number) => RedisSessionStore.fromUrl(`redis://127.0.0.1:${port}`, { operationTimeoutMs: 300 })],
     [
-      'a store on a client handed in with ioredis defaults',
+      'node-redis: a store from a URL (offline queue off)',
+      (port: number) => RedisSessionStore.fromUrl(withClient(`redis://127.0.0.1:${port}`, 'node-redis'), { operationTimeoutMs: 300 }),
+    ],
+    [
+      'ioredis: a store on a client handed in with ioredis defaults',
       (port: number) => {
         const client = new Redis(port, '127.0.0.1', { retryStrategy: () => 100 });
         client.on('error', () => {});
-        clients.push(client);
+        clients.push(() => client.disconnect());
+        return new RedisSessionStore({ client, operationTimeoutMs: 300 });
+      },
+    ],
+    [
+      'node-redis: a store on a client handed in with node-redis defaults, its connect() still pending',
+      (port: number) => {
+        const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: () => 100 } });
+        client.on('error', () => {});
+        client.connect().catch(() => {});
+        clients.push(() => client.isOpen && client.destroy());
         return new RedisSessionStore({ client, operationTimeoutMs: 300 });
       },
     ],

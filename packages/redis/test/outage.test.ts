@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { engineAvailable, eventually, runConformanceSuite, sleep, type GroupName } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyRedisClient } from '../src/client.js';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, withClient } from './support/clients.js';
 import { runPrefix } from './support/probe.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
@@ -12,15 +15,32 @@ const ONLY_OUTAGE = Object.fromEntries(
   (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input', 'values'] as GroupName[]).map((g) => [g, 'runs in conformance.test.ts']),
 );
 
-describe.skipIf(!available)('a test-owned redis-server is killed and restarted', () => {
+/**
+ * A client of `kind` with its library's defaults (offline queue on, reconnect forever), as an app
+ * hands it in. The node-redis one is connected without waiting: the server may be down right now,
+ * and the store waits for its owner's connection (bounded by operationTimeoutMs).
+ */
+function userClient(kind: (typeof CLIENT_KINDS)[number], port: number): { client: AnyRedisClient; close(): void } {
+  if (kind === 'ioredis') {
+    const client = new Redis(port, '127.0.0.1');
+    client.on('error', () => {}); // the test's own listener; the store's goes with close()
+    return { client, close: () => client.disconnect() };
+  }
+  const client = createClient({ socket: { host: '127.0.0.1', port } });
+  client.on('error', () => {});
+  client.connect().catch(() => {});
+  return { client, close: () => (client.isOpen ? client.destroy() : undefined) };
+}
+
+describe.skipIf(!available).each(CLIENT_KINDS)('a test-owned redis-server is killed and restarted (%s client)', (kind) => {
   let server: RedisServer;
-  const userClients: Redis[] = [];
+  const userClients: { close(): void }[] = [];
   beforeAll(async () => {
     // Persisted with fsync on every write, so sessions written before the kill are there after the restart.
     server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always']);
   });
   afterAll(async () => {
-    for (const client of userClients) client.disconnect();
+    for (const client of userClients) client.close();
     await server?.destroy();
   });
   const backend = { stop: () => server.stop(), start: () => server.start() };
@@ -28,20 +48,19 @@ describe.skipIf(!available)('a test-owned redis-server is killed and restarted',
   describe('store created from a URL (its own fail-fast client)', () => {
     runConformanceSuite({
       it,
-      createStore: (options) => RedisSessionStore.fromUrl(server.url, { ...options, prefix: runPrefix('outage') }),
+      createStore: (options) => RedisSessionStore.fromUrl(withClient(server.url, kind), { ...options, prefix: runPrefix('outage') }),
       backend,
       skip: ONLY_OUTAGE,
     });
   });
 
-  describe('store on a client handed in with ioredis defaults (offline queue on)', () => {
+  describe(`store on a client handed in with ${kind} defaults (offline queue on)`, () => {
     runConformanceSuite({
       it,
       createStore: (options) => {
-        const client = new Redis(server.port, '127.0.0.1');
-        client.on('error', () => {}); // the test's own listener; the store's goes with close()
-        userClients.push(client);
-        return new RedisSessionStore({ ...options, client, prefix: runPrefix('outage-user') });
+        const user = userClient(kind, server.port);
+        userClients.push(user);
+        return new RedisSessionStore({ ...options, client: user.client, prefix: runPrefix('outage-user') });
       },
       backend,
       skip: ONLY_OUTAGE,
@@ -52,7 +71,7 @@ describe.skipIf(!available)('a test-owned redis-server is killed and restarted',
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
-    const store = RedisSessionStore.fromUrl(server.url, { operationTimeoutMs: 400, prefix: runPrefix('traffic') });
+    const store = RedisSessionStore.fromUrl(withClient(server.url, kind), { operationTimeoutMs: 400, prefix: runPrefix('traffic') });
     try {
       const outcomes = { ok: 0, unavailable: 0 };
       let slowest = 0;

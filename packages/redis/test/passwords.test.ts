@@ -3,6 +3,7 @@ import { createStore } from '@sessionkit/core';
 import { engineAvailable, sparePort } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/index.js';
+import { CLIENT_KINDS, withClient } from './support/clients.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
@@ -25,7 +26,7 @@ async function everythingShown(url: string): Promise<string[]> {
   return shown;
 }
 
-describe.skipIf(!available)('no message, cause or event of the Redis store quotes a URL password', () => {
+describe.skipIf(!available).each(CLIENT_KINDS)('no message, cause or event of the Redis store on %s quotes a URL password', (kind) => {
   let server: RedisServer;
   let closed: number;
   beforeAll(async () => {
@@ -52,13 +53,13 @@ describe.skipIf(!available)('no message, cause or event of the Redis store quote
     ['a wrong password on a live server', () => `redis://:S3cr3tPW@127.0.0.1:${server.port}`],
     ['a wrong user and password on a live server', () => `redis://someone:S3cr3tPW@127.0.0.1:${server.port}`],
   ])('%s', async (_, url) => {
-    const shown = await everythingShown(url());
+    const shown = await everythingShown(withClient(url(), kind));
     expect(shown.length).toBeGreaterThan(0);
     for (const text of shown) expect(text).not.toMatch(SECRET);
   });
 
   it('control: the right password connects', async () => {
-    const store = createStore(`redis://:the-right-one@127.0.0.1:${server.port}?prefix=pw-control:`);
+    const store = createStore(withClient(`redis://:the-right-one@127.0.0.1:${server.port}?prefix=pw-control:`, kind));
     await store.set('pw-control', { ok: true }, { ttlMs: 1000 });
     expect(await store.get('pw-control')).toEqual({ ok: true });
     await store.close();

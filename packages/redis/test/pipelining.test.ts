@@ -1,7 +1,8 @@
 import { engineAvailable, rejection } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, standaloneClient, type TestClient } from './support/clients.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
@@ -18,17 +19,25 @@ const SLOW_OK = { operationTimeoutMs: 30_000 };
  * every later call in the batch got the reply meant for the next one (another user's session), and
  * ioredis then threw `results[i] is not iterable` from its callback, which ended the process.
  */
-describe.skipIf(!available)('auto-pipelining: one call never answers, fails or throws for another', () => {
-  const client = new Redis(REDIS_URL, { enableAutoPipelining: true });
-  afterAll(() => client.quit());
+describe.skipIf(!available).each(CLIENT_KINDS)('pipelining on %s: one call never answers, fails or throws for another', (kind) => {
+  // the stores get a pipelining client of the kind under test; `client` writes the test's raw keys
+  const client = new Redis(REDIS_URL);
+  let handed: TestClient;
+  beforeAll(async () => {
+    handed = await standaloneClient(kind, REDIS_URL, { autoPipelining: true });
+  });
+  afterAll(async () => {
+    await handed?.close();
+    await client.quit();
+  });
 
   it('a 50,000-key patch, a WRONGTYPE read and a script refusing garbage share a batch with 60 calls of 20 users: each gets its own answer', async () => {
     const uncaught: unknown[] = [];
     const onUncaught = (err: unknown) => uncaught.push(err);
     process.on('uncaughtException', onUncaught);
     // limits raised so the whole change reaches Redis (the defaults refuse it in the codec first)
-    const store = new RedisSessionStore({ client, prefix: runPrefix('pipeline'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, ...SLOW_OK });
-    const json = new RedisSessionStore({ client, prefix: runPrefix('pipeline-json'), format: 'json', ...SLOW_OK });
+    const store = new RedisSessionStore({ client: handed.client, prefix: runPrefix('pipeline'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, ...SLOW_OK });
+    const json = new RedisSessionStore({ client: handed.client, prefix: runPrefix('pipeline-json'), format: 'json', ...SLOW_OK });
     const disconnects: unknown[] = [];
     store.on('disconnect', () => disconnects.push('hash'));
     json.on('disconnect', () => disconnects.push('json'));
@@ -81,8 +90,8 @@ describe.skipIf(!available)('auto-pipelining: one call never answers, fails or t
   }, 60_000);
 
   it('a 50,000-key patch in format json and a set of 50,000 keys: one script call each, in one batch with other users', async () => {
-    const store = new RedisSessionStore({ client, prefix: runPrefix('pipeline-big'), format: 'json', maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, ...SLOW_OK });
-    const hash = new RedisSessionStore({ client, prefix: runPrefix('pipeline-big-hash'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, ...SLOW_OK });
+    const store = new RedisSessionStore({ client: handed.client, prefix: runPrefix('pipeline-big'), format: 'json', maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, ...SLOW_OK });
+    const hash = new RedisSessionStore({ client: handed.client, prefix: runPrefix('pipeline-big-hash'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, ...SLOW_OK });
     try {
       const flood = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]));
       await Promise.all([store.set('other', { me: 'other' }, TTL), hash.set('other', { me: 'other' }, TTL)]);

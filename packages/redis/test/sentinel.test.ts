@@ -1,13 +1,14 @@
 import { engineAvailable, eventually, sleep } from '@sessionkit/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
+import { CLIENT_KINDS, withClient } from './support/clients.js';
 import { runPrefix } from './support/probe.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
 const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
 const OPERATION_TIMEOUT_MS = 1000;
 
-describe.skipIf(!available)('Sentinel failover: master, replica and sentinel started by the test', () => {
+describe.skipIf(!available).each(CLIENT_KINDS)('Sentinel failover on the %s client: master, replica and sentinel started by the test', (kind) => {
   let master: RedisServer;
   let replica: RedisServer;
   let sentinel: RedisServer;
@@ -44,7 +45,7 @@ describe.skipIf(!available)('Sentinel failover: master, replica and sentinel sta
   });
 
   it('kill the master while writing: calls in the gap fail fast, the store follows the promoted replica, acknowledged sessions survive', async () => {
-    const url = `redis+sentinel://127.0.0.1:${sentinel.port}/mymaster`;
+    const url = withClient(`redis+sentinel://127.0.0.1:${sentinel.port}/mymaster`, kind);
     const prefix = runPrefix('sentinel');
     const store = RedisSessionStore.fromUrl(url, {
       prefix,
@@ -94,7 +95,7 @@ describe.skipIf(!available)('Sentinel failover: master, replica and sentinel sta
       const promoted = replica.client();
       expect(await promoted.info('replication')).toContain('role:master');
       promoted.disconnect();
-      console.info(`[sentinel] ${acknowledged.length} acknowledged writes all readable; reads back ${gapMs} ms after the kill; failures ${JSON.stringify(failures)}; slowest call ${slowest} ms`);
+      console.info(`[sentinel, ${kind}] ${acknowledged.length} acknowledged writes all readable; reads back ${gapMs} ms after the kill; failures ${JSON.stringify(failures)}; slowest call ${slowest} ms`);
     } finally {
       running = false;
       await writer;

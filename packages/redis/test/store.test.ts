@@ -1,9 +1,12 @@
 import { createStore, SessionStoreError } from '@sessionkit/core';
 import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, createClientPool } from 'redis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { clientKind } from '../src/client.js';
 import { RedisSessionStore, ReplicationError } from '../src/index.js';
 import { keySpace, slotOf } from '../src/keys.js';
+import { CLIENT_KINDS, command, isClosed, standaloneClient, withClient } from './support/clients.js';
 import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
 
 const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
@@ -12,11 +15,13 @@ const TTL = { ttlMs: 60_000 };
 describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
   const client = new Redis(REDIS_URL, { lazyConnect: true });
   const stores: RedisSessionStore[] = [];
+  const afterCleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const store of stores.splice(0)) {
       await store.clear().catch(() => {});
       await store.close();
     }
+    for (const cleanup of afterCleanup.splice(0)) await cleanup();
   });
   afterAll(() => client.quit());
   /** Every key matching `pattern`: a whole SCAN walk, however many keys other users keep on the shared server. */
@@ -71,8 +76,8 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       emptyObject: {},
       emptyArray: [],
       nestedEmpty: { a: [], b: {}, c: [{}] },
-      big: 9007199254740991,
-      negative: -12345678901234.567,
+      big: Number.MAX_SAFE_INTEGER,
+      negative: -12345678901234.5,
       tiny: 1e-7,
       float: 0.30000000000000004,
       unicode: 'Zoë 🛒 日本語 \u2028',
@@ -303,8 +308,10 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
   });
 
   describe('waitReplicas', () => {
-    it('with fewer replicas than asked, the write is applied and the call rejects with ReplicationError', async () => {
-      const s = store({ waitReplicas: { count: 1, timeoutMs: 100 } });
+    it.each(CLIENT_KINDS)('%s client: with fewer replicas than asked, the write is applied and the call rejects with ReplicationError', async (kind) => {
+      const handed = kind === 'ioredis' ? undefined : await standaloneClient(kind, REDIS_URL);
+      if (handed) afterCleanup.push(() => handed.close());
+      const s = store({ waitReplicas: { count: 1, timeoutMs: 100 }, ...(handed ? { client: handed.client } : {}) });
       const err = await rejection(s.set('wait-session-1', { a: 1 }, TTL));
       expect(err).toBeInstanceOf(ReplicationError);
       expect(err).toBeInstanceOf(SessionStoreError);
@@ -335,20 +342,57 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       expect(events).toEqual(['connect']);
     });
 
-    it('createStore(redis://…?prefix=…&format=json) builds a store with its own client, quit on close()', async () => {
+    it.each(CLIENT_KINDS)('createStore(redis://…?prefix=…&format=json), %s client: a store with its own client, quit on close()', async (kind) => {
       const prefix = runPrefix('url');
-      const url = new URL(REDIS_URL);
+      const url = new URL(withClient(REDIS_URL, kind));
       url.searchParams.set('prefix', prefix);
       url.searchParams.set('format', 'json');
       const s = createStore(url.href) as RedisSessionStore;
       expect(s).toBeInstanceOf(RedisSessionStore);
       expect(s.format).toBe('json');
+      expect(clientKind(s.client)).toBe(kind);
       await s.set('url-session-1', { a: 1 }, TTL);
       expect(await client.get(`${prefix}url-session-1`)).toBe('{"a":1}');
       await s.clear();
       const own = s.client;
       await s.close();
-      expect(own.status).toBe('end');
+      expect(isClosed(own)).toBe(true);
+    });
+
+    it('close() leaves a node-redis client handed in open; the store emits connect for it', async () => {
+      const own = await standaloneClient('node-redis', REDIS_URL);
+      try {
+        const s = new RedisSessionStore({ client: own.client, prefix: runPrefix('own-node-redis') });
+        const events: string[] = [];
+        s.on('connect', () => events.push('connect'));
+        await s.set('ownership-check', { a: 1 }, TTL);
+        expect(await s.get('ownership-check')).toEqual({ a: 1 });
+        await s.clear();
+        await s.close();
+        expect(events).toEqual(['connect']);
+        expect(await command(own.client, ['PING'])).toBe('PONG');
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('a node-redis client handed in before it is connected: calls wait for its owner to connect it', async () => {
+      const own = createClient({ url: REDIS_URL });
+      own.on('error', () => {});
+      const s = new RedisSessionStore({ client: own, prefix: runPrefix('later-node-redis'), operationTimeoutMs: 30_000 });
+      try {
+        const pending = s.set('connected-later', { a: 1 }, TTL);
+        await sleep(50);
+        expect(s.waitingForConnection).toBe(1);
+        await own.connect();
+        await pending;
+        expect(await s.get('connected-later')).toEqual({ a: 1 });
+        expect(s.waitingForConnection).toBe(0);
+        await s.clear();
+      } finally {
+        await s.close();
+        await own.close();
+      }
     });
   });
 });
@@ -363,19 +407,52 @@ describe('Redis store URLs', () => {
     expect(() => RedisSessionStore.fromUrl(url)).toThrow(message);
   });
 
+  it.each([
+    ['redis://127.0.0.1?client=redis', /client="redis" .*client=ioredis, client=node-redis/],
+    ['redis://127.0.0.1?client=', /client="" .*client=ioredis, client=node-redis/],
+    ['redis+cluster://127.0.0.1:7000/2?client=node-redis', /only database 0/],
+  ])('%s is refused with StoreConfigError', (url, message) => {
+    expect(() => RedisSessionStore.fromUrl(url)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringMatching(message) }));
+  });
+
+  it('refuses an object that is no client of either library, and a node-redis client pool', async () => {
+    expect(() => new RedisSessionStore({ client: { get() {} } as never })).toThrow(/ioredis Redis or Cluster, or a node-redis v5 client/);
+    const pool = createClientPool({ url: REDIS_URL });
+    expect(() => new RedisSessionStore({ client: pool as never })).toThrow(/pool is not supported/);
+  });
+
+  it('client=node-redis URLs build node-redis clients of the matching kind, not yet connected', async () => {
+    const standalone = RedisSessionStore.fromUrl('redis://u:p@10.0.0.1:6380/3?client=node-redis');
+    const client = standalone.client as ReturnType<typeof createClient>;
+    expect(clientKind(client)).toBe('node-redis');
+    expect(client.isOpen).toBe(false);
+    expect(client.options).toMatchObject({ username: 'u', password: 'p', database: 3, disableOfflineQueue: true, socket: { host: '10.0.0.1', port: 6380 } });
+    await standalone.close();
+    const tls = RedisSessionStore.fromUrl('rediss://h.example:6390?client=node-redis').client as ReturnType<typeof createClient>;
+    expect(tls.options?.socket).toMatchObject({ host: 'h.example', port: 6390, tls: true });
+    const sentinel = RedisSessionStore.fromUrl('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?client=node-redis&sentinelPassword=s2');
+    expect(typeof (sentinel.client as unknown as Record<string, unknown>)['acquire']).toBe('function');
+    expect(isClosed(sentinel.client)).toBe(true);
+    await sentinel.close();
+    const cluster = RedisSessionStore.fromUrl('redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?client=node-redis&hashTag=t');
+    expect(typeof (cluster.client as unknown as Record<string, unknown>)['nodeClient']).toBe('function');
+    expect(isClosed(cluster.client)).toBe(true);
+    await cluster.close();
+  });
+
   it('sentinel and cluster URLs with several hosts build ioredis clients (connecting lazily)', async () => {
     const sentinel = RedisSessionStore.fromUrl('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?sentinelPassword=s2&prefix=app:');
-    const options = sentinel.client.options as Record<string, unknown>;
+    const options = (sentinel.client as Redis).options as unknown as Record<string, unknown>;
     expect(options).toMatchObject({
       sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }],
       name: 'mymaster', password: 'secret', sentinelPassword: 's2', enableOfflineQueue: false, maxRetriesPerRequest: 0,
     });
     expect(sentinel.prefix).toBe('app:');
-    expect(sentinel.client.status).toBe('wait');
+    expect((sentinel.client as Redis).status).toBe('wait');
     await sentinel.close();
     const cluster = RedisSessionStore.fromUrl('redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?hashTag=t');
-    expect(cluster.client.isCluster).toBe(true);
-    expect((cluster.client.options as { redisOptions: Record<string, unknown> }).redisOptions).toMatchObject({ username: 'u', password: 'p' });
+    expect((cluster.client as Redis).isCluster).toBe(true);
+    expect(((cluster.client as Redis).options as unknown as { redisOptions: Record<string, unknown> }).redisOptions).toMatchObject({ username: 'u', password: 'p' });
     await cluster.close();
   });
 });

@@ -76,6 +76,14 @@ describe('packed packages installed with npm', () => {
     expect(JSON.parse(fastify.stdout)).toEqual({ user: 'ann', visits: 2, framework: 'fastify' });
     const hono = await run(process.execPath, ['hono-app.mjs'], { cwd: app, timeout: 30_000 });
     expect(JSON.parse(hono.stdout)).toEqual({ user: 'ann', visits: 2, framework: 'hono' });
+    // session({ store }) on both: the same app on 'cookie://' (sealed) and 'memory://' (a store).
+    const switched = await run(process.execPath, ['switch-apps.mjs'], { cwd: app, timeout: 60_000 });
+    expect(JSON.parse(switched.stdout)).toEqual([
+      { framework: 'fastify', strategy: 'cookie', user: 'ann', visits: 2, sealed: true },
+      { framework: 'fastify', strategy: 'server', user: 'ann', visits: 2, sealed: false },
+      { framework: 'hono', strategy: 'cookie', user: 'ann', visits: 2, sealed: true },
+      { framework: 'hono', strategy: 'server', user: 'ann', visits: 2, sealed: false },
+    ]);
 
     // Client-side storage through the same packed exports: session({ store: 'cookie://' }) and sessionkit/cookie.
     for (const [script, format] of [['cookie.mjs', 'esm'], ['cookie.cjs', 'cjs']] as const) {

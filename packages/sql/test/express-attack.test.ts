@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient } from '../src/index.js';
-import { MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './support/engines.js';
 
 // One user's data must never make the store "down" for everybody else. Through real HTTP: an
 // Express app that copies request bodies into the session (`Object.assign(req.session, req.body)`)
@@ -71,7 +71,7 @@ const ATTACKS: { what: string; body: string; status: 200 | 400; readBack?: [stri
 ];
 
 /** Saves explicitly so a refused save can answer 400 (express-session's own save runs after the headers are sent). */
-function saveThen(req: Request, res: Response, next: NextFunction, reply: () => void): void {
+function saveThen(req: Request, _res: Response, next: NextFunction, reply: () => void): void {
   req.session.save((err) => {
     if (!err) return reply();
     // Drop the refused change, so express-session does not try it again when the response ends.

@@ -8,7 +8,7 @@ import session from 'express-session';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { POSTGRES_URL, tablesDroppedAfterAll } from './support/engines.js';
 
 // PostgreSQL's jsonb stores objects with its own key order and spacing. The Express adapter diffs a
 // save against the stored form, so this checks that the reordering never reads as a change.

@@ -7,7 +7,7 @@ import session from 'express-session';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { migrateFromConnectPgSimple, SqlSessionStore } from '../src/index.js';
-import { POSTGRES_URL } from './engines.js';
+import { POSTGRES_URL } from './support/engines.js';
 
 const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 pool.on('error', () => {});
@@ -36,7 +36,7 @@ describe.skipIf(!ok)('migrateFromConnectPgSimple', () => {
       ['🍵'.repeat(128)]: { cookie: cookie(60_000) },
       // refused: a control character, 257 UTF-16 units
       'bad\tsid': { cookie: cookie(60_000) },
-      ['x' + '🍵'.repeat(128)]: { cookie: cookie(60_000) },
+      [`x${'🍵'.repeat(128)}`]: { cookie: cookie(60_000) },
     };
     const copiedSids = ['Q9uTqk1VdF6wpfkX3kBNnmhE2lS3sQbo', 'xG3-8Zr_Ltv0iEaWmP1uCq7yNd2KfHsJ', 'a sid with spaces ü', '🍵'.repeat(128)];
     for (const [sid, data] of Object.entries(sessions)) await set(sid, data as unknown as session.SessionData);

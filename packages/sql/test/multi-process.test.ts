@@ -11,10 +11,10 @@ import { engineAvailable } from '@sessionkit/test-suite';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import '../src/index.js';
-import { POSTGRES_URL, tableName } from './engines.js';
+import { POSTGRES_URL, tableName } from './support/engines.js';
 
 const execFileAsync = promisify(execFile);
-const peer = fileURLToPath(new URL('./fixtures/peer.ts', import.meta.url));
+const peer = fileURLToPath(new URL('./support/peer.ts', import.meta.url));
 
 /** Two processes on one store URL: each sees the other's session, and all 50 patches of a shared sid survive. */
 async function twoProcesses(url: string): Promise<void> {

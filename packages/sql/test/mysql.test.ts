@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, tablesDroppedAfterAll } from './engines.js';
+import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, tablesDroppedAfterAll } from './support/engines.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
 const ok = await engineAvailable(

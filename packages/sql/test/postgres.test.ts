@@ -4,7 +4,7 @@ import { engineAvailable, eventually, rejection, sleep, sparePort } from '@sessi
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './engines.js';
+import { conformanceThroughProxy, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './support/engines.js';
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
 admin.on('error', () => {});

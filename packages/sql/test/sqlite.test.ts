@@ -7,7 +7,7 @@ import { rejection, runConformanceSuite } from '@sessionkit/test-suite';
 import Database from 'better-sqlite3';
 import { afterAll, describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { tableName } from './engines.js';
+import { tableName } from './support/engines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-sql-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,11 +12,10 @@ import { fail, Forwarder, type RequestContext } from './forwarder.js';
 import { validateBackend, type BackendConfig, type Strategy } from './options.js';
 import { checkRequestTarget } from './request-target.js';
 
-export interface Balancer {
-  on(event: 'up', listener: (backend: BackendStatus) => void): this;
-  on(event: 'down', listener: (backend: BackendStatus, reason: string) => void): this;
-  once(event: 'up', listener: (backend: BackendStatus) => void): this;
-  once(event: 'down', listener: (backend: BackendStatus, reason: string) => void): this;
+/** The balancer's events: `up` (status) and `down` (status, reason) when a backend's health changes. */
+export interface BalancerEvents {
+  up: [backend: BackendStatus];
+  down: [backend: BackendStatus, reason: string];
 }
 
 /**
@@ -27,8 +26,13 @@ export interface Balancer {
  * This class wires the parts together: options (`balancer-options.ts`), the client-facing server
  * and its limits, request checks (`request-target.ts`, `forwarded.ts`), choosing and pinning a
  * backend (`chooser.ts`), forwarding and retries (`forwarder.ts`) and health (`backend-health.ts`).
+ *
+ * @example
+ * const balancer = createBalancer({ backends: [{ id: 'a', url: 'http://127.0.0.1:3001' }] });
+ * await balancer.listen(8080, '0.0.0.0');
+ * balancer.drain('a'); // no new clients for 'a'; its pinned clients stay until idle
  */
-export class Balancer extends EventEmitter {
+export class Balancer extends EventEmitter<BalancerEvents> {
   /** The HTTP server; listen through `listen()`. */
   readonly server: http.Server;
   readonly #options: BalancerOptions;
@@ -215,7 +219,21 @@ export class Balancer extends EventEmitter {
   }
 }
 
-/** Creates a balancer (not listening yet: call `listen()`). Throws StickyConfigError for bad options. */
+/**
+ * Creates a balancer (not listening yet: call `listen()`). Throws StickyConfigError for bad options.
+ *
+ * @example
+ * const balancer = createBalancer({
+ *   backends: [
+ *     { id: 'a', url: 'http://127.0.0.1:3001' },
+ *     { id: 'b', url: 'http://127.0.0.1:3002' },
+ *   ],
+ *   sticky: { cookie: 'SRV', secret: process.env.STICKY_SECRET!, maxIdleMs: 30 * 60_000 },
+ *   healthCheck: { path: '/healthz', intervalMs: 1000 },
+ * });
+ * balancer.on('down', (backend, reason) => console.warn(`${backend.id} down: ${reason}`));
+ * await balancer.listen(8080, '0.0.0.0');
+ */
 export function createBalancer(options: BalancerOptions): Balancer {
   return new Balancer(options);
 }

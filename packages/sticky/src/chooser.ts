@@ -79,7 +79,7 @@ export class BackendChooser {
 
   /** The backend for this request, or undefined when none can serve it. */
   choose(ctx: ClientContext, now: number): Choice | undefined {
-    const usable = (b: BackendState | undefined): b is BackendState => b !== undefined && b.healthy && !ctx.tried.has(b.id);
+    const usable = (b: BackendState | undefined): b is BackendState => b?.healthy === true && !ctx.tried.has(b.id);
     const { cookie, clientKey } = ctx;
 
     // 1. A valid pin wins, also on a draining backend while the client is active there.

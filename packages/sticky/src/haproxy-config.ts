@@ -9,6 +9,15 @@ const BALANCE = { 'round-robin': 'roundrobin', 'least-connections': 'leastconn',
  * `use-server` on the session id suffix for `route`, `option httpchk` with inter/rise/fall,
  * `option redispatch` so a client pinned to a dead server is re-balanced, and
  * X-Forwarded-For/Proto/Host. Throws StickyConfigError for bad options.
+ *
+ * @example
+ * writeFileSync('haproxy.cfg', haproxyConfig({
+ *   listen: 8080,
+ *   backends: [{ id: 'a', url: 'http://127.0.0.1:3001' }, { id: 'b', url: 'http://127.0.0.1:3002' }],
+ *   route: { mode: 'cookie' }, // the instances run stickyRoute({ route: 'a' | 'b' })
+ *   healthCheck: { path: '/healthz' },
+ * }));
+ * // haproxy -c -f haproxy.cfg && haproxy -f haproxy.cfg
  */
 export function haproxyConfig(options: ProxyConfigOptions): string {
   const config = resolveProxyConfig(options);

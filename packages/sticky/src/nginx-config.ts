@@ -14,6 +14,13 @@ const BALANCE = { 'round-robin': '', 'least-connections': '    least_conn;', 'ip
  * fail over. `ip-hash` renders `hash $remote_addr consistent` (ketama; nginx's own `ip_hash` only
  * hashes the first three octets). Health checks become passive `max_fails`/`fail_timeout`.
  * Throws StickyConfigError for `sticky` (cookie insert) and other bad options.
+ *
+ * @example
+ * const backends = [{ id: 'a', url: 'http://127.0.0.1:3001' }, { id: 'b', url: 'http://127.0.0.1:3002' }];
+ * writeFileSync('nginx.conf', nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' } }));
+ * // or only the part inside http { }, for conf.d/:
+ * const part = nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' }, standalone: false });
+ * writeFileSync('conf.d/shop.conf', part);
  */
 export function nginxConfig(options: ProxyConfigOptions & { standalone?: boolean }): string {
   const config = resolveProxyConfig(options);

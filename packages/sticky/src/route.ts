@@ -31,6 +31,10 @@ function checkRoute(route: unknown): string {
  * e.g. `mYq…Xw.a`: one dot, no character that a cookie, a URL or a store key would need to escape,
  * at most 97 characters, so it is a valid session id for every sessionkit store.
  * Throws StickyConfigError for a bad route.
+ *
+ * @example
+ * app.use(session({ secret, store, resave: false, saveUninitialized: false, genid: sessionIdGenerator('a') }));
+ * // req.sessionID: 'mYqk…Xw.a'
  */
 export function sessionIdGenerator(route: string): () => string {
   const suffix = `.${checkRoute(route)}`;
@@ -80,6 +84,11 @@ type ExpressLikeRequest = IncomingMessage & { session?: ExpressLikeSession; sess
  * from a dead instance) gets a new id with this instance's route and keeps its data, as Tomcat's
  * JvmRouteBinderValve does: the old id is destroyed in the store, so the balancer sends the client
  * here from now on. Throws StickyConfigError for bad options.
+ *
+ * @example
+ * app.use(stickyRoute({ route: process.env.ROUTE! })); // Set-Cookie: route=a when the client's differs
+ * // or, with the route in the session id (after express-session created with genid: sessionIdGenerator('a')):
+ * app.use(stickyRoute({ route: 'a', mode: 'session-id-suffix' }));
  */
 export function stickyRoute(options: StickyRouteOptions): ConnectMiddleware {
   const route = checkRoute(options?.route);
@@ -122,6 +131,10 @@ export interface KoaLikeContext {
  * koa-session, pass `genid: sessionIdGenerator(route)` to koa-session (the id carries the route;
  * a failed-over session keeps its old suffix until it is recreated). Throws StickyConfigError for
  * bad options or `mode: 'session-id-suffix'`.
+ *
+ * @example
+ * const app = new Koa();
+ * app.use(stickyRouteKoa({ route: 'a' })); // Set-Cookie: route=a when the client's differs
  */
 export function stickyRouteKoa(options: StickyRouteOptions): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void> {
   const route = checkRoute(options?.route);

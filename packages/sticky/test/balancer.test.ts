@@ -2,8 +2,8 @@ import { sparePort } from '@sessionkit/test-suite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createBalancer, rendezvousPick, StickyConfigError, type Balancer, type BalancerOptions, type BackendStatus } from '../src/index.js';
-import { startBackend, type TestBackend } from './fixtures/backend.js';
-import { inBatches, send, sleep, tally, waitFor } from './helpers.js';
+import { startBackend, type TestBackend } from './support/backend.js';
+import { inBatches, send, sleep, tally, waitFor } from './support/http.js';
 
 const SECRET = 'test-secret-0123456789';
 let backends: TestBackend[];

@@ -2,8 +2,8 @@ import { sparePort } from '@sessionkit/test-suite';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type TestBackend } from './fixtures/backend.js';
-import { send } from './helpers.js';
+import { startBackend, type TestBackend } from './support/backend.js';
+import { send } from './support/http.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 /** Runs the CLI to its end: exit status and output. */

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBalancer, type Balancer, type BackendStatus } from '../src/index.js';
-import { inBatches, send, startChildBackend, tally } from './helpers.js';
+import { inBatches, send, startChildBackend, tally } from './support/http.js';
 
 // Backends in their own processes, so one can be killed with SIGKILL as a crashed instance would be.
 describe('failover after a backend is killed', () => {
@@ -50,7 +50,7 @@ describe('failover after a backend is killed', () => {
         expect(reply.cookie).toBeUndefined();
       }
     }
-    const moved = after.filter((r, i) => clients[i]?.backend === 'b').map((r) => r.backend);
+    const moved = after.filter((_, i) => clients[i]?.backend === 'b').map((r) => r.backend);
     console.info('[sticky] clients of killed backend b re-pinned to:', tally(moved));
     expect(balancer.backends().find((b) => b.id === 'b')?.healthy).toBe(false);
   });

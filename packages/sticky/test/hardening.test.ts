@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createBalancer, rendezvousPick, type Balancer, type BalancerOptions } from '../src/index.js';
-import { startBackend, type TestBackend } from './fixtures/backend.js';
-import { hold, rawRequest, send, sleep, within, type HeldSocket } from './helpers.js';
+import { startBackend, type TestBackend } from './support/backend.js';
+import { hold, rawRequest, send, sleep, within, type HeldSocket } from './support/http.js';
 
 let backends: TestBackend[];
 const open: Balancer[] = [];

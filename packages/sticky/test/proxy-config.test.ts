@@ -18,8 +18,8 @@ import {
   type ProxyConfigOptions,
   type Strategy,
 } from '../src/index.js';
-import { inBatches, send, tally } from './helpers.js';
-import { MapStore } from './fixtures/map-store.js';
+import { inBatches, send, tally } from './support/http.js';
+import { MapStore } from './support/map-store.js';
 
 const run = promisify(execFile);
 const backends = [
@@ -80,7 +80,7 @@ describe('rendered configs', () => {
     expect(cfg).toMatch(/upstream sessionkit_route_a \{\n\s+server 127\.0\.0\.1:3101 .*;\n\s+server 127\.0\.0\.1:3102 .* backup;/);
     expect(cfg).toContain('least_conn;');
     expect(cfg).toContain('max_fails=2 fail_timeout=1s');
-    expect(nginxConfig({ listen: 8080, backends, strategy: 'ip-hash', standalone: false })).toMatch(/^# Generated[^]*hash \$remote_addr consistent;/);
+    expect(nginxConfig({ listen: 8080, backends, strategy: 'ip-hash', standalone: false })).toMatch(/^# Generated[\s\S]*hash \$remote_addr consistent;/);
   });
 
   // Session ids may now be any 1–256 characters (express-session's genid contract). The rendered

@@ -5,8 +5,8 @@ import session from 'express-session';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routeOfSessionId, sessionIdGenerator, StickyConfigError, stickyRoute, stickyRouteKoa } from '../src/index.js';
-import { MapStore } from './fixtures/map-store.js';
-import { send } from './helpers.js';
+import { MapStore } from './support/map-store.js';
+import { send } from './support/http.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -82,7 +82,7 @@ describe('session id suffix', () => {
     ['a/b+c%d.a', 'a'],
     ['%2F%2Fevil.example.a', 'a'],
     ['été.a', 'a'],
-    ['x'.repeat(254) + '.a', 'a'],
+    [`${'x'.repeat(254)}.a`, 'a'],
     ['x.y.route_2', 'route_2'],
     ['x.a/evil', undefined],
     ['x.a%2F', undefined],
@@ -97,7 +97,7 @@ describe('session id suffix', () => {
     ['x.\uD83D\uDE00', undefined],
     ['x.é', undefined],
     ['x.ａ', undefined], // fullwidth a
-    ['x.' + 'r'.repeat(65), undefined],
+    [`x.${'r'.repeat(65)}`, undefined],
     ['x.', undefined],
     ['.a', undefined],
     ['a', undefined],

@@ -35,6 +35,15 @@ const GENEROUS_TIMEOUT_MS = 15_000;
  * Registers the conformance tests with vitest's `it`. Every store package runs this against its
  * real backend. Tests are named `<group> › <behaviour>`; groups listed in `skip` and checks that need
  * a probe or backend control which was not given are registered as skipped, never as passing.
+ *
+ * @example
+ * // test/conformance.test.ts of a store package
+ * import { it } from 'vitest';
+ * runConformanceSuite({
+ *   it,
+ *   createStore: (options) => new MemorySessionStore(options),
+ *   events: { created: true, destroyed: true, expired: true },
+ * });
  */
 export function runConformanceSuite(options: ConformanceOptions): void {
   const run = randomBytes(4).toString('hex');

@@ -1,5 +1,6 @@
 // The shop page: plain JS over the JSON API. Every API call is logged with the instance that
 // answered it (X-Served-By), so the balancer's routing is visible as you click.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script>, not a module, so strict mode needs the directive
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -155,7 +156,7 @@ function renderCart(cart) {
 
 async function refreshInstances() {
   const response = await fetch('/__demo/instances').catch(() => null);
-  if (!response || !response.ok) {
+  if (!response?.ok) {
     // Not behind the demo balancer (e.g. one instance run on its own): no controls to show.
     $('instances-panel').hidden = true;
     return false;
@@ -188,7 +189,7 @@ async function refreshInstances() {
 
 async function control(id, action) {
   const response = await fetch(`/__demo/instances/${encodeURIComponent(id)}/${action}`, { method: 'POST' }).catch(() => null);
-  if (!response || !response.ok) showError(`could not ${action} ${id}`);
+  if (!response?.ok) showError(`could not ${action} ${id}`);
   await refreshInstances();
 }
 

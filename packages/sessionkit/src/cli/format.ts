@@ -44,7 +44,9 @@ export function duration(ms: number): string {
 export function columns(cells: (string | number)[][], indent = ''): string {
   const rows = cells.map((row) => row.map((cell) => (typeof cell === 'number' ? { text: count(cell), right: true } : { text: cell, right: false })));
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.text.length)));
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.text.length);
+  }
   return rows
     .map((row) => {
       const line = row.map((cell, i) => {

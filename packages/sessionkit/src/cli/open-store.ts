@@ -7,9 +7,15 @@ export type StoreUse = 'read' | 'write';
 
 export interface OpenStoreOptions {
   use: StoreUse;
-  /** `operationTimeoutMs` for every store call. */
+  /** `operationTimeoutMs` for every store call, in ms; default {@link DEFAULT_CLI_TIMEOUT_MS}. */
   timeoutMs?: number;
 }
+
+/**
+ * `operationTimeoutMs` when `--timeout` is not given. An operator's batch job waits out a busy
+ * database instead of failing at its first slow call; an app keeps the stores' 2 s default.
+ */
+export const DEFAULT_CLI_TIMEOUT_MS = 30_000;
 
 const SQL_SCHEMES = new Set(['postgres', 'postgresql', 'mysql', 'mariadb', 'sqlite']);
 
@@ -45,8 +51,7 @@ export function checkStoreUrl(url: string): void {
 export function openStore(url: string, { use, timeoutMs }: OpenStoreOptions): SessionStore {
   checkStoreUrl(url);
   const scheme = schemeOf(url);
-  const options: CreateStoreOptions = {};
-  if (timeoutMs !== undefined) options.operationTimeoutMs = timeoutMs;
+  const options: CreateStoreOptions = { operationTimeoutMs: timeoutMs ?? DEFAULT_CLI_TIMEOUT_MS };
   if (SQL_SCHEMES.has(scheme)) {
     options['pruneIntervalMs'] = false;
     options['createTable'] = use === 'write';

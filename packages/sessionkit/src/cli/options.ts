@@ -12,7 +12,7 @@ export interface CommonOptions {
 export function withCommonOptions(command: Command): Command {
   return command
     .option('--json', 'print one JSON document on stdout instead of text')
-    .option('--timeout <ms>', 'each store call settles within this many milliseconds (default 2000)', positiveInteger);
+    .option('--timeout <ms>', 'each store call settles within this many milliseconds (default 30000)', positiveInteger);
 }
 
 /** commander argument parser for a whole number > 0. */

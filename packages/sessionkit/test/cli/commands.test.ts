@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { sparePort } from '@sessionkit/test-suite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/index.js';
-import { REDIS_URL, redisAvailable, runCli, scratchDir, unique } from './support.js';
+import { PATIENT, REDIS_URL, redisAvailable, runCli, scratchDir, unique } from '../support/cli.js';
 
 const dir = scratchDir();
 const HOUR = 3_600_000;
@@ -26,6 +26,8 @@ describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
     [['list', 'sqlite::memory:', '--principal', 'p'.repeat(300)], /Invalid principal id/],
     [['stats', 'sqlite::memory:', '--bogus'], /unknown option '--bogus'/],
     [['stats', 'redis://u:S3cr3tPW@127.0.0.1:99999'], /\*\*\*/],
+    [['migrate', 'connect-pg-simple+postgres://u:S3cr3tPW@127.0.0.1:1/test?tabel=s', 'sqlite::memory:'], /a table source has an unknown parameter "tabel" \(did you mean "table"\?\); known: table, schema/],
+    [['migrate', 'connect-redis+redis://u:S3cr3tPW@127.0.0.1:1?prefx=a', 'sqlite::memory:'], /a connect-redis source has an unknown parameter "prefx" \(did you mean "prefix"\?\)/],
   ])('%j exits 2 and says what to do', async (args, message) => {
     const { status, stderr } = await runCli(args);
     expect(stderr).toMatch(message);
@@ -44,7 +46,7 @@ describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
 describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000 }, () => {
   const url = `sqlite:${join(dir, 'commands.db')}`;
   beforeAll(async () => {
-    const store = createStore(url);
+    const store = createStore(url, PATIENT);
     // 30 sessions: 10 anonymous, 20 of 4 users (ann has 8), TTLs of 5 min to 10 days
     for (let i = 0; i < 30; i++) {
       const ttlMs = [5 * 60_000, 30 * 60_000, 5 * HOUR, 48 * HOUR, 240 * HOUR][i % 5] as number;
@@ -115,7 +117,7 @@ describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000
     expect(bySid.stdout).toBe('revoked 1 session cmd-session-20\n');
     const again = await runCli(['revoke', url, '--sid', 'cmd-session-20']);
     expect(again.stdout).toBe('revoked 0 sessions cmd-session-20\n');
-    const store = createStore(url);
+    const store = createStore(url, PATIENT);
     try {
       expect(await store.get('cmd-session-10')).toBeNull();
       expect(await store.get('cmd-session-20')).toBeNull();

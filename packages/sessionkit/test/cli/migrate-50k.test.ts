@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore, type SessionData } from '../../src/index.js';
-import { deleteRedisPrefix, finished, POSTGRES_URL, postgresAvailable, REDIS_URL, redisAvailable, scratchDir, sessionCookie, spawnCli, unique, withTable } from './support.js';
+import { deleteRedisPrefix, finished, POSTGRES_URL, postgresAvailable, REDIS_URL, redisAvailable, scratchDir, sessionCookie, spawnCli, unique, withTable } from '../support/cli.js';
 
 const SESSIONS = 50_000;
 const USERS = 10_000;
@@ -135,7 +135,8 @@ describe.skipIf(!redisAvailable || !postgresAvailable)('migrate: 50,000 connect-
 
     // 5. Every user is still logged in: each session reads through the target store, and the app,
     //    switched to PostgreSQL, knows a sample of users by their old cookies.
-    const store = createStore(target);
+    // Reads 500 at a time: a busy machine may take longer than the 2 s default, which is no outage.
+    const store = createStore(target, { operationTimeoutMs: 120_000 });
     try {
       const wrong: string[] = [];
       for (let start = 0; start < SESSIONS; start += 500) {

@@ -25,7 +25,8 @@ import {
   spawnCli,
   unique,
   withTable,
-} from './support.js';
+  PATIENT,
+} from '../support/cli.js';
 
 const dir = scratchDir();
 const MINUTE = 60_000;
@@ -86,7 +87,7 @@ describe.skipIf(!redisAvailable)('migrate from connect-redis: undecodable rows',
     expect(stdout).toContain('"a-hash-key": not a JSON string');
     expect(stdout).toContain('"bad\\u0001sid": the sid is not one sessionkit accepts');
     expect(stdout).toContain('4 rows were not copied (exit code 4)');
-    const target = createStore(`sqlite:${file}`);
+    const target = createStore(`sqlite:${file}`, PATIENT);
     try {
       expect(await target.length()).toBe(20);
       expect(await target.get('good-session-3')).toMatchObject({ passport: { user: 'user-3' } });
@@ -213,7 +214,7 @@ describe.skipIf(!mysqlAvailable || !postgresAvailable)('migrate from express-mys
     const { rows: copied } = await admin.query<{ sid: string; expires_at: string }>(`SELECT sid, expires_at FROM ${target}`);
     expect(copied).toHaveLength(300);
     for (const row of copied) expect(Number(row.expires_at)).toBeLessThanOrEqual(sourceExpiry.get(row.sid) as number);
-    const store = createStore(to);
+    const store = createStore(to, PATIENT);
     try {
       expect(await store.get('ems-session-7')).toMatchObject({ passport: { user: 'user-7' }, cart: [7] });
       const users = await everySession(store);
@@ -234,7 +235,7 @@ describe.skipIf(!postgresAvailable)('migrate between sessionkit stores', { timeo
 
   it('SQLite store → PostgreSQL store: expiry from cookie.expires where the store does not report it, --default-ttl otherwise', async () => {
     const file = join(dir, 'source.db');
-    const source = createStore(`sqlite:${file}`);
+    const source = createStore(`sqlite:${file}`, PATIENT);
     try {
       for (let i = 0; i < 150; i++) await source.set(`sk-session-${i}`, expressSession(`user-${i % 10}`, (20 + i) * MINUTE), { ttlMs: (20 + i) * MINUTE });
       await source.set('sk-no-cookie', { userId: 'api-client' }, { ttlMs: 60 * MINUTE });
@@ -246,7 +247,7 @@ describe.skipIf(!postgresAvailable)('migrate between sessionkit stores', { timeo
     expect(status).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary.counts).toMatchObject({ read: 151, copied: 151, undecodable: 0 });
-    const store = createStore(to);
+    const store = createStore(to, PATIENT);
     try {
       expect(await store.length()).toBe(151);
       const ids: string[] = [];

@@ -7,7 +7,9 @@ import { MergeQueue, type PendingPatch } from './merge-queue.js';
 /** The part of a `mysql2/promise` pool the store uses (`mysql2.createPool(…).promise()` or `mysql2/promise`'s `createPool`). */
 export interface MysqlPool {
   // `any[]`: mysql2 declares its own recursive value type, which `unknown[]` does not satisfy.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   execute(sql: string, values?: any[]): Promise<[unknown, unknown]>;
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   query(sql: string, values?: any[]): Promise<[unknown, unknown]>;
   end(): Promise<void>;
 }

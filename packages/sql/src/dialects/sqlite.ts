@@ -9,6 +9,7 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   // `any[]`: better-sqlite3's generic signature is only assignable to a non-generic one this way.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   transaction(fn: (...args: any[]) => unknown): (...args: any[]) => unknown;
   close(): unknown;
 }

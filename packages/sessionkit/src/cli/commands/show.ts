@@ -44,7 +44,8 @@ export function showCommand(): Command {
           `size       ${bytes(size)}`,
           `data${options.reveal ? '' : '       (values redacted; --reveal prints them)'}`,
           JSON.stringify(data, null, 2),
-        ].join('\n') + '\n',
+          '',
+        ].join('\n'),
       );
     });
   });

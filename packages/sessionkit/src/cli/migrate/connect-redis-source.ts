@@ -1,6 +1,5 @@
-import { decodeSession, isValidSessionId, redactUrl } from '@sessionkit/core';
+import { decodeSession, isValidSessionId, loadOptionalDriver, queryOptions, redactUrl } from '@sessionkit/core';
 import type { Redis, RedisOptions } from 'ioredis';
-import { loadDriver } from '../drivers.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { MigrationSource, SourceBatch, SourceRow } from './source.js';
 
@@ -24,15 +23,14 @@ export class ConnectRedisSource implements MigrationSource {
 
   constructor(url: string, timeoutMs: number) {
     const parsed = new URL(url.replace(/^connect-redis\+/i, ''));
-    this.#prefix = parsed.searchParams.get('prefix') ?? 'sess:';
-    if (!this.#prefix) throw new CliError('prefix must not be empty: it would read every key of the database', EXIT.usage);
-    for (const name of parsed.searchParams.keys()) {
-      if (!['prefix', 'format'].includes(name)) throw new CliError(`unknown parameter ${name} in ${redactUrl(url)}; a connect-redis source takes prefix=`, EXIT.usage);
-    }
+    // format= is accepted so a sessionkit redis:// URL names the same keys; values are read as stored.
+    const { prefix = 'sess:' } = queryOptions(parsed, { prefix: 'string', format: 'string' }, { what: 'a connect-redis source' });
+    if (!prefix) throw new CliError('prefix must not be empty: it would read every key of the database', EXIT.usage);
+    this.#prefix = prefix;
     parsed.search = '';
     this.description = `connect-redis keys ${this.#prefix}* on ${redactUrl(parsed.href)}`;
     this.#pattern = `${this.#prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    const { Redis } = loadDriver<IoredisModule>('ioredis', 'ioredis', 'a connect-redis source');
+    const { Redis } = loadOptionalDriver<IoredisModule>('ioredis', 'a connect-redis source', { from: import.meta.url });
     this.#client = new Redis(parsed.href, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs * 5, maxRetriesPerRequest: 1 });
     this.#client.on('error', () => {}); // failures surface as rejected commands
   }

@@ -1,5 +1,4 @@
-import { decodeSession, isValidSessionId, redactUrl } from '@sessionkit/core';
-import { loadDriver } from '../drivers.js';
+import { decodeSession, isValidSessionId, loadOptionalDriver, queryOptions, redactUrl } from '@sessionkit/core';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { MigrationSource, SourceBatch, SourceRow } from './source.js';
 
@@ -55,13 +54,9 @@ function toRow({ sid, text, expiresAt }: RawRow): SourceRow {
 }
 
 function tableParams(url: URL, defaults: { table: string }): { table: string; schema: string | undefined } {
-  const table = url.searchParams.get('table') ?? defaults.table;
-  const schema = url.searchParams.get('schema') ?? undefined;
+  const { table = defaults.table, schema } = queryOptions(url, { table: 'string', schema: 'string' }, { what: 'a table source' });
   for (const [name, value] of [['table', table], ['schema', schema]] as const) {
     if (value !== undefined && !IDENTIFIER.test(value)) throw new CliError(`${name} ${JSON.stringify(value)} must be letters, digits and _ (at most 63)`, EXIT.usage);
-  }
-  for (const name of url.searchParams.keys()) {
-    if (name !== 'table' && name !== 'schema') throw new CliError(`unknown parameter ${name} in ${redactUrl(url.href)}; a table source takes table= and schema=`, EXIT.usage);
   }
   url.search = '';
   return { table, schema };
@@ -83,7 +78,7 @@ export class ConnectPgSimpleSource extends TableSource {
     const { table, schema } = tableParams(parsed, { table: 'session' });
     this.#table = schema ? `"${schema}"."${table}"` : `"${table}"`;
     this.description = `connect-pg-simple table ${this.#table} on ${redactUrl(parsed.href)}`;
-    const { Pool } = loadDriver<{ Pool: new (config: object) => PgPool }>('pg', 'pg', 'a connect-pg-simple source');
+    const { Pool } = loadOptionalDriver<{ Pool: new (config: object) => PgPool }>('pg', 'a connect-pg-simple source', { from: import.meta.url });
     this.#pool = new Pool({ connectionString: parsed.href, connectionTimeoutMillis: timeoutMs, max: 2 });
     this.#pool.on('error', () => {});
   }
@@ -122,7 +117,9 @@ export class ExpressMysqlSessionSource extends TableSource {
     const { table, schema } = tableParams(parsed, { table: 'sessions' });
     this.#table = schema ? `\`${schema}\`.\`${table}\`` : `\`${table}\``;
     this.description = `express-mysql-session table ${this.#table} on ${redactUrl(parsed.href)}`;
-    const { createPool } = loadDriver<{ createPool(config: object): MysqlPool }>('mysql2/promise', 'mysql2', 'an express-mysql-session source');
+    const { createPool } = loadOptionalDriver<{ createPool(config: object): MysqlPool }>('mysql2/promise', 'an express-mysql-session source', {
+      from: import.meta.url,
+    });
     this.#pool = createPool({ uri: parsed.href, connectTimeout: timeoutMs, connectionLimit: 2 });
   }
 

@@ -1,0 +1,108 @@
+import { StoreConfigError, withTimeout } from '@sessionkit/core';
+import type { ChainableCommander } from 'ioredis';
+import type { IoredisClient, KeyBatch, LinkEvents, LinkState, RedisDriver } from './client.js';
+import { scanKeys, unlinkBatch, type IoredisKeyBatch } from './scan.js';
+import { defineScripts, type ScriptArgs, type ScriptName, type Scripted } from './scripts.js';
+
+/**
+ * The store's commands on ioredis. Scripts are defined with `defineCommand`, so ioredis sends
+ * EVALSHA and falls back to EVAL after NOSCRIPT by itself; WAIT goes with the script in one
+ * pipeline.
+ */
+export class IoredisDriver implements RedisDriver {
+  readonly kind = 'ioredis';
+
+  /** @throws StoreConfigError when the client sets ioredis' `keyPrefix`. */
+  constructor(readonly client: IoredisClient) {
+    const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+    if (options.keyPrefix || options.redisOptions?.keyPrefix) {
+      throw new StoreConfigError('the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead');
+    }
+    defineScripts(client);
+  }
+
+  state(): LinkState {
+    switch (this.client.status) {
+      case 'ready':
+        return 'ready';
+      case 'end':
+        return 'ended';
+      case 'wait':
+        return 'idle';
+      default:
+        return 'connecting';
+    }
+  }
+
+  start(): void {
+    // a lazyConnect client, handed in or created from a URL, connects on the store's first call
+    if (this.client.status === 'wait') this.client.connect().catch(() => {});
+  }
+
+  watch({ up, down, ended, error }: LinkEvents): () => void {
+    const { client } = this;
+    client.on('ready', up);
+    client.on('close', down);
+    client.on('end', ended);
+    client.on('error', error);
+    return () => {
+      client.off('ready', up);
+      client.off('close', down);
+      client.off('end', ended);
+      client.off('error', error);
+    };
+  }
+
+  script(name: ScriptName, key: string, tombstone: string, argv: ScriptArgs): Promise<unknown> {
+    // The arguments go as one array (ioredis flattens it), never spread into a call: a spread of
+    // tens of thousands of arguments overflows the stack inside ioredis' auto-pipelining, after
+    // it has queued the call's callback, and the batch's replies then reach the wrong callers.
+    return (this.client as Scripted<IoredisClient>)[name](key, tombstone, argv);
+  }
+
+  async scriptThenWait(name: ScriptName, key: string, tombstone: string, argv: ScriptArgs, replicas: number, timeoutMs: number): Promise<number> {
+    const pipeline = (this.client.pipeline() as Scripted<ChainableCommander>)[name](key, tombstone, argv).wait(replicas, timeoutMs);
+    const [written, waited] = (await pipeline.exec()) ?? [];
+    if (written?.[0]) throw written[0];
+    if (waited?.[0]) throw waited[0];
+    return Number(waited?.[1]);
+  }
+
+  hgetall(key: string): Promise<Record<string, string>> {
+    return this.client.hgetall(key);
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
+  pexpire(key: string, ttlMs: number): Promise<unknown> {
+    return this.client.pexpire(key, ttlMs);
+  }
+
+  pttl(key: string): Promise<number> {
+    return this.client.pttl(key);
+  }
+
+  scan(pattern: string, count: number): AsyncGenerator<KeyBatch> {
+    return scanKeys(this.client, pattern, count);
+  }
+
+  unlink(batch: KeyBatch): Promise<void> {
+    return unlinkBatch(this.client, batch as IoredisKeyBatch);
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    const { client } = this;
+    if (client.status === 'end') return;
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+    // A Cluster's quit() resolves before its node connections are gone; wait for them (bounded).
+    await withTimeout(ended, timeoutMs, 'redis close').catch(() => client.disconnect());
+  }
+
+  disconnect(): void {
+    this.client.disconnect();
+  }
+}
