@@ -5,5 +5,14 @@ import { defineConfig, type Options } from 'tsup';
  * a working `import.meta.url`, which stores use to load optional drivers with createRequire.
  */
 export function packageBuild(entry: string[] = ['src/index.ts'], extra: Options = {}) {
-  return defineConfig({ entry, format: ['esm', 'cjs'], dts: true, clean: true, sourcemap: true, target: 'node20', shims: true, ...extra });
+  return defineConfig({
+    entry,
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    shims: true,
+    ...extra,
+  });
 }

@@ -55,7 +55,9 @@ const args = JSON.parse(process.env.BENCH_API ?? '{}') as ApiBenchArgs;
 
 /** express-session's callback call as a promise. */
 function call<T>(fn: (done: Done<T>) => void): Promise<T | undefined> {
-  return new Promise((resolve, reject) => fn((error, value) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(value))));
+  return new Promise((resolve, reject) =>
+    fn((error, value) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(value))),
+  );
 }
 
 /** A request as much as `Store#createSession` and the stores read of it. */
@@ -68,7 +70,10 @@ async function openSubject(id: string, tag: string): Promise<Subject> {
   const sids = Array.from({ length: args.sessions }, (_, index) => `api-${tag}-${index}`);
   // New sessions as express-session's generate() makes them, saved through set.
   for (const [index, sid] of sids.entries()) {
-    const fresh = new SessionClass(requestFor(sid), { cart: { 'sku-1': 2, [`sku-${index % 8}`]: 1 }, user: { id: index, name: `user ${index}`, locale: 'en-GB' } });
+    const fresh = new SessionClass(requestFor(sid), {
+      cart: { 'sku-1': 2, [`sku-${index % 8}`]: 1 },
+      user: { id: index, name: `user ${index}`, locale: 'en-GB' },
+    });
     fresh.cookie = new CookieClass({ maxAge: SESSION_MAX_AGE_MS, httpOnly: true, path: '/' });
     await call((done) => store.set(sid, asData(fresh), done));
   }
@@ -147,9 +152,15 @@ async function measure(subjects: Subject[], operation: ApiOperation, round: numb
   const tasks = await bench.run();
   return tasks.map((task, position) => {
     const result = task.result;
-    if (result.state !== 'completed') throw new Error(`${task.name} ${operation}: ${result.state === 'errored' ? result.error.message : result.state}`);
+    if (result.state !== 'completed')
+      throw new Error(`${task.name} ${operation}: ${result.state === 'errored' ? result.error.message : result.state}`);
     const counter = counters[position]!;
-    return { round, opsPerSecond: (args.batch * 1000) / result.period, cpuMicrosPerCall: counter.cpu / counter.calls, calls: counter.calls };
+    return {
+      round,
+      opsPerSecond: (args.batch * 1000) / result.period,
+      cpuMicrosPerCall: counter.cpu / counter.calls,
+      calls: counter.calls,
+    };
   });
 }
 
@@ -174,7 +185,9 @@ await runChild(async () => {
             answers.push(null);
           } catch (error) {
             pairs.push(undefined);
-            answers.push(`${comparisonLabel({ ours, theirs })}: ${error instanceof Error ? error.message : String(error)}`);
+            answers.push(
+              `${comparisonLabel({ ours, theirs })}: ${error instanceof Error ? error.message : String(error)}`,
+            );
           }
         }
         return answers;

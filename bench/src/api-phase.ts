@@ -18,11 +18,19 @@ export async function runStoreApiPhase(
 ): Promise<StoreApiResult> {
   const result: StoreApiResult = { pairs: [], skipped: [] };
   if (comparisons.length === 0) return result;
-  const args: ApiBenchArgs = { backend, timeMs: settings.apiTimeMs, batch: settings.apiBatch, sessions: settings.apiSessions };
+  const args: ApiBenchArgs = {
+    backend,
+    timeMs: settings.apiTimeMs,
+    batch: settings.apiBatch,
+    sessions: settings.apiSessions,
+  };
   let child: Child | undefined;
   try {
     child = await Child.start('./api-bench.ts', { BENCH_API: JSON.stringify(args) });
-    const answers = await child.request<(string | null)[]>('open', comparisons.map(({ ours, theirs }) => ({ ours, theirs })));
+    const answers = await child.request<(string | null)[]>(
+      'open',
+      comparisons.map(({ ours, theirs }) => ({ ours, theirs })),
+    );
     const pairs: (StoreApiPair | undefined)[] = comparisons.map(({ ours, theirs }, index) => {
       const reason = answers[index];
       if (reason) {
@@ -37,7 +45,9 @@ export async function runStoreApiPhase(
       try {
         samples = await child.request<ApiRoundSample[]>('round', round);
       } catch (error) {
-        log(`  store API round ${round + 1}: failed (${error instanceof Error ? error.message : String(error)}); round left out`);
+        log(
+          `  store API round ${round + 1}: failed (${error instanceof Error ? error.message : String(error)}); round left out`,
+        );
         continue;
       }
       for (const { pair, operation, side, sample } of samples) {
@@ -53,7 +63,10 @@ export async function runStoreApiPhase(
     log(`  store API: failed (${error instanceof Error ? error.message : String(error)})`);
     for (const comparison of comparisons) {
       if (!result.pairs.some((pair) => pair.ours === comparison.ours && pair.theirs === comparison.theirs)) {
-        result.skipped.push({ comparison: comparisonLabel(comparison), reason: error instanceof Error ? error.message : String(error) });
+        result.skipped.push({
+          comparison: comparisonLabel(comparison),
+          reason: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     result.pairs = [];

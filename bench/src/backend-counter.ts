@@ -36,7 +36,8 @@ export function countBackendCalls(engine: 'postgres' | 'mysql' | 'sqlite' | 'red
     // node-redis does not export its client class; find the prototype that defines sendCommand.
     const { createClient } = require('redis') as { createClient(): object };
     let prototype: object | null = createClient();
-    while (prototype && !Object.hasOwn(prototype, 'sendCommand')) prototype = Object.getPrototypeOf(prototype) as object | null;
+    while (prototype && !Object.hasOwn(prototype, 'sendCommand'))
+      prototype = Object.getPrototypeOf(prototype) as object | null;
     if (!prototype) throw new Error('cannot count Redis commands: node-redis sendCommand not found');
     wrap(prototype, ['sendCommand']);
   }
@@ -46,7 +47,8 @@ function wrap(prototype: object, methods: string[]): void {
   const target = prototype as Record<string, unknown>;
   for (const method of methods) {
     const original = target[method];
-    if (typeof original !== 'function') throw new Error(`cannot count backend calls: driver method ${method} not found`);
+    if (typeof original !== 'function')
+      throw new Error(`cannot count backend calls: driver method ${method} not found`);
     target[method] = function counted(this: unknown, ...args: unknown[]) {
       sent += 1;
       return (original as (...a: unknown[]) => unknown).apply(this, args);

@@ -54,8 +54,20 @@ export const STORES: readonly StoreSpec[] = [
     inProcess: true,
     storeCode: ['/memorystore/', 'express-session/session/store.js'],
   },
-  { id: 'connect-redis', side: 'theirs', engine: 'redis', description: 'connect-redis 9 with node-redis 5', storeCode: ['/connect-redis/', 'express-session/session/store.js'] },
-  { id: 'connect-pg-simple', side: 'theirs', engine: 'postgres', description: 'connect-pg-simple 10 with pg', storeCode: ['/connect-pg-simple/', 'express-session/session/store.js'] },
+  {
+    id: 'connect-redis',
+    side: 'theirs',
+    engine: 'redis',
+    description: 'connect-redis 9 with node-redis 5',
+    storeCode: ['/connect-redis/', 'express-session/session/store.js'],
+  },
+  {
+    id: 'connect-pg-simple',
+    side: 'theirs',
+    engine: 'postgres',
+    description: 'connect-pg-simple 10 with pg',
+    storeCode: ['/connect-pg-simple/', 'express-session/session/store.js'],
+  },
   {
     id: 'express-mysql-session',
     side: 'theirs',
@@ -63,27 +75,57 @@ export const STORES: readonly StoreSpec[] = [
     description: 'express-mysql-session 3 with mysql2',
     storeCode: ['/express-mysql-session/', 'express-session/session/store.js'],
   },
-  { id: 'memory', side: 'ours', engine: 'memory', description: '@sessionkit/memory (bounded lru-cache)', inProcess: true },
+  {
+    id: 'memory',
+    side: 'ours',
+    engine: 'memory',
+    description: '@sessionkit/memory (bounded lru-cache)',
+    inProcess: true,
+  },
   { id: 'redis-hash', side: 'ours', engine: 'redis', description: '@sessionkit/redis, hash layout (default), ioredis' },
   {
     id: 'redis-hash (node-redis)',
     side: 'ours',
     engine: 'redis',
-    description: '@sessionkit/redis, hash layout (default), node-redis 5 (the client connect-redis uses): `?client=node-redis`',
+    description:
+      '@sessionkit/redis, hash layout (default), node-redis 5 (the client connect-redis uses): `?client=node-redis`',
   },
-  { id: 'redis-json', side: 'ours', engine: 'redis', description: "@sessionkit/redis, format 'json' (connect-redis layout), ioredis" },
+  {
+    id: 'redis-json',
+    side: 'ours',
+    engine: 'redis',
+    description: "@sessionkit/redis, format 'json' (connect-redis layout), ioredis",
+  },
   {
     id: 'redis-hash + near cache',
     side: 'ours',
     engine: 'redis',
-    description: '@sessionkit/redis, hash layout, ioredis, with the near cache (`?nearCache=10000`: sessions read from process memory, kept correct by CLIENT TRACKING)',
+    description:
+      '@sessionkit/redis, hash layout, ioredis, with the near cache (`?nearCache=10000`: sessions read from process memory, kept correct by CLIENT TRACKING)',
   },
   { id: 'sql:postgres', side: 'ours', engine: 'postgres', description: '@sessionkit/sql on PostgreSQL (pg)' },
   { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
-  { id: 'sql:sqlite', side: 'ours', engine: 'sqlite', description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)' },
-  { id: 'cluster', side: 'ours', engine: 'cluster', description: '@sessionkit/cluster, 3 nodes in 3 processes, requests to one', inProcess: true },
+  {
+    id: 'sql:sqlite',
+    side: 'ours',
+    engine: 'sqlite',
+    description: '@sessionkit/sql on SQLite (better-sqlite3, file in the temp dir)',
+  },
+  {
+    id: 'cluster',
+    side: 'ours',
+    engine: 'cluster',
+    description: '@sessionkit/cluster, 3 nodes in 3 processes, requests to one',
+    inProcess: true,
+  },
   // The same cart app on Fastify 5 + @fastify/session (its defaults: `rolling`, so every request saves).
-  { id: 'fastify:none', side: 'ceiling', engine: 'none', framework: 'fastify', description: 'Fastify without session plugins (the Fastify ceiling)' },
+  {
+    id: 'fastify:none',
+    side: 'ceiling',
+    engine: 'none',
+    framework: 'fastify',
+    description: 'Fastify without session plugins (the Fastify ceiling)',
+  },
   {
     id: 'fastify:MemoryStore',
     side: 'theirs',
@@ -100,11 +142,41 @@ export const STORES: readonly StoreSpec[] = [
     description: 'Fastify + @fastify/session + connect-redis 9 with node-redis 5',
     storeCode: ['/connect-redis/'],
   },
-  { id: 'fastify:memory', side: 'ours', engine: 'memory', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/memory' },
-  { id: 'fastify:redis-hash', side: 'ours', engine: 'redis', framework: 'fastify', description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/redis (hash layout, ioredis)' },
-  { id: 'cookie-session', side: 'theirs', engine: 'none', description: 'cookie-session 2 (signed with keygrip, not encrypted; two cookies)', clientSide: true },
-  { id: 'iron-session', side: 'theirs', engine: 'none', description: 'iron-session 9, `getIronSession(req, res, options)` in the handler (sealed, WebCrypto)', clientSide: true },
-  { id: 'cookieSession', side: 'ours', engine: 'none', description: '@sessionkit/cookie `cookieSession` (JWE dir + A256GCM, node:crypto)', clientSide: true },
+  {
+    id: 'fastify:memory',
+    side: 'ours',
+    engine: 'memory',
+    framework: 'fastify',
+    description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/memory',
+  },
+  {
+    id: 'fastify:redis-hash',
+    side: 'ours',
+    engine: 'redis',
+    framework: 'fastify',
+    description: 'Fastify + @fastify/session + FastifySessionStore on @sessionkit/redis (hash layout, ioredis)',
+  },
+  {
+    id: 'cookie-session',
+    side: 'theirs',
+    engine: 'none',
+    description: 'cookie-session 2 (signed with keygrip, not encrypted; two cookies)',
+    clientSide: true,
+  },
+  {
+    id: 'iron-session',
+    side: 'theirs',
+    engine: 'none',
+    description: 'iron-session 9, `getIronSession(req, res, options)` in the handler (sealed, WebCrypto)',
+    clientSide: true,
+  },
+  {
+    id: 'cookieSession',
+    side: 'ours',
+    engine: 'none',
+    description: '@sessionkit/cookie `cookieSession` (JWE dir + A256GCM, node:crypto)',
+    clientSide: true,
+  },
 ];
 
 /** An ours/theirs pair shown as ratios (ours divided by theirs). */
@@ -162,6 +234,7 @@ export const CLIENT_SIDE_IDS: readonly string[] = STORES.filter((store) => store
 
 export function storeSpec(id: string): StoreSpec {
   const spec = STORES.find((store) => store.id === id);
-  if (!spec) throw new Error(`unknown store ${JSON.stringify(id)}; known: ${STORES.map((store) => store.id).join(', ')}`);
+  if (!spec)
+    throw new Error(`unknown store ${JSON.stringify(id)}; known: ${STORES.map((store) => store.id).join(', ')}`);
   return spec;
 }

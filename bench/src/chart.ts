@@ -15,7 +15,10 @@ const escapeXml = (text: string) => text.replace(/[<>&"]/g, (char) => `&#${char.
  */
 export function renderChart(results: Results): string {
   const rows = results.stores.filter((row) => row.http);
-  const max = Math.max(1, ...rows.flatMap((row) => [row.http!.read.requestsPerSecond, row.http!.write.requestsPerSecond]));
+  const max = Math.max(
+    1,
+    ...rows.flatMap((row) => [row.http!.read.requestsPerSecond, row.http!.write.requestsPerSecond]),
+  );
   const scale = niceCeiling(max);
   const label = 170;
   const plot = 520;
@@ -34,16 +37,25 @@ export function renderChart(results: Results): string {
   for (let tick = 0; tick <= 4; tick += 1) {
     const value = (scale * tick) / 4;
     parts.push(`<line x1="${x(value)}" y1="${top - 4}" x2="${x(value)}" y2="${height - 30}" stroke="#e7e5e4"/>`);
-    parts.push(`<text x="${x(value)}" y="${height - 16}" text-anchor="middle" fill="#57534e">${Math.round(value).toLocaleString('en-US')}</text>`);
+    parts.push(
+      `<text x="${x(value)}" y="${height - 16}" text-anchor="middle" fill="#57534e">${Math.round(value).toLocaleString('en-US')}</text>`,
+    );
   }
   rows.forEach((row, index) => {
     const y = top + index * rowHeight;
     const colors = COLORS[row.side];
     parts.push(`<text x="${label - 8}" y="${y + bar + 4}" text-anchor="end">${escapeXml(row.id)}</text>`);
-    for (const [offset, kind] of [[0, 'read'], [bar, 'write']] as const) {
+    for (const [offset, kind] of [
+      [0, 'read'],
+      [bar, 'write'],
+    ] as const) {
       const value = row.http![kind].requestsPerSecond;
-      parts.push(`<rect class="bar" x="${label}" y="${y + offset}" width="${Math.max(1, x(value) - label).toFixed(1)}" height="${bar - 1}" fill="${colors[kind]}"/>`);
-      parts.push(`<text x="${(x(value) + 4).toFixed(1)}" y="${y + offset + bar - 2}" font-size="10" fill="#44403c">${Math.round(value).toLocaleString('en-US')}</text>`);
+      parts.push(
+        `<rect class="bar" x="${label}" y="${y + offset}" width="${Math.max(1, x(value) - label).toFixed(1)}" height="${bar - 1}" fill="${colors[kind]}"/>`,
+      );
+      parts.push(
+        `<text x="${(x(value) + 4).toFixed(1)}" y="${y + offset + bar - 2}" font-size="10" fill="#44403c">${Math.round(value).toLocaleString('en-US')}</text>`,
+      );
     }
   });
   parts.push('</svg>');
@@ -58,7 +70,12 @@ function legend(left: number, y: number): string {
     [COLORS.theirs.write, 'theirs write'],
     [COLORS.ceiling.read, 'no session'],
   ];
-  return items.map(([color, text], index) => `<rect x="${left + index * 110}" y="${y - 9}" width="10" height="10" fill="${color}"/><text x="${left + index * 110 + 14}" y="${y}">${text}</text>`).join('');
+  return items
+    .map(
+      ([color, text], index) =>
+        `<rect x="${left + index * 110}" y="${y - 9}" width="10" height="10" fill="${color}"/><text x="${left + index * 110 + 14}" y="${y}">${text}</text>`,
+    )
+    .join('');
 }
 
 /** The smallest 1, 2 or 5 × 10^n at or above `value`, so the axis ticks are round numbers. */

@@ -12,9 +12,15 @@ export async function clusterConfig(size: number): Promise<Omit<ClusterConfig, '
 }
 
 /** Starts nodes `indexes` of `cluster`, each in its own process, all at once (so they find each other). */
-export function startNodes(backend: BackendConfig, cluster: Omit<ClusterConfig, 'node'>, indexes: number[]): Promise<Child[]> {
+export function startNodes(
+  backend: BackendConfig,
+  cluster: Omit<ClusterConfig, 'node'>,
+  indexes: number[],
+): Promise<Child[]> {
   return Promise.all(
-    indexes.map((node) => Child.start('./cluster-node.ts', { BENCH_NODE: JSON.stringify({ ...backend, cluster: { ...cluster, node } }) })),
+    indexes.map((node) =>
+      Child.start('./cluster-node.ts', { BENCH_NODE: JSON.stringify({ ...backend, cluster: { ...cluster, node } }) }),
+    ),
   );
 }
 
@@ -23,7 +29,11 @@ export function startNodes(backend: BackendConfig, cluster: Omit<ClusterConfig, 
  * polling for a new sid, node A writes it, and the lag is B's clock reading when it first read
  * the sid minus A's just before `set`. Writes are one at a time, so it is lag without load.
  */
-export async function measureReplicationLag(backend: BackendConfig, samples: number, log: (line: string) => void): Promise<LagResult> {
+export async function measureReplicationLag(
+  backend: BackendConfig,
+  samples: number,
+  log: (line: string) => void,
+): Promise<LagResult> {
   const cluster = await clusterConfig(3);
   const nodes = await startNodes(backend, cluster, [0, 1, 2]);
   try {
@@ -38,10 +48,17 @@ export async function measureReplicationLag(backend: BackendConfig, samples: num
       const seen = await reader.request<string | null>('seen', sid);
       if (seen === null) lost += 1;
       else lags.push(Number(BigInt(seen) - written) / 1e6);
-      if ((index + 1) % Math.max(1, Math.floor(samples / 4)) === 0) log(`  replication lag: ${index + 1}/${samples} writes`);
+      if ((index + 1) % Math.max(1, Math.floor(samples / 4)) === 0)
+        log(`  replication lag: ${index + 1}/${samples} writes`);
     }
     if (lost > 0) log(`  replication lag: ${lost} writes not visible on B within 5 s`);
-    return { samples: lags.length, lost, medianMs: median(lags), p99Ms: percentile(lags, 99), maxMs: Math.max(...lags) };
+    return {
+      samples: lags.length,
+      lost,
+      medianMs: median(lags),
+      p99Ms: percentile(lags, 99),
+      maxMs: Math.max(...lags),
+    };
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
   }

@@ -24,7 +24,8 @@ import { resultsFileName, type Results } from './results.js';
  */
 export function renderDocs(results: Results, chartFile: string, analysisFile: string): string {
   const { machine, settings } = results;
-  const section = (heading: string, table: Table, note = '') => (table.rows.length ? `## ${heading}\n\n${note ? `${note}\n\n` : ''}${renderMarkdown(table)}\n` : '');
+  const section = (heading: string, table: Table, note = '') =>
+    table.rows.length ? `## ${heading}\n\n${note ? `${note}\n\n` : ''}${renderMarkdown(table)}\n` : '';
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8').trim() : '';
   return `# Benchmarks
 
@@ -41,7 +42,9 @@ in \`bench/analysis.md\` and are copied in below).
 
 - Command: \`${results.command}\` (${results.mode} run, ${Math.round(results.elapsedS)} s), started ${results.startedAt}
 - Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}
-- Node ${machine.node}; ${Object.entries(machine.engines).map(([engine, version]) => `${engine}: ${version}`).join('; ')}
+- Node ${machine.node}; ${Object.entries(machine.engines)
+    .map(([engine, version]) => `${engine}: ${version}`)
+    .join('; ')}
 - Raw figures: \`bench/results/${resultsFileName(results)}\`
 
 ${section('Ours / theirs', ratioTable(results), `Each ratio is ours divided by theirs, taken **per round** (the two stores measured back to back in the same round, in alternating order) and reported as the **median of the ${settings.rounds} per-round ratios**, with the lowest and highest round beside it. Requests per second: above 1× is better. Server CPU per request (the server process's own CPU time over the window divided by the requests it served): below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).`)}
@@ -53,9 +56,9 @@ ${analysis ? `## Notes on this run\n\n${analysis}\n` : ''}
 ![Read and write requests per second per store](${chartFile})
 
 ${section('HTTP, per store', httpTable(results), `Medians over ${settings.rounds} round(s); latency in milliseconds as autocannon measures it; CPU is the server process's own user + system time divided by the requests it received, median of the windows with the lowest and highest window beside it. "% of no-session" is against the same app without sessions (\`none\`, or \`fastify:none\` for the Fastify rows).`)}
-${section('Per-round ratios', perRoundTable(results), 'Each round\'s own ours/theirs ratio; the tables above take the median of these.')}
+${section('Per-round ratios', perRoundTable(results), "Each round's own ours/theirs ratio; the tables above take the median of these.")}
 ${section('Client-side storage', clientSideTable(results), 'The same app with no store: the session travels in the cookie. cookie-session signs it (keygrip HMAC, readable base64 JSON, a second cookie for the signature); iron-session 9 and `@sessionkit/cookie` seal it (encrypted and authenticated). Header bytes are what one request and its response carry in header fields (`name: value` and CRLF each; the request and status lines not counted), the session cookie included: reads send no Set-Cookie in any of the three, writes do.')}
-${section('Backend work by command', executedTable(results), 'A read under connect-redis is GET plus the EXPIRE of express-session\'s touch (connect-pg-simple and express-mysql-session: SELECT plus an UPDATE); sessionkit skips the touch while the stored expiry is fresh (`touchAfterMs`). EVALSHA is one round trip; the commands executed beside it ran inside that Lua script. The MariaDB counters are server-wide, so anything else using the server during a window shows up here.')}
+${section('Backend work by command', executedTable(results), "A read under connect-redis is GET plus the EXPIRE of express-session's touch (connect-pg-simple and express-mysql-session: SELECT plus an UPDATE); sessionkit skips the touch while the stored expiry is fresh (`touchAfterMs`). EVALSHA is one round trip; the commands executed beside it ran inside that Lua script. The MariaDB counters are server-wide, so anything else using the server during a window shows up here.")}
 ${section('Store throughput', opsTable(results), "Each library called directly in its server process after the HTTP rounds, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop), one run per store. Their stores have no `patch`: a change is a whole-session `set`. For ours against theirs through the same API, interleaved, see the Store API micro-benchmark above.")}
 ${section('Memory', memoryTable(results), `One fresh process per store; RSS growth over the process before the first write, after full garbage collection, as sessions are written through the store's own API. Ours are configured to hold at most ${settings.footprintMax.toLocaleString('en-US')} sessions (the memory store's default is 10,000, the cluster store's 100,000) and evict the least recently used beyond it; express-session's MemoryStore has no bound.`)}
 ${section('Replication lag', lagTable(results), 'A fresh 3-node cluster, one process per node, on loopback. Node B polls for a new sid while node A writes it (at every event-loop turn for the first 5 ms, then every millisecond); the lag is the monotonic clock on B when the sid is first readable minus the clock on A just before `set`. Writes one at a time (no load).')}

@@ -25,9 +25,13 @@ export interface OwnRedis {
 export async function startOwnRedis(): Promise<OwnRedis | undefined> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
   const port = await sparePort();
-  const server: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const server: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
   // Refused connections until the server listens are expected; the ping waits through them.
@@ -46,45 +50,69 @@ export async function startOwnRedis(): Promise<OwnRedis | undefined> {
 }
 
 /** Checks each engine with a short connection and reads its version. */
-export async function probeEngines(urls: { redisUrl: string; postgresUrl: string; mysqlUrl: string }): Promise<Record<Engine, EngineStatus>> {
+export async function probeEngines(urls: {
+  redisUrl: string;
+  postgresUrl: string;
+  mysqlUrl: string;
+}): Promise<Record<Engine, EngineStatus>> {
   const [redis, postgres, mysqlStatus, sqlite, cluster] = await Promise.all([
-    probe(`Redis at ${urls.redisUrl}`, async () => {
-      const client = new Redis(urls.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try {
+    probe(
+      `Redis at ${urls.redisUrl}`,
+      async () => {
+        const client = new Redis(urls.redisUrl, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        try {
+          await client.connect();
+          return `Redis ${/redis_version:(\S+)/.exec(await client.info('server'))?.[1]}`;
+        } finally {
+          client.disconnect();
+        }
+      },
+      'start Redis or set REDIS_URL',
+    ),
+    probe(
+      `PostgreSQL at ${redact(urls.postgresUrl)}`,
+      async () => {
+        const client = new pg.Client({ connectionString: urls.postgresUrl, connectionTimeoutMillis: 3000 });
         await client.connect();
-        return `Redis ${/redis_version:(\S+)/.exec(await client.info('server'))?.[1]}`;
-      } finally {
-        client.disconnect();
-      }
-    }, 'start Redis or set REDIS_URL'),
-    probe(`PostgreSQL at ${redact(urls.postgresUrl)}`, async () => {
-      const client = new pg.Client({ connectionString: urls.postgresUrl, connectionTimeoutMillis: 3000 });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
-        return `PostgreSQL ${rows[0]!.server_version.split(' ')[0]}`;
-      } finally {
-        await client.end();
-      }
-    }, 'start PostgreSQL or set DATABASE_URL'),
-    probe(`MySQL/MariaDB at ${redact(urls.mysqlUrl)}`, async () => {
-      const connection = await mysql.createConnection({ uri: urls.mysqlUrl, connectTimeout: 3000 });
-      try {
-        const [rows] = await connection.query('SELECT VERSION() AS version');
-        const version = String((rows as { version: string }[])[0]!.version);
-        return version.includes('MariaDB') ? `MariaDB ${version.split('-')[0]}` : `MySQL ${version}`;
-      } finally {
-        await connection.end();
-      }
-    }, 'start MariaDB/MySQL or set MYSQL_URL'),
-    probe('SQLite (better-sqlite3)', async () => {
-      const db = new Database(':memory:');
-      try {
-        return `SQLite ${(db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v}`;
-      } finally {
-        db.close();
-      }
-    }, 'reinstall better-sqlite3 (its native build failed)'),
+        try {
+          const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+          return `PostgreSQL ${rows[0]!.server_version.split(' ')[0]}`;
+        } finally {
+          await client.end();
+        }
+      },
+      'start PostgreSQL or set DATABASE_URL',
+    ),
+    probe(
+      `MySQL/MariaDB at ${redact(urls.mysqlUrl)}`,
+      async () => {
+        const connection = await mysql.createConnection({ uri: urls.mysqlUrl, connectTimeout: 3000 });
+        try {
+          const [rows] = await connection.query('SELECT VERSION() AS version');
+          const version = String((rows as { version: string }[])[0]!.version);
+          return version.includes('MariaDB') ? `MariaDB ${version.split('-')[0]}` : `MySQL ${version}`;
+        } finally {
+          await connection.end();
+        }
+      },
+      'start MariaDB/MySQL or set MYSQL_URL',
+    ),
+    probe(
+      'SQLite (better-sqlite3)',
+      async () => {
+        const db = new Database(':memory:');
+        try {
+          return `SQLite ${(db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v}`;
+        } finally {
+          db.close();
+        }
+      },
+      'reinstall better-sqlite3 (its native build failed)',
+    ),
     Promise.resolve<EngineStatus>({ version: 'in-process, loopback TCP' }),
   ]);
   return {
@@ -102,7 +130,9 @@ async function probe(what: string, check: () => Promise<string>, howToStart: str
   try {
     return { version: await withTimeout(check(), 5000, 'no answer within 5 s') };
   } catch (error) {
-    return { missing: `${what} not reachable (${error instanceof Error ? error.message : String(error)}); ${howToStart}` };
+    return {
+      missing: `${what} not reachable (${error instanceof Error ? error.message : String(error)}); ${howToStart}`,
+    };
   }
 }
 
@@ -120,8 +150,15 @@ export async function redisCommandCounts(client: Redis): Promise<Map<string, num
  * (prepared executions included). Global: any other client of the server is counted too.
  */
 export async function mysqlStatementCounts(connection: mysql.Connection): Promise<Map<string, number>> {
-  const [rows] = await connection.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_replace')");
-  return new Map((rows as { Variable_name: string; Value: string }[]).map((row) => [row.Variable_name.slice(4).toLowerCase(), Number(row.Value)]));
+  const [rows] = await connection.query(
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_replace')",
+  );
+  return new Map(
+    (rows as { Variable_name: string; Value: string }[]).map((row) => [
+      row.Variable_name.slice(4).toLowerCase(),
+      Number(row.Value),
+    ]),
+  );
 }
 
 /**
@@ -144,7 +181,11 @@ export async function createNamespace(
 }
 
 /** Drops the schema and database {@link createNamespace} created, with the tables in them. */
-export async function dropNamespace(urls: { postgresUrl: string; mysqlUrl: string }, namespace: string, engines: Record<Engine, EngineStatus>): Promise<void> {
+export async function dropNamespace(
+  urls: { postgresUrl: string; mysqlUrl: string },
+  namespace: string,
+  engines: Record<Engine, EngineStatus>,
+): Promise<void> {
   if (engines.postgres.version) await onPostgres(urls.postgresUrl, `DROP SCHEMA IF EXISTS ${namespace} CASCADE`);
   if (engines.mysql.version) await onMysql(urls.mysqlUrl, `DROP DATABASE IF EXISTS \`${namespace}\``);
 }

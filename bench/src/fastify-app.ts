@@ -15,7 +15,10 @@ type CartSession = { cart?: Record<string, number> };
  * Listens on a free port of 127.0.0.1; `meter` sees every request and its response (the headers
  * Fastify sent it with). Ours get `FastifySessionStore`; theirs are handed to @fastify/session as they are.
  */
-export async function listenFastify(opened: OpenedStore, meter: RequestMeter): Promise<{ port: number; close(): Promise<void> }> {
+export async function listenFastify(
+  opened: OpenedStore,
+  meter: RequestMeter,
+): Promise<{ port: number; close(): Promise<void> }> {
   const app = Fastify({ keepAliveTimeout: 60_000 });
   app.addHook('onRequest', async (request) => meter.request(request.raw.rawHeaders));
   app.addHook('onResponse', async (_request, reply) => meter.response(reply.getHeaders()));

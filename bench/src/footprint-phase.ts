@@ -25,7 +25,9 @@ export async function runFootprintPhase(
       child = await Child.start('./footprint.ts', { BENCH_FOOTPRINT: JSON.stringify(args) }, ['--expose-gc']);
       const measured = await child.request<FootprintStep[]>('measure');
       readings.set(spec.id, measured);
-      log(`  memory ${spec.id.padEnd(12)} ${measured.map((step) => `${step.inserted / 1000}k written: ${step.held / 1000}k held, +${step.rssMiB.toFixed(0)} MiB RSS`).join('; ')}`);
+      log(
+        `  memory ${spec.id.padEnd(12)} ${measured.map((step) => `${step.inserted / 1000}k written: ${step.held / 1000}k held, +${step.rssMiB.toFixed(0)} MiB RSS`).join('; ')}`,
+      );
     } catch (error) {
       log(`  memory ${spec.id}: failed (${error instanceof Error ? error.message : String(error)})`);
     } finally {

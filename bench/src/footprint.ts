@@ -36,9 +36,15 @@ await runChild(async () => {
         let inserted = 0;
         for (const target of args.steps) {
           // 24 random bytes in base64url: the same 32-character sids express-session makes.
-          for (; inserted < target; inserted += 1) await ops.set(randomBytes(24).toString('base64url'), sampleSession(inserted));
+          for (; inserted < target; inserted += 1)
+            await ops.set(randomBytes(24).toString('base64url'), sampleSession(inserted));
           const usage = await settle();
-          steps.push({ inserted, held: await ops.count(), rssMiB: (usage.rss - base.rss) / MIB, heapMiB: (usage.heapUsed - base.heapUsed) / MIB });
+          steps.push({
+            inserted,
+            held: await ops.count(),
+            rssMiB: (usage.rss - base.rss) / MIB,
+            heapMiB: (usage.heapUsed - base.heapUsed) / MIB,
+          });
         }
         return steps;
       },

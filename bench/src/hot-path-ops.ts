@@ -8,14 +8,23 @@ import { MemorySessionStore } from '@sessionkit/memory';
 import { SESSION_MAX_AGE_MS } from './backend-config.js';
 
 const OPS = Number(process.env.HOT_PATH_OPS ?? 200_000);
-const SessionClass = session.Session as unknown as new (req: unknown, data: object) => session.Session & Record<string, unknown>;
+const SessionClass = session.Session as unknown as new (
+  req: unknown,
+  data: object,
+) => session.Session & Record<string, unknown>;
 const CookieClass = session.Cookie as unknown as new (options: object) => session.Cookie;
-const sess = new SessionClass({ sessionID: 'hot-path' }, { cart: { 'sku-1': 2, 'sku-3': 1 }, user: { id: 3, name: 'user 3', locale: 'en-GB' } });
+const sess = new SessionClass(
+  { sessionID: 'hot-path' },
+  { cart: { 'sku-1': 2, 'sku-3': 1 }, user: { id: 3, name: 'user 3', locale: 'en-GB' } },
+);
 sess.cookie = new CookieClass({ maxAge: SESSION_MAX_AGE_MS, httpOnly: true, path: '/' });
 const json = JSON.stringify(sess);
 const sid = 'hot-path-sid-0001';
 // A write request's change: a cart item added, the cookie expiry moved.
-const saved: Record<string, unknown> = { ...(JSON.parse(json) as Record<string, unknown>), cart: { 'sku-1': 3, 'sku-3': 1 } };
+const saved: Record<string, unknown> = {
+  ...(JSON.parse(json) as Record<string, unknown>),
+  cart: { 'sku-1': 3, 'sku-3': 1 },
+};
 (saved['cookie'] as { expires: string }).expires = new Date(Date.now() + SESSION_MAX_AGE_MS + 5).toISOString();
 const stored = formKeyTexts(json);
 const current = keyTexts(saved);
@@ -53,16 +62,26 @@ await measure('stored keys: cut out of the stored text', () => formKeyTexts(turn
 await measure('stored keys: decoded and encoded again', () => keyTexts(JSON.parse(json) as object));
 await measure('changeBetween (diff, changed keys decoded)', () => changeBetween(stored, current));
 await measure('normalizeChange (value rules on the change)', () => normalizeChange(change));
-await measure('setTimeout + clearTimeout (the former bound per call)', () => clearTimeout(setTimeout(() => {}, 2000).unref()));
+await measure('setTimeout + clearTimeout (the former bound per call)', () =>
+  clearTimeout(setTimeout(() => {}, 2000).unref()),
+);
 
 const store = new MemorySessionStore();
 await store.set(sid, JSON.parse(json) as Record<string, unknown>, { ttlMs: SESSION_MAX_AGE_MS });
 const theirs = new session.MemoryStore();
 await new Promise<void>((resolve) => theirs.set(sid, sess as unknown as session.SessionData, () => resolve()));
 await measure('MemorySessionStore get', () => store.get(sid));
-await measure('MemorySessionStore patch (the change above)', () => store.patch(sid, change, { ttlMs: SESSION_MAX_AGE_MS }));
+await measure('MemorySessionStore patch (the change above)', () =>
+  store.patch(sid, change, { ttlMs: SESSION_MAX_AGE_MS }),
+);
 await measure('MemorySessionStore touch', () => store.touch(sid, { ttlMs: SESSION_MAX_AGE_MS }));
-await measure('MemoryStore get (callback on setImmediate)', () => new Promise<void>((resolve) => theirs.get(sid, () => resolve())));
-await measure('MemoryStore set (callback on setImmediate)', () => new Promise<void>((resolve) => theirs.set(sid, sess as unknown as session.SessionData, () => resolve())));
+await measure(
+  'MemoryStore get (callback on setImmediate)',
+  () => new Promise<void>((resolve) => theirs.get(sid, () => resolve())),
+);
+await measure(
+  'MemoryStore set (callback on setImmediate)',
+  () => new Promise<void>((resolve) => theirs.set(sid, sess as unknown as session.SessionData, () => resolve())),
+);
 await measure('setImmediate alone', () => new Promise<void>((resolve) => setImmediate(resolve)));
 await store.close();

@@ -27,11 +27,17 @@ export async function createSessions(port: number, count: number, concurrency = 
       const response = await fetch(`http://127.0.0.1:${port}/cart/add?sku=sku-${index % 8}`, { method: 'POST' });
       await response.arrayBuffer();
       // Every cookie the response set (cookie-session sets two: the session and its signature; a sealed session may come in chunks).
-      const cookie = response.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ') || undefined;
-      if (!response.ok || !cookie) throw new Error(`creating session ${index}: status ${response.status}, cookie ${cookie ?? 'none'}`);
+      const cookie =
+        response.headers
+          .getSetCookie()
+          .map((line) => line.split(';')[0])
+          .join('; ') || undefined;
+      if (!response.ok || !cookie)
+        throw new Error(`creating session ${index}: status ${response.status}, cookie ${cookie ?? 'none'}`);
       const read = await fetch(`http://127.0.0.1:${port}/cart`, { headers: { cookie } });
       const { items } = (await read.json()) as { items: Record<string, number> };
-      if (!read.ok || items[`sku-${index % 8}`] !== 1) throw new Error(`session ${index} read back as ${JSON.stringify(items)} (status ${read.status})`);
+      if (!read.ok || items[`sku-${index % 8}`] !== 1)
+        throw new Error(`session ${index} read back as ${JSON.stringify(items)} (status ${read.status})`);
       cookies.push(cookie);
     }
   };

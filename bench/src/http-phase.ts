@@ -59,7 +59,12 @@ export async function runHttpPhase(
       const spec = queue.shift();
       if (!spec) return;
       try {
-        const args: ServerArgs = { store: spec.id, engine: spec.engine, backend: options.backend, framework: spec.framework ?? 'express' };
+        const args: ServerArgs = {
+          store: spec.id,
+          engine: spec.engine,
+          backend: options.backend,
+          framework: spec.framework ?? 'express',
+        };
         if (spec.engine === 'cluster') {
           // Nodes B and C in their own processes; the server is node A and gets every request.
           const cluster = await clusterConfig(3);
@@ -98,12 +103,17 @@ export async function runHttpPhase(
             if (failed.has(server)) continue;
             try {
               if (settings.warmupS > 0 && !warmed.has(`${server.spec.id} ${kind}`)) {
-                await runLoad(server.child.port!, kind, server.cookies, { durationS: settings.warmupS, connections: settings.connections });
+                await runLoad(server.child.port!, kind, server.cookies, {
+                  durationS: settings.warmupS,
+                  connections: settings.connections,
+                });
                 warmed.add(`${server.spec.id} ${kind}`);
               }
               const sample = await measureWindow(server, kind, round, options);
               server.samples[kind].push(sample);
-              log(`  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`);
+              log(
+                `  round ${round + 1}/${settings.rounds}  ${server.spec.id.padEnd(22)} ${kind.padEnd(5)} ${describeSample(sample)}`,
+              );
             } catch (error) {
               const reason = `failed in round ${round + 1}: ${error instanceof Error ? error.message : String(error)}`;
               failed.add(server);
@@ -134,9 +144,15 @@ export async function runHttpPhase(
           });
           row.ops = ops.opsPerSecond;
           row.opsErrors = ops.errors;
-          log(`  store throughput ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond).map(([op, rate]) => `${op} ${Math.round(rate)}/s`).join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`);
+          log(
+            `  store throughput ${server.spec.id.padEnd(22)} ${Object.entries(ops.opsPerSecond)
+              .map(([op, rate]) => `${op} ${Math.round(rate)}/s`)
+              .join('  ')}${ops.errors ? `  (${ops.errors} errors)` : ''}`,
+          );
         } catch (error) {
-          log(`  store throughput ${server.spec.id}: failed (${error instanceof Error ? error.message : String(error)}); no row`);
+          log(
+            `  store throughput ${server.spec.id}: failed (${error instanceof Error ? error.message : String(error)}); no row`,
+          );
         }
       }
       rows.push(row);
@@ -147,10 +163,19 @@ export async function runHttpPhase(
   }
 }
 
-async function measureWindow(server: RunningServer, kind: RequestKind, round: number, options: HttpPhaseOptions): Promise<WindowSample> {
+async function measureWindow(
+  server: RunningServer,
+  kind: RequestKind,
+  round: number,
+  options: HttpPhaseOptions,
+): Promise<WindowSample> {
   const { engine } = server.spec;
   const serverCounts =
-    engine === 'redis' && options.redis ? () => redisCommandCounts(options.redis!) : engine === 'mysql' && options.mysql ? () => mysqlStatementCounts(options.mysql!) : undefined;
+    engine === 'redis' && options.redis
+      ? () => redisCommandCounts(options.redis!)
+      : engine === 'mysql' && options.mysql
+        ? () => mysqlStatementCounts(options.mysql!)
+        : undefined;
   const profileDir = options.profileDir(server.spec.id);
   if (profileDir) await server.child.request('profile-start');
   const countsBefore = await serverCounts?.();
@@ -162,7 +187,8 @@ async function measureWindow(server: RunningServer, kind: RequestKind, round: nu
   const after = await server.child.request<ServerMark>('mark');
   const countsAfter = await serverCounts?.();
   const counted = windowCounters(before, after);
-  if (profileDir) await server.child.request('profile-stop', { file: join(profileDir, `${kind}-round${round + 1}.cpuprofile`) });
+  if (profileDir)
+    await server.child.request('profile-stop', { file: join(profileDir, `${kind}-round${round + 1}.cpuprofile`) });
   const sample: WindowSample = {
     round,
     ...load,
@@ -197,9 +223,14 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
   };
   const cpu = samples.map(cpuMicrosPerRequest).filter(Number.isFinite);
   if (cpu.length > 0) summary.cpuMicrosPerRequestRange = [Math.min(...cpu), Math.max(...cpu)];
-  if (samples.length > 0 && samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)) {
-    summary.requestHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests;
-    summary.responseHeaderBytesPerRequest = samples.reduce((sum, sample) => sum + sample.responseHeaderBytes!, 0) / requests;
+  if (
+    samples.length > 0 &&
+    samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)
+  ) {
+    summary.requestHeaderBytesPerRequest =
+      samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests;
+    summary.responseHeaderBytesPerRequest =
+      samples.reduce((sum, sample) => sum + sample.responseHeaderBytes!, 0) / requests;
   }
   if (samples.every((sample) => sample.sent !== undefined)) {
     summary.sentPerRequest = samples.reduce((sum, sample) => sum + sample.sent!, 0) / requests;
@@ -207,9 +238,12 @@ function summarizeKind(samples: WindowSample[]): KindSummary {
   if (samples.every((sample) => sample.executed !== undefined)) {
     const perCommand: Record<string, number> = {};
     for (const sample of samples) {
-      for (const [command, calls] of Object.entries(sample.executed!)) perCommand[command] = (perCommand[command] ?? 0) + calls;
+      for (const [command, calls] of Object.entries(sample.executed!))
+        perCommand[command] = (perCommand[command] ?? 0) + calls;
     }
-    summary.executedPerRequest = Object.fromEntries(Object.entries(perCommand).map(([command, calls]) => [command, calls / requests]));
+    summary.executedPerRequest = Object.fromEntries(
+      Object.entries(perCommand).map(([command, calls]) => [command, calls / requests]),
+    );
   }
   return summary;
 }

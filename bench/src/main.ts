@@ -38,7 +38,14 @@ interface CliOptions {
 }
 
 function parseCli(argv: string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, rounds: undefined, docs: false, render: false, profile: [] };
+  const options: CliOptions = {
+    quick: false,
+    only: undefined,
+    rounds: undefined,
+    docs: false,
+    render: false,
+    profile: [],
+  };
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') options.quick = true;
@@ -48,7 +55,9 @@ function parseCli(argv: string[]): CliOptions {
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length).split(',');
     else if (/^--rounds=[1-9]\d*$/.test(arg)) options.rounds = Number(arg.slice('--rounds='.length));
     else {
-      console.error(`unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`);
+      console.error(
+        `unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`,
+      );
       process.exit(2);
     }
   }
@@ -81,7 +90,11 @@ async function main(): Promise<void> {
     postgresUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     mysqlUrl: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
   };
-  log(ownRedis ? `started redis-server for the bench at ${ownRedis.url}` : `redis-server binary not found; using ${urls.redisUrl} (its command counts include other clients)`);
+  log(
+    ownRedis
+      ? `started redis-server for the bench at ${ownRedis.url}`
+      : `redis-server binary not found; using ${urls.redisUrl} (its command counts include other clients)`,
+  );
   const engines = await probeEngines(urls);
   const namespace = `bench_${process.pid}_${Date.now().toString(36)}`;
   const scoped = await createNamespace(urls, namespace, engines);
@@ -101,7 +114,9 @@ async function main(): Promise<void> {
       } else selected.push(spec);
     }
 
-    log(`HTTP benchmark: ${selected.length} stores, ${settings.rounds} round(s) of ${settings.windowS} s read + ${settings.windowS} s write each`);
+    log(
+      `HTTP benchmark: ${selected.length} stores, ${settings.rounds} round(s) of ${settings.windowS} s read + ${settings.windowS} s write each`,
+    );
     const profileDir = (id: string) => join(BENCH_DIR, 'results', 'profiles', id.replace(/\W/g, '_'));
     for (const id of cli.profile) rmSync(profileDir(id), { recursive: true, force: true });
     const http = await runHttpPhase(selected, {
@@ -117,14 +132,23 @@ async function main(): Promise<void> {
     for (const row of rows) if (cli.profile.includes(row.id)) summarizeProfileRun(row, profileDir(row.id));
 
     const measured = new Set(rows.map((row) => row.id));
-    const apiComparisons = COMPARISONS.filter((comparison) => comparison.storeApi && measured.has(comparison.ours) && measured.has(comparison.theirs));
+    const apiComparisons = COMPARISONS.filter(
+      (comparison) => comparison.storeApi && measured.has(comparison.ours) && measured.has(comparison.theirs),
+    );
     if (apiComparisons.length > 0) {
-      log(`Store API micro-benchmark: ${apiComparisons.map((comparison) => `${comparison.ours} vs ${comparison.theirs}`).join(', ')}; ${settings.apiRounds} rounds of get, touch, set`);
+      log(
+        `Store API micro-benchmark: ${apiComparisons.map((comparison) => `${comparison.ours} vs ${comparison.theirs}`).join(', ')}; ${settings.apiRounds} rounds of get, touch, set`,
+      );
     }
     const storeApi = await runStoreApiPhase(apiComparisons, backend, settings, log);
 
-    const inProcess = selected.filter((spec) => spec.inProcess && spec.framework !== 'fastify' && !skipped.some((skip) => skip.id === spec.id));
-    if (inProcess.length > 0) log(`memory per session: ${inProcess.map((spec) => spec.id).join(', ')}; ${settings.footprintSteps.map((step) => `${step / 1000}k`).join(', ')} sessions`);
+    const inProcess = selected.filter(
+      (spec) => spec.inProcess && spec.framework !== 'fastify' && !skipped.some((skip) => skip.id === spec.id),
+    );
+    if (inProcess.length > 0)
+      log(
+        `memory per session: ${inProcess.map((spec) => spec.id).join(', ')}; ${settings.footprintSteps.map((step) => `${step / 1000}k`).join(', ')} sessions`,
+      );
     const footprints = await runFootprintPhase(inProcess, backend, settings.footprintSteps, settings.footprintMax, log);
     for (const [id, steps] of footprints) {
       const row = rows.find((candidate) => candidate.id === id);
@@ -138,7 +162,10 @@ async function main(): Promise<void> {
       elapsedS: 0,
       machine: describeMachine(
         Object.fromEntries(
-          (['redis', 'postgres', 'mysql', 'sqlite'] as const).map((engine) => [engine === 'mysql' ? 'mariadb' : engine, engines[engine].version ?? 'not available']),
+          (['redis', 'postgres', 'mysql', 'sqlite'] as const).map((engine) => [
+            engine === 'mysql' ? 'mariadb' : engine,
+            engines[engine].version ?? 'not available',
+          ]),
         ),
       ),
       settings,
@@ -170,7 +197,9 @@ async function main(): Promise<void> {
     redis?.disconnect();
     await mysqlCounters?.end();
     killAllChildren();
-    await dropNamespace(urls, namespace, engines).catch((error: unknown) => log(`could not drop ${namespace}: ${String(error)}`));
+    await dropNamespace(urls, namespace, engines).catch((error: unknown) =>
+      log(`could not drop ${namespace}: ${String(error)}`),
+    );
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${backend.sqliteFile}${suffix}`, { force: true });
     await ownRedis?.stop();
   }
@@ -183,13 +212,20 @@ async function main(): Promise<void> {
  */
 function summarizeProfileRun(row: Results['stores'][number], dir: string): void {
   if (!existsSync(dir) || !row.http) return;
-  const sections: string[] = [`# CPU profile of ${row.id}\n\nOne profile per measured window (main thread, sampled every 250 µs), added up per request kind. Shares count busy samples; µs per request are those shares of the CPU time the server process measured over the same windows (profiler overhead included).`];
+  const sections: string[] = [
+    `# CPU profile of ${row.id}\n\nOne profile per measured window (main thread, sampled every 250 µs), added up per request kind. Shares count busy samples; µs per request are those shares of the CPU time the server process measured over the same windows (profiler overhead included).`,
+  ];
   for (const kind of ['read', 'write'] as const) {
     const files = readdirSync(dir).filter((file) => file.startsWith(`${kind}-`) && file.endsWith('.cpuprofile'));
     const profiles = files.map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
     const requests = row.http.samples[kind].reduce((sum, sample) => sum + sample.requests, 0);
     const cpu = row.http.samples[kind].reduce((sum, sample) => sum + sample.cpuMicros, 0);
-    const summary = summarizeProfiles(profiles, requests, requests > 0 ? cpu / requests : undefined, storeSpec(row.id).storeCode);
+    const summary = summarizeProfiles(
+      profiles,
+      requests,
+      requests > 0 ? cpu / requests : undefined,
+      storeSpec(row.id).storeCode,
+    );
     const tables = profileTables(`${row.id} ${kind}`, summary);
     for (const table of tables) {
       sections.push(`## ${table.title}\n\n${renderMarkdown(table)}`);

@@ -51,19 +51,33 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
     case 'cookie-session': {
       const { default: cookieSession } = await import('cookie-session');
       // Its defaults (keygrip HMAC-SHA1 signature in a second cookie), the same lifetime as every row.
-      return { middleware: cookieSession({ name: 'session', keys: [COOKIE_SECRET], maxAge: SESSION_MAX_AGE_MS }) as RequestHandler, close: async () => {} };
+      return {
+        middleware: cookieSession({
+          name: 'session',
+          keys: [COOKIE_SECRET],
+          maxAge: SESSION_MAX_AGE_MS,
+        }) as RequestHandler,
+        close: async () => {},
+      };
     }
     case 'iron-session': {
       const { getIronSession } = await import('iron-session');
       const options = { cookieName: 'iron', password: COOKIE_SECRET, ttl: SESSION_MAX_AGE_MS / 1000 };
       return {
-        iron: (req, res) => getIronSession<Record<string, unknown>>(req, res, options) as Promise<Record<string, unknown> & { save(): Promise<void> }>,
+        iron: (req, res) =>
+          getIronSession<Record<string, unknown>>(req, res, options) as Promise<
+            Record<string, unknown> & { save(): Promise<void> }
+          >,
         close: async () => {},
       };
     }
     case 'cookieSession': {
       const { cookieSession } = await import('@sessionkit/cookie');
-      const sessions = cookieSession({ name: 'session', secrets: [COOKIE_SECRET], cookie: { maxAge: SESSION_MAX_AGE_MS } });
+      const sessions = cookieSession({
+        name: 'session',
+        secrets: [COOKIE_SECRET],
+        cookie: { maxAge: SESSION_MAX_AGE_MS },
+      });
       return { middleware: sessions as unknown as RequestHandler, close: () => sessions.close() };
     }
     case 'MemoryStore':
@@ -82,7 +96,10 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
       return theirs(new RedisStore({ client }), async () => void (await client.close()));
     }
     case 'connect-pg-simple': {
-      const [{ default: connectPgSimple }, { default: pg }] = await Promise.all([import('connect-pg-simple'), import('pg')]);
+      const [{ default: connectPgSimple }, { default: pg }] = await Promise.all([
+        import('connect-pg-simple'),
+        import('pg'),
+      ]);
       const pool = new pg.Pool({ connectionString: config.postgresUrl });
       const PgStore = connectPgSimple(session);
       const store = new PgStore({ pool, createTableIfMissing: true });
@@ -92,7 +109,10 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
       });
     }
     case 'express-mysql-session': {
-      const [{ default: mysqlStore }, { default: mysql }] = await Promise.all([import('express-mysql-session'), import('mysql2/promise')]);
+      const [{ default: mysqlStore }, { default: mysql }] = await Promise.all([
+        import('express-mysql-session'),
+        import('mysql2/promise'),
+      ]);
       // Handed a pool of the same mysql2 version our store uses, so the driver is not a difference.
       const pool = mysql.createPool(config.mysqlUrl);
       const MySqlStore = mysqlStore(session);
@@ -131,12 +151,18 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
       return ours(new SqlSessionStore({ client: pool, table: OUR_TABLE }), () => pool.end());
     }
     case 'sql:mysql': {
-      const [{ SqlSessionStore }, { default: mysql }] = await Promise.all([import('@sessionkit/sql'), import('mysql2/promise')]);
+      const [{ SqlSessionStore }, { default: mysql }] = await Promise.all([
+        import('@sessionkit/sql'),
+        import('mysql2/promise'),
+      ]);
       const pool = mysql.createPool(config.mysqlUrl);
       return ours(new SqlSessionStore({ client: pool, table: OUR_TABLE }), () => pool.end());
     }
     case 'sql:sqlite': {
-      const [{ SqlSessionStore }, { default: Database }] = await Promise.all([import('@sessionkit/sql'), import('better-sqlite3')]);
+      const [{ SqlSessionStore }, { default: Database }] = await Promise.all([
+        import('@sessionkit/sql'),
+        import('better-sqlite3'),
+      ]);
       const db = new Database(config.sqliteFile);
       // WAL, as the store's README recommends for a file shared by concurrent readers and a writer.
       db.pragma('journal_mode = WAL');
@@ -177,7 +203,8 @@ function theirs(store: session.Store, release: () => Promise<void>): OpenedStore
       get: (sid) => call((done) => store.get(sid, done)),
       set: async (sid, data) => void (await call((done) => store.set(sid, asSession(data), done))),
       // The typings give touch's callback no arguments; the stores do pass an error.
-      touch: async (sid, data) => void (await call((done) => store.touch!(sid, asSession(data), (...result: unknown[]) => done(result[0])))),
+      touch: async (sid, data) =>
+        void (await call((done) => store.touch!(sid, asSession(data), (...result: unknown[]) => done(result[0])))),
       count: async () => (await call<number>((done) => store.length!(done))) ?? 0,
     },
     close: release,

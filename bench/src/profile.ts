@@ -69,7 +69,13 @@ export function originOf(frame: { functionName: string; url: string }): string {
   }
   const ours = /\/packages\/([^/]+)\//.exec(url);
   if (ours) return `sessionkit/${ours[1]}`;
-  if (url.startsWith('node:')) return `node:${url.slice('node:'.length).replace(/^internal\//, '').split('/')[0]}`;
+  if (url.startsWith('node:'))
+    return `node:${
+      url
+        .slice('node:'.length)
+        .replace(/^internal\//, '')
+        .split('/')[0]
+    }`;
   if (url.includes('/bench/src/')) return 'bench';
   return 'other';
 }
@@ -94,7 +100,10 @@ export function frameName(frame: { functionName: string; url: string }): string 
   if (!frame.url) return fn;
   const path = frame.url.replace(/^file:\/\//, '');
   const modules = path.lastIndexOf('/node_modules/');
-  const short = modules >= 0 ? path.slice(modules + '/node_modules/'.length) : /\/packages\/(.+)$/.exec(path)?.[1] ?? /\/bench\/(src\/.+)$/.exec(path)?.[1] ?? path;
+  const short =
+    modules >= 0
+      ? path.slice(modules + '/node_modules/'.length)
+      : (/\/packages\/(.+)$/.exec(path)?.[1] ?? /\/bench\/(src\/.+)$/.exec(path)?.[1] ?? path);
   return `${short}:${fn}`;
 }
 
@@ -103,9 +112,16 @@ export function frameName(frame: { functionName: string; url: string }): string 
  * `cpuMicrosPerRequest` is the server's measured process CPU per request over those windows; the
  * shares are scaled to it. Without it, each sample counts as the sampling interval.
  */
-export function summarizeProfiles(profiles: readonly CpuProfile[], requests: number, cpuMicrosPerRequest?: number, storeCode: StoreCode = ['sessionkit']): ProfileSummary {
+export function summarizeProfiles(
+  profiles: readonly CpuProfile[],
+  requests: number,
+  cpuMicrosPerRequest?: number,
+  storeCode: StoreCode = ['sessionkit'],
+): ProfileSummary {
   const isStoreCode = (frame: CpuProfile['nodes'][number]['callFrame']) =>
-    storeCode.some((fragment) => (fragment === 'sessionkit' ? originOf(frame).startsWith('sessionkit/') : frame.url.includes(fragment)));
+    storeCode.some((fragment) =>
+      fragment === 'sessionkit' ? originOf(frame).startsWith('sessionkit/') : frame.url.includes(fragment),
+    );
   /** Busy samples by frame name (self), by innermost store-code frame, and by origin. */
   const self = new Map<string, { origin: string; samples: number }>();
   const attributed = new Map<string, { origin: string; samples: number }>();
@@ -138,7 +154,8 @@ export function summarizeProfiles(profiles: readonly CpuProfile[], requests: num
       }
     }
   }
-  const perRequest = cpuMicrosPerRequest ?? (requests > 0 ? (busy * PROFILE_SAMPLING_INTERVAL_US) / requests : Number.NaN);
+  const perRequest =
+    cpuMicrosPerRequest ?? (requests > 0 ? (busy * PROFILE_SAMPLING_INTERVAL_US) / requests : Number.NaN);
   const line = (name: string, origin: string, count: number): CostLine => ({
     name,
     origin,
@@ -162,15 +179,22 @@ const micros = (value: number) => value.toFixed(value < 10 ? 2 : 1);
 
 /** The summary as three tables: by origin, top self-time frames, store-code frames with their callees. */
 export function profileTables(title: string, summary: ProfileSummary, top = 15): Table[] {
-  const rows = (lines: CostLine[]) => lines.slice(0, top).map((cost) => [cost.name, cost.origin, micros(cost.microsPerRequest), percent(cost.share)]);
+  const rows = (lines: CostLine[]) =>
+    lines.slice(0, top).map((cost) => [cost.name, cost.origin, micros(cost.microsPerRequest), percent(cost.share)]);
   const storeTotal = summary.storeFrames.reduce((sum, cost) => sum + cost.microsPerRequest, 0);
   return [
     {
       title: `${title}: ${Math.round(summary.busyMicrosPerRequest)} µs CPU per request over ${summary.requests.toLocaleString('en-US')} requests (${summary.busySamples.toLocaleString('en-US')} busy samples); self time by origin`,
       headers: ['origin', '', 'µs/req', 'share'],
-      rows: summary.origins.slice(0, top).map((cost) => [cost.name, '', micros(cost.microsPerRequest), percent(cost.share)]),
+      rows: summary.origins
+        .slice(0, top)
+        .map((cost) => [cost.name, '', micros(cost.microsPerRequest), percent(cost.share)]),
     },
-    { title: `${title}: top self-time frames`, headers: ['frame', 'origin', 'µs/req', 'share'], rows: rows(summary.selfFrames) },
+    {
+      title: `${title}: top self-time frames`,
+      headers: ['frame', 'origin', 'µs/req', 'share'],
+      rows: rows(summary.selfFrames),
+    },
     {
       title: `${title}: the store's own frames with the library, builtin and Node time they call (${micros(storeTotal)} µs/req in all)`,
       headers: ['frame', 'origin', 'µs/req', 'share'],

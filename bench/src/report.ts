@@ -1,6 +1,15 @@
 import { CLIENT_SIDE_IDS, COMPARISONS, comparisonLabel, storeSpec, STORES, type Comparison } from './catalog.js';
 import { OPERATIONS } from './ops.js';
-import type { ApiOperation, ApiSample, ComparisonRatios, KindRatios, KindSummary, Results, StoreRow, WindowSample } from './results.js';
+import type {
+  ApiOperation,
+  ApiSample,
+  ComparisonRatios,
+  KindRatios,
+  KindSummary,
+  Results,
+  StoreRow,
+  WindowSample,
+} from './results.js';
 import { cpuMicrosPerRequest, median, perRoundRatios, ratio, summarizeRatios, type RatioSummary } from './stats.js';
 
 /** A table of already formatted cells, rendered for the terminal or as Markdown. */
@@ -21,8 +30,10 @@ export interface TargetCheck {
   shortfall?: string;
 }
 
-const rate = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
-const ms = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(value < 10 ? 2 : 1));
+const rate = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US');
+const ms = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(value < 10 ? 2 : 1);
 const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '-');
 const count = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
 const mib = (value: number) => `${value.toFixed(1)} MiB`;
@@ -41,7 +52,8 @@ function find(results: Results, id: string): StoreRow | undefined {
 const requestsPerSecond = (sample: WindowSample) => sample.requestsPerSecond;
 
 function kindRatios(ours: WindowSample[], theirs: WindowSample[]): KindRatios {
-  const over = (metric: (sample: WindowSample) => number) => summarizeRatios(perRoundRatios(ours, theirs, metric).map((entry) => entry.ratio));
+  const over = (metric: (sample: WindowSample) => number) =>
+    summarizeRatios(perRoundRatios(ours, theirs, metric).map((entry) => entry.ratio));
   return { requestsPerSecond: over(requestsPerSecond), cpuMicrosPerRequest: over(cpuMicrosPerRequest) };
 }
 
@@ -50,7 +62,10 @@ function kindRatios(ours: WindowSample[], theirs: WindowSample[]): KindRatios {
  * median of per-round ratios (ours and theirs of the same round) with their min–max.
  * `undefined` when either store has no HTTP figures.
  */
-export function comparisonRatios(results: Results, comparison: Pick<Comparison, 'ours' | 'theirs'>): ComparisonRatios | undefined {
+export function comparisonRatios(
+  results: Results,
+  comparison: Pick<Comparison, 'ours' | 'theirs'>,
+): ComparisonRatios | undefined {
   const a = find(results, comparison.ours)?.http;
   const b = find(results, comparison.theirs)?.http;
   if (!a || !b) return undefined;
@@ -64,7 +79,9 @@ export function comparisonRatios(results: Results, comparison: Pick<Comparison, 
 
 /** The ratios of every comparison whose two stores were measured, in COMPARISONS order. */
 export function allRatios(results: Results): ComparisonRatios[] {
-  return COMPARISONS.map((comparison) => comparisonRatios(results, comparison)).filter((entry): entry is ComparisonRatios => entry !== undefined);
+  return COMPARISONS.map((comparison) => comparisonRatios(results, comparison)).filter(
+    (entry): entry is ComparisonRatios => entry !== undefined,
+  );
 }
 
 /** Ours/theirs ratios for each comparison: medians of per-round ratios, min–max beside them. */
@@ -91,8 +108,18 @@ export function ratioTable(results: Results): Table {
     ];
   });
   return {
-    title: 'Ours / theirs, HTTP: median of per-round ratios (min–max over the rounds); req/s: higher is better; server CPU per request: lower is better',
-    headers: ['comparison', 'rounds', 'read req/s', 'write req/s', 'read CPU/req', 'write CPU/req', 'read backend calls', 'write backend calls'],
+    title:
+      'Ours / theirs, HTTP: median of per-round ratios (min–max over the rounds); req/s: higher is better; server CPU per request: lower is better',
+    headers: [
+      'comparison',
+      'rounds',
+      'read req/s',
+      'write req/s',
+      'read CPU/req',
+      'write CPU/req',
+      'read backend calls',
+      'write backend calls',
+    ],
     rows,
   };
 }
@@ -100,7 +127,10 @@ export function ratioTable(results: Results): Table {
 /** Every round's own ratio, for requests per second and CPU per request, per comparison and kind. */
 export function perRoundTable(results: Results): Table {
   const ratios = allRatios(results);
-  const rounds = Math.max(0, ...ratios.flatMap((entry) => [entry.read, entry.write].map((kind) => kind.requestsPerSecond.perRound.length)));
+  const rounds = Math.max(
+    0,
+    ...ratios.flatMap((entry) => [entry.read, entry.write].map((kind) => kind.requestsPerSecond.perRound.length)),
+  );
   const rows: string[][] = [];
   for (const entry of ratios) {
     for (const kind of ['read', 'write'] as const) {
@@ -110,14 +140,17 @@ export function perRoundTable(results: Results): Table {
       ] as const) {
         rows.push([
           `${comparisonLabel(entry)} ${kind} ${metric}`,
-          ...Array.from({ length: rounds }, (_, round) => (summary.perRound[round] === undefined ? '' : summary.perRound[round]!.toFixed(2))),
+          ...Array.from({ length: rounds }, (_, round) =>
+            summary.perRound[round] === undefined ? '' : summary.perRound[round]!.toFixed(2),
+          ),
           times(summary.median),
         ]);
       }
     }
   }
   return {
-    title: 'Per-round ratios (ours / theirs; ours and theirs measured back to back in each round, the order alternating)',
+    title:
+      'Per-round ratios (ours / theirs; ours and theirs measured back to back in each round, the order alternating)',
     headers: ['comparison', ...Array.from({ length: rounds }, (_, round) => `round ${round + 1}`), 'median'],
     rows: rounds > 1 ? rows : [],
   };
@@ -135,7 +168,9 @@ function commandsPair(ours: KindSummary, theirs: KindSummary): string {
 
 function cpuCell(summary: KindSummary): string {
   const range = summary.cpuMicrosPerRequestRange;
-  return range ? `${rate(summary.cpuMicrosPerRequest)} (${rate(range[0])}–${rate(range[1])})` : rate(summary.cpuMicrosPerRequest);
+  return range
+    ? `${rate(summary.cpuMicrosPerRequest)} (${rate(range[0])}–${rate(range[1])})`
+    : rate(summary.cpuMicrosPerRequest);
 }
 
 /** The no-session ceiling of store `id`'s app (`fastify:none` for the Fastify rows, else `none`), if measured. */
@@ -186,10 +221,20 @@ export function httpTable(results: Results): Table {
 /** The client-side storage rows side by side: throughput, CPU and what the session costs in headers. */
 export function clientSideTable(results: Results): Table {
   const bytes = (summary: KindSummary) =>
-    summary.requestHeaderBytesPerRequest === undefined ? '-' : `${rate(summary.requestHeaderBytesPerRequest)} + ${rate(summary.responseHeaderBytesPerRequest)}`;
+    summary.requestHeaderBytesPerRequest === undefined
+      ? '-'
+      : `${rate(summary.requestHeaderBytesPerRequest)} + ${rate(summary.responseHeaderBytesPerRequest)}`;
   return {
-    title: 'Client-side storage: the same app on sealed or signed cookies (header bytes: request + response, per request)',
-    headers: ['library', 'read req/s', 'write req/s', 'CPU µs/req read / write', 'header bytes read', 'header bytes write'],
+    title:
+      'Client-side storage: the same app on sealed or signed cookies (header bytes: request + response, per request)',
+    headers: [
+      'library',
+      'read req/s',
+      'write req/s',
+      'CPU µs/req read / write',
+      'header bytes read',
+      'header bytes write',
+    ],
     rows: results.stores
       .filter((row) => row.http && CLIENT_SIDE_IDS.includes(row.id))
       .map((row) => {
@@ -224,7 +269,9 @@ export function executedTable(results: Results): Table {
     title:
       'Backend work per request: sent by the server; executed by Redis (INFO commandstats, commands inside a Lua script included) or MariaDB (global Com_* counters: other clients of the server included)',
     headers: ['store', 'read', 'write'],
-    rows: results.stores.filter((row) => row.http?.read.executedPerRequest).map((row) => [row.id, breakdown(row.http!.read), breakdown(row.http!.write)]),
+    rows: results.stores
+      .filter((row) => row.http?.read.executedPerRequest)
+      .map((row) => [row.id, breakdown(row.http!.read), breakdown(row.http!.write)]),
   };
 }
 
@@ -262,12 +309,19 @@ export function lagTable(results: Results): Table {
   return {
     title: 'Cluster replication lag, 3 nodes on loopback (write on A → readable on B)',
     headers: ['samples', 'median ms', 'p99 ms', 'max ms', 'not seen in 5 s'],
-    rows: lag ? [[String(lag.samples), ms(lag.medianMs), ms(lag.p99Ms), ms(lag.maxMs), String(lag.lost)]] : [[`not measured: ${results.lagSkipped ?? 'cluster skipped'}`, '', '', '', '']],
+    rows: lag
+      ? [[String(lag.samples), ms(lag.medianMs), ms(lag.p99Ms), ms(lag.maxMs), String(lag.lost)]]
+      : [[`not measured: ${results.lagSkipped ?? 'cluster skipped'}`, '', '', '', '']],
   };
 }
 
 /** A ratio target checked on the median of per-round ratios; `atLeast` for req/s, at most for CPU. */
-function ratioCheck(target: string, summary: RatioSummary | undefined, threshold: number, atLeast: boolean): TargetCheck {
+function ratioCheck(
+  target: string,
+  summary: RatioSummary | undefined,
+  threshold: number,
+  atLeast: boolean,
+): TargetCheck {
   if (!summary || summary.rounds === 0) return { target, measured: 'not measured', rounds: '', met: undefined };
   const meets = (value: number) => (atLeast ? value >= threshold : value <= threshold);
   const met = meets(summary.median);
@@ -298,13 +352,22 @@ export function checkTargets(results: Results): TargetCheck[] {
     if (!comparison.target) continue;
     const ratios = comparisonRatios(results, comparison);
     const label = comparisonLabel(comparison);
-    const againstTheirs = STORES.some((spec) => spec.id === comparison.theirs) && storeSpec(comparison.theirs).side === 'theirs';
+    const againstTheirs =
+      STORES.some((spec) => spec.id === comparison.theirs) && storeSpec(comparison.theirs).side === 'theirs';
     for (const kind of ['read', 'write'] as const) {
       const threshold = comparison.target[kind];
       if (threshold === undefined) continue;
-      checks.push(ratioCheck(`${label}: ${kind} req/s ≥ ${threshold.toFixed(2)}×`, ratios?.[kind].requestsPerSecond, threshold, true));
+      checks.push(
+        ratioCheck(
+          `${label}: ${kind} req/s ≥ ${threshold.toFixed(2)}×`,
+          ratios?.[kind].requestsPerSecond,
+          threshold,
+          true,
+        ),
+      );
       // A target below 1.0× concedes that ours does more per request: no CPU line then.
-      if (againstTheirs && threshold >= 1) checks.push(ratioCheck(`${label}: ${kind} CPU/request ≤ theirs`, ratios?.[kind].cpuMicrosPerRequest, 1, false));
+      if (againstTheirs && threshold >= 1)
+        checks.push(ratioCheck(`${label}: ${kind} CPU/request ≤ theirs`, ratios?.[kind].cpuMicrosPerRequest, 1, false));
     }
   }
 
@@ -313,7 +376,10 @@ export function checkTargets(results: Results): TargetCheck[] {
   if (STORES.some((spec) => spec.id === 'redis-hash')) {
     checks.push({
       target: 'redis-hash read: half the Redis commands of connect-redis',
-      measured: a && b ? `${count(a.read.sentPerRequest)} vs ${count(b.read.sentPerRequest)} per request (executed: ${count(executed(a.read))} vs ${count(executed(b.read))})` : 'not measured',
+      measured:
+        a && b
+          ? `${count(a.read.sentPerRequest)} vs ${count(b.read.sentPerRequest)} per request (executed: ${count(executed(a.read))} vs ${count(executed(b.read))})`
+          : 'not measured',
       rounds: '',
       met: a && b ? ratio(a.read.sentPerRequest, b.read.sentPerRequest) <= 0.5 + 0.01 : undefined,
     });
@@ -328,7 +394,10 @@ export function checkTargets(results: Results): TargetCheck[] {
         ? `after ${last(ours)!.inserted / 1000}k written: memory holds ${last(ours)!.held.toLocaleString('en-US')} in ${mib(last(ours)!.rssMiB)}, MemoryStore ${last(theirs)!.held.toLocaleString('en-US')} in ${mib(last(theirs)!.rssMiB)}`
         : 'not measured',
     rounds: '',
-    met: ours && theirs ? last(ours)!.held <= results.settings.footprintMax && last(theirs)!.held > results.settings.footprintMax : undefined,
+    met:
+      ours && theirs
+        ? last(ours)!.held <= results.settings.footprintMax && last(theirs)!.held > results.settings.footprintMax
+        : undefined,
   });
   checks.push({
     target: 'cluster replication lag p99 < 10 ms (loopback)',
@@ -336,7 +405,12 @@ export function checkTargets(results: Results): TargetCheck[] {
     rounds: '',
     met: results.lag ? results.lag.p99Ms < 10 && results.lag.lost === 0 : undefined,
     ...(results.lag && !(results.lag.p99Ms < 10 && results.lag.lost === 0)
-      ? { shortfall: results.lag.lost > 0 ? `${results.lag.lost} writes not seen within 5 s` : `p99 over by ${ms(results.lag.p99Ms - 10)} ms` }
+      ? {
+          shortfall:
+            results.lag.lost > 0
+              ? `${results.lag.lost} writes not seen within 5 s`
+              : `p99 over by ${ms(results.lag.p99Ms - 10)} ms`,
+        }
       : {}),
   });
   return checks;
@@ -350,7 +424,13 @@ export function targetsTable(results: Results): Table {
       check.target,
       check.measured,
       check.rounds,
-      check.met === undefined ? 'not measured' : check.met ? 'met' : check.shortfall ? `MISSED: ${check.shortfall}` : 'MISSED',
+      check.met === undefined
+        ? 'not measured'
+        : check.met
+          ? 'met'
+          : check.shortfall
+            ? `MISSED: ${check.shortfall}`
+            : 'MISSED',
     ]),
   };
 }
@@ -365,7 +445,8 @@ const API_OPERATION_ORDER: readonly ApiOperation[] = ['get', 'touch', 'set'];
  */
 export function requestSamples(...calls: ApiSample[][]): ApiSample[] {
   const rounds = new Set(calls[0]?.map((sample) => sample.round));
-  for (const samples of calls.slice(1)) for (const round of [...rounds]) if (!samples.some((sample) => sample.round === round)) rounds.delete(round);
+  for (const samples of calls.slice(1))
+    for (const round of [...rounds]) if (!samples.some((sample) => sample.round === round)) rounds.delete(round);
   return [...rounds]
     .sort((a, b) => a - b)
     .map((round) => {
@@ -387,7 +468,8 @@ export function requestSamples(...calls: ApiSample[][]): ApiSample[] {
 export function storeApiTable(results: Results): Table {
   const rows: string[][] = [];
   const line = (label: string, call: string, ours: ApiSample[], theirs: ApiSample[]) => {
-    const over = (metric: (sample: ApiSample) => number) => summarizeRatios(perRoundRatios(ours, theirs, metric).map((entry) => entry.ratio));
+    const over = (metric: (sample: ApiSample) => number) =>
+      summarizeRatios(perRoundRatios(ours, theirs, metric).map((entry) => entry.ratio));
     const mid = (samples: ApiSample[], metric: (sample: ApiSample) => number) => median(samples.map(metric));
     rows.push([
       label,
@@ -405,19 +487,45 @@ export function storeApiTable(results: Results): Table {
       if (slot) line(comparisonLabel(pair), operation, slot.ours, slot.theirs);
     }
     const { get, touch, set } = pair.samples;
-    if (get && touch) line(comparisonLabel(pair), 'read request (get + touch)', requestSamples(get.ours, touch.ours), requestSamples(get.theirs, touch.theirs));
-    if (get && set) line(comparisonLabel(pair), 'write request (get + set)', requestSamples(get.ours, set.ours), requestSamples(get.theirs, set.theirs));
+    if (get && touch)
+      line(
+        comparisonLabel(pair),
+        'read request (get + touch)',
+        requestSamples(get.ours, touch.ours),
+        requestSamples(get.theirs, touch.theirs),
+      );
+    if (get && set)
+      line(
+        comparisonLabel(pair),
+        'write request (get + set)',
+        requestSamples(get.ours, set.ours),
+        requestSamples(get.theirs, set.theirs),
+      );
   }
-  for (const skip of results.storeApi?.skipped ?? []) rows.push([skip.comparison, `not measured: ${skip.reason}`, '', '', '', '', '']);
+  for (const skip of results.storeApi?.skipped ?? [])
+    rows.push([skip.comparison, `not measured: ${skip.reason}`, '', '', '', '', '']);
   return {
-    title: "Store API micro-benchmark: express-session's callback API in one process, no HTTP (calls/s: higher is better; CPU per call: lower is better)",
-    headers: ['comparison', 'call', 'ours calls/s', 'theirs calls/s', 'ours / theirs calls/s', 'CPU µs/call ours / theirs', 'ours / theirs CPU/call'],
+    title:
+      "Store API micro-benchmark: express-session's callback API in one process, no HTTP (calls/s: higher is better; CPU per call: lower is better)",
+    headers: [
+      'comparison',
+      'call',
+      'ours calls/s',
+      'theirs calls/s',
+      'ours / theirs calls/s',
+      'CPU µs/call ours / theirs',
+      'ours / theirs CPU/call',
+    ],
     rows,
   };
 }
 
 export function skippedTable(results: Results): Table {
-  return { title: 'Skipped', headers: ['store', 'reason'], rows: results.skipped.map((skip) => [skip.id, skip.reason]) };
+  return {
+    title: 'Skipped',
+    headers: ['store', 'reason'],
+    rows: results.skipped.map((skip) => [skip.id, skip.reason]),
+  };
 }
 
 /** The tables in report order; empty ones left out. */
@@ -434,15 +542,23 @@ export function allTables(results: Results): Table[] {
     memoryTable(results),
     lagTable(results),
     skippedTable(results),
-  ].filter(
-    (table) => table.rows.length > 0,
-  );
+  ].filter((table) => table.rows.length > 0);
 }
 
 export function renderText(table: Table): string {
-  const widths = table.headers.map((header, column) => Math.max(header.length, ...table.rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  return [table.title, line(table.headers), widths.map((width) => '-'.repeat(width)).join('  '), ...table.rows.map(line)].join('\n');
+  const widths = table.headers.map((header, column) =>
+    Math.max(header.length, ...table.rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
+  return [
+    table.title,
+    line(table.headers),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...table.rows.map(line),
+  ].join('\n');
 }
 
 export function renderMarkdown(table: Table): string {

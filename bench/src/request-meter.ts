@@ -17,7 +17,9 @@ export function rawHeaderBytes(raw: readonly string[]): number {
 }
 
 /** Bytes of response header fields, counted the same way (status line not counted). */
-export function headerFieldBytes(headers: Readonly<Record<string, number | string | readonly string[] | undefined>>): number {
+export function headerFieldBytes(
+  headers: Readonly<Record<string, number | string | readonly string[] | undefined>>,
+): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

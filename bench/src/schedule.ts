@@ -6,7 +6,10 @@ import type { Comparison } from './catalog.js';
  * in `ids`. Within a group the stores follow the comparisons in order, theirs before ours, so the
  * two stores of each headline comparison sit next to each other.
  */
-export function comparisonGroups(ids: readonly string[], comparisons: readonly Pick<Comparison, 'ours' | 'theirs'>[]): string[][] {
+export function comparisonGroups(
+  ids: readonly string[],
+  comparisons: readonly Pick<Comparison, 'ours' | 'theirs'>[],
+): string[][] {
   const present = new Set(ids);
   const pairs = comparisons.filter(({ ours, theirs }) => present.has(ours) && present.has(theirs));
   // Union-find over the ids.

@@ -14,10 +14,14 @@ const data = { cart: { 'sku-1': 2, 'sku-4': 1, 'sku-6': 3 }, user: { id: 42, nam
 const claims = { iat: now, exp: now + 86_400, auth_time: now, jti: 'Zx3kP0qLm9aB7cDe', s: data };
 const sealer = new CookieSealer({ secrets: [{ id: 'k1', secret: COOKIE_SECRET }] });
 // The key the sealer derives (HKDF-SHA256, as its keyring does), so jose works on the same key.
-const key = new Uint8Array(hkdfSync('sha256', COOKIE_SECRET, 'sessionkit/cookie', 'sessionkit/cookie dir+A256GCM content encryption key', 32));
+const key = new Uint8Array(
+  hkdfSync('sha256', COOKIE_SECRET, 'sessionkit/cookie', 'sessionkit/cookie dir+A256GCM content encryption key', 32),
+);
 const ours = sealer.seal(claims);
 const plaintext = new TextEncoder().encode(JSON.stringify(claims));
-const joseSealed = await new CompactEncrypt(plaintext).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' }).encrypt(key);
+const joseSealed = await new CompactEncrypt(plaintext)
+  .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' })
+  .encrypt(key);
 const ironSealed = await sealData(data, { password: COOKIE_SECRET, ttl: 86_400 });
 
 async function measure(label: string, op: () => unknown): Promise<void> {
@@ -27,13 +31,17 @@ async function measure(label: string, op: () => unknown): Promise<void> {
   for (let i = 0; i < OPS; i++) await op();
   const used = process.cpuUsage(cpu);
   const wall = performance.now() - started;
-  console.log(`${label.padEnd(42)} ${((used.user + used.system) / OPS).toFixed(1).padStart(7)} µs CPU  ${((wall * 1000) / OPS).toFixed(1).padStart(7)} µs wall`);
+  console.log(
+    `${label.padEnd(42)} ${((used.user + used.system) / OPS).toFixed(1).padStart(7)} µs CPU  ${((wall * 1000) / OPS).toFixed(1).padStart(7)} µs wall`,
+  );
 }
 
 console.log(`${OPS} operations each, one at a time; the seal of a small cart session`);
 await measure('@sessionkit/cookie seal (node:crypto)', () => sealer.seal(claims));
 await measure('@sessionkit/cookie open (node:crypto)', () => sealer.open(ours));
-await measure('jose CompactEncrypt (WebCrypto)', () => new CompactEncrypt(plaintext).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' }).encrypt(key));
+await measure('jose CompactEncrypt (WebCrypto)', () =>
+  new CompactEncrypt(plaintext).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' }).encrypt(key),
+);
 await measure('jose compactDecrypt (WebCrypto)', () => compactDecrypt(joseSealed, key));
 // Same format both ways: each opens the other's.
 if ('rejected' in sealer.open(joseSealed)) throw new Error('the sealer does not open what jose sealed');

@@ -42,7 +42,8 @@ export interface ServerMark extends CounterMark {
 const args = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerArgs;
 
 await runChild(async (): Promise<ChildService> => {
-  if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite' || args.engine === 'redis') countBackendCalls(args.engine);
+  if (args.engine === 'postgres' || args.engine === 'mysql' || args.engine === 'sqlite' || args.engine === 'redis')
+    countBackendCalls(args.engine);
   const store = await openStore(args.store, args.backend);
   let requests = 0;
   let requestHeaders = 0;
@@ -101,7 +102,10 @@ await runChild(async (): Promise<ChildService> => {
  * The Express 5 app on a free port of 127.0.0.1: express-session on the store, or the client-side
  * rows' middleware (or iron-session in the handlers) in its place. `meter` sees every request and response.
  */
-async function listenExpress(store: OpenedStore, meter: RequestMeter): Promise<{ port: number; close(): Promise<void> }> {
+async function listenExpress(
+  store: OpenedStore,
+  meter: RequestMeter,
+): Promise<{ port: number; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {

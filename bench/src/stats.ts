@@ -16,7 +16,13 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** `ours / theirs`, or NaN when either side is missing or `theirs` is zero. */
 export function ratio(ours: number | undefined, theirs: number | undefined): number {
-  if (ours === undefined || theirs === undefined || !Number.isFinite(ours) || !Number.isFinite(theirs) || theirs === 0) {
+  if (
+    ours === undefined ||
+    theirs === undefined ||
+    !Number.isFinite(ours) ||
+    !Number.isFinite(theirs) ||
+    theirs === 0
+  ) {
     return Number.NaN;
   }
   return ours / theirs;
@@ -33,8 +39,13 @@ export interface InRound {
  * (results recorded before rounds were numbered); rounds where either side is missing or a
  * metric is not finite are left out.
  */
-export function perRoundRatios<T extends object>(ours: readonly T[], theirs: readonly T[], metric: (sample: T) => number): { round: number; ratio: number }[] {
-  const byRound = (samples: readonly T[]) => new Map(samples.map((sample, index) => [(sample as InRound).round ?? index, sample]));
+export function perRoundRatios<T extends object>(
+  ours: readonly T[],
+  theirs: readonly T[],
+  metric: (sample: T) => number,
+): { round: number; ratio: number }[] {
+  const byRound = (samples: readonly T[]) =>
+    new Map(samples.map((sample, index) => [(sample as InRound).round ?? index, sample]));
   const theirsByRound = byRound(theirs);
   const ratios: { round: number; ratio: number }[] = [];
   for (const [round, sample] of [...byRound(ours)].sort(([a], [b]) => a - b)) {
@@ -79,7 +90,11 @@ export interface CounterMark {
 
 /** What the server did between two marks: requests served, CPU time spent and backend calls sent. */
 export function windowCounters(before: CounterMark, after: CounterMark): CounterMark {
-  return { cpuMicros: after.cpuMicros - before.cpuMicros, requests: after.requests - before.requests, sent: after.sent - before.sent };
+  return {
+    cpuMicros: after.cpuMicros - before.cpuMicros,
+    requests: after.requests - before.requests,
+    sent: after.sent - before.sent,
+  };
 }
 
 /** Process CPU microseconds per request in a window; NaN when the window served no request. */

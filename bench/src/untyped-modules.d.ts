@@ -19,5 +19,10 @@ declare module 'express-mysql-session' {
     schema?: { tableName?: string };
   }
   type MySqlStore = session.Store & { onReady(): Promise<void>; close(): Promise<void> };
-  export default function mysqlStore(module: typeof session): new (options: MySqlStoreOptions, connection?: unknown) => MySqlStore;
+  export default function mysqlStore(
+    module: typeof session,
+  ): new (
+    options: MySqlStoreOptions,
+    connection?: unknown,
+  ) => MySqlStore;
 }

@@ -13,13 +13,23 @@ const PROFILE: CpuProfile = {
     { id: 1, callFrame: frame('(root)', ''), children: [2, 3, 4, 8] },
     { id: 2, callFrame: frame('(idle)', '') },
     { id: 3, callFrame: frame('(garbage collector)', '') },
-    { id: 4, callFrame: frame('session', `${ROOT}/node_modules/.pnpm/express-session@1.19.0/node_modules/express-session/index.js`), children: [5] },
+    {
+      id: 4,
+      callFrame: frame(
+        'session',
+        `${ROOT}/node_modules/.pnpm/express-session@1.19.0/node_modules/express-session/index.js`,
+      ),
+      children: [5],
+    },
     { id: 5, callFrame: frame('get', `${ROOT}/packages/express/src/express-store.ts`), children: [6, 9] },
     { id: 6, callFrame: frame('settleWithin', `${ROOT}/packages/core/src/timeout.ts`), children: [7] },
     { id: 7, callFrame: frame('setTimeout', 'node:timers') },
     { id: 8, callFrame: frame('parse', '') },
     { id: 9, callFrame: frame('read', `${ROOT}/packages/memory/src/memory-store.ts`), children: [10] },
-    { id: 10, callFrame: frame('get', `${ROOT}/node_modules/.pnpm/lru-cache@11.0.0/node_modules/lru-cache/dist/esm/index.js`) },
+    {
+      id: 10,
+      callFrame: frame('get', `${ROOT}/node_modules/.pnpm/lru-cache@11.0.0/node_modules/lru-cache/dist/esm/index.js`),
+    },
   ],
   startTime: 0,
   endTime: 1000,
@@ -31,14 +41,27 @@ const PROFILE: CpuProfile = {
 describe('profile summary', () => {
   it('names where a frame comes from', () => {
     expect(originOf(frame('settleWithin', `${ROOT}/packages/core/src/timeout.ts`))).toBe('sessionkit/core');
-    expect(originOf(frame('x', `${ROOT}/node_modules/.pnpm/@redis+client@5.0.0/node_modules/@redis/client/dist/lib/client/index.js`))).toBe('@redis/client');
-    expect(originOf(frame('x', `${ROOT}/node_modules/.pnpm/ioredis@5.9.0/node_modules/ioredis/built/Redis.js`))).toBe('ioredis');
+    expect(
+      originOf(
+        frame(
+          'x',
+          `${ROOT}/node_modules/.pnpm/@redis+client@5.0.0/node_modules/@redis/client/dist/lib/client/index.js`,
+        ),
+      ),
+    ).toBe('@redis/client');
+    expect(originOf(frame('x', `${ROOT}/node_modules/.pnpm/ioredis@5.9.0/node_modules/ioredis/built/Redis.js`))).toBe(
+      'ioredis',
+    );
     expect(originOf(frame('listOnTimeout', 'node:internal/timers'))).toBe('node:timers');
     expect(originOf(frame('parse', ''))).toBe('native');
     expect(originOf(frame('(garbage collector)', ''))).toBe('(garbage collector)');
     expect(originOf(frame('handler', `${ROOT}/bench/src/server.ts`))).toBe('bench');
-    expect(frameName(frame('settleWithin', `${ROOT}/packages/core/src/timeout.ts`))).toBe('core/src/timeout.ts:settleWithin');
-    expect(frameName(frame('', `${ROOT}/node_modules/.pnpm/lru-cache@11.0.0/node_modules/lru-cache/dist/esm/index.js`))).toBe('lru-cache/dist/esm/index.js:(anonymous)');
+    expect(frameName(frame('settleWithin', `${ROOT}/packages/core/src/timeout.ts`))).toBe(
+      'core/src/timeout.ts:settleWithin',
+    );
+    expect(
+      frameName(frame('', `${ROOT}/node_modules/.pnpm/lru-cache@11.0.0/node_modules/lru-cache/dist/esm/index.js`)),
+    ).toBe('lru-cache/dist/esm/index.js:(anonymous)');
   });
 
   it('adds up self time per request, leaves idle out, and gives each sample to its innermost sessionkit frame', () => {
@@ -66,7 +89,8 @@ describe('profile summary', () => {
   });
 
   it("attributes to their store's own files, and not what their store's callback runs of the app", () => {
-    const module = (name: string, file: string) => `${ROOT}/node_modules/.pnpm/${name}@1.0.0/node_modules/${name}/${file}`;
+    const module = (name: string, file: string) =>
+      `${ROOT}/node_modules/.pnpm/${name}@1.0.0/node_modules/${name}/${file}`;
     const theirs: CpuProfile = {
       nodes: [
         { id: 1, callFrame: frame('(root)', ''), children: [2, 5] },
@@ -75,7 +99,13 @@ describe('profile summary', () => {
         { id: 3, callFrame: frame('inflate', module('express-session', 'index.js')), children: [4] },
         { id: 4, callFrame: frame('send', module('express', 'lib/response.js')) },
         { id: 5, callFrame: frame('get', module('connect-redis', 'dist/connect-redis.js')), children: [6] },
-        { id: 6, callFrame: frame('sendCommand', `${ROOT}/node_modules/.pnpm/@redis+client@5.0.0/node_modules/@redis/client/dist/index.js`) },
+        {
+          id: 6,
+          callFrame: frame(
+            'sendCommand',
+            `${ROOT}/node_modules/.pnpm/@redis+client@5.0.0/node_modules/@redis/client/dist/index.js`,
+          ),
+        },
       ],
       startTime: 0,
       endTime: 400,
@@ -91,7 +121,8 @@ describe('profile summary', () => {
   });
 
   it("stops at the Fastify app's side too: @fastify/session's plugin and Fastify", () => {
-    const module = (name: string, file: string) => `${ROOT}/node_modules/.pnpm/${name.replace('/', '+')}@1.0.0/node_modules/${name}/${file}`;
+    const module = (name: string, file: string) =>
+      `${ROOT}/node_modules/.pnpm/${name.replace('/', '+')}@1.0.0/node_modules/${name}/${file}`;
     const theirs: CpuProfile = {
       nodes: [
         { id: 1, callFrame: frame('(root)', ''), children: [2] },
@@ -105,7 +136,9 @@ describe('profile summary', () => {
       samples: [2, 3, 4],
     };
     const summary = summarizeProfiles([theirs], 1, 300, ['@fastify/session/lib/store.js']);
-    expect(summary.storeFrames.map((cost) => [cost.name, cost.microsPerRequest])).toEqual([['@fastify/session/lib/store.js:get', 100]]);
+    expect(summary.storeFrames.map((cost) => [cost.name, cost.microsPerRequest])).toEqual([
+      ['@fastify/session/lib/store.js:get', 100],
+    ]);
   });
 
   it('counts each sample as the sampling interval when the measured CPU is not given, and renders three tables', () => {

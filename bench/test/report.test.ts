@@ -2,11 +2,38 @@ import { describe, expect, it } from 'vitest';
 import { COMPARISONS, STORES } from '../src/catalog.js';
 import { renderChart } from '../src/chart.js';
 import { renderDocs } from '../src/docs.js';
-import { checkTargets, clientSideTable, comparisonRatios, httpTable, perRoundTable, ratioTable, renderMarkdown, renderText, requestSamples, storeApiTable, targetsTable } from '../src/report.js';
-import { resultsFileName, type ApiSample, type KindSummary, type Results, type StoreRow, type WindowSample } from '../src/results.js';
+import {
+  checkTargets,
+  clientSideTable,
+  comparisonRatios,
+  httpTable,
+  perRoundTable,
+  ratioTable,
+  renderMarkdown,
+  renderText,
+  requestSamples,
+  storeApiTable,
+  targetsTable,
+} from '../src/report.js';
+import {
+  resultsFileName,
+  type ApiSample,
+  type KindSummary,
+  type Results,
+  type StoreRow,
+  type WindowSample,
+} from '../src/results.js';
 import { QUICK } from '../src/settings.js';
 import { comparisonGroups, roundOrder } from '../src/schedule.js';
-import { cpuMicros, cpuMicrosPerRequest, median, percentile, perRoundRatios, summarizeRatios, windowCounters } from '../src/stats.js';
+import {
+  cpuMicros,
+  cpuMicrosPerRequest,
+  median,
+  percentile,
+  perRoundRatios,
+  summarizeRatios,
+  windowCounters,
+} from '../src/stats.js';
 
 /** Windows as a run records them: [requests/s, requests served, server CPU µs] per round. */
 type Recorded = [number, number, number][];
@@ -24,8 +51,11 @@ const windows = (recorded: Recorded, sent?: number[]): WindowSample[] =>
   }));
 
 /** Header bytes per request over the windows, as the HTTP phase sums them up, when every window counted them. */
-const headerBytes = (samples: WindowSample[]): Pick<KindSummary, 'requestHeaderBytesPerRequest' | 'responseHeaderBytesPerRequest'> => {
-  if (!samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined)) return {};
+const headerBytes = (
+  samples: WindowSample[],
+): Pick<KindSummary, 'requestHeaderBytesPerRequest' | 'responseHeaderBytesPerRequest'> => {
+  if (!samples.every((sample) => sample.requestHeaderBytes !== undefined && sample.responseHeaderBytes !== undefined))
+    return {};
   const requests = samples.reduce((sum, sample) => sum + sample.requests, 0);
   return {
     requestHeaderBytesPerRequest: samples.reduce((sum, sample) => sum + sample.requestHeaderBytes!, 0) / requests,
@@ -34,7 +64,9 @@ const headerBytes = (samples: WindowSample[]): Pick<KindSummary, 'requestHeaderB
 };
 
 const summary = (samples: WindowSample[]): KindSummary => {
-  const sent = samples.every((sample) => sample.sent !== undefined) ? samples.reduce((sum, sample) => sum + sample.sent!, 0) / samples.reduce((sum, sample) => sum + sample.requests, 0) : undefined;
+  const sent = samples.every((sample) => sample.sent !== undefined)
+    ? samples.reduce((sum, sample) => sum + sample.sent!, 0) / samples.reduce((sum, sample) => sum + sample.requests, 0)
+    : undefined;
   return {
     requestsPerSecond: median(samples.map((sample) => sample.requestsPerSecond)),
     p50Ms: 4,
@@ -100,7 +132,11 @@ describe('stats', () => {
   });
 
   it('pairs ours and theirs of the same round, and takes the median of those ratios', () => {
-    const ratios = perRoundRatios(windows(MEMORY_READ), windows(MEMORY_STORE_READ), (sample) => sample.requestsPerSecond);
+    const ratios = perRoundRatios(
+      windows(MEMORY_READ),
+      windows(MEMORY_STORE_READ),
+      (sample) => sample.requestsPerSecond,
+    );
     expect(ratios.map((entry) => entry.round)).toEqual([0, 1, 2]);
     expect(ratios.map((entry) => entry.ratio)).toEqual([2502.4 / 2968.4, 2019.6 / 3013.4, 2391.2 / 2605.4]);
     const summarized = summarizeRatios(ratios.map((entry) => entry.ratio));
@@ -118,10 +154,17 @@ describe('stats', () => {
     const ratios = perRoundRatios(ours, windows(MEMORY_STORE_READ), (sample) => sample.requestsPerSecond);
     expect(ratios.map((entry) => entry.round)).toEqual([0, 2]);
     const unnumbered = windows(MEMORY_READ).map(({ round: _round, ...sample }) => sample);
-    expect(perRoundRatios(unnumbered, windows(MEMORY_STORE_READ), (sample) => sample.requestsPerSecond)).toHaveLength(3);
+    expect(perRoundRatios(unnumbered, windows(MEMORY_STORE_READ), (sample) => sample.requestsPerSecond)).toHaveLength(
+      3,
+    );
     expect(perRoundRatios(windows(MEMORY_READ), [], (sample) => sample.requestsPerSecond)).toEqual([]);
     expect(summarizeRatios([])).toMatchObject({ rounds: 0, perRound: [] });
-    expect(summarizeRatios([1.2, Number.NaN, 0.8, 1.0, 1.1])).toMatchObject({ median: 1.05, min: 0.8, max: 1.2, rounds: 4 });
+    expect(summarizeRatios([1.2, Number.NaN, 0.8, 1.0, 1.1])).toMatchObject({
+      median: 1.05,
+      min: 0.8,
+      max: 1.2,
+      rounds: 4,
+    });
   });
 
   it('computes server CPU per request from the marks around a window', () => {
@@ -135,7 +178,9 @@ describe('stats', () => {
   });
 
   it('takes the CPU ratio per round too', () => {
-    const ratios = perRoundRatios(windows(MEMORY_READ), windows(MEMORY_STORE_READ), cpuMicrosPerRequest).map((entry) => entry.ratio);
+    const ratios = perRoundRatios(windows(MEMORY_READ), windows(MEMORY_STORE_READ), cpuMicrosPerRequest).map(
+      (entry) => entry.ratio,
+    );
     // 421.12 / 347.35, 548.94 / 359.39, 455.72 / 425.64 µs per request.
     expect(ratios[0]).toBeCloseTo(1.212372, 6);
     expect(ratios[1]).toBeCloseTo(1.527428, 6);
@@ -151,7 +196,13 @@ describe('schedule', () => {
     const groups = comparisonGroups(ids, COMPARISONS);
     expect(groups).toContainEqual(['none']);
     expect(groups).toContainEqual(['MemoryStore', 'memory', 'memorystore', 'cluster']);
-    expect(groups).toContainEqual(['connect-redis', 'redis-hash', 'redis-hash (node-redis)', 'redis-hash + near cache', 'redis-json']);
+    expect(groups).toContainEqual([
+      'connect-redis',
+      'redis-hash',
+      'redis-hash (node-redis)',
+      'redis-hash + near cache',
+      'redis-json',
+    ]);
     expect(groups).toContainEqual(['connect-pg-simple', 'sql:postgres']);
     expect(groups).toContainEqual(['express-mysql-session', 'sql:mysql']);
     expect(groups).toContainEqual(['sql:sqlite']);
@@ -163,7 +214,10 @@ describe('schedule', () => {
   });
 
   it('takes a new row into its group from its comparison alone', () => {
-    const groups = comparisonGroups([...ids, 'redis-json (node-redis)'], [...COMPARISONS, { ours: 'redis-json (node-redis)', theirs: 'connect-redis' }]);
+    const groups = comparisonGroups(
+      [...ids, 'redis-json (node-redis)'],
+      [...COMPARISONS, { ours: 'redis-json (node-redis)', theirs: 'connect-redis' }],
+    );
     expect(groups).toContainEqual([
       'connect-redis',
       'redis-hash',
@@ -181,23 +235,80 @@ describe('schedule', () => {
     expect(roundOrder(groups, 0)).toEqual([['MemoryStore', 'memory'], ['connect-redis', 'redis-hash'], ['none']]);
     expect(roundOrder(groups, 1)).toEqual([['redis-hash', 'connect-redis'], ['none'], ['memory', 'MemoryStore']]);
     expect(roundOrder(groups, 2)).toEqual([['none'], ['MemoryStore', 'memory'], ['connect-redis', 'redis-hash']]);
-    const firsts = [0, 1, 2, 3, 4, 5].map((round) => roundOrder(groups, round).find((group) => group.includes('memory'))![0]);
+    const firsts = [0, 1, 2, 3, 4, 5].map(
+      (round) => roundOrder(groups, round).find((group) => group.includes('memory'))![0],
+    );
     expect(firsts).toEqual(['MemoryStore', 'memory', 'MemoryStore', 'memory', 'MemoryStore', 'memory']);
   });
 });
 
 /** The round groups of a run's measured stores. */
-const groupsOf = (run: Results) => comparisonGroups(run.stores.map((store) => store.id), COMPARISONS);
+const groupsOf = (run: Results) =>
+  comparisonGroups(
+    run.stores.map((store) => store.id),
+    COMPARISONS,
+  );
 
 describe('report', () => {
   const measured = results(
     [
-      row('none', 'ceiling', windows([[4500, 22_500, 5_000_000], [4400, 22_000, 5_000_000], [4600, 23_000, 5_000_000]]), windows([[4900, 24_500, 5_000_000], [4800, 24_000, 5_000_000], [5000, 25_000, 5_000_000]])),
+      row(
+        'none',
+        'ceiling',
+        windows([
+          [4500, 22_500, 5_000_000],
+          [4400, 22_000, 5_000_000],
+          [4600, 23_000, 5_000_000],
+        ]),
+        windows([
+          [4900, 24_500, 5_000_000],
+          [4800, 24_000, 5_000_000],
+          [5000, 25_000, 5_000_000],
+        ]),
+      ),
       row('MemoryStore', 'theirs', windows(MEMORY_STORE_READ), windows(MEMORY_STORE_WRITE)),
       row('memory', 'ours', windows(MEMORY_READ), windows(MEMORY_WRITE)),
       // Redis: ours faster in every round, half the commands on reads, less CPU.
-      row('connect-redis', 'theirs', windows([[3000, 15_000, 5_400_000], [2500, 12_500, 5_000_000], [2800, 14_000, 5_200_000]], [2, 2, 2]), windows([[2700, 13_500, 5_300_000], [2400, 12_000, 5_000_000], [2600, 13_000, 5_200_000]], [2, 2, 2])),
-      row('redis-hash', 'ours', windows([[3600, 18_000, 5_400_000], [3100, 15_500, 5_000_000], [3300, 16_500, 5_200_000]], [1, 1, 1]), windows([[2800, 14_000, 5_300_000], [2500, 12_500, 5_000_000], [2700, 13_500, 5_200_000]], [2, 2, 2])),
+      row(
+        'connect-redis',
+        'theirs',
+        windows(
+          [
+            [3000, 15_000, 5_400_000],
+            [2500, 12_500, 5_000_000],
+            [2800, 14_000, 5_200_000],
+          ],
+          [2, 2, 2],
+        ),
+        windows(
+          [
+            [2700, 13_500, 5_300_000],
+            [2400, 12_000, 5_000_000],
+            [2600, 13_000, 5_200_000],
+          ],
+          [2, 2, 2],
+        ),
+      ),
+      row(
+        'redis-hash',
+        'ours',
+        windows(
+          [
+            [3600, 18_000, 5_400_000],
+            [3100, 15_500, 5_000_000],
+            [3300, 16_500, 5_200_000],
+          ],
+          [1, 1, 1],
+        ),
+        windows(
+          [
+            [2800, 14_000, 5_300_000],
+            [2500, 12_500, 5_000_000],
+            [2700, 13_500, 5_200_000],
+          ],
+          [2, 2, 2],
+        ),
+      ),
     ],
     [{ id: 'connect-pg-simple', reason: 'PostgreSQL at postgres://127.0.0.1:5432/test not reachable' }],
   );
@@ -205,7 +316,13 @@ describe('report', () => {
   it('reports each ratio as the median of per-round ratios with the min–max beside it', () => {
     const table = ratioTable(measured);
     const memory = table.rows.find((cells) => cells[0] === 'memory vs MemoryStore')!;
-    expect(memory.slice(1, 6)).toEqual(['3', '0.84× (0.67–0.92)', '0.70× (0.63–0.91)', '1.21× (1.07–1.53)', '1.45× (1.11–1.64)']);
+    expect(memory.slice(1, 6)).toEqual([
+      '3',
+      '0.84× (0.67–0.92)',
+      '0.70× (0.63–0.91)',
+      '1.21× (1.07–1.53)',
+      '1.45× (1.11–1.64)',
+    ]);
     const redis = table.rows.find((cells) => cells[0] === 'redis-hash vs connect-redis')!;
     expect(redis[2]).toBe('1.20× (1.18–1.24)');
     expect(redis[6]).toBe('1.00 vs 2.00');
@@ -216,41 +333,73 @@ describe('report', () => {
 
   it('says why a comparison has no figures: skipped or not selected', () => {
     const rows = ratioTable(measured).rows;
-    expect(rows.find((cells) => cells[0] === 'sql:postgres vs connect-pg-simple')![1]).toBe('not measured: sql:postgres not selected');
+    expect(rows.find((cells) => cells[0] === 'sql:postgres vs connect-pg-simple')![1]).toBe(
+      'not measured: sql:postgres not selected',
+    );
     const skippedOurs = results(measured.stores, [{ id: 'sql:postgres', reason: 'engine missing' }]);
-    expect(ratioTable(skippedOurs).rows.find((cells) => cells[0] === 'sql:postgres vs connect-pg-simple')![1]).toBe('not measured: sql:postgres skipped');
+    expect(ratioTable(skippedOurs).rows.find((cells) => cells[0] === 'sql:postgres vs connect-pg-simple')![1]).toBe(
+      'not measured: sql:postgres skipped',
+    );
   });
 
   it('lists every round of every measured comparison', () => {
     const table = perRoundTable(measured);
     expect(table.headers).toEqual(['comparison', 'round 1', 'round 2', 'round 3', 'median']);
-    expect(table.rows.find((cells) => cells[0] === 'memory vs MemoryStore read req/s')).toEqual(['memory vs MemoryStore read req/s', '0.84', '0.67', '0.92', '0.84×']);
+    expect(table.rows.find((cells) => cells[0] === 'memory vs MemoryStore read req/s')).toEqual([
+      'memory vs MemoryStore read req/s',
+      '0.84',
+      '0.67',
+      '0.92',
+      '0.84×',
+    ]);
     expect(table.rows).toHaveLength(2 * 2 * 2);
   });
 
   it('checks targets on the medians, counts the rounds that meet them and says by how much a miss misses', () => {
     const checks = checkTargets(measured);
     const check = (target: string) => checks.find((candidate) => candidate.target === target)!;
-    expect(check('memory vs MemoryStore: read req/s ≥ 1.05×')).toMatchObject({ met: false, rounds: '0/3', measured: '0.84× (0.67–0.92)', shortfall: 'short by 0.21× (needs +25 %)' });
-    expect(check('memory vs MemoryStore: read CPU/request ≤ theirs')).toMatchObject({ met: false, rounds: '0/3', shortfall: 'over by 0.21× (22 % more CPU per request)' });
+    expect(check('memory vs MemoryStore: read req/s ≥ 1.05×')).toMatchObject({
+      met: false,
+      rounds: '0/3',
+      measured: '0.84× (0.67–0.92)',
+      shortfall: 'short by 0.21× (needs +25 %)',
+    });
+    expect(check('memory vs MemoryStore: read CPU/request ≤ theirs')).toMatchObject({
+      met: false,
+      rounds: '0/3',
+      shortfall: 'over by 0.21× (22 % more CPU per request)',
+    });
     expect(check('redis-hash vs connect-redis: read req/s ≥ 1.15×')).toMatchObject({ met: true, rounds: '3/3' });
     expect(check('redis-hash vs connect-redis: read CPU/request ≤ theirs')).toMatchObject({ met: true });
     expect(check('redis-hash vs connect-redis: write req/s ≥ 1.00×')).toMatchObject({ met: true, rounds: '3/3' });
     expect(check('redis-hash read: half the Redis commands of connect-redis').met).toBe(true);
-    expect(check('sql:postgres vs connect-pg-simple: read req/s ≥ 1.30×')).toMatchObject({ met: undefined, measured: 'not measured' });
+    expect(check('sql:postgres vs connect-pg-simple: read req/s ≥ 1.30×')).toMatchObject({
+      met: undefined,
+      measured: 'not measured',
+    });
     // Ours against ours: no CPU rule.
-    expect(checks.some((candidate) => candidate.target.startsWith('cluster vs memory') && candidate.target.includes('CPU'))).toBe(false);
-    const rendered = targetsTable(measured).rows.find((cells) => cells[0] === 'memory vs MemoryStore: write req/s ≥ 1.00×')!;
+    expect(
+      checks.some((candidate) => candidate.target.startsWith('cluster vs memory') && candidate.target.includes('CPU')),
+    ).toBe(false);
+    const rendered = targetsTable(measured).rows.find(
+      (cells) => cells[0] === 'memory vs MemoryStore: write req/s ≥ 1.00×',
+    )!;
     expect(rendered[3]).toBe('MISSED: short by 0.30× (needs +43 %)');
-    const slowLag = results(measured.stores, [], { lag: { samples: 200, lost: 0, medianMs: 1.7, p99Ms: 43.6, maxMs: 103.6 } });
-    expect(targetsTable(slowLag).rows.find((cells) => cells[0]!.startsWith('cluster replication lag'))![3]).toBe('MISSED: p99 over by 33.6 ms');
+    const slowLag = results(measured.stores, [], {
+      lag: { samples: 200, lost: 0, medianMs: 1.7, p99Ms: 43.6, maxMs: 103.6 },
+    });
+    expect(targetsTable(slowLag).rows.find((cells) => cells[0]!.startsWith('cluster replication lag'))![3]).toBe(
+      'MISSED: p99 over by 33.6 ms',
+    );
   });
 
   it('has one target line per kind with a target in the catalog, and a CPU line against their stores', () => {
     const checks = checkTargets(results([]));
     for (const comparison of COMPARISONS.filter((candidate) => candidate.target)) {
       for (const kind of ['read', 'write'] as const) {
-        const present = checks.some((check) => check.target.startsWith(`${comparison.ours} vs ${comparison.theirs}: ${kind} req/s`));
+        const present = checks.some((check) =>
+          check.target.startsWith(`${comparison.ours} vs ${comparison.theirs}: ${kind} req/s`),
+        );
         expect(present).toBe(comparison.target![kind] !== undefined);
       }
     }
@@ -261,26 +410,93 @@ describe('report', () => {
     // Round by round ours is 1.5×, 2× and 1.1× theirs: the median ratio is 1.5×, while the ratio
     // of the medians would be 2×. CPU per request: 0.5, 0.8 and 1.0 µs against 1.0 µs.
     const fastify = results([
-      row('fastify:none', 'ceiling', windows([[3000, 300, 150], [3000, 300, 150], [3000, 300, 150]]), windows([[3000, 300, 150], [3000, 300, 150], [3000, 300, 150]])),
-      row('fastify:connect-redis', 'theirs', windows([[100, 100, 100], [400, 100, 100], [1000, 100, 100]]), windows([[100, 100, 100], [400, 100, 100], [1000, 100, 100]])),
-      row('fastify:redis-hash', 'ours', windows([[150, 100, 50], [800, 100, 80], [1100, 100, 100]]), windows([[150, 100, 50], [800, 100, 80], [1100, 100, 100]])),
-      row('none', 'ceiling', windows([[6000, 600, 300], [6000, 600, 300], [6000, 600, 300]]), windows([[6000, 600, 300], [6000, 600, 300], [6000, 600, 300]])),
+      row(
+        'fastify:none',
+        'ceiling',
+        windows([
+          [3000, 300, 150],
+          [3000, 300, 150],
+          [3000, 300, 150],
+        ]),
+        windows([
+          [3000, 300, 150],
+          [3000, 300, 150],
+          [3000, 300, 150],
+        ]),
+      ),
+      row(
+        'fastify:connect-redis',
+        'theirs',
+        windows([
+          [100, 100, 100],
+          [400, 100, 100],
+          [1000, 100, 100],
+        ]),
+        windows([
+          [100, 100, 100],
+          [400, 100, 100],
+          [1000, 100, 100],
+        ]),
+      ),
+      row(
+        'fastify:redis-hash',
+        'ours',
+        windows([
+          [150, 100, 50],
+          [800, 100, 80],
+          [1100, 100, 100],
+        ]),
+        windows([
+          [150, 100, 50],
+          [800, 100, 80],
+          [1100, 100, 100],
+        ]),
+      ),
+      row(
+        'none',
+        'ceiling',
+        windows([
+          [6000, 600, 300],
+          [6000, 600, 300],
+          [6000, 600, 300],
+        ]),
+        windows([
+          [6000, 600, 300],
+          [6000, 600, 300],
+          [6000, 600, 300],
+        ]),
+      ),
     ]);
-    const cells = ratioTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:redis-hash vs fastify:connect-redis')!;
-    expect(cells.slice(1, 6)).toEqual(['3', '1.50× (1.10–2.00)', '1.50× (1.10–2.00)', '0.80× (0.50–1.00)', '0.80× (0.50–1.00)']);
-    expect(ratioTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:memory vs fastify:MemoryStore')![1]).toBe('not measured: fastify:memory not selected');
+    const cells = ratioTable(fastify).rows.find(
+      (candidate) => candidate[0] === 'fastify:redis-hash vs fastify:connect-redis',
+    )!;
+    expect(cells.slice(1, 6)).toEqual([
+      '3',
+      '1.50× (1.10–2.00)',
+      '1.50× (1.10–2.00)',
+      '0.80× (0.50–1.00)',
+      '0.80× (0.50–1.00)',
+    ]);
+    expect(
+      ratioTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:memory vs fastify:MemoryStore')![1],
+    ).toBe('not measured: fastify:memory not selected');
     const checks = checkTargets(fastify);
-    expect(checks.find((check) => check.target === 'fastify:redis-hash vs fastify:connect-redis: read req/s ≥ 1.00×')).toMatchObject({ met: true, rounds: '3/3', measured: '1.50× (1.10–2.00)' });
-    expect(checks.find((check) => check.target === 'fastify:redis-hash vs fastify:connect-redis: read CPU/request ≤ theirs')).toMatchObject({ met: true, rounds: '3/3' });
-    expect(perRoundTable(fastify).rows.find((candidate) => candidate[0] === 'fastify:redis-hash vs fastify:connect-redis read req/s')).toEqual([
-      'fastify:redis-hash vs fastify:connect-redis read req/s',
-      '1.50',
-      '2.00',
-      '1.10',
-      '1.50×',
-    ]);
+    expect(
+      checks.find((check) => check.target === 'fastify:redis-hash vs fastify:connect-redis: read req/s ≥ 1.00×'),
+    ).toMatchObject({ met: true, rounds: '3/3', measured: '1.50× (1.10–2.00)' });
+    expect(
+      checks.find((check) => check.target === 'fastify:redis-hash vs fastify:connect-redis: read CPU/request ≤ theirs'),
+    ).toMatchObject({ met: true, rounds: '3/3' });
+    expect(
+      perRoundTable(fastify).rows.find(
+        (candidate) => candidate[0] === 'fastify:redis-hash vs fastify:connect-redis read req/s',
+      ),
+    ).toEqual(['fastify:redis-hash vs fastify:connect-redis read req/s', '1.50', '2.00', '1.10', '1.50×']);
     // "% of no-session" against the same app without sessions: fastify:none, not Express's none.
-    const percent = (id: string) => httpTable(fastify).rows.find((candidate) => candidate[0] === id)!.at(-1);
+    const percent = (id: string) =>
+      httpTable(fastify)
+        .rows.find((candidate) => candidate[0] === id)!
+        .at(-1);
     expect(percent('fastify:redis-hash')).toBe('27%');
     expect(percent('fastify:none')).toBe('100%');
     expect(percent('none')).toBe('100%');
@@ -289,11 +505,78 @@ describe('report', () => {
   it('reports the client-side rows on per-round ratios with their targets, and their header bytes', () => {
     // The machine slowed both down in round 2: per round cookieSession is 1.5×, 1.5× and 0.5× iron-session.
     const withHeaders = (recorded: Recorded, requestHeaderBytes: number, responseHeaderBytes: number): WindowSample[] =>
-      windows(recorded).map((sample) => ({ ...sample, requestHeaderBytes: requestHeaderBytes * sample.requests, responseHeaderBytes: responseHeaderBytes * sample.requests }));
+      windows(recorded).map((sample) => ({
+        ...sample,
+        requestHeaderBytes: requestHeaderBytes * sample.requests,
+        responseHeaderBytes: responseHeaderBytes * sample.requests,
+      }));
     const cookies = results([
-      row('cookieSession', 'ours', withHeaders([[1500, 100, 100], [300, 100, 100], [500, 100, 100]], 420, 150), withHeaders([[1500, 100, 100], [300, 100, 100], [500, 100, 100]], 420, 560)),
-      row('iron-session', 'theirs', withHeaders([[1000, 100, 200], [200, 100, 200], [1000, 100, 200]], 480, 150), withHeaders([[1000, 100, 200], [200, 100, 200], [1000, 100, 200]], 480, 620)),
-      row('cookie-session', 'theirs', withHeaders([[1600, 100, 80], [320, 100, 80], [550, 100, 80]], 390, 150), withHeaders([[1600, 100, 80], [320, 100, 80], [550, 100, 80]], 390, 640)),
+      row(
+        'cookieSession',
+        'ours',
+        withHeaders(
+          [
+            [1500, 100, 100],
+            [300, 100, 100],
+            [500, 100, 100],
+          ],
+          420,
+          150,
+        ),
+        withHeaders(
+          [
+            [1500, 100, 100],
+            [300, 100, 100],
+            [500, 100, 100],
+          ],
+          420,
+          560,
+        ),
+      ),
+      row(
+        'iron-session',
+        'theirs',
+        withHeaders(
+          [
+            [1000, 100, 200],
+            [200, 100, 200],
+            [1000, 100, 200],
+          ],
+          480,
+          150,
+        ),
+        withHeaders(
+          [
+            [1000, 100, 200],
+            [200, 100, 200],
+            [1000, 100, 200],
+          ],
+          480,
+          620,
+        ),
+      ),
+      row(
+        'cookie-session',
+        'theirs',
+        withHeaders(
+          [
+            [1600, 100, 80],
+            [320, 100, 80],
+            [550, 100, 80],
+          ],
+          390,
+          150,
+        ),
+        withHeaders(
+          [
+            [1600, 100, 80],
+            [320, 100, 80],
+            [550, 100, 80],
+          ],
+          390,
+          640,
+        ),
+      ),
     ]);
     const cells = ratioTable(cookies).rows.find((candidate) => candidate[0] === 'cookieSession vs iron-session')!;
     expect(cells.slice(1, 4)).toEqual(['3', '1.50× (0.50–1.50)', '1.50× (0.50–1.50)']);
@@ -311,7 +594,8 @@ describe('report', () => {
     expect(clientSideTable(measured).rows).toEqual([]);
   });
 
-  const api = (rates: number[], cpu: number[]): ApiSample[] => rates.map((opsPerSecond, round) => ({ round, opsPerSecond, cpuMicrosPerCall: cpu[round]!, calls: 1000 }));
+  const api = (rates: number[], cpu: number[]): ApiSample[] =>
+    rates.map((opsPerSecond, round) => ({ round, opsPerSecond, cpuMicrosPerCall: cpu[round]!, calls: 1000 }));
   const withApi = results(measured.stores, measured.skipped, {
     storeApi: {
       pairs: [
@@ -319,8 +603,14 @@ describe('report', () => {
           ours: 'memory',
           theirs: 'MemoryStore',
           samples: {
-            get: { ours: api([120_000, 90_000, 110_000], [8, 10, 9]), theirs: api([100_000, 100_000, 100_000], [10, 10, 10]) },
-            set: { ours: api([30_000, 20_000, 25_000], [30, 40, 35]), theirs: api([100_000, 100_000, 100_000], [5, 5, 5]) },
+            get: {
+              ours: api([120_000, 90_000, 110_000], [8, 10, 9]),
+              theirs: api([100_000, 100_000, 100_000], [10, 10, 10]),
+            },
+            set: {
+              ours: api([30_000, 20_000, 25_000], [30, 40, 35]),
+              theirs: api([100_000, 100_000, 100_000], [5, 5, 5]),
+            },
           },
         },
       ],
@@ -330,12 +620,32 @@ describe('report', () => {
 
   it('reports the Store API micro-benchmark as medians of per-round ratios', () => {
     const table = storeApiTable(withApi);
-    expect(table.rows[0]).toEqual(['memory vs MemoryStore', 'get', '110,000', '100,000', '1.10× (0.90–1.20)', '9.00 / 10.00', '0.90× (0.80–1.00)']);
-    expect(table.rows[1]!.slice(0, 5)).toEqual(['memory vs MemoryStore', 'set', '25,000', '100,000', '0.25× (0.20–0.30)']);
+    expect(table.rows[0]).toEqual([
+      'memory vs MemoryStore',
+      'get',
+      '110,000',
+      '100,000',
+      '1.10× (0.90–1.20)',
+      '9.00 / 10.00',
+      '0.90× (0.80–1.00)',
+    ]);
+    expect(table.rows[1]!.slice(0, 5)).toEqual([
+      'memory vs MemoryStore',
+      'set',
+      '25,000',
+      '100,000',
+      '0.25× (0.20–0.30)',
+    ]);
     // get + set per round: ours 1 / (1/120k + 1/30k) = 24,000, 16,364 and 20,370 calls/s against
     // 50,000 for theirs; CPU 8 + 30, 10 + 40 and 9 + 35 µs against 10 + 5.
     expect(table.rows[2]!.slice(0, 2)).toEqual(['memory vs MemoryStore', 'write request (get + set)']);
-    expect(table.rows[2]!.slice(2)).toEqual(['20,370', '50,000', '0.41× (0.33–0.48)', '44.00 / 15.00', '2.93× (2.53–3.33)']);
+    expect(table.rows[2]!.slice(2)).toEqual([
+      '20,370',
+      '50,000',
+      '0.41× (0.33–0.48)',
+      '44.00 / 15.00',
+      '2.93× (2.53–3.33)',
+    ]);
     expect(table.rows[3]!.slice(0, 2)).toEqual(['redis-hash vs connect-redis', 'not measured: Redis not reachable']);
     expect(storeApiTable(measured).rows).toEqual([]);
   });
@@ -352,7 +662,11 @@ describe('report', () => {
 
   it('keeps latest.json for a complete full run with the standard settings', () => {
     expect(resultsFileName({ mode: 'full', command: 'pnpm bench' })).toBe('latest.json');
-    for (const command of ['pnpm bench --only=memory,MemoryStore', 'pnpm bench --rounds=3', 'pnpm bench --profile=memory']) {
+    for (const command of [
+      'pnpm bench --only=memory,MemoryStore',
+      'pnpm bench --rounds=3',
+      'pnpm bench --profile=memory',
+    ]) {
       expect(resultsFileName({ mode: 'full', command })).toBe('scratch.json');
     }
     expect(resultsFileName({ mode: 'quick', command: 'pnpm bench --quick' })).toBe('scratch.json');
@@ -372,7 +686,9 @@ describe('report', () => {
     expect(page).toContain('## Per-round ratios');
     expect(page).toContain('## Store API micro-benchmark');
     expect(page).toContain('| memory vs MemoryStore | get | 110,000 |');
-    expect(page).toContain('| memory vs MemoryStore: read req/s ≥ 1.05× | 0.84× (0.67–0.92) | 0/3 | MISSED: short by 0.21× (needs +25 %) |');
+    expect(page).toContain(
+      '| memory vs MemoryStore: read req/s ≥ 1.05× | 0.84× (0.67–0.92) | 0/3 | MISSED: short by 0.21× (needs +25 %) |',
+    );
     const chart = renderChart(measured);
     expect(chart.match(/class="bar"/g)).toHaveLength(2 * measured.stores.length);
     expect(chart).not.toContain('connect-pg-simple');

@@ -65,11 +65,20 @@ export function createFastifyShop(options: FastifyShopOptions): FastifyInstance 
     return cartView(shop(request).user, result);
   };
 
-  app.get('/api/info', async () => ({ instance: options.instanceId, pid: process.pid, store: options.storeLabel, routing: 'none (one Fastify instance)' }));
+  app.get('/api/info', async () => ({
+    instance: options.instanceId,
+    pid: process.pid,
+    store: options.storeLabel,
+    routing: 'none (one Fastify instance)',
+  }));
   app.get('/api/products', async () => ({ products: CATALOG }));
   app.get('/api/cart', async (request) => cartView(shop(request).user, shop(request).cart));
-  app.post('/api/cart/items', async (request, reply) => updateCart(request, addItem(shop(request).cart, request.body), reply));
-  app.delete<{ Params: { sku: string } }>('/api/cart/items/:sku', async (request, reply) => updateCart(request, removeItem(shop(request).cart, request.params.sku), reply));
+  app.post('/api/cart/items', async (request, reply) =>
+    updateCart(request, addItem(shop(request).cart, request.body), reply),
+  );
+  app.delete<{ Params: { sku: string } }>('/api/cart/items/:sku', async (request, reply) =>
+    updateCart(request, removeItem(shop(request).cart, request.params.sku), reply),
+  );
   app.post('/api/login', async (request, reply) => {
     const user = userName(request.body);
     if (isRefusal(user)) {

@@ -13,7 +13,10 @@ import { announce, orExit2, parseExampleArgs, stopOnSignals } from '../../shop/s
 import { describeStoreUrl } from '../../shop/src/store.js';
 import { createFastifyShop } from './app.js';
 
-const { port, storeUrl } = parseExampleArgs(process.argv.slice(2), 'Usage: pnpm demo:fastify [--port 3000] [--store memory://]');
+const { port, storeUrl } = parseExampleArgs(
+  process.argv.slice(2),
+  'Usage: pnpm demo:fastify [--port 3000] [--store memory://]',
+);
 const app = orExit2(() =>
   createFastifyShop({
     instanceId: 'fastify-1',

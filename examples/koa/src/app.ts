@@ -52,11 +52,24 @@ export function createKoaShop(options: KoaShopOptions): Koa {
   app.use(serve(PUBLIC_DIR));
   app.use(
     session(
-      { key: SESSION_COOKIE, store: koaStore(options.store), maxAge: 30 * 60_000, httpOnly: true, sameSite: 'lax', signed: true },
+      {
+        key: SESSION_COOKIE,
+        store: koaStore(options.store),
+        maxAge: 30 * 60_000,
+        httpOnly: true,
+        sameSite: 'lax',
+        signed: true,
+      },
       app,
     ),
   );
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '4kb', onError: (err, ctx) => ctx.throw(400, `the body is not valid JSON: ${err.message}`) }));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '4kb',
+      onError: (err, ctx) => ctx.throw(400, `the body is not valid JSON: ${err.message}`),
+    }),
+  );
 
   const router = new Router({ prefix: '/api' });
   const shop = (ctx: Koa.Context) => ctx.session as unknown as ShopSession;
@@ -71,7 +84,12 @@ export function createKoaShop(options: KoaShopOptions): Koa {
   };
 
   router.get('/info', (ctx) => {
-    ctx.body = { instance: options.instanceId, pid: process.pid, store: options.storeLabel, routing: 'none (one Koa instance)' };
+    ctx.body = {
+      instance: options.instanceId,
+      pid: process.pid,
+      store: options.storeLabel,
+      routing: 'none (one Koa instance)',
+    };
   });
   router.get('/products', (ctx) => {
     ctx.body = { products: CATALOG };

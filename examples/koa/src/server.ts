@@ -12,7 +12,10 @@ import { announce, orExit2, parseExampleArgs, stopOnSignals } from '../../shop/s
 import { describeStoreUrl, openStore } from '../../shop/src/store.js';
 import { createKoaShop } from './app.js';
 
-const { port, storeUrl } = parseExampleArgs(process.argv.slice(2), 'Usage: pnpm demo:koa [--port 3000] [--store memory://]');
+const { port, storeUrl } = parseExampleArgs(
+  process.argv.slice(2),
+  'Usage: pnpm demo:koa [--port 3000] [--store memory://]',
+);
 const store = orExit2(() => openStore(storeUrl));
 const app = createKoaShop({
   instanceId: 'koa-1',

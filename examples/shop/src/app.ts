@@ -77,7 +77,12 @@ export function createShopApp(options: ShopOptions): express.Express {
   app.use(express.json({ limit: '4kb' }));
 
   app.get('/api/info', (_req, res) => {
-    res.json({ instance: options.instanceId, pid: process.pid, store: options.storeLabel, routing: options.routingLabel });
+    res.json({
+      instance: options.instanceId,
+      pid: process.pid,
+      store: options.storeLabel,
+      routing: options.routingLabel,
+    });
   });
   app.get('/api/products', (_req, res) => {
     res.json({ products: CATALOG });
@@ -163,7 +168,12 @@ function sessionCookieHeader(req: Request, strategy: 'cookie' | 'server'): strin
   return `strategy=server; bytes=${pair?.length ?? 0}; chunks=${pair ? 1 : 0}`;
 }
 
-const errorHandler: ErrorRequestHandler = (err: { status?: number; statusCode?: number; message?: string }, _req, res, _next) => {
+const errorHandler: ErrorRequestHandler = (
+  err: { status?: number; statusCode?: number; message?: string },
+  _req,
+  res,
+  _next,
+) => {
   const status = err.status ?? err.statusCode ?? 500;
   if (status >= 500) console.error(err);
   res.status(status).json({ error: status >= 500 ? 'internal error' : (err.message ?? 'bad request') });

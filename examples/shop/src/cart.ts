@@ -43,7 +43,8 @@ export function removeItem(cart: Cart | undefined, sku: string): Cart | Refusal 
 /** `POST /api/login` {user}: the user name, or a refusal. */
 export function userName(body: unknown): string | Refusal {
   const { user } = (body ?? {}) as { user?: unknown };
-  if (typeof user !== 'string' || !USER.test(user)) return { status: 400, error: 'user must be 1 to 64 letters, digits, spaces or ._@-' };
+  if (typeof user !== 'string' || !USER.test(user))
+    return { status: 400, error: 'user must be 1 to 64 letters, digits, spaces or ._@-' };
   return user;
 }
 

@@ -25,7 +25,11 @@ export function demoControl(instances: ShopInstance[], balancer: () => Balancer,
   const busy = new Set<string>();
 
   const rows = (): InstanceRow[] => {
-    const health = new Map(balancer().backends().map((b) => [b.id, b.healthy]));
+    const health = new Map(
+      balancer()
+        .backends()
+        .map((b) => [b.id, b.healthy]),
+    );
     return instances.map((i) => ({ id: i.id, url: i.url, pid: i.pid ?? null, healthy: health.get(i.id) ?? false }));
   };
 
@@ -44,7 +48,8 @@ export function demoControl(instances: ShopInstance[], balancer: () => Balancer,
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     const match = ROUTE.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
     if (!match) return false;
-    if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) return reply(res, 403, { error: 'demo controls answer loopback clients only' });
+    if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+      return reply(res, 403, { error: 'demo controls answer loopback clients only' });
     const [, id, action] = match;
     if (!action) {
       if (req.method !== 'GET') return reply(res, 405, { error: 'use GET' });
@@ -52,14 +57,20 @@ export function demoControl(instances: ShopInstance[], balancer: () => Balancer,
     }
     if (req.method !== 'POST') return reply(res, 405, { error: 'use POST' });
     const origin = req.headers.origin;
-    if (origin && origin !== `http://${req.headers.host}`) return reply(res, 403, { error: 'cross-origin requests are refused' });
+    if (origin && origin !== `http://${req.headers.host}`)
+      return reply(res, 403, { error: 'cross-origin requests are refused' });
     const instance = instances.find((i) => i.id === id);
     if (!instance) return reply(res, 404, { error: `no instance ${JSON.stringify(id)}` });
     if (busy.has(instance.id)) return reply(res, 409, { error: `instance ${instance.id} is busy with another action` });
     busy.add(instance.id);
     act(instance, action as 'kill' | 'restart')
       .then(
-        () => reply(res, 200, rows().find((row) => row.id === instance.id)),
+        () =>
+          reply(
+            res,
+            200,
+            rows().find((row) => row.id === instance.id),
+          ),
         (err: Error) => reply(res, 500, { error: err.message }),
       )
       .finally(() => busy.delete(instance.id));

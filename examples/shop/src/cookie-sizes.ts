@@ -12,14 +12,22 @@ import { Shopper } from './shopper.js';
 const SECRET = 'cookie-size-measurement-secret-0123456789';
 
 async function sizes(storeUrl: string): Promise<number[]> {
-  const app = createShopApp({ instanceId: 'measure', store: storeUrl, secret: SECRET, storeLabel: storeUrl, routingLabel: 'none' });
+  const app = createShopApp({
+    instanceId: 'measure',
+    store: storeUrl,
+    secret: SECRET,
+    storeLabel: storeUrl,
+    routingLabel: 'none',
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
     const shopper = new Shopper(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'Ada Lovelace');
-    const bytes = (answer: { sessionCookie?: string }) => Number(/bytes=(\d+)/.exec(answer.sessionCookie ?? '')?.[1] ?? 0);
+    const bytes = (answer: { sessionCookie?: string }) =>
+      Number(/bytes=(\d+)/.exec(answer.sessionCookie ?? '')?.[1] ?? 0);
     const measured = [bytes(await shopper.login())];
-    for (const product of CATALOG) measured.push(bytes(await shopper.request('POST', '/api/cart/items', { sku: product.sku, qty: 2 })));
+    for (const product of CATALOG)
+      measured.push(bytes(await shopper.request('POST', '/api/cart/items', { sku: product.sku, qty: 2 })));
     return measured;
   } finally {
     server.closeAllConnections();

@@ -35,19 +35,23 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
     allowPositionals: false,
   });
   const routing = values.routing as Routing;
-  if (!ROUTINGS.includes(routing)) throw new Error(`--routing must be one of ${ROUTINGS.join(', ')}, got ${JSON.stringify(values.routing)}`);
+  if (!ROUTINGS.includes(routing))
+    throw new Error(`--routing must be one of ${ROUTINGS.join(', ')}, got ${JSON.stringify(values.routing)}`);
   const instances = integer(values.instances, '--instances', 1, 16);
   const port = integer(values.port, '--port', 1, 65_535 - 2 * instances - 1);
   const storeUrl = values.store;
   if (storeUrl !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(storeUrl)) {
-    throw new Error(`--store must be a store URL such as memory://, sqlite:./sessions.db or redis://127.0.0.1:6379, got ${JSON.stringify(storeUrl)}`);
+    throw new Error(
+      `--store must be a store URL such as memory://, sqlite:./sessions.db or redis://127.0.0.1:6379, got ${JSON.stringify(storeUrl)}`,
+    );
   }
   return { storeUrl, routing, instances, port, help: values.help };
 }
 
 function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return value;
 }
 

@@ -57,10 +57,13 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     SHOP_ROUTING: routing,
   };
   // Nodes of a replicated store authenticate each other with one shared secret.
-  if (isCluster) env['SESSIONKIT_CLUSTER_SECRET'] = process.env['SESSIONKIT_CLUSTER_SECRET'] ?? randomBytes(24).toString('base64url');
+  if (isCluster)
+    env['SESSIONKIT_CLUSTER_SECRET'] =
+      process.env['SESSIONKIT_CLUSTER_SECRET'] ?? randomBytes(24).toString('base64url');
   const storeUrls = instanceStoreUrls(storeUrl, ids, port + count + 1);
   const instances = ids.map(
-    (id, i) => new ShopInstance({ id, port: port + 1 + i, storeUrl: storeUrls[i]!, env, onOutput: options.instanceOutput }),
+    (id, i) =>
+      new ShopInstance({ id, port: port + 1 + i, storeUrl: storeUrls[i]!, env, onOutput: options.instanceOutput }),
   );
 
   const removeStore = () => {
@@ -87,7 +90,9 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     balancer = createBalancer({
       backends: instances.map((instance) => ({ id: instance.id, url: instance.url })),
       strategy: routing === 'ip-hash' ? 'ip-hash' : 'round-robin',
-      ...(routing === 'sticky-cookie' ? { sticky: { cookie: 'shop.route', secret: randomBytes(24).toString('base64url') } } : {}),
+      ...(routing === 'sticky-cookie'
+        ? { sticky: { cookie: 'shop.route', secret: randomBytes(24).toString('base64url') } }
+        : {}),
       // A crash is seen at once from refused connections; checks only need to notice hangs and
       // recoveries, and must not take an instance down because a busy machine answered slowly.
       healthCheck: { path: '/healthz', intervalMs: 500, timeoutMs: 2000, rise: 2, fall: 3 },

@@ -16,14 +16,19 @@ export function parseExampleArgs(argv: string[], usage: string): ExampleArgs {
   try {
     const { values } = parseArgs({
       args: withoutSeparator(argv),
-      options: { port: { type: 'string', default: '3000' }, store: { type: 'string', default: 'memory://' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string', default: '3000' },
+        store: { type: 'string', default: 'memory://' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(usage);
       process.exit(0);
     }
     const port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
+    if (!/^\d+$/.test(values.port) || port > 65_535)
+      throw new Error(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
     return { port, storeUrl: values.store };
   } catch (err) {
     console.error(`${(err as Error).message}\n${usage}`);
@@ -43,7 +48,9 @@ export function orExit2<T>(open: () => T): T {
 
 /** The lines a framework example prints once it listens (the tests wait for the `Open` line). */
 export function announce(framework: string, storeUrl: string, port: number): void {
-  console.log(`sessionkit shop on ${framework}\n  store  ${describeStoreUrl(storeUrl)}\n\nOpen http://127.0.0.1:${port}  (Ctrl-C stops it)`);
+  console.log(
+    `sessionkit shop on ${framework}\n  store  ${describeStoreUrl(storeUrl)}\n\nOpen http://127.0.0.1:${port}  (Ctrl-C stops it)`,
+  );
 }
 
 /** On Ctrl-C or SIGTERM: `stop()` (close the server, then the store), then exit 0. */

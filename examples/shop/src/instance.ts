@@ -65,7 +65,10 @@ export class ShopInstance {
     }
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`did not start within ${READY_TIMEOUT_MS} ms`)),
+          READY_TIMEOUT_MS,
+        );
         child.on('message', (message: { type?: string }) => {
           if (message?.type !== 'ready') return;
           clearTimeout(timer);

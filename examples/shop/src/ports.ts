@@ -15,7 +15,9 @@ export async function assertPortsFree(ports: number[]): Promise<void> {
     try {
       await probePort(port);
     } catch (err) {
-      throw new Error(`port ${port} is not free (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pick other ports with --port`);
+      throw new Error(
+        `port ${port} is not free (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pick other ports with --port`,
+      );
     }
   }
 }

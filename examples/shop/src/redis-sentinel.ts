@@ -39,12 +39,29 @@ export class SentinelSetup {
     });
     try {
       // No 5 s wait before the first sync of the replica (Redis's default, to batch replicas).
-      const data = ['--save', '', '--appendonly', 'no', '--dir', dir, '--bind', '127.0.0.1', '--repl-diskless-sync-delay', '0'];
+      const data = [
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--bind',
+        '127.0.0.1',
+        '--repl-diskless-sync-delay',
+        '0',
+      ];
       processes.set('master', await server(['--port', String(base), ...data]));
-      processes.set('replica', await server(['--port', String(base + 1), '--replicaof', '127.0.0.1', String(base), ...data]));
+      processes.set(
+        'replica',
+        await server(['--port', String(base + 1), '--replicaof', '127.0.0.1', String(base), ...data]),
+      );
       // Steady state before the run: a replica that has not finished its first sync has nothing to take over.
       await query(base + 1, async (client) => {
-        await until(async () => /master_link_status:up/.test(await client.info('replication')), 'the replica to finish its first sync');
+        await until(
+          async () => /master_link_status:up/.test(await client.info('replication')),
+          'the replica to finish its first sync',
+        );
       });
       const config = join(dir, 'sentinel.conf');
       writeFileSync(
@@ -61,7 +78,10 @@ export class SentinelSetup {
       );
       processes.set('sentinel', await server([config, '--sentinel'], base + 2));
       await query(base + 2, async (client) => {
-        await until(async () => ((await client.call('SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[]).length === 1, 'the Sentinel to see the replica');
+        await until(
+          async () => ((await client.call('SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[]).length === 1,
+          'the Sentinel to see the replica',
+        );
       });
       return setup;
     } catch (err) {
@@ -97,10 +117,19 @@ async function server(args: string[], port = Number(args[1])): Promise<ChildProc
     child.once('exit', (code) => reject(new Error(`redis-server ${args.join(' ')} exited with code ${code}`)));
   });
   failed.catch(() => {});
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    maxRetriesPerRequest: 0,
+  });
   client.on('error', () => {}); // refused connections are expected until the server listens
   try {
-    await Promise.race([until(async () => (await client.ping().catch(() => '')) === 'PONG', `redis-server on port ${port}`), failed]);
+    await Promise.race([
+      until(async () => (await client.ping().catch(() => '')) === 'PONG', `redis-server on port ${port}`),
+      failed,
+    ]);
   } finally {
     client.disconnect();
   }

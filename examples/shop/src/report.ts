@@ -32,8 +32,10 @@ const HEADERS = [
 
 function cells(result: ScenarioResult): string[] {
   const head = [result.strategy, result.store, result.routing];
-  if (result.status !== 'ok') return [...head, `${result.status}: ${result.reason ?? ''}`, ...HEADERS.slice(4).map(() => '')];
-  const of = (n: number | undefined) => (n === undefined ? '-' : `${n}/${result.shoppers} (${Math.round((100 * n) / (result.shoppers ?? 1))} %)`);
+  if (result.status !== 'ok')
+    return [...head, `${result.status}: ${result.reason ?? ''}`, ...HEADERS.slice(4).map(() => '')];
+  const of = (n: number | undefined) =>
+    n === undefined ? '-' : `${n}/${result.shoppers} (${Math.round((100 * n) / (result.shoppers ?? 1))} %)`;
   return [
     ...head,
     of(result.cartsIntact),
@@ -69,7 +71,9 @@ export function markdownSection(report: Report): string {
     ...report.results.map((r) => `| ${cells(r).map(escapeCell).join(' | ')} |`),
   ];
   const loads = report.results.flatMap((r) => (r.loadAverage === undefined ? [] : [r.loadAverage]));
-  const load = loads.length ? ` The 1-minute load average ranged from ${Math.min(...loads)} to ${Math.max(...loads)} on ${report.cpus} cores: latency differences between rows are partly the machine's.` : '';
+  const load = loads.length
+    ? ` The 1-minute load average ranged from ${Math.min(...loads)} to ${Math.max(...loads)} on ${report.cpus} cores: latency differences between rows are partly the machine's.`
+    : '';
   return [
     RESULTS_START,
     `Measured by \`pnpm demo:scenarios\` on ${report.generatedAt.slice(0, 10)} (Node ${report.node}, ${report.instances} instances, ` +
@@ -86,8 +90,12 @@ function notes(report: Report): string[] {
   const lines = report.results.flatMap((r) => {
     const said: string[] = [];
     const [before = 0, after = 0] = r.cartsUnreadable ?? [];
-    if (before + after > 0) said.push(`${before} + ${after} carts counted as not intact were reads that got no answer, not missing items`);
-    if (r.downsBeforeKill) said.push(`the balancer marked an instance down ${r.downsBeforeKill} time(s) before the kill (health checks on a busy machine)`);
+    if (before + after > 0)
+      said.push(`${before} + ${after} carts counted as not intact were reads that got no answer, not missing items`);
+    if (r.downsBeforeKill)
+      said.push(
+        `the balancer marked an instance down ${r.downsBeforeKill} time(s) before the kill (health checks on a busy machine)`,
+      );
     return said.length ? [`- ${r.strategy}: ${said.join('; ')}.`] : [];
   });
   return lines.length ? ['', ...lines] : [];

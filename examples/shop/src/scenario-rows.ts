@@ -142,7 +142,9 @@ export const SCENARIOS: Scenario[] = [
       try {
         setup = await SentinelSetup.start();
       } catch (err) {
-        throw new Error(`cannot start Redis servers (${(err as Error).message}); install Redis (apt-get install redis-server)`);
+        throw new Error(
+          `cannot start Redis servers (${(err as Error).message}); install Redis (apt-get install redis-server)`,
+        );
       }
       return {
         url: `redis+sentinel://${setup.sentinel}/${MASTER_NAME}?prefix=shop-scenario-${runId()}:`,
@@ -171,7 +173,12 @@ export const SCENARIOS: Scenario[] = [
     shared: true,
     keepsEveryCart: true,
     prepare: () =>
-      freshTable(process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test', 'PostgreSQL', 'start PostgreSQL or set DATABASE_URL', dropPostgresTable),
+      freshTable(
+        process.env['DATABASE_URL'] ?? 'postgres://root@127.0.0.1:5432/test',
+        'PostgreSQL',
+        'start PostgreSQL or set DATABASE_URL',
+        dropPostgresTable,
+      ),
   },
   {
     key: 'cookie-round-robin',
@@ -192,7 +199,12 @@ export const SCENARIOS: Scenario[] = [
     shared: true,
     keepsEveryCart: true,
     prepare: () =>
-      freshTable(process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test', 'MariaDB', 'start MariaDB/MySQL or set MYSQL_URL', dropMysqlTable),
+      freshTable(
+        process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
+        'MariaDB',
+        'start MariaDB/MySQL or set MYSQL_URL',
+        dropMysqlTable,
+      ),
   },
 ];
 
@@ -239,7 +251,9 @@ async function clearStore(url: string): Promise<void> {
 
 async function dropPostgresTable(url: string, table: string): Promise<void> {
   const { Client } = require('pg') as {
-    Client: new (config: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
+    Client: new (config: {
+      connectionString: string;
+    }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
   };
   const client = new Client({ connectionString: url });
   await client.connect();

@@ -136,7 +136,10 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         downsBeforeKill,
         downsInFirstGroup,
         killed,
-        requestsPerInstance: servedCounts(group1, deployment.instances.map((i) => i.id)),
+        requestsPerInstance: servedCounts(
+          group1,
+          deployment.instances.map((i) => i.id),
+        ),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
         loadAverage: round(loadavg()[0]!),

@@ -53,7 +53,8 @@ if (values.help) {
 }
 const count = (text: string, name: string, max: number) => {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > max) fail(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || n < 1 || n > max)
+    fail(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
   return n;
 };
 const quick = values.quick;
@@ -72,7 +73,9 @@ const docsFile = values.docs ?? (partial ? undefined : `${DOCS}strategies.md`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.key));
-console.log(`${scenarios.length} scenarios, ${instances} instances each, ${shoppers} shoppers per group${quick ? ' (quick)' : ''}`);
+console.log(
+  `${scenarios.length} scenarios, ${instances} instances each, ${shoppers} shoppers per group${quick ? ' (quick)' : ''}`,
+);
 const results: ScenarioResult[] = [];
 for (const [i, scenario] of scenarios.entries()) {
   console.log(`[${i + 1}/${scenarios.length}] ${scenario.key} …`);

@@ -17,7 +17,9 @@ const instanceId = env['INSTANCE_ID'] ?? `shop-${process.pid}`;
 const storeUrl = env['SESSION_STORE_URL'] ?? 'memory://';
 const secret = env['SHOP_SESSION_SECRET'];
 if (!secret) {
-  console.error('SHOP_SESSION_SECRET is required: every instance must sign (or, with cookie://, seal) session cookies with the same secret of 32 or more characters');
+  console.error(
+    'SHOP_SESSION_SECRET is required: every instance must sign (or, with cookie://, seal) session cookies with the same secret of 32 or more characters',
+  );
   process.exit(2);
 }
 

@@ -76,7 +76,12 @@ export class Shopper {
         this.#keepCookies(response.headers.getSetCookie());
         const text = await response.text();
         const sessionCookie = response.headers.get('x-session-cookie') ?? undefined;
-        last = { status: response.status, data: parseJson(text), servedBy: response.headers.get('x-served-by') ?? undefined, ...(sessionCookie ? { sessionCookie } : {}) };
+        last = {
+          status: response.status,
+          data: parseJson(text),
+          servedBy: response.headers.get('x-served-by') ?? undefined,
+          ...(sessionCookie ? { sessionCookie } : {}),
+        };
         if (!RETRYABLE.has(response.status)) break;
       } catch {
         last = { status: 0, data: null, servedBy: undefined };
@@ -110,7 +115,9 @@ export class Shopper {
     const first = choices[Math.floor(this.#random() * choices.length)]!;
     const rest = choices.filter((product) => product !== first);
     const second = rest[Math.floor(this.#random() * rest.length)]!;
-    const answers = await Promise.all([first, second].map((product) => this.request('POST', '/api/cart/items', { sku: product.sku, qty: 1 })));
+    const answers = await Promise.all(
+      [first, second].map((product) => this.request('POST', '/api/cart/items', { sku: product.sku, qty: 1 })),
+    );
     answers.forEach(({ status }, i) => {
       if (status === 200) this.expected.set([first, second][i]!.sku, 1);
     });
@@ -136,7 +143,10 @@ export class Shopper {
       const value = pair.slice(eq + 1).trim();
       const expired = attributes.some((a) => {
         const [key = '', val = ''] = a.split('=').map((s) => s.trim());
-        return (key.toLowerCase() === 'max-age' && Number(val) <= 0) || (key.toLowerCase() === 'expires' && Date.parse(val) <= Date.now());
+        return (
+          (key.toLowerCase() === 'max-age' && Number(val) <= 0) ||
+          (key.toLowerCase() === 'expires' && Date.parse(val) <= Date.now())
+        );
       });
       if (expired || value === '') this.#cookies.delete(name);
       else this.#cookies.set(name, value);

@@ -16,7 +16,13 @@ interface Running {
 }
 
 async function start(instanceId: string, store: SessionStore): Promise<Running> {
-  const app = createShopApp({ instanceId, store, secret: 'test-secret-shared-by-instances', storeLabel: 'test', routingLabel: 'none' });
+  const app = createShopApp({
+    instanceId,
+    store,
+    secret: 'test-secret-shared-by-instances',
+    storeLabel: 'test',
+    routingLabel: 'none',
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
@@ -45,7 +51,13 @@ describe('the shop API on one instance', () => {
     await shopper.request('POST', '/api/cart/items', { sku: 'tea', qty: 2 });
     await shopper.request('POST', '/api/cart/items', { sku: 'mug' });
     const added = await shopper.request('POST', '/api/cart/items', { sku: 'tea', qty: 1 });
-    expect(added.data).toEqual({ user: 'ada', items: [{ sku: 'tea', qty: 3 }, { sku: 'mug', qty: 1 }] });
+    expect(added.data).toEqual({
+      user: 'ada',
+      items: [
+        { sku: 'tea', qty: 3 },
+        { sku: 'mug', qty: 1 },
+      ],
+    });
     const removed = await shopper.request('DELETE', '/api/cart/items/tea');
     expect(removed.data.items).toEqual([{ sku: 'mug', qty: 1 }]);
     expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: 'ada', items: [{ sku: 'mug', qty: 1 }] });
@@ -99,10 +111,17 @@ describe('the shop API on one instance', () => {
       expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(status);
       expect(answer.data.error).toMatch(error);
     }
-    const malformed = await fetch(`${shop.url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":' });
+    const malformed = await fetch(`${shop.url}/api/cart/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"sku":',
+    });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error?: string }).error).toBeTruthy();
-    expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: 'bad-input', items: [{ sku: 'tea', qty: 1 }] });
+    expect((await shopper.request('GET', '/api/cart')).data).toEqual({
+      user: 'bad-input',
+      items: [{ sku: 'tea', qty: 1 }],
+    });
   });
 
   it('caps a quantity at 99', async () => {
@@ -147,7 +166,13 @@ describe('two instances on cookie:// (no store at all)', () => {
   const shops: Running[] = [];
   beforeAll(async () => {
     for (const id of ['one', 'two']) {
-      const app = createShopApp({ instanceId: id, store: 'cookie://', secret: 'test-secret-shared-by-instances-32+', storeLabel: 'cookie://', routingLabel: 'none' });
+      const app = createShopApp({
+        instanceId: id,
+        store: 'cookie://',
+        secret: 'test-secret-shared-by-instances-32+',
+        storeLabel: 'cookie://',
+        routingLabel: 'none',
+      });
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       shops.push({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server });

@@ -10,7 +10,11 @@ import { findFreePortRange } from '../src/ports.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../test-results/', import.meta.url));
-const available = await engineAvailable('Chromium', () => access(CHROMIUM, constants.X_OK), 'install it with apt-get install chromium (or set CHROMIUM_PATH)');
+const available = await engineAvailable(
+  'Chromium',
+  () => access(CHROMIUM, constants.X_OK),
+  'install it with apt-get install chromium (or set CHROMIUM_PATH)',
+);
 
 describe.skipIf(!available)('the shop page in a real browser', () => {
   let deployment: Deployment;
@@ -23,7 +27,15 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -55,7 +67,9 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
     expect(served).toEqual([victim, victim]);
 
     await page.click(`tr[data-instance="${victim}"] button:has-text("Kill")`);
-    await expect.poll(() => page.textContent(`tr[data-instance="${victim}"] td:nth-child(3)`), { timeout: 15_000 }).toBe('—');
+    await expect
+      .poll(() => page.textContent(`tr[data-instance="${victim}"] td:nth-child(3)`), { timeout: 15_000 })
+      .toBe('—');
     expect(deployment.instances.find((i) => i.id === victim)!.pid).toBeUndefined();
 
     const [cartAfter] = await Promise.all([
@@ -65,7 +79,9 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
     expect(cartAfter.status()).toBe(200);
     expect(cartAfter.headers()['x-served-by']).not.toBe(victim);
     const items = page.locator('[data-testid="cart-items"] li');
-    await expect.poll(() => items.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-sku')))).toEqual(['tea', 'mug']);
+    await expect
+      .poll(() => items.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-sku'))))
+      .toEqual(['tea', 'mug']);
     await page.waitForSelector(`tr[data-instance="${victim}"] .health-down`, { timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'shop-after-kill.png'), fullPage: true });
 

@@ -8,7 +8,9 @@ const demo = (args: string[]) => runScript(DEMO, args);
 afterEach(stopScripts);
 
 describe('pnpm demo', () => {
-  it('serves one cart across instances through the balancer and leaves no process behind on Ctrl-C', { timeout: 120_000 }, async () => {
+  it('serves one cart across instances through the balancer and leaves no process behind on Ctrl-C', {
+    timeout: 120_000,
+  }, async () => {
     const port = await findFreePortRange(4);
     const script = demo(['--port', String(port)]);
     const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);
@@ -32,11 +34,21 @@ describe('pnpm demo', () => {
     }
     const cart = await shopper.request('GET', '/api/cart');
     servedBy.add(cart.servedBy);
-    expect(cart.data).toEqual({ user: 'demo-test', items: [{ sku: 'mug', qty: 1 }, { sku: 'pen', qty: 1 }] });
+    expect(cart.data).toEqual({
+      user: 'demo-test',
+      items: [
+        { sku: 'mug', qty: 1 },
+        { sku: 'pen', qty: 1 },
+      ],
+    });
     // Round-robin: the requests were spread over all three instances, and the cart followed.
     expect([...servedBy].sort()).toEqual(['shop-1', 'shop-2', 'shop-3']);
 
-    const instances = (await (await fetch(`${url}/__demo/instances`)).json()) as { id: string; pid: number; healthy: boolean }[];
+    const instances = (await (await fetch(`${url}/__demo/instances`)).json()) as {
+      id: string;
+      pid: number;
+      healthy: boolean;
+    }[];
     expect(instances.map((i) => i.id)).toEqual(['shop-1', 'shop-2', 'shop-3']);
     expect(instances.every((i) => pids.includes(i.pid) && i.healthy)).toBe(true);
 
@@ -46,7 +58,9 @@ describe('pnpm demo', () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
-  it('--store cookie:// runs the shop on sealed cookies: no store, the cart in the cookie, its size in every answer', { timeout: 120_000 }, async () => {
+  it('--store cookie:// runs the shop on sealed cookies: no store, the cart in the cookie, its size in every answer', {
+    timeout: 120_000,
+  }, async () => {
     const port = await findFreePortRange(3);
     const script = demo(['--port', String(port), '--instances', '2', '--store', 'cookie://']);
     const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);

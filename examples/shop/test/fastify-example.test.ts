@@ -7,7 +7,9 @@ import { describeExample, startExample } from './support/example-scenario.js';
 const example = { name: 'fastify', instance: 'fastify-1', secret: 'fastify-example-test-secret-of-32-characters' };
 
 describeExample(example, () => {
-  it('--store cookie:// keeps the cart in the sealed cookie: a restarted process with no store still has it', { timeout: 120_000 }, async () => {
+  it('--store cookie:// keeps the cart in the sealed cookie: a restarted process with no store still has it', {
+    timeout: 120_000,
+  }, async () => {
     const first = await startExample(example, 'cookie://');
     const shopper = new Shopper(first.url, 'cookie-user');
     expect((await shopper.login()).data).toEqual({ user: 'cookie-user', items: [] });
@@ -20,7 +22,10 @@ describeExample(example, () => {
 
     const second = await startExample(example, 'cookie://');
     shopper.baseUrl = second.url;
-    expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: 'cookie-user', items: [{ sku: 'tea', qty: 2 }] });
+    expect((await shopper.request('GET', '/api/cart')).data).toEqual({
+      user: 'cookie-user',
+      items: [{ sku: 'tea', qty: 2 }],
+    });
     expect((await shopper.request('POST', '/api/logout')).data).toEqual({ user: null, items: [] });
     expect((await shopper.request('GET', '/api/cart')).data).toEqual({ user: null, items: [] });
     second.script.child.kill('SIGTERM');

@@ -53,9 +53,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the scenario report', () => {
   it('prints measured rows in columns and skipped rows with their reason', () => {
     const lines = terminalTable(report).split('\n');
-    expect(lines[0]).toMatch(/^Strategy +Store +Routing +Carts intact +Intact after a kill +Both concurrent adds kept +Requests per instance +Cookie B\/request +p50 ms +p99 ms$/);
-    expect(lines[2]).toMatch(/4\/200 \(2 %\) +0\/200 \(0 %\), shop-1 killed +3\/200 \(2 %\) +334 \/ 333 \/ 333 +61 +12\.5 +80$/);
-    expect(lines[3]).toMatch(/Central store: PostgreSQL .* skipped: PostgreSQL is not available \(ECONNREFUSED\); start PostgreSQL or set DATABASE_URL$/);
+    expect(lines[0]).toMatch(
+      /^Strategy +Store +Routing +Carts intact +Intact after a kill +Both concurrent adds kept +Requests per instance +Cookie B\/request +p50 ms +p99 ms$/,
+    );
+    expect(lines[2]).toMatch(
+      /4\/200 \(2 %\) +0\/200 \(0 %\), shop-1 killed +3\/200 \(2 %\) +334 \/ 333 \/ 333 +61 +12\.5 +80$/,
+    );
+    expect(lines[3]).toMatch(
+      /Central store: PostgreSQL .* skipped: PostgreSQL is not available \(ECONNREFUSED\); start PostgreSQL or set DATABASE_URL$/,
+    );
   });
 
   it('renders a markdown table with the run conditions and footnotes', () => {
@@ -63,9 +69,15 @@ describe('the scenario report', () => {
     expect(section.startsWith(RESULTS_START) && section.endsWith(RESULTS_END)).toBe(true);
     expect(section).toContain('on 2026-01-02 (Node 20.19.0, 3 instances, 200 shoppers per group, 20 at a time');
     expect(section).toContain('load average ranged from 1.5 to 1.5 on 2 cores');
-    expect(section).toContain('| No strategy: per-instance memory | memory | round-robin | 4/200 (2 %) | 0/200 (0 %), shop-1 killed | 3/200 (2 %) | 334 / 333 / 333 | 61 | 12.5 | 80 |');
-    expect(section).toContain('| Central store: PostgreSQL | PostgreSQL | round-robin | skipped: PostgreSQL is not available');
-    expect(section).toContain('- No strategy: per-instance memory: 0 + 2 carts counted as not intact were reads that got no answer');
+    expect(section).toContain(
+      '| No strategy: per-instance memory | memory | round-robin | 4/200 (2 %) | 0/200 (0 %), shop-1 killed | 3/200 (2 %) | 334 / 333 / 333 | 61 | 12.5 | 80 |',
+    );
+    expect(section).toContain(
+      '| Central store: PostgreSQL | PostgreSQL | round-robin | skipped: PostgreSQL is not available',
+    );
+    expect(section).toContain(
+      '- No strategy: per-instance memory: 0 + 2 carts counted as not intact were reads that got no answer',
+    );
   });
 
   it('replaces only the text between the markers', () => {
@@ -82,7 +94,9 @@ describe('the scenario report', () => {
   it('refuses a file without the markers, leaving it untouched', () => {
     const file = join(dir, 'no-markers.md');
     writeFileSync(file, '# Nothing to replace\n');
-    expect(() => updateDocs(file, report)).toThrow(/has no <!-- scenario-results:start --> … <!-- scenario-results:end --> markers/);
+    expect(() => updateDocs(file, report)).toThrow(
+      /has no <!-- scenario-results:start --> … <!-- scenario-results:end --> markers/,
+    );
     expect(readFileSync(file, 'utf8')).toBe('# Nothing to replace\n');
   });
 });

@@ -13,7 +13,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Carts with an accepted item missing (not counting reads that no instance answered), per group. */
 function missing(result: ScenarioResult): [number, number] {
   const [unreadable1 = 0, unreadable2 = 0] = result.cartsUnreadable ?? [];
-  return [result.shoppers! - result.cartsIntact! - unreadable1, result.shoppers! - result.cartsIntactAfterKill! - unreadable2];
+  return [
+    result.shoppers! - result.cartsIntact! - unreadable1,
+    result.shoppers! - result.cartsIntactAfterKill! - unreadable2,
+  ];
 }
 
 // Each row is held to what its configuration guarantees, and to nothing that needs a lucky
@@ -22,7 +25,9 @@ function missing(result: ScenarioResult): [number, number] {
 // Figures no configuration promises (asynchronous replication, Sentinel failover) are reported in
 // the table, not asserted.
 describe('pnpm demo:scenarios --quick', () => {
-  it('loses carts with per-instance memory and round-robin, keeps every cart where the design promises it', { timeout: 600_000 }, async () => {
+  it('loses carts with per-instance memory and round-robin, keeps every cart where the design promises it', {
+    timeout: 600_000,
+  }, async () => {
     const json = join(dir, 'results.json');
     const script = runScript('examples/shop/src/scenarios.ts', ['--quick', '--json', json]);
     expect(await script.exited, script.lines.join('\n')).toBe(0);
@@ -45,7 +50,8 @@ describe('pnpm demo:scenarios --quick', () => {
     if (sticky.downsBeforeKill === 0) expect(missing(sticky)[1]).toBeGreaterThan(0);
     // ip-hash with every shopper behind one address: one instance takes all the load.
     const ipHash = row('memory-ip-hash');
-    if (ipHash.downsInFirstGroup === 0) expect(Object.values(ipHash.requestsPerInstance!).filter((n) => n > 0)).toHaveLength(1);
+    if (ipHash.downsInFirstGroup === 0)
+      expect(Object.values(ipHash.requestsPerInstance!).filter((n) => n > 0)).toHaveLength(1);
 
     // Asynchronous replication (round-robin, or sticky with ack=none), and the Redis master killed
     // under asynchronous replica sync: measured windows, reported in the table. They must run.
@@ -62,7 +68,15 @@ describe('pnpm demo:scenarios --quick', () => {
 
     const shared = report.results.filter((r) => r.keepsEveryCart);
     expect(shared.map((r) => r.key)).toEqual(
-      expect.arrayContaining(['sqlite-round-robin', 'postgres-round-robin', 'mariadb-round-robin', 'redis-round-robin', 'redis-near-cache-round-robin', 'cluster-sticky-cookie', 'cookie-round-robin']),
+      expect.arrayContaining([
+        'sqlite-round-robin',
+        'postgres-round-robin',
+        'mariadb-round-robin',
+        'redis-round-robin',
+        'redis-near-cache-round-robin',
+        'cluster-sticky-cookie',
+        'cookie-round-robin',
+      ]),
     );
     for (const result of shared) {
       if (result.status === 'skipped') {
@@ -77,7 +91,11 @@ describe('pnpm demo:scenarios --quick', () => {
       expect(missing(result), context).toEqual([0, 0]);
       expect(result.cartsIntact! + result.cartsIntactAfterKill!, context).toBeGreaterThan(0);
       // Every instance takes a share of the load while all stay up.
-      if (result.downsInFirstGroup === 0) expect(Object.values(result.requestsPerInstance!).every((n) => n > 0), result.key).toBe(true);
+      if (result.downsInFirstGroup === 0)
+        expect(
+          Object.values(result.requestsPerInstance!).every((n) => n > 0),
+          result.key,
+        ).toBe(true);
       // A shared store writes only the keys a request changed: two concurrent adds of different products both stay.
       if (result.key !== 'cookie-round-robin') expect(result.concurrentAddsMissing, context).toBe(0);
     }

@@ -3,7 +3,10 @@ import { instanceStoreUrls } from '../src/deployment.js';
 
 describe('instanceStoreUrls', () => {
   it('gives every instance the same URL for a shared store', () => {
-    expect(instanceStoreUrls('redis://127.0.0.1:6379', ['shop-1', 'shop-2'], 4000)).toEqual(['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379']);
+    expect(instanceStoreUrls('redis://127.0.0.1:6379', ['shop-1', 'shop-2'], 4000)).toEqual([
+      'redis://127.0.0.1:6379',
+      'redis://127.0.0.1:6379',
+    ]);
   });
 
   it('makes each instance a cluster node on its own port with the others as peers, keeping given parameters', () => {

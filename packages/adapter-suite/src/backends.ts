@@ -54,7 +54,11 @@ const memory: Backend = {
   available: async () => true,
   async open() {
     const store = new CorruptibleMemoryStore();
-    return { store, corrupt: async (sid) => void store.raw.set(sid, '{"cookie": {"originalMaxAge": nul'), close: () => store.close() };
+    return {
+      store,
+      corrupt: async (sid) => void store.raw.set(sid, '{"cookie": {"originalMaxAge": nul'),
+      close: () => store.close(),
+    };
   },
 };
 
@@ -65,7 +69,12 @@ const redis: Backend = {
     (redisChecked ??= engineAvailable(
       'Redis',
       async () => {
-        const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+        const client = new Redis(REDIS_URL, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          connectTimeout: 2000,
+        });
         client.on('error', () => {});
         try {
           await client.connect();

@@ -32,7 +32,9 @@ export interface CookieAdapterUnderTest {
   name: string;
   /** The session cookie's name (chunks are `name.1`, `name.2`, …). */
   cookie: string;
-  start(options: CookieAppOptions): Promise<{ url: string; close(): Promise<void>; revokeUser(id: string): Promise<void> }>;
+  start(
+    options: CookieAppOptions,
+  ): Promise<{ url: string; close(): Promise<void>; revokeUser(id: string): Promise<void> }>;
 }
 
 export const COOKIE_SECRET_A = 'a sealed-cookie suite secret of at least 32 characters';
@@ -64,9 +66,11 @@ export function sessionOptionsFor(options: CookieAppOptions) {
 const sealer = new CookieSealer({ secrets: [COOKIE_SECRET_A] });
 const nowS = () => Date.now() / 1000;
 /** Valid claims around `dataText` (JSON text of the session data). */
-const sealedData = (dataText: string) => sealer.sealText({ iat: nowS(), exp: nowS() + 3600, jti: 'suite-made-session' }, dataText);
+const sealedData = (dataText: string) =>
+  sealer.sealText({ iat: nowS(), exp: nowS() + 3600, jti: 'suite-made-session' }, dataText);
 
-const kidOf = (jwe: string) => (JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+const kidOf = (jwe: string) =>
+  (JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 const isClearing = (line: string) => /;\s*max-age=0/i.test(line);
 const namesOf = (lines: string[]) => lines.map((line) => line.slice(0, line.indexOf('=')));
 
@@ -84,7 +88,12 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
 
   async function start(options: Partial<CookieAppOptions> = {}) {
     const invalid: string[] = [];
-    const app = await adapter.start({ store: 'cookie://', secrets: [COOKIE_SECRET_A], onInvalid: (reason) => invalid.push(reason), ...options });
+    const app = await adapter.start({
+      store: 'cookie://',
+      secrets: [COOKIE_SECRET_A],
+      onInvalid: (reason) => invalid.push(reason),
+      ...options,
+    });
     closers.push(app.close);
     return { ...app, invalid, client: new Client(app.url) };
   }
@@ -181,7 +190,9 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
 
     it('revocation through a store: revokeUser ends every session of that user issued before; a new login opens', async () => {
       const store = new MemorySessionStore();
-      const { client, revokeUser, invalid } = await start({ revocation: { store, principal: (data) => (typeof data['user'] === 'string' ? data['user'] : undefined) } });
+      const { client, revokeUser, invalid } = await start({
+        revocation: { store, principal: (data) => (typeof data['user'] === 'string' ? data['user'] : undefined) },
+      });
       await client.post('/login');
       const laptop = new Client(client.baseUrl);
       laptop.cookies.set(name, client.cookies.get(name)!);
@@ -196,14 +207,37 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
     });
 
     const badCookies: [string, (good: string) => string, string][] = [
-      ['a tampered seal', (good) => { const parts = good.split('.'); parts[3] = (parts[3]![0] === 'A' ? 'B' : 'A') + parts[3]!.slice(1); return parts.join('.'); }, 'tampered'],
+      [
+        'a tampered seal',
+        (good) => {
+          const parts = good.split('.');
+          parts[3] = (parts[3]![0] === 'A' ? 'B' : 'A') + parts[3]!.slice(1);
+          return parts.join('.');
+        },
+        'tampered',
+      ],
       ['a truncated seal', (good) => good.slice(0, -10), 'malformed'],
       ['garbage', () => 'not-a-seal%00%ff', 'malformed'],
       ['a 20 KB session cookie', () => 'A'.repeat(20_000), 'too-large'],
       // Sealed with the app's own key: the seal opens, what is inside does not pass.
       ['a validly sealed session that does not decode (not an object)', () => sealedData('"mallory"'), 'payload'],
-      ['a validly sealed session carrying __proto__', () => sealedData('{"__proto__":{"admin":true},"user":"mallory"}'), 'forbidden-key'],
-      ['a validly sealed session past its exp', () => sealer.seal({ iat: nowS() - 7200, exp: nowS() - 1, auth_time: nowS() - 7200, jti: 'old', s: { user: 'mallory' } }), 'expired'],
+      [
+        'a validly sealed session carrying __proto__',
+        () => sealedData('{"__proto__":{"admin":true},"user":"mallory"}'),
+        'forbidden-key',
+      ],
+      [
+        'a validly sealed session past its exp',
+        () =>
+          sealer.seal({
+            iat: nowS() - 7200,
+            exp: nowS() - 1,
+            auth_time: nowS() - 7200,
+            jti: 'old',
+            s: { user: 'mallory' },
+          }),
+        'expired',
+      ],
     ];
     for (const [what, damage, reason] of badCookies) {
       it(`bad input: ${what} is a fresh session (one invalid event, the cookie cleared), never an error`, async () => {
@@ -226,7 +260,9 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
       const { client, invalid } = await start();
       await client.post('/login');
       const junk = Array.from({ length: 400 }, (_, i) => `junk${i}=${'j'.repeat(40)}`).join('; ');
-      const response = await client.request('/me', { headers: { cookie: `${junk}; ${name}=${client.cookies.get(name)}` } });
+      const response = await client.request('/me', {
+        headers: { cookie: `${junk}; ${name}=${client.cookies.get(name)}` },
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ user: 'alice' });
       expect(invalid).toEqual([]);
@@ -239,7 +275,10 @@ export function runCookieSuite(adapter: CookieAdapterUnderTest): void {
     async function loggedIn(failMode: FailMode) {
       const store = new HttpSessionStore(server.url, { operationTimeoutMs: 1500 });
       await eventually(async () => (await store.length()) >= 0, 15_000);
-      const app = await start({ failMode, revocation: { store, principal: (data) => (typeof data['user'] === 'string' ? data['user'] : undefined) } });
+      const app = await start({
+        failMode,
+        revocation: { store, principal: (data) => (typeof data['user'] === 'string' ? data['user'] : undefined) },
+      });
       await app.client.post('/login');
       expect(await app.client.json('/me')).toMatchObject({ user: 'alice' });
       return app;

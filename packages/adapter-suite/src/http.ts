@@ -39,7 +39,8 @@ export class Client {
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    if (this.cookies.size > 0 && !headers.has('cookie'))
+      headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     const response = await fetch(this.baseUrl + path, { ...init, headers, redirect: 'manual' });
     this.lastSetCookie = response.headers.getSetCookie();
     for (const line of this.lastSetCookie) {
@@ -55,7 +56,8 @@ export class Client {
 
   async json(path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
     const response = await this.request(path, init);
-    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as Record<string, unknown>;
   }
 

@@ -88,10 +88,14 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
         await opened?.close();
       });
       const scenario = (title: string, body: (b: OpenedBackend) => Promise<void>, timeout?: number) =>
-        it(title, async (context) => {
-          if (skip || !opened) return context.skip();
-          await body(opened);
-        }, timeout);
+        it(
+          title,
+          async (context) => {
+            if (skip || !opened) return context.skip();
+            await body(opened);
+          },
+          timeout,
+        );
 
       scenario('login, read, logout: the stored session is created, read and destroyed', async ({ store }) => {
         const { client } = await start(store);
@@ -118,41 +122,57 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
         expect(await store.get(String(after['sessionID']))).toMatchObject({ user: 'bob' });
       });
 
-      scenario('a read-only request is one store read and no write; a change is one read and one patch', async ({ store }) => {
-        const { counting, client } = await start(store);
-        await client.post('/login');
-        counting.reset();
-        for (let i = 0; i < 3; i += 1) await client.json('/me');
-        expect(counting.calls).toEqual(['get', 'get', 'get']);
-        counting.reset();
-        await client.post('/set/cart/book');
-        expect(counting.calls).toEqual(['get', 'patch']);
-      });
+      scenario(
+        'a read-only request is one store read and no write; a change is one read and one patch',
+        async ({ store }) => {
+          const { counting, client } = await start(store);
+          await client.post('/login');
+          counting.reset();
+          for (let i = 0; i < 3; i += 1) await client.json('/me');
+          expect(counting.calls).toEqual(['get', 'get', 'get']);
+          counting.reset();
+          await client.post('/set/cart/book');
+          expect(counting.calls).toEqual(['get', 'patch']);
+        },
+      );
 
-      scenario('two requests in flight on one session, one adding cart and one wishlist, keep both keys', async ({ store }) => {
-        const { client } = await start(store, { beforeWrite: barrier(2) });
-        await client.post('/login');
-        await Promise.all([client.post('/set/cart/book'), client.post('/set/wishlist/lamp')]);
-        expect((await client.json('/me'))['keys']).toEqual(['cart', 'user', 'wishlist']);
-      });
+      scenario(
+        'two requests in flight on one session, one adding cart and one wishlist, keep both keys',
+        async ({ store }) => {
+          const { client } = await start(store, { beforeWrite: barrier(2) });
+          await client.post('/login');
+          await Promise.all([client.post('/set/cart/book'), client.post('/set/wishlist/lamp')]);
+          expect((await client.json('/me'))['keys']).toEqual(['cart', 'user', 'wishlist']);
+        },
+      );
 
-      scenario('control: a validly signed valid sid loads its session (so the refusals below are the adapter\'s own)', async ({ store }) => {
-        const { client } = await start(store);
-        await client.post('/login');
-        const sid = String((await client.json('/me'))['sessionID']);
-        const other = new Client(client.baseUrl);
-        for (const [name, value] of Object.entries(await adapter.signedCookies(sid))) other.cookies.set(name, value);
-        expect(await other.json('/me')).toMatchObject({ sessionID: sid, user: 'alice' });
-      });
+      scenario(
+        "control: a validly signed valid sid loads its session (so the refusals below are the adapter's own)",
+        async ({ store }) => {
+          const { client } = await start(store);
+          await client.post('/login');
+          const sid = String((await client.json('/me'))['sessionID']);
+          const other = new Client(client.baseUrl);
+          for (const [name, value] of Object.entries(await adapter.signedCookies(sid))) other.cookies.set(name, value);
+          expect(await other.json('/me')).toMatchObject({ sessionID: sid, user: 'alice' });
+        },
+      );
 
       const badCookies: [string, () => Record<string, string> | Promise<Record<string, string>>][] = [
         ['a validly signed sid that is not a valid sid', () => adapter.signedCookies(MALFORMED_SID)],
-        ['a tampered signature', () => adapter.signedCookies(VALID_SID, 'a different secret of enough length 0123456789')],
+        [
+          'a tampered signature',
+          () => adapter.signedCookies(VALID_SID, 'a different secret of enough length 0123456789'),
+        ],
         ['a 20 KB session cookie', () => ({ [adapter.cookie]: 'A'.repeat(20_000) })],
       ];
       for (const [what, cookies] of badCookies) {
         scenario(`bad input: ${what} never reaches the store; the request gets a fresh session`, async ({ store }) => {
-          await store.set(VALID_SID, { cookie: { originalMaxAge: null, expires: null }, user: 'mallory' }, { ttlMs: 60_000 });
+          await store.set(
+            VALID_SID,
+            { cookie: { originalMaxAge: null, expires: null }, user: 'mallory' },
+            { ttlMs: 60_000 },
+          );
           const { counting, client } = await start(store);
           for (const [name, value] of Object.entries(await cookies())) client.cookies.set(name, value);
           const response = await client.request('/me');
@@ -171,14 +191,17 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
         });
       }
 
-      scenario('bad input: a 20 KB cookie header of other cookies is served with a fresh session', async ({ store }) => {
-        const { client } = await start(store);
-        const junk = Array.from({ length: 400 }, (_, i) => `junk${i}=${'j'.repeat(40)}`).join('; ');
-        expect(junk.length).toBeGreaterThan(19_000);
-        const response = await client.request('/me', { headers: { cookie: junk } });
-        expect(response.status).toBe(200);
-        expect(await response.json()).toMatchObject({ user: null });
-      });
+      scenario(
+        'bad input: a 20 KB cookie header of other cookies is served with a fresh session',
+        async ({ store }) => {
+          const { client } = await start(store);
+          const junk = Array.from({ length: 400 }, (_, i) => `junk${i}=${'j'.repeat(40)}`).join('; ');
+          expect(junk.length).toBeGreaterThan(19_000);
+          const response = await client.request('/me', { headers: { cookie: junk } });
+          expect(response.status).toBe(200);
+          expect(await response.json()).toMatchObject({ user: null });
+        },
+      );
 
       scenario('bad input: a stored session that does not decode is a fresh session, logged once', async (b) => {
         const warnings: string[] = [];
@@ -204,7 +227,9 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
           async (b) => {
             const { keys, servedBy } = await behindBalancer(adapter.serverScript!, b.url!, 20);
             expect(new Set(servedBy)).toEqual(new Set(['a', 'b']));
-            expect(keys).toEqual(['user', ...Array.from({ length: 20 }, (_, i) => `item${String(i).padStart(2, '0')}`)].sort());
+            expect(keys).toEqual(
+              ['user', ...Array.from({ length: 20 }, (_, i) => `item${String(i).padStart(2, '0')}`)].sort(),
+            );
           },
           90_000,
         );
@@ -255,7 +280,10 @@ export function runAdapterSuite(adapter: AdapterUnderTest): void {
       const { client, url } = await loggedIn('closed');
       await server.stop();
       // The known visitor's read, and a new visitor's login (a write), both refused.
-      for (const [who, path, method] of [[client, '/me', 'GET'], [new Client(url), '/login', 'POST']] as const) {
+      for (const [who, path, method] of [
+        [client, '/me', 'GET'],
+        [new Client(url), '/login', 'POST'],
+      ] as const) {
         const { response, ms, body } = await timed(who.request(path, { method }));
         expect(response.status).toBe(503);
         expect(ms).toBeLessThan(HANG_BOUND_MS);

@@ -46,7 +46,8 @@ export function runSwitchSuite(adapter: SwitchUnderTest): void {
         await client.post('/set/cart/book');
         const me = await client.json('/me');
         expect(me).toMatchObject({ user: 'alice', keys: ['cart', 'user'] });
-        if (store === given) expect(await given.get(String(me['sessionID']))).toMatchObject({ user: 'alice', cart: 'book' });
+        if (store === given)
+          expect(await given.get(String(me['sessionID']))).toMatchObject({ user: 'alice', cart: 'book' });
         await client.post('/regenerate');
         const after = await client.json('/me');
         expect(after).toMatchObject({ user: 'bob', keys: adapter.regenerateKeepsData ? ['cart', 'user'] : ['user'] });
@@ -60,8 +61,12 @@ export function runSwitchSuite(adapter: SwitchUnderTest): void {
     it('refuses at once a missing store, an unknown scheme, a bad cookie:// parameter, a short secret', () => {
       const secret = 'a session() switch secret of 32+ characters';
       expect(() => adapter.session({ secret })).toThrow(StoreConfigError);
-      expect(() => adapter.session({ store: 'nosuch://x', secret })).toThrow(/No session store is registered for "nosuch:"/);
-      expect(() => adapter.session({ store: 'cookie://?compres=true', secret })).toThrow(/cookie:\/\/ has no parameter "compres"/);
+      expect(() => adapter.session({ store: 'nosuch://x', secret })).toThrow(
+        /No session store is registered for "nosuch:"/,
+      );
+      expect(() => adapter.session({ store: 'cookie://?compres=true', secret })).toThrow(
+        /cookie:\/\/ has no parameter "compres"/,
+      );
       expect(() => adapter.session({ store: 'cookie://', secret: 'short' })).toThrow(StoreConfigError);
     });
   });

@@ -13,7 +13,9 @@ async function startApp(script: string, env: Record<string, string>): Promise<{ 
   });
   const [line] = (await Promise.race([
     once(child.stdout!, 'data'),
-    once(child, 'exit').then(([code]) => Promise.reject(new Error(`${script} exited with ${String(code)} before printing its port`))),
+    once(child, 'exit').then(([code]) =>
+      Promise.reject(new Error(`${script} exited with ${String(code)} before printing its port`)),
+    ),
   ])) as [Buffer];
   return { child, port: Number(line.toString().trim()) };
 }
@@ -24,8 +26,14 @@ async function startApp(script: string, env: Record<string, string>): Promise<{ 
  * `adds` concurrent requests, each setting its own key (`item00`, `item01`, …). Returns the keys of
  * the session afterwards and which instance served each add.
  */
-export async function behindBalancer(script: string, storeUrl: string, adds: number): Promise<{ keys: string[]; servedBy: string[] }> {
-  const apps = await Promise.all(['a', 'b'].map((instance) => startApp(script, { STORE_URL: storeUrl, INSTANCE: instance })));
+export async function behindBalancer(
+  script: string,
+  storeUrl: string,
+  adds: number,
+): Promise<{ keys: string[]; servedBy: string[] }> {
+  const apps = await Promise.all(
+    ['a', 'b'].map((instance) => startApp(script, { STORE_URL: storeUrl, INSTANCE: instance })),
+  );
   const balancer = createBalancer({
     backends: apps.map(({ port }, index) => ({ id: index === 0 ? 'a' : 'b', url: `http://127.0.0.1:${port}` })),
     strategy: 'round-robin',
@@ -35,7 +43,9 @@ export async function behindBalancer(script: string, storeUrl: string, adds: num
     const client = new Client(`http://127.0.0.1:${port}`);
     await client.post('/login');
     const responses = await Promise.all(
-      Array.from({ length: adds }, (_, i) => client.request(`/set/item${String(i).padStart(2, '0')}/x`, { method: 'POST' })),
+      Array.from({ length: adds }, (_, i) =>
+        client.request(`/set/item${String(i).padStart(2, '0')}/x`, { method: 'POST' }),
+      ),
     );
     const servedBy = responses.map((response) => response.headers.get('x-served-by') ?? '?');
     for (const response of responses) expect200(response.status);
@@ -44,7 +54,9 @@ export async function behindBalancer(script: string, storeUrl: string, adds: num
   } finally {
     await balancer.close();
     for (const { child } of apps) child.kill('SIGKILL');
-    await Promise.all(apps.map(({ child }) => (child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined)));
+    await Promise.all(
+      apps.map(({ child }) => (child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined)),
+    );
   }
 }
 

@@ -1,4 +1,11 @@
-import { cookieExpiry, LoadedSession, SessionTracker, type SessionChange, type SessionData, type WriteOptions } from '@sessionkit/core';
+import {
+  cookieExpiry,
+  LoadedSession,
+  SessionTracker,
+  type SessionChange,
+  type SessionData,
+  type WriteOptions,
+} from '@sessionkit/core';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountingStore } from '../src/counting-store.js';
@@ -14,7 +21,11 @@ class RecordingStore extends MemorySessionStore {
 }
 
 const quiet = { warn: () => {} };
-const cookie = (refreshedAt: number) => ({ originalMaxAge: 600_000, expires: new Date(refreshedAt + 600_000).toISOString(), path: '/' });
+const cookie = (refreshedAt: number) => ({
+  originalMaxAge: 600_000,
+  expires: new Date(refreshedAt + 600_000).toISOString(),
+  path: '/',
+});
 
 describe('SessionTracker (the core under every adapter) on a real store', () => {
   it('saves only the keys a request changed or removed, diffed against the stored form it loaded', async () => {
@@ -37,18 +48,32 @@ describe('SessionTracker (the core under every adapter) on a real store', () => 
     const now = Date.now();
     await store.set('tracker-sid-0002', { cookie: cookie(now), user: 'alice' }, { ttlMs: 60_000 });
     const fresh = await tracker.load('tracker-sid-0002');
-    expect(await tracker.save('tracker-sid-0002', { cookie: cookie(now + 50), user: 'alice' }, { ttlMs: 60_000, load: fresh })).toMatchObject({ write: 'none' });
+    expect(
+      await tracker.save(
+        'tracker-sid-0002',
+        { cookie: cookie(now + 50), user: 'alice' },
+        { ttlMs: 60_000, load: fresh },
+      ),
+    ).toMatchObject({ write: 'none' });
     await store.set('tracker-sid-0003', { cookie: cookie(now - 5000), user: 'alice' }, { ttlMs: 60_000 });
     const stale = await tracker.load('tracker-sid-0003');
-    expect(await tracker.save('tracker-sid-0003', { cookie: cookie(now), user: 'alice' }, { ttlMs: 60_000, load: stale })).toMatchObject({ write: 'patch' });
+    expect(
+      await tracker.save('tracker-sid-0003', { cookie: cookie(now), user: 'alice' }, { ttlMs: 60_000, load: stale }),
+    ).toMatchObject({ write: 'patch' });
     expect(store.patches).toEqual([{ set: { cookie: cookie(now) }, unset: [] }]);
   });
 
   it("a client's bad data is refused with 400 and never marks the store down", async () => {
     const tracker = new SessionTracker(new MemorySessionStore(), { logger: quiet });
-    await expect(tracker.save('tracker-sid-0004', { n: 10n }, { ttlMs: 60_000 })).rejects.toMatchObject({ code: 'ERR_SESSION_ENCODE', status: 400 });
+    await expect(tracker.save('tracker-sid-0004', { n: 10n }, { ttlMs: 60_000 })).rejects.toMatchObject({
+      code: 'ERR_SESSION_ENCODE',
+      status: 400,
+    });
     const malformed = 'x'.repeat(300); // not a sid under any version of the rules
-    await expect(tracker.save(malformed, { n: 1 }, { ttlMs: 60_000 })).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID', status: 400 });
+    await expect(tracker.save(malformed, { n: 1 }, { ttlMs: 60_000 })).rejects.toMatchObject({
+      code: 'ERR_SESSION_ID_INVALID',
+      status: 400,
+    });
     expect(tracker.available).toBe(true);
     expect((await tracker.load(malformed)).data).toBeNull();
   });
@@ -79,7 +104,10 @@ describe('SessionTracker with the store down (a real session server in a child p
     const open = new SessionTracker(counting, { failMode: 'open', probeIntervalMs: 60_000, logger: quiet });
     server.pause();
     try {
-      await expect(closed.load('tracker-sid-0006')).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', status: 503 });
+      await expect(closed.load('tracker-sid-0006')).rejects.toMatchObject({
+        code: 'ERR_STORE_UNAVAILABLE',
+        status: 503,
+      });
       const degraded = await open.load('tracker-sid-0006');
       expect(degraded).toMatchObject({ degraded: true, data: {} });
       counting.reset();
@@ -87,7 +115,9 @@ describe('SessionTracker with the store down (a real session server in a child p
       expect((await open.load('tracker-sid-0006')).degraded).toBe(true);
       expect(counting.calls).toEqual([]);
       // After a degraded load only a real change is written: an expiry-only save writes nothing.
-      expect(await open.save('tracker-sid-0006', {}, { ttlMs: 60_000, load: degraded })).toMatchObject({ write: 'none' });
+      expect(await open.save('tracker-sid-0006', {}, { ttlMs: 60_000, load: degraded })).toMatchObject({
+        write: 'none',
+      });
       expect(counting.calls).toEqual([]);
     } finally {
       server.resume();

@@ -8,7 +8,11 @@ const nodes = (await clusterConfigs(3, { antiEntropyIntervalMs: 60_000 })).map((
 await Promise.all(nodes.map((node) => node.start()));
 await allLinked(nodes);
 const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
-const session = { cookie: { originalMaxAge: 86_400_000, httpOnly: true, path: '/' }, user: { id: 42, name: 'ann' }, cart: [{ sku: 'tea', qty: 2 }] };
+const session = {
+  cookie: { originalMaxAge: 86_400_000, httpOnly: true, path: '/' },
+  user: { id: 42, name: 'ann' },
+  cart: [{ sku: 'tea', qty: 2 }],
+};
 
 const lags: number[] = [];
 for (let i = 0; i < samples + 50; i++) {
@@ -20,6 +24,13 @@ for (let i = 0; i < samples + 50; i++) {
 lags.sort((x, y) => x - y);
 const quantile = (q: number) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))]!;
 console.log(`replication lag, 3 nodes on loopback, ${lags.length} samples (write on A → readable on B and on C):`);
-console.log(`  median ${quantile(0.5).toFixed(2)} ms, p90 ${quantile(0.9).toFixed(2)} ms, p99 ${quantile(0.99).toFixed(2)} ms, max ${lags.at(-1)!.toFixed(2)} ms`);
-console.log(`  A's own estimate (peers().replicationLagMs):`, (await a.call<{ id: string; replicationLagMs: number }[]>('peers')).map((p) => `${p.id} ${p.replicationLagMs} ms`).join(', '));
+console.log(
+  `  median ${quantile(0.5).toFixed(2)} ms, p90 ${quantile(0.9).toFixed(2)} ms, p99 ${quantile(0.99).toFixed(2)} ms, max ${lags.at(-1)!.toFixed(2)} ms`,
+);
+console.log(
+  `  A's own estimate (peers().replicationLagMs):`,
+  (await a.call<{ id: string; replicationLagMs: number }[]>('peers'))
+    .map((p) => `${p.id} ${p.replicationLagMs} ms`)
+    .join(', '),
+);
 await Promise.all(nodes.map((node) => node.stop()));

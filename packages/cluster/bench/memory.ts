@@ -4,15 +4,26 @@
 import { NodeProcess, allLinked, clusterConfigs } from '../test/support/processes.js';
 
 const count = Number(process.argv[2] ?? 100_000);
-const nodes = (await clusterConfigs(2, { max: count * 2, maxSizeBytes: 2 ** 30, antiEntropyIntervalMs: 600_000 })).map((config) => new NodeProcess(config));
+const nodes = (await clusterConfigs(2, { max: count * 2, maxSizeBytes: 2 ** 30, antiEntropyIntervalMs: 600_000 })).map(
+  (config) => new NodeProcess(config),
+);
 await Promise.all(nodes.map((node) => node.start(['--expose-gc'])));
 await allLinked(nodes);
 const [a, b] = nodes as [NodeProcess, NodeProcess];
 // An express-session shaped session: cookie, a user, a small cart (about 230 bytes of JSON).
 const template = {
-  cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000).toISOString(), secure: false, httpOnly: true, path: '/' },
+  cookie: {
+    originalMaxAge: 86_400_000,
+    expires: new Date(Date.now() + 86_400_000).toISOString(),
+    secure: false,
+    httpOnly: true,
+    path: '/',
+  },
   user: { id: 4242, name: 'Ann Example', roles: ['buyer'] },
-  cart: [{ sku: 'tea-green-100g', qty: 2 }, { sku: 'mug-blue', qty: 1 }],
+  cart: [
+    { sku: 'tea-green-100g', qty: 2 },
+    { sku: 'mug-blue', qty: 1 },
+  ],
 };
 console.log(`session JSON: ${JSON.stringify({ ...template, n: 99_999 }).length} bytes`);
 
@@ -29,6 +40,8 @@ console.log(`${count} sessions written on A in ${wrote} ms, all replicated to B`
 for (const [i, name] of ['A (writer)', 'B (replica)'].entries()) {
   const rss = after[i]!.rss - before[i]!.rss;
   const heap = after[i]!.heapUsed - before[i]!.heapUsed;
-  console.log(`  ${name}: RSS +${mib(rss)}, heapUsed +${mib(heap)} → per 100,000 sessions: RSS ${per100k(rss)}, heap ${per100k(heap)} (${Math.round(heap / count)} bytes/session)`);
+  console.log(
+    `  ${name}: RSS +${mib(rss)}, heapUsed +${mib(heap)} → per 100,000 sessions: RSS ${per100k(rss)}, heap ${per100k(heap)} (${Math.round(heap / count)} bytes/session)`,
+  );
 }
 await Promise.all(nodes.map((node) => node.stop()));

@@ -132,8 +132,7 @@ export class Outbox {
     const waiters = [...(queue.batch?.waiters ?? []), ...[...queue.inFlight.values()].flatMap(([, w]) => w)];
     queue.batch = undefined;
     queue.inFlight.clear();
-    const reason =
-      `peer ${peer.address} disconnected before acknowledging the change; it reaches the peer by anti-entropy`;
+    const reason = `peer ${peer.address} disconnected before acknowledging the change; it reaches the peer by anti-entropy`;
     for (const waiter of waiters) fail(waiter, reason);
   }
 

@@ -298,7 +298,10 @@ export class Peers extends EventEmitter {
     const { tls } = this.#options;
     const target = { host: peer.host, port: peer.port };
     const socket = tls ? tlsConnect({ ...tls, ...target }) : connect(target);
-    const link = new Link(socket, this.#linkOptions('dial', (node) => this.#refusal(node)));
+    const link = new Link(
+      socket,
+      this.#linkOptions('dial', (node) => this.#refusal(node)),
+    );
     this.#dialing.set(link.nonce, { link, peer });
     let opened = false;
     link.on('open', (node: string) => {

@@ -27,13 +27,21 @@ describe('memory an unauthenticated peer can make a node hold', () => {
         socket.write(header);
         socket.write(frame);
       }
-      assert.ok(await eventually(async () => sockets.every((s) => s.closed), 30_000, 20), 'the node kept a connection open');
+      assert.ok(
+        await eventually(async () => sockets.every((s) => s.closed), 30_000, 20),
+        'the node kept a connection open',
+      );
       const after = await node.call<{ maxRss: number }>('memory');
       const growth = (after.maxRss - before.maxRss) / MiB;
-      console.log(`[cluster bounds] peak RSS of the attacked node: +${growth.toFixed(1)} MiB (8 × 16 MiB frames announced)`);
+      console.log(
+        `[cluster bounds] peak RSS of the attacked node: +${growth.toFixed(1)} MiB (8 × 16 MiB frames announced)`,
+      );
       // Closed on the length header (the reason names the 1 KiB limit), so none of the frame was read
       // into the node's memory: its peak RSS shows it. (The kernel may have queued some of it.)
-      const refusals = () => node.logs.filter((line) => /frame of 16777216 bytes is over the 1024 byte limit \(before authentication\)/.test(line));
+      const refusals = () =>
+        node.logs.filter((line) =>
+          /frame of 16777216 bytes is over the 1024 byte limit \(before authentication\)/.test(line),
+        );
       assert.ok(await eventually(async () => refusals().length === 8, 10_000, 20), node.logs.join('\n'));
       assert.ok(growth < 40, `peak RSS grew by ${growth.toFixed(1)} MiB`);
       // The node still serves.
@@ -54,11 +62,16 @@ describe('byte bound and anonymous-first eviction', () => {
   const blob = (kib: number) => 'x'.repeat(kib * 1024 - 64);
 
   it('300 sessions of 250 KiB: every node holds at most maxSizeBytes', async () => {
-    const nodes = (await startCluster(2, { maxSizeBytes: 16 * MiB, ...settle })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    const nodes = (await startCluster(2, { maxSizeBytes: 16 * MiB, ...settle })) as [
+      ReplicatedSessionStore,
+      ReplicatedSessionStore,
+    ];
     try {
       const [a, b] = nodes;
       for (let i = 0; i < 300; i += 10) {
-        await Promise.all(Array.from({ length: 10 }, (_, k) => a.set(`big-session-${i + k}`, { blob: blob(250) }, ttl)));
+        await Promise.all(
+          Array.from({ length: 10 }, (_, k) => a.set(`big-session-${i + k}`, { blob: blob(250) }, ttl)),
+        );
       }
       for (const node of nodes) {
         assert.ok(node.sizeBytes <= 16 * MiB, `${node.nodeId} holds ${(node.sizeBytes / MiB).toFixed(1)} MiB`);
@@ -74,7 +87,10 @@ describe('byte bound and anonymous-first eviction', () => {
   }, 120_000);
 
   it('a flood of anonymous sessions (by bytes and by count) cannot evict logged-in users, on any node', async () => {
-    const nodes = (await startCluster(2, { maxSizeBytes: 4 * MiB, max: 500, ...settle })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    const nodes = (await startCluster(2, { maxSizeBytes: 4 * MiB, max: 500, ...settle })) as [
+      ReplicatedSessionStore,
+      ReplicatedSessionStore,
+    ];
     try {
       const [a, b] = nodes;
       // Logged in: passport's user, a numeric userId (stringified), both through the default principal.
@@ -88,7 +104,11 @@ describe('byte bound and anonymous-first eviction', () => {
         await Promise.all(Array.from({ length: 50 }, (_, k) => b.set(`flood-tiny-${i + k}`, { views: i + k }, ttl)));
       }
       for (const node of nodes) {
-        assert.deepEqual(await node.get('victim-passport-1'), { passport: { user: 'victim' }, cart: ['tea'] }, node.nodeId);
+        assert.deepEqual(
+          await node.get('victim-passport-1'),
+          { passport: { user: 'victim' }, cart: ['tea'] },
+          node.nodeId,
+        );
         assert.deepEqual(await node.get('victim-userid-01'), { userId: 42, cart: ['kettle'] }, node.nodeId);
         assert.ok(node.sizeBytes <= 4 * MiB, `${node.nodeId}: ${node.sizeBytes} bytes`);
         assert.ok((await node.length()) <= 500);

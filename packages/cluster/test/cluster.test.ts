@@ -26,17 +26,25 @@ describe('3 nodes in 3 processes', () => {
   });
 
   const readableEverywhere = (s: string, expected: unknown) =>
-    eventually(async () => {
-      const values = await Promise.all(nodes.map((node) => node.call('get', s)));
-      return values.every((value) => isDeepStrictEqual(value, expected));
-    }, 10_000, 20);
+    eventually(
+      async () => {
+        const values = await Promise.all(nodes.map((node) => node.call('get', s)));
+        return values.every((value) => isDeepStrictEqual(value, expected));
+      },
+      10_000,
+      20,
+    );
 
   it('a session written on A is readable on B and C', async () => {
     const s = sid('replicated');
     await a.call('set', s, { user: 'ann', cart: ['tea'] });
     assert.ok(await readableEverywhere(s, { user: 'ann', cart: ['tea'] }));
-    const peers = await a.call<{ id: string; connected: boolean; lastSeenAt: number; replicationLagMs: number | null }[]>('peers');
-    assert.deepEqual(peers.map((p) => [p.id, p.connected]).sort(), [['B', true], ['C', true]]);
+    const peers =
+      await a.call<{ id: string; connected: boolean; lastSeenAt: number; replicationLagMs: number | null }[]>('peers');
+    assert.deepEqual(peers.map((p) => [p.id, p.connected]).sort(), [
+      ['B', true],
+      ['C', true],
+    ]);
     assert.ok(peers.every((p) => p.lastSeenAt > Date.now() - 60_000 && typeof p.replicationLagMs === 'number'));
   });
 
@@ -49,7 +57,10 @@ describe('3 nodes in 3 processes', () => {
     );
     const expected: Record<string, unknown> = { base: true };
     for (let i = 0; i < 20; i++) expected[`k${i}`] = i;
-    assert.ok(await readableEverywhere(s, expected), JSON.stringify(await Promise.all(nodes.map((n) => n.call('get', s)))));
+    assert.ok(
+      await readableEverywhere(s, expected),
+      JSON.stringify(await Promise.all(nodes.map((n) => n.call('get', s)))),
+    );
   });
 
   it('a same-key conflict ends with the same value everywhere', async () => {
@@ -57,10 +68,14 @@ describe('3 nodes in 3 processes', () => {
     await a.call('set', s, { hot: 'start', keep: 1 });
     assert.ok(await readableEverywhere(s, { hot: 'start', keep: 1 }));
     await Promise.all(nodes.map((node) => node.call('patch', s, { set: { hot: `from-${node.id}` }, unset: [] })));
-    const ok = await eventually(async () => {
-      const values = (await Promise.all(nodes.map((node) => node.call('get', s)))).map((v) => JSON.stringify(v));
-      return values.every((v) => v === values[0]);
-    }, 10_000, 20);
+    const ok = await eventually(
+      async () => {
+        const values = (await Promise.all(nodes.map((node) => node.call('get', s)))).map((v) => JSON.stringify(v));
+        return values.every((v) => v === values[0]);
+      },
+      10_000,
+      20,
+    );
     assert.ok(ok, 'nodes disagree');
     const value = (await a.call<{ hot: string; keep: number }>('get', s))!;
     assert.ok(['from-A', 'from-B', 'from-C'].includes(value.hot));
@@ -69,7 +84,13 @@ describe('3 nodes in 3 processes', () => {
 
   it('C killed with SIGKILL, 1,000 sessions written through A, C restarted: C has all of them after ready()', async () => {
     await c.kill('SIGKILL');
-    assert.ok(await eventually(async () => (await a.call<{ id: string; connected: boolean }[]>('peers')).some((p) => p.id === 'C' && !p.connected), 10_000));
+    assert.ok(
+      await eventually(
+        async () =>
+          (await a.call<{ id: string; connected: boolean }[]>('peers')).some((p) => p.id === 'C' && !p.connected),
+        10_000,
+      ),
+    );
     const prefix = sid('bulk');
     await a.call('bulkSet', prefix, 1000);
     c = new NodeProcess(c.config);
@@ -85,7 +106,13 @@ describe('3 nodes in 3 processes', () => {
   it('the A–B link is dropped, both sides write, the link is restored: all converge by anti-entropy', async () => {
     await a.call('dropLink', 'B');
     await b.call('dropLink', 'A');
-    assert.ok(await eventually(async () => (await a.call<{ id: string; connected: boolean }[]>('peers')).some((p) => p.id === 'B' && !p.connected), 10_000));
+    assert.ok(
+      await eventually(
+        async () =>
+          (await a.call<{ id: string; connected: boolean }[]>('peers')).some((p) => p.id === 'B' && !p.connected),
+        10_000,
+      ),
+    );
     const onA = sid('partition-a');
     const onB = sid('partition-b');
     const shared = sid('partition-shared');
@@ -114,10 +141,20 @@ describe('3 nodes in 3 processes', () => {
     try {
       const s = sid('intruder');
       await intruder.call('set', s, { stolen: true });
-      assert.ok(await eventually(async () => a.logs.some((line) => /authentication failed: hello not signed/.test(line)), 10_000, 20), a.logs.join('\n'));
+      assert.ok(
+        await eventually(
+          async () => a.logs.some((line) => /authentication failed: hello not signed/.test(line)),
+          10_000,
+          20,
+        ),
+        a.logs.join('\n'),
+      );
       await sleep(300);
       for (const node of nodes) assert.equal(await node.call('get', s), null);
-      assert.deepEqual((await intruder.call<{ connected: boolean }[]>('peers')).map((p) => p.connected), [false]);
+      assert.deepEqual(
+        (await intruder.call<{ connected: boolean }[]>('peers')).map((p) => p.connected),
+        [false],
+      );
       const after = sid('after-intruder');
       await a.call('set', after, { ok: true });
       assert.ok(await readableEverywhere(after, { ok: true }));
@@ -141,7 +178,12 @@ describe('3 nodes in 3 processes', () => {
             case 'set':
               return node.call('set', s, { [key]: round, since: node.id }, ttl);
             case 'patch':
-              return node.call('patch', s, { set: { [key]: `${node.id}${round}` }, unset: random() < 0.3 ? ['since'] : [] }, ttl);
+              return node.call(
+                'patch',
+                s,
+                { set: { [key]: `${node.id}${round}` }, unset: random() < 0.3 ? ['since'] : [] },
+                ttl,
+              );
             case 'touch':
               return node.call('touch', s, ttl);
             default: // 'destroy'

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { HybridClock, ZERO, compareVersions, type Version } from '../src/clock.js';
-import { emptyKeys, isVisible, mergeRecords, recordFingerprint, recordJson, type SessionRecord } from '../src/record.js';
+import {
+  emptyKeys,
+  isVisible,
+  mergeRecords,
+  recordFingerprint,
+  recordJson,
+  type SessionRecord,
+} from '../src/record.js';
 import { pick, prng, seedFromEnv, shuffle } from './support/random.js';
 
 const FAR = Date.now() + 3_600_000;
@@ -48,7 +55,11 @@ describe('merge rules', () => {
     const created = setRecord(s, { user: 'ann' });
     const late = patchRecord(s, clock.tick(), { cart: ['tea'] });
     const destroyed: SessionRecord = { reset: clock.tick(), dead: true, keys: emptyKeys() };
-    for (const order of [[created, late, destroyed], [created, destroyed, late], [destroyed, late, created]]) {
+    for (const order of [
+      [created, late, destroyed],
+      [created, destroyed, late],
+      [destroyed, late, created],
+    ]) {
       assert.equal(isVisible(fold(order), Date.now()), false);
     }
   });
@@ -57,7 +68,11 @@ describe('merge rules', () => {
     const destroyed: SessionRecord = { reset: clock.tick(), dead: true, keys: emptyKeys() };
     const fresh = setRecord(clock.tick(), { fresh: true });
     const more = patchRecord(fresh.reset, clock.tick(), { more: 1 });
-    for (const order of [[destroyed, fresh, more], [more, destroyed, fresh], [fresh, more, destroyed]]) {
+    for (const order of [
+      [destroyed, fresh, more],
+      [more, destroyed, fresh],
+      [fresh, more, destroyed],
+    ]) {
       assert.equal(recordJson(fold(order)), '{"fresh":true,"more":1}');
     }
   });
@@ -67,7 +82,11 @@ describe('merge rules', () => {
     const login = setRecord([10, 0, 'a'], { user: 'ann', cookie: 1 });
     const cartOnB = patchRecord(ZERO, [12, 0, 'b'], { cart: ['tea'] });
     const stale = patchRecord(ZERO, [8, 0, 'b'], { before: 'the login' });
-    for (const order of [[cartOnB, login, stale], [login, stale, cartOnB], [stale, cartOnB, login]]) {
+    for (const order of [
+      [cartOnB, login, stale],
+      [login, stale, cartOnB],
+      [stale, cartOnB, login],
+    ]) {
       assert.equal(recordJson(fold(order)), '{"cart":["tea"],"cookie":1,"user":"ann"}');
     }
   });
@@ -88,7 +107,10 @@ describe('merge rules', () => {
 
   it('keys named like Object.prototype members are plain keys', () => {
     const s = clock.tick();
-    const merged = fold([setRecord(s, { toString: 1, hasOwnProperty: 2 }), patchRecord(s, clock.tick(), { valueOf: 3, toString: 4 })]);
+    const merged = fold([
+      setRecord(s, { toString: 1, hasOwnProperty: 2 }),
+      patchRecord(s, clock.tick(), { valueOf: 3, toString: 4 }),
+    ]);
     assert.equal(recordJson(merged), '{"hasOwnProperty":2,"toString":4,"valueOf":3}');
   });
 
@@ -115,7 +137,11 @@ describe('merge rules', () => {
             records.push({ reset: v, dead: true, keys: emptyKeys() });
           } else {
             const base = pick(random, incarnations);
-            records.push(kind === 'touch' ? { reset: base, keys: emptyKeys(), expiry: { v, at: FAR + i } } : patchRecord(base, v, { [keys[0] ?? 'a']: i }, keys.slice(1)));
+            records.push(
+              kind === 'touch'
+                ? { reset: base, keys: emptyKeys(), expiry: { v, at: FAR + i } }
+                : patchRecord(base, v, { [keys[0] ?? 'a']: i }, keys.slice(1)),
+            );
           }
         }
         const expected = view(fold(records));

@@ -16,13 +16,22 @@ const MAX_FRAME_BYTES = 2 * MAX_SESSION_BYTES + 65_536;
 const logger = (lines: string[]) => ({ warn: (message: string) => void lines.push(message) });
 
 async function logged(lines: string[], pattern: RegExp, timeoutMs = 15_000): Promise<void> {
-  assert.ok(await eventually(async () => lines.some((line) => pattern.test(line)), timeoutMs, 20), `no log line matching ${pattern}; logs:\n${lines.join('\n')}`);
+  assert.ok(
+    await eventually(async () => lines.some((line) => pattern.test(line)), timeoutMs, 20),
+    `no log line matching ${pattern}; logs:\n${lines.join('\n')}`,
+  );
 }
 
 /** An authenticated connection to a node on `port`, as a peer knowing the secret would open. */
 async function authenticated(port: number, nodeId = 'tester'): Promise<{ socket: Socket; link: Link }> {
   const socket = connect({ host: '127.0.0.1', port });
-  const link = new Link(socket, { secret: SECRET, nodeId, role: 'dial', maxFrameBytes: 1 << 24, handshakeTimeoutMs: 10_000 });
+  const link = new Link(socket, {
+    secret: SECRET,
+    nodeId,
+    role: 'dial',
+    maxFrameBytes: 1 << 24,
+    handshakeTimeoutMs: 10_000,
+  });
   link.on('close', () => {});
   await new Promise((resolve, reject) => {
     link.once('open', resolve);
@@ -40,7 +49,11 @@ describe('hostile peers', () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    const nodes = await startCluster(2, { maxSessionBytes: MAX_SESSION_BYTES, maxFrameBytes: MAX_FRAME_BYTES, logger: logger(logs) });
+    const nodes = await startCluster(2, {
+      maxSessionBytes: MAX_SESSION_BYTES,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      logger: logger(logs),
+    });
     [node, honest] = nodes as [ReplicatedSessionStore, ReplicatedSessionStore];
     port = Number(honest.peers()[0]!.address.split(':')[1]);
   });
@@ -55,7 +68,11 @@ describe('hostile peers', () => {
 
   async function rejected(pattern: RegExp, socket?: Socket): Promise<void> {
     await logged(logs, pattern);
-    if (socket) assert.ok(await eventually(async () => socket.destroyed || socket.closed, 10_000, 20), 'the connection was not closed');
+    if (socket)
+      assert.ok(
+        await eventually(async () => socket.destroyed || socket.closed, 10_000, 20),
+        'the connection was not closed',
+      );
   }
 
   async function stillServing(): Promise<void> {
@@ -67,7 +84,11 @@ describe('hostile peers', () => {
 
   function ops(sid: string, value: unknown): Message {
     const v: [number, number, string] = [Date.now(), 0, 'tester'];
-    return { t: 'ops', seq: 1, r: [[sid, { reset: v, keys: { a: { v, json: JSON.stringify(value) } }, expiry: { v, at: Date.now() + 60_000 } }]] };
+    return {
+      t: 'ops',
+      seq: 1,
+      r: [[sid, { reset: v, keys: { a: { v, json: JSON.stringify(value) } }, expiry: { v, at: Date.now() + 60_000 } }]],
+    };
   }
 
   it('a node with the wrong secret is refused and none of its writes is applied', async () => {
@@ -115,8 +136,20 @@ describe('hostile peers', () => {
     for (const [message, pattern] of [
       [{ t: 'bogus' }, /unknown message type/],
       [{ t: 'ops', seq: 1, r: [['bad\u0000sid', {}]] }, /valid sid/],
-      [{ ...ops('malformed-value-1', 1), r: [['malformed-value-1', { reset: [1, 0, 'x'], keys: { a: { v: [1, 0, 'x'], json: '{not json' } } }]] }, /not JSON/],
-      [{ ...ops('malformed-key-1', 1), r: [['malformed-key-1', JSON.parse('{"reset":[1,0,"x"],"keys":{"__proto__":{"v":[1,0,"x"],"json":"1"}}}')]] }, /not allowed/],
+      [
+        {
+          ...ops('malformed-value-1', 1),
+          r: [['malformed-value-1', { reset: [1, 0, 'x'], keys: { a: { v: [1, 0, 'x'], json: '{not json' } } }]],
+        },
+        /not JSON/,
+      ],
+      [
+        {
+          ...ops('malformed-key-1', 1),
+          r: [['malformed-key-1', JSON.parse('{"reset":[1,0,"x"],"keys":{"__proto__":{"v":[1,0,"x"],"json":"1"}}}')]],
+        },
+        /not allowed/,
+      ],
     ] as [Message, RegExp][]) {
       const { socket, link } = await authenticated(port);
       link.send(message);
@@ -137,19 +170,31 @@ describe('hostile peers', () => {
       captured.push(Buffer.from(chunk));
       return captured.length <= 2 ? write(chunk) : true;
     }) as typeof first.write;
-    const link = new Link(first, { secret: SECRET, nodeId: 'tester', role: 'dial', maxFrameBytes: 1 << 24, handshakeTimeoutMs: 5000 });
+    const link = new Link(first, {
+      secret: SECRET,
+      nodeId: 'tester',
+      role: 'dial',
+      maxFrameBytes: 1 << 24,
+      handshakeTimeoutMs: 5000,
+    });
     link.on('close', () => {});
     await new Promise((resolve) => link.once('open', resolve));
     const sid = `replayed-${randomBytes(6).toString('hex')}`;
     link.send(ops(sid, 'replayed'));
-    assert.deepEqual(captured.map((frame) => framesOf(frame)[0]!.message!.t), ['hello', 'proof', 'ops']);
+    assert.deepEqual(
+      captured.map((frame) => framesOf(frame)[0]!.message!.t),
+      ['hello', 'proof', 'ops'],
+    );
     link.close();
 
     const second = new RawClient(port);
     second.socket.write(Buffer.concat(captured)); // hello, proof and ops of the first connection
     await rejected(/handshake proof does not verify/, second.socket);
     // The node sent its hello and its own proof, and nothing else.
-    assert.deepEqual(second.frames().map((frame) => frame.message?.t), ['hello', 'proof']);
+    assert.deepEqual(
+      second.frames().map((frame) => frame.message?.t),
+      ['hello', 'proof'],
+    );
     assert.equal(await node.get(sid), null);
     await stillServing();
   });
@@ -176,7 +221,10 @@ describe('handshake replay (challenge-response)', () => {
     const a = new ReplicatedSessionStore(options(0));
     let b = new ReplicatedSessionStore(options(1));
     await Promise.all([a.ready(), b.ready()]);
-    assert.ok(await eventually(async () => a.peers()[0]!.connected && b.peers()[0]!.connected, 20_000, 20), 'links did not come up');
+    assert.ok(
+      await eventually(async () => a.peers()[0]!.connected && b.peers()[0]!.connected, 20_000, 20),
+      'links did not come up',
+    );
     return {
       a,
       get b() {
@@ -223,7 +271,10 @@ describe('handshake replay (challenge-response)', () => {
   function assertGotNothing(impostor: Impostor): void {
     for (const connection of impostor.connections) {
       const types = framesOf(connection.received).map((frame) => frame.message?.t);
-      assert.ok(types.every((t) => t === 'hello' || t === 'proof'), `the impostor was sent ${JSON.stringify(types)}`);
+      assert.ok(
+        types.every((t) => t === 'hello' || t === 'proof'),
+        `the impostor was sent ${JSON.stringify(types)}`,
+      );
     }
     const everything = impostor.received().toString('latin1');
     assert.ok(!everything.includes(SECRET_VALUE), 'session data reached the impostor');
@@ -241,8 +292,12 @@ describe('handshake replay (challenge-response)', () => {
       await cluster.b.close();
       impostor = await Impostor.listen(ports[1], ofB);
       // A redials B's address and meets the impostor: the replayed proof does not verify, A closes.
-      const sentMore = () => framesOf(impostor!.received()).some((frame) => !['hello', 'proof'].includes(String(frame.message?.t)));
-      assert.ok(await eventually(async () => impostor!.connections.some((c) => c.closed) || sentMore(), 20_000, 20), 'A never met the impostor');
+      const sentMore = () =>
+        framesOf(impostor!.received()).some((frame) => !['hello', 'proof'].includes(String(frame.message?.t)));
+      assert.ok(
+        await eventually(async () => impostor!.connections.some((c) => c.closed) || sentMore(), 20_000, 20),
+        'A never met the impostor',
+      );
       assertGotNothing(impostor);
       await logged(lines, /closed connection to 127\.0\.0\.1:\d+ .*handshake proof does not verify/);
       await a.set(`${sid}-2`, { cart: SECRET_VALUE }, { ttlMs: 600_000 });
@@ -269,12 +324,18 @@ describe('handshake replay (challenge-response)', () => {
       const ofA = await captureHandshake(ports[0], await helloOf(ports[1]));
       await cluster.b.close();
       impostor = await Impostor.listen(ports[1], ofA);
-      assert.ok(await eventually(async () => impostor!.connections.some((c) => c.closed), 20_000, 20), 'A never met the impostor');
+      assert.ok(
+        await eventually(async () => impostor!.connections.some((c) => c.closed), 20_000, 20),
+        'A never met the impostor',
+      );
       assertGotNothing(impostor);
       await impostor.close();
       impostor = undefined;
       await cluster.restartB();
-      assert.ok(await eventually(async () => a.peers()[0]?.connected === true, 20_000, 20), `A dropped B: ${JSON.stringify(a.peers())}`);
+      assert.ok(
+        await eventually(async () => a.peers()[0]?.connected === true, 20_000, 20),
+        `A dropped B: ${JSON.stringify(a.peers())}`,
+      );
       assert.equal(a.peers().length, 1);
     } finally {
       await impostor?.close();
@@ -297,10 +358,16 @@ describe('handshake replay (challenge-response)', () => {
         client.socket.write(script);
         return client;
       });
-      assert.ok(await eventually(async () => impostors.every((client) => client.closed), 15_000, 20), 'A kept an impostor connection open');
+      assert.ok(
+        await eventually(async () => impostors.every((client) => client.closed), 15_000, 20),
+        'A kept an impostor connection open',
+      );
       for (const client of impostors) {
         const types = client.frames().map((frame) => frame.message?.t);
-        assert.ok(types.every((t) => t === 'hello' || t === 'proof'), `an impostor was sent ${JSON.stringify(types)}`);
+        assert.ok(
+          types.every((t) => t === 'hello' || t === 'proof'),
+          `an impostor was sent ${JSON.stringify(types)}`,
+        );
         assert.ok(!client.received.toString('latin1').includes(SECRET_VALUE));
       }
       assert.ok(a.peers()[0]!.connected && cluster.b.peers()[0]!.connected, 'the real link went down');
@@ -325,7 +392,10 @@ describe('handshake replay (challenge-response)', () => {
     try {
       await node.ready();
       await logged(lines, /peer localhost:\d+ is this node itself/);
-      assert.deepEqual(node.peers().map((p) => p.address), [`127.0.0.1:${other}`]);
+      assert.deepEqual(
+        node.peers().map((p) => p.address),
+        [`127.0.0.1:${other}`],
+      );
     } finally {
       await node.close();
     }
@@ -335,16 +405,20 @@ describe('handshake replay (challenge-response)', () => {
 describe('unauthenticated connections', () => {
   it('more than maxPendingConnections waiting to authenticate: the extra ones are closed at once, the peers stay linked', async () => {
     const lines: string[] = [];
-    const [a, b] = (await startCluster(2, { maxPendingConnections: 4, handshakeTimeoutMs: 60_000, logger: logger(lines) })) as [
-      ReplicatedSessionStore,
-      ReplicatedSessionStore,
-    ];
+    const [a, b] = (await startCluster(2, {
+      maxPendingConnections: 4,
+      handshakeTimeoutMs: 60_000,
+      logger: logger(lines),
+    })) as [ReplicatedSessionStore, ReplicatedSessionStore];
     const port = Number(b.peers()[0]!.address.split(':')[1]);
     const idle: RawClient[] = [];
     try {
       for (let i = 0; i < 12; i++) idle.push(new RawClient(port));
       // The node greets at most 4 of them with its hello; it closes the other 8 without a byte.
-      assert.ok(await eventually(async () => idle.filter((c) => c.closed && c.received.length === 0).length === 8, 15_000, 20), 'the extra connections were not closed');
+      assert.ok(
+        await eventually(async () => idle.filter((c) => c.closed && c.received.length === 0).length === 8, 15_000, 20),
+        'the extra connections were not closed',
+      );
       assert.ok(idle.filter((c) => c.frames().length > 0).length <= 4);
       await logged(lines, /maxPendingConnections/);
       assert.ok(a.peers()[0]!.connected && b.peers()[0]!.connected);
@@ -352,11 +426,15 @@ describe('unauthenticated connections', () => {
       assert.ok(await eventually(async () => (await b.get('pending-cap-0001')) !== null, 10_000, 20));
       // Once they go, a peer can authenticate again (as soon as the node has seen them close).
       for (const client of idle) client.close();
-      const latecomer = await eventually(async () => {
-        const { link } = await authenticated(port, 'latecomer');
-        link.close();
-        return true;
-      }, 15_000, 50);
+      const latecomer = await eventually(
+        async () => {
+          const { link } = await authenticated(port, 'latecomer');
+          link.close();
+          return true;
+        },
+        15_000,
+        50,
+      );
       assert.ok(latecomer, 'no connection could authenticate after the idle ones closed');
     } finally {
       for (const client of idle) client.close();
@@ -366,12 +444,20 @@ describe('unauthenticated connections', () => {
 
   it('a connection that sends nothing is closed after handshakeTimeoutMs', async () => {
     const [port] = (await sparePorts(1)) as [number];
-    const node = new ReplicatedSessionStore({ secret: SECRET, listen: `127.0.0.1:${port}`, handshakeTimeoutMs: 500, logger: { warn: () => {} } });
+    const node = new ReplicatedSessionStore({
+      secret: SECRET,
+      listen: `127.0.0.1:${port}`,
+      handshakeTimeoutMs: 500,
+      logger: { warn: () => {} },
+    });
     await node.ready();
     const client = new RawClient(port);
     try {
       assert.ok(await eventually(async () => client.closed, 20_000, 20));
-      assert.deepEqual(client.frames().map((frame) => frame.message?.t), ['hello']);
+      assert.deepEqual(
+        client.frames().map((frame) => frame.message?.t),
+        ['hello'],
+      );
     } finally {
       client.close();
       await node.close();

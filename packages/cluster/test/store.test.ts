@@ -17,7 +17,8 @@ describe('configuration', () => {
       for (const secret of [undefined, 'short']) {
         assert.throws(
           () => new ReplicatedSessionStore({ listen: '127.0.0.1:0', secret }),
-          (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG' && err.message.includes(SECRET_ENV) && err.message.includes('{ secret }'),
+          (err: Error & { code?: string }) =>
+            err.code === 'ERR_STORE_CONFIG' && err.message.includes(SECRET_ENV) && err.message.includes('{ secret }'),
         );
       }
     } finally {
@@ -42,7 +43,11 @@ describe('configuration', () => {
       [{ listen: '127.0.0.1:7400', tls: 'yes' }, /tls must be an object/],
     ];
     for (const [options, pattern] of bad) {
-      assert.throws(() => new ReplicatedSessionStore({ secret: SECRET, ...options } as never), (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG' && pattern.test(err.message), JSON.stringify(options));
+      assert.throws(
+        () => new ReplicatedSessionStore({ secret: SECRET, ...options } as never),
+        (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG' && pattern.test(err.message),
+        JSON.stringify(options),
+      );
     }
   });
 
@@ -67,8 +72,14 @@ describe('configuration', () => {
       await a.set('from-url-1', { ok: 1 }, { ttlMs: 60_000 });
       assert.deepEqual(await b.get('from-url-1'), { ok: 1 });
       assert.throws(() => createStore('cluster://?peers=x:1'), /listen|host:port/);
-      assert.throws(() => createStore(`cluster://127.0.0.1:${p1}?peer=127.0.0.1:${p2}`), /unknown parameter "peer" \(did you mean "peers"\?\)/);
-      assert.throws(() => createStore(`cluster://127.0.0.1:${p1}?ack=most`), /parameter ack must be one of none, one, all/);
+      assert.throws(
+        () => createStore(`cluster://127.0.0.1:${p1}?peer=127.0.0.1:${p2}`),
+        /unknown parameter "peer" \(did you mean "peers"\?\)/,
+      );
+      assert.throws(
+        () => createStore(`cluster://127.0.0.1:${p1}?ack=most`),
+        /parameter ack must be one of none, one, all/,
+      );
     } finally {
       if (saved === undefined) delete process.env[SECRET_ENV];
       else process.env[SECRET_ENV] = saved;
@@ -96,11 +107,20 @@ describe('configuration', () => {
   it('a node whose peers are all down becomes ready after joinTimeoutMs, with empty state', async () => {
     const [own, absent] = await sparePorts(2);
     const started = Date.now();
-    const store = new ReplicatedSessionStore({ listen: `127.0.0.1:${own}`, peers: [`127.0.0.1:${absent}`], secret: SECRET, joinTimeoutMs: 400, logger: quiet });
+    const store = new ReplicatedSessionStore({
+      listen: `127.0.0.1:${own}`,
+      peers: [`127.0.0.1:${absent}`],
+      secret: SECRET,
+      joinTimeoutMs: 400,
+      logger: quiet,
+    });
     try {
       await store.ready();
       assert.ok(Date.now() - started >= 350);
-      assert.deepEqual(store.peers().map((p) => [p.address, p.connected, p.id]), [[`127.0.0.1:${absent}`, false, null]]);
+      assert.deepEqual(
+        store.peers().map((p) => [p.address, p.connected, p.id]),
+        [[`127.0.0.1:${absent}`, false, null]],
+      );
     } finally {
       await store.close();
     }
@@ -110,7 +130,10 @@ describe('configuration', () => {
 describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
   it("ack 'all' fails fast with StoreUnavailableError when a peer is down; the write stays local and replicates later", async () => {
     // The timeout only catches a hang: failing fast is shown by the error naming the missing peer.
-    const [a, b] = (await startCluster(2, { ack: 'all', operationTimeoutMs: 30_000 })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    const [a, b] = (await startCluster(2, { ack: 'all', operationTimeoutMs: 30_000 })) as [
+      ReplicatedSessionStore,
+      ReplicatedSessionStore,
+    ];
     try {
       const down: PeerInfo[] = [];
       const up: PeerInfo[] = [];
@@ -130,7 +153,10 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
       a.debugRestoreLink(b.nodeId);
       b.debugRestoreLink(a.nodeId);
       assert.ok(await eventually(async () => up.length > 0, 10_000, 20), 'no peer-up event');
-      assert.ok(await eventually(async () => (await b.get('ack-all-0001')) !== null, 10_000, 20), 'anti-entropy did not repair');
+      assert.ok(
+        await eventually(async () => (await b.get('ack-all-0001')) !== null, 10_000, 20),
+        'anti-entropy did not repair',
+      );
       await a.set('ack-all-0002', { v: 2 }, { ttlMs: 60_000 });
       assert.deepEqual(await b.get('ack-all-0002'), { v: 2 }); // applied on b before set resolved
       assert.ok((a.peers()[0]!.replicationLagMs ?? -1) >= 0);
@@ -140,7 +166,11 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
   });
 
   it("ack 'one' succeeds while one of two peers is unreachable, and is applied on that peer when it resolves", async () => {
-    const [a, b, c] = (await startCluster(3, { ack: 'one', operationTimeoutMs: 30_000 })) as [ReplicatedSessionStore, ReplicatedSessionStore, ReplicatedSessionStore];
+    const [a, b, c] = (await startCluster(3, { ack: 'one', operationTimeoutMs: 30_000 })) as [
+      ReplicatedSessionStore,
+      ReplicatedSessionStore,
+      ReplicatedSessionStore,
+    ];
     try {
       a.debugDropLink(b.nodeId);
       b.debugDropLink(a.nodeId);
@@ -158,7 +188,10 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
   });
 
   it('during a partition each side keeps serving; after it, anti-entropy converges both', async () => {
-    const [a, b] = (await startCluster(2, { antiEntropyIntervalMs: 200 })) as [ReplicatedSessionStore, ReplicatedSessionStore];
+    const [a, b] = (await startCluster(2, { antiEntropyIntervalMs: 200 })) as [
+      ReplicatedSessionStore,
+      ReplicatedSessionStore,
+    ];
     try {
       await a.set('shared-0001', { base: 1 }, { ttlMs: 60_000 });
       assert.ok(await eventually(async () => (await b.get('shared-0001')) !== null, 5000, 20));
@@ -175,7 +208,13 @@ describe('acknowledgements, peers and partitions (2 in-process nodes)', () => {
       b.debugRestoreLink(a.nodeId);
       const expected = JSON.stringify({ a: 'A', b: 'B' });
       assert.ok(
-        await eventually(async () => JSON.stringify(await a.get('shared-0001')) === expected && JSON.stringify(await b.get('shared-0001')) === expected, 10_000, 20),
+        await eventually(
+          async () =>
+            JSON.stringify(await a.get('shared-0001')) === expected &&
+            JSON.stringify(await b.get('shared-0001')) === expected,
+          10_000,
+          20,
+        ),
         `a: ${JSON.stringify(await a.get('shared-0001'))} b: ${JSON.stringify(await b.get('shared-0001'))}`,
       );
       assert.deepEqual(await b.get('only-a-0001'), { side: 'A' });

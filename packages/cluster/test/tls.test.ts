@@ -22,11 +22,29 @@ const SECRET_VALUE = 'SECRET-CART-7a4c19';
 async function throughRelay(tls: ClusterTlsOptions | undefined) {
   const [pa, pb, relay] = (await sparePorts(3)) as [number, number, number];
   const sniffer = await Sniffer.listen(relay, pb);
-  const common: Partial<ReplicatedSessionStoreOptions> = { secret: SECRET, joinTimeoutMs: 500, logger: { warn: () => {} }, ...(tls ? { tls } : {}) };
-  const a = new ReplicatedSessionStore({ ...common, listen: `127.0.0.1:${pa}`, peers: [`127.0.0.1:${relay}`], nodeId: 'A' });
-  const b = new ReplicatedSessionStore({ ...common, listen: `127.0.0.1:${pb}`, peers: [`127.0.0.1:${pa}`], nodeId: 'B' });
+  const common: Partial<ReplicatedSessionStoreOptions> = {
+    secret: SECRET,
+    joinTimeoutMs: 500,
+    logger: { warn: () => {} },
+    ...(tls ? { tls } : {}),
+  };
+  const a = new ReplicatedSessionStore({
+    ...common,
+    listen: `127.0.0.1:${pa}`,
+    peers: [`127.0.0.1:${relay}`],
+    nodeId: 'A',
+  });
+  const b = new ReplicatedSessionStore({
+    ...common,
+    listen: `127.0.0.1:${pb}`,
+    peers: [`127.0.0.1:${pa}`],
+    nodeId: 'B',
+  });
   await Promise.all([a.ready(), b.ready()]);
-  assert.ok(await eventually(async () => a.peers()[0]!.connected && b.peers()[0]!.connected, 20_000, 20), 'links did not come up');
+  assert.ok(
+    await eventually(async () => a.peers()[0]!.connected && b.peers()[0]!.connected, 20_000, 20),
+    'links did not come up',
+  );
   const sid = `tls-${randomBytes(6).toString('hex')}`;
   await a.set(sid, { cart: SECRET_VALUE }, { ttlMs: 60_000 });
   assert.ok(await eventually(async () => (await b.get(sid)) !== null, 10_000, 20), 'the session did not replicate');
@@ -48,7 +66,8 @@ describe('TLS between nodes', () => {
       const wire = run.sniffer.recorded;
       assert.equal(wire[0], 0x16, 'the connection does not start with a TLS handshake record');
       const text = wire.toString('latin1');
-      for (const clear of [SECRET_VALUE, '"t":"ops"', '"t":"hello"', '"cart"']) assert.ok(!text.includes(clear), `${clear} crossed the wire in clear text`);
+      for (const clear of [SECRET_VALUE, '"t":"ops"', '"t":"hello"', '"cart"'])
+        assert.ok(!text.includes(clear), `${clear} crossed the wire in clear text`);
     } finally {
       await run.close();
     }
@@ -74,8 +93,23 @@ describe('TLS between nodes', () => {
       logger: { warn: (line) => void lines.push(line) },
     });
     const intruders = [
-      new ReplicatedSessionStore({ secret: SECRET, listen: `127.0.0.1:${pPlain}`, peers: [`127.0.0.1:${pa}`], nodeId: 'plain', joinTimeoutMs: 300, logger: { warn: () => {} } }),
-      new ReplicatedSessionStore({ secret: SECRET, tls: ROGUE, listen: `127.0.0.1:${pRogue}`, peers: [`127.0.0.1:${pa}`], nodeId: 'rogue', joinTimeoutMs: 300, logger: { warn: () => {} } }),
+      new ReplicatedSessionStore({
+        secret: SECRET,
+        listen: `127.0.0.1:${pPlain}`,
+        peers: [`127.0.0.1:${pa}`],
+        nodeId: 'plain',
+        joinTimeoutMs: 300,
+        logger: { warn: () => {} },
+      }),
+      new ReplicatedSessionStore({
+        secret: SECRET,
+        tls: ROGUE,
+        listen: `127.0.0.1:${pRogue}`,
+        peers: [`127.0.0.1:${pa}`],
+        nodeId: 'rogue',
+        joinTimeoutMs: 300,
+        logger: { warn: () => {} },
+      }),
     ];
     try {
       await Promise.all([a.ready(), ...intruders.map((node) => node.ready())]);
@@ -83,7 +117,10 @@ describe('TLS between nodes', () => {
       for (const node of intruders) await node.set(sid, { stolen: node.nodeId }, { ttlMs: 60_000 });
       const refused = (pattern: RegExp) => eventually(async () => lines.some((line) => pattern.test(line)), 20_000, 20);
       assert.ok(await refused(/TLS handshake failed/), `the plain node was not refused:\n${lines.join('\n')}`);
-      assert.ok(await refused(/TLS client certificate refused/), `the other CA's certificate was not refused:\n${lines.join('\n')}`);
+      assert.ok(
+        await refused(/TLS client certificate refused/),
+        `the other CA's certificate was not refused:\n${lines.join('\n')}`,
+      );
       await sleep(300);
       assert.equal(await a.get(sid), null);
       for (const node of intruders) assert.equal(node.peers()[0]!.connected, false, node.nodeId);
@@ -108,7 +145,10 @@ describe('TLS between nodes', () => {
     try {
       await a.ready();
       for (let i = 0; i < 10; i++) idle.push(new RawClient(port));
-      assert.ok(await eventually(async () => idle.filter((c) => c.closed).length === 8, 15_000, 20), 'the extra connections were not closed');
+      assert.ok(
+        await eventually(async () => idle.filter((c) => c.closed).length === 8, 15_000, 20),
+        'the extra connections were not closed',
+      );
       assert.equal(lines.filter((line) => /maxPendingConnections/.test(line)).length, 1, lines.join('\n'));
       assert.ok(!lines.some((line) => /TLS handshake failed/.test(line)), lines.join('\n'));
     } finally {

@@ -25,7 +25,12 @@ export function chunkName(name: string, index: number): string {
  * is at most {@link MAX_SET_COOKIE_BYTES} for each. Returns `undefined` when more than
  * `maxChunks` would be needed. All inputs are ASCII, so characters are bytes.
  */
-export function splitIntoChunks(sealed: string, name: string, attributesLength: number, maxChunks: number): string[] | undefined {
+export function splitIntoChunks(
+  sealed: string,
+  name: string,
+  attributesLength: number,
+  maxChunks: number,
+): string[] | undefined {
   const room = (index: number) => MAX_SET_COOKIE_BYTES - chunkName(name, index).length - 1 - attributesLength;
   if (sealed.length <= room(0)) return [sealed];
   const sealId = sealIdOf(sealed);
@@ -60,7 +65,11 @@ export function chunkCapacity(name: string, attributesLength: number, maxChunks:
  * why it cannot be: `chunk-count`, `chunk-missing`, `chunk-mismatch`. Returns the bare JWE of a
  * single cookie unchanged, and how many chunks it came in.
  */
-export function joinChunks(values: ReadonlyMap<string, string>, name: string, maxChunks: number): { sealed: string; chunks: number } | Rejected {
+export function joinChunks(
+  values: ReadonlyMap<string, string>,
+  name: string,
+  maxChunks: number,
+): { sealed: string; chunks: number } | Rejected {
   const first = values.get(name) ?? '';
   if (!first.includes('~')) return { sealed: first, chunks: 1 };
   const head = FIRST.exec(first);

@@ -54,14 +54,20 @@ export function decodeClaims(text: string, nowMs: number): Claims | Rejected {
   let value: unknown;
   try {
     // The scan for forbidden keys only when one of them appears in the text at all.
-    value = FORBIDDEN.test(text) ? secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) : JSON.parse(text);
+    value = FORBIDDEN.test(text)
+      ? secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+      : JSON.parse(text);
   } catch (err) {
     return rejected(/prototype|__proto__/i.test((err as Error).message) ? 'forbidden-key' : 'payload');
   }
   if (!isPlainObject(value)) return rejected('payload');
   const { iat, exp, auth_time: authTime, jti, c, s } = value;
   if (!isTime(iat) || !isTime(exp) || !isPlainObject(s)) return rejected('payload');
-  if ((authTime !== undefined && !isTime(authTime)) || (jti !== undefined && typeof jti !== 'string') || (c !== undefined && !isPlainObject(c))) {
+  if (
+    (authTime !== undefined && !isTime(authTime)) ||
+    (jti !== undefined && typeof jti !== 'string') ||
+    (c !== undefined && !isPlainObject(c))
+  ) {
     return rejected('payload');
   }
   if (exp * 1000 <= nowMs) return rejected('expired');

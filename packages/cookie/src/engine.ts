@@ -55,7 +55,9 @@ export class CookieSessionEngine extends EventEmitter {
     super();
     this.options = resolveOptions(options);
     this.sealer = new CookieSealer(options);
-    this.revocation = options.revocation ? new Revocation(options.revocation, this.options.lifetimeMs, this.options.revocationCacheMs) : undefined;
+    this.revocation = options.revocation
+      ? new Revocation(options.revocation, this.options.lifetimeMs, this.options.revocationCacheMs)
+      : undefined;
     const revocation = this.revocation;
     this.#principal = revocation
       ? (data) => revocation.principalOf(data)
@@ -75,7 +77,8 @@ export class CookieSessionEngine extends EventEmitter {
     const present = [...values.keys()];
     if (!values.has(this.options.name)) return { kind: 'absent', present, bytes };
     // More than maxChunks full cookies can hold is refused unread (a 20 KB header, planted chunks).
-    if (bytes > this.sealer.maxChunks * MAX_SET_COOKIE_BYTES) return { kind: 'invalid', reason: 'too-large', present, bytes };
+    if (bytes > this.sealer.maxChunks * MAX_SET_COOKIE_BYTES)
+      return { kind: 'invalid', reason: 'too-large', present, bytes };
     const seal = this.sealer.openChunks(values, this.options.name, nowMs);
     if (isRejected(seal)) return { kind: 'invalid', reason: seal.rejected, present, bytes };
     return { kind: 'opened', seal, present, bytes };
@@ -105,7 +108,9 @@ export class CookieSessionEngine extends EventEmitter {
         if (this.options.failMode === 'closed') throw withStatus503(err);
         if (!this.#warnedUnavailable) {
           this.#warnedUnavailable = true;
-          this.options.logger.warn(`[sessionkit] revocation store unavailable, accepting session cookies unchecked (failMode 'open'): ${(err as Error).message}`);
+          this.options.logger.warn(
+            `[sessionkit] revocation store unavailable, accepting session cookies unchecked (failMode 'open'): ${(err as Error).message}`,
+          );
         }
         return incoming;
       },
@@ -182,11 +187,19 @@ export class CookieSessionEngine extends EventEmitter {
     const secure = cookie.secure === 'auto' ? input.secure : cookie.secure;
     const attributes = this.#attributesOf(cookie, overrides, expires, secure);
     const values = splitIntoChunks(sealed, name, attributes.length, this.sealer.maxChunks);
-    if (!values) throw sealTooLarge(sealed.length, chunkCapacity(name, attributes.length, this.sealer.maxChunks), this.sealer.maxChunks, 'cookies');
+    if (!values)
+      throw sealTooLarge(
+        sealed.length,
+        chunkCapacity(name, attributes.length, this.sealer.maxChunks),
+        this.sealer.maxChunks,
+        'cookies',
+      );
     const lines = values.map((value, index) => `${chunkName(name, index)}=${value}${attributes}`);
     const written = new Set(values.map((_, index) => chunkName(name, index)));
     for (const stale of present) if (!written.has(stale)) lines.push(clearingLine(stale, cookie.attributes, secure));
-    const cookieBytes = values.reduce((sum, value, index) => sum + chunkName(name, index).length + 1 + value.length, 0) + 2 * (values.length - 1);
+    const cookieBytes =
+      values.reduce((sum, value, index) => sum + chunkName(name, index).length + 1 + value.length, 0) +
+      2 * (values.length - 1);
     return { lines, cookieBytes, chunks: values.length, sealedBytes: sealed.length };
   }
 
@@ -194,7 +207,12 @@ export class CookieSessionEngine extends EventEmitter {
    * The attribute text of a Set-Cookie line. The configured attributes (no per-session overrides)
    * are formatted once per second of `Expires`, which is all the precision the attribute has.
    */
-  #attributesOf(cookie: SessionCookie, overrides: CookieOverrides | undefined, expires: Date | null, secure: boolean): string {
+  #attributesOf(
+    cookie: SessionCookie,
+    overrides: CookieOverrides | undefined,
+    expires: Date | null,
+    secure: boolean,
+  ): string {
     if (overrides) return serializeAttributes(cookie.attributes, expires, secure);
     const key = `${expires ? Math.floor(expires.getTime() / 1000) : 'session'}|${secure}`;
     const cached = this.#attributeCache;
@@ -213,7 +231,9 @@ export class CookieSessionEngine extends EventEmitter {
   /** Records "not before now" for user `id` (see {@link Revocation.revoke}). */
   async revokeUser(id: string | number): Promise<void> {
     if (!this.revocation) {
-      throw new StoreConfigError('revokeUser needs the revocation option: cookieSession({ secrets, revocation: { store } }) with a SessionStore or a store URL');
+      throw new StoreConfigError(
+        'revokeUser needs the revocation option: cookieSession({ secrets, revocation: { store } }) with a SessionStore or a store URL',
+      );
     }
     await this.revocation.revoke(id);
   }

@@ -4,7 +4,12 @@ import { SessionTooLargeError } from '@sessionkit/core';
  * A `SessionTooLargeError` (code `ERR_SESSION_TOO_LARGE`) for a seal that does not fit the
  * cookies allowed: `bytes` is the sealed size, `maxBytes` what `maxChunks` cookies carry.
  */
-export function sealTooLarge(bytes: number, maxBytes: number, maxChunks: number, where: 'cookies' | 'koa'): SessionTooLargeError {
+export function sealTooLarge(
+  bytes: number,
+  maxBytes: number,
+  maxChunks: number,
+  where: 'cookies' | 'koa',
+): SessionTooLargeError {
   const error = new SessionTooLargeError(bytes, maxBytes);
   error.message =
     where === 'koa'

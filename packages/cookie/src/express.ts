@@ -9,7 +9,12 @@ import type { CookieSealer } from './sealer.js';
 import type { CookieSession } from './session.js';
 
 type Next = (err?: unknown) => void;
-type SessionRequest = IncomingMessage & { session?: CookieSession; sessionID?: string; secure?: boolean; [REQUEST_SESSION]?: RequestSession<CookieSession> };
+type SessionRequest = IncomingMessage & {
+  session?: CookieSession;
+  sessionID?: string;
+  secure?: boolean;
+  [REQUEST_SESSION]?: RequestSession<CookieSession>;
+};
 
 /** The Express (connect-style) middleware `cookieSession` returns, with its controls. */
 export interface CookieSessionMiddleware {
@@ -125,7 +130,12 @@ export function sessionCookieInfo(req: IncomingMessage): SessionCookieInfo | und
  * handler answers. A response that already started (`writeHead`, `write`) cannot become an error
  * response any more: the failure is logged and no cookie is written.
  */
-function commitBeforeHeaders(res: ServerResponse, requestSession: RequestSession, next: Next, logger: { warn(message: string): void }): void {
+function commitBeforeHeaders(
+  res: ServerResponse,
+  requestSession: RequestSession,
+  next: Next,
+  logger: { warn(message: string): void },
+): void {
   const { end, write, writeHead } = res;
   let done = false;
   const commit = (): unknown => {
@@ -143,7 +153,8 @@ function commitBeforeHeaders(res: ServerResponse, requestSession: RequestSession
     res.write = write;
     res.writeHead = writeHead;
   };
-  const logFailure = (err: unknown) => logger.warn(`[sessionkit] session cookie not written after the response started: ${(err as Error).message}`);
+  const logFailure = (err: unknown) =>
+    logger.warn(`[sessionkit] session cookie not written after the response started: ${(err as Error).message}`);
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (!done && !res.headersSent) {

@@ -64,11 +64,16 @@ export function openJwe(keyring: Keyring, jwe: string): OpenedJwe | Rejected {
   if (d3 - d2 - 1 !== 16 || jwe.length - d4 - 1 !== 22) return rejected('malformed');
 
   const aad = known ? (known.zip ? known.key.zipHeaderAad : known.key.headerAad) : Buffer.from(header, 'latin1');
-  const decipher = createDecipheriv('aes-256-gcm', resolved.key.key, Buffer.from(jwe.slice(d2 + 1, d3), 'base64url'), { authTagLength: TAG_BYTES });
+  const decipher = createDecipheriv('aes-256-gcm', resolved.key.key, Buffer.from(jwe.slice(d2 + 1, d3), 'base64url'), {
+    authTagLength: TAG_BYTES,
+  });
   decipher.setAAD(aad);
   decipher.setAuthTag(Buffer.from(jwe.slice(d4 + 1), 'base64url'));
   try {
-    const plaintext = Buffer.concat([decipher.update(Buffer.from(jwe.slice(d3 + 1, d4), 'base64url')), decipher.final()]);
+    const plaintext = Buffer.concat([
+      decipher.update(Buffer.from(jwe.slice(d3 + 1, d4), 'base64url')),
+      decipher.final(),
+    ]);
     return { plaintext, key: resolved.key, zip: resolved.zip };
   } catch {
     return rejected('tampered');
@@ -79,7 +84,10 @@ export function openJwe(keyring: Keyring, jwe: string): OpenedJwe | Rejected {
 function resolveHeader(keyring: Keyring, header: string): { key: SealingKey; zip: boolean } | Rejected {
   let parsed: unknown;
   try {
-    parsed = secureJson.parse(Buffer.from(header, 'base64url').toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+    parsed = secureJson.parse(Buffer.from(header, 'base64url').toString('utf8'), undefined, {
+      protoAction: 'error',
+      constructorAction: 'error',
+    });
   } catch {
     return rejected('header');
   }

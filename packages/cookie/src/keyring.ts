@@ -41,7 +41,9 @@ export class Keyring {
   constructor(secrets: readonly SecretInput[] | SecretInput) {
     const list = Array.isArray(secrets) ? secrets : [secrets];
     if (list.length === 0) {
-      throw new StoreConfigError('secrets is empty: give at least one secret of 32 or more characters (e.g. from `openssl rand -base64 32`); the first seals, all open');
+      throw new StoreConfigError(
+        'secrets is empty: give at least one secret of 32 or more characters (e.g. from `openssl rand -base64 32`); the first seals, all open',
+      );
     }
     this.#keys = list.map((input, index) => {
       const { id, secret } = normalize(input, index);
@@ -56,7 +58,15 @@ export class Keyring {
       }
       const header = encodeHeader({ alg: 'dir', enc: 'A256GCM', kid });
       const zipHeader = encodeHeader({ alg: 'dir', enc: 'A256GCM', kid, zip: 'DEF' });
-      const entry: SealingKey = { kid, key, index, header, zipHeader, headerAad: Buffer.from(header, 'latin1'), zipHeaderAad: Buffer.from(zipHeader, 'latin1') };
+      const entry: SealingKey = {
+        kid,
+        key,
+        index,
+        header,
+        zipHeader,
+        headerAad: Buffer.from(header, 'latin1'),
+        zipHeaderAad: Buffer.from(zipHeader, 'latin1'),
+      };
       this.#byKid.set(kid, entry);
       this.#byHeader.set(header, { key: entry, zip: false });
       this.#byHeader.set(zipHeader, { key: entry, zip: true });
@@ -87,17 +97,22 @@ export class Keyring {
 function normalize(input: SecretInput, index: number): { id: string | undefined; secret: string } {
   if (typeof input === 'string') return { id: undefined, secret: checkSecret(input, `secrets[${index}]`) };
   if (typeof input !== 'object' || input === null) {
-    throw new StoreConfigError(`secrets[${index}] must be a string or { id, secret }, got ${input === null ? 'null' : typeof input}`);
+    throw new StoreConfigError(
+      `secrets[${index}] must be a string or { id, secret }, got ${input === null ? 'null' : typeof input}`,
+    );
   }
   const { id, secret } = input;
   if (typeof id !== 'string' || !KEY_ID.test(id)) {
-    throw new StoreConfigError(`secrets[${index}].id must be 1 to 64 characters of A-Z a-z 0-9 . _ ~ -, got ${typeof id === 'string' ? JSON.stringify(id) : typeof id}`);
+    throw new StoreConfigError(
+      `secrets[${index}].id must be 1 to 64 characters of A-Z a-z 0-9 . _ ~ -, got ${typeof id === 'string' ? JSON.stringify(id) : typeof id}`,
+    );
   }
   return { id, secret: checkSecret(secret, `secrets[${index}].secret (id ${JSON.stringify(id)})`) };
 }
 
 function checkSecret(secret: unknown, where: string): string {
-  if (typeof secret !== 'string') throw new StoreConfigError(`${where} must be a string, got ${secret === null ? 'null' : typeof secret}`);
+  if (typeof secret !== 'string')
+    throw new StoreConfigError(`${where} must be a string, got ${secret === null ? 'null' : typeof secret}`);
   if (secret.length < MIN_SECRET_LENGTH) {
     throw new StoreConfigError(
       `${where} is ${secret.length} characters; a sealing secret needs at least ${MIN_SECRET_LENGTH} (e.g. from \`openssl rand -base64 32\`)`,
@@ -109,4 +124,3 @@ function checkSecret(secret: unknown, where: string): string {
 function encodeHeader(header: Record<string, string>): string {
   return Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
 }
-

@@ -51,11 +51,17 @@ export interface SealedCodec {
  * @throws StoreConfigError at once for a missing/short/duplicate secret or a bad option.
  */
 export function sealedCodec(options: SealedCodecOptions): SealedCodec {
-  const sealer = new CookieSealer({ secrets: options?.secrets, ...(options?.compress === undefined ? {} : { compress: options.compress }), maxChunks: 1 });
+  const sealer = new CookieSealer({
+    secrets: options?.secrets,
+    ...(options?.compress === undefined ? {} : { compress: options.compress }),
+    maxChunks: 1,
+  });
   const key = checkCookieName(options.key ?? 'koa.sess');
   const defaultTtlMs = options.defaultTtlMs ?? DEFAULT_TTL_MS;
   if (typeof defaultTtlMs !== 'number' || !Number.isFinite(defaultTtlMs) || defaultTtlMs <= 0) {
-    throw new StoreConfigError(`defaultTtlMs must be a positive number of milliseconds, got ${String(options.defaultTtlMs)}`);
+    throw new StoreConfigError(
+      `defaultTtlMs must be a positive number of milliseconds, got ${String(options.defaultTtlMs)}`,
+    );
   }
   const limit = MAX_SET_COOKIE_BYTES - key.length - 1 - KOA_ATTRIBUTE_BYTES;
   const events = new EventEmitter();

@@ -83,7 +83,8 @@ export const DEFAULT_MAX_AGE_MS = 86_400_000;
 
 /** @throws StoreConfigError for any option out of range; the message names the option. */
 export function resolveOptions(options: CookieSessionOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new StoreConfigError('cookieSession(options) needs an options object with `secrets`');
+  if (typeof options !== 'object' || options === null)
+    throw new StoreConfigError('cookieSession(options) needs an options object with `secrets`');
   const cookie = options.cookie ?? {};
   const name = checkCookieName(options.name ?? DEFAULT_COOKIE_NAME);
   const maxAge = cookie.maxAge === undefined ? (cookie.expires ? null : DEFAULT_MAX_AGE_MS) : cookie.maxAge;
@@ -94,14 +95,26 @@ export function resolveOptions(options: CookieSessionOptions): ResolvedOptions {
   }
   const defaultTtlMs = duration(options.defaultTtlMs ?? DEFAULT_TTL_MS, 'defaultTtlMs', 1);
   const lifetimeMs = maxAge ?? defaultTtlMs;
-  const sameSite = cookie.sameSite === undefined ? 'lax' : cookie.sameSite === true ? 'strict' : cookie.sameSite === false ? undefined : cookie.sameSite;
+  const sameSite =
+    cookie.sameSite === undefined
+      ? 'lax'
+      : cookie.sameSite === true
+        ? 'strict'
+        : cookie.sameSite === false
+          ? undefined
+          : cookie.sameSite;
   if (sameSite !== undefined && !['lax', 'strict', 'none'].includes(sameSite)) {
-    throw new StoreConfigError(`cookie.sameSite must be 'lax', 'strict', 'none' or a boolean, got ${JSON.stringify(cookie.sameSite)}`);
+    throw new StoreConfigError(
+      `cookie.sameSite must be 'lax', 'strict', 'none' or a boolean, got ${JSON.stringify(cookie.sameSite)}`,
+    );
   }
   const secure = cookie.secure ?? false;
-  if (secure !== true && secure !== false && secure !== 'auto') throw new StoreConfigError(`cookie.secure must be true, false or 'auto', got ${JSON.stringify(secure)}`);
+  if (secure !== true && secure !== false && secure !== 'auto')
+    throw new StoreConfigError(`cookie.secure must be true, false or 'auto', got ${JSON.stringify(secure)}`);
   if (cookie.priority !== undefined && !['low', 'medium', 'high'].includes(cookie.priority)) {
-    throw new StoreConfigError(`cookie.priority must be 'low', 'medium' or 'high', got ${JSON.stringify(cookie.priority)}`);
+    throw new StoreConfigError(
+      `cookie.priority must be 'low', 'medium' or 'high', got ${JSON.stringify(cookie.priority)}`,
+    );
   }
   const attributes: CookieAttributes = {
     path: checkAttributeValue(cookie.path ?? '/', 'path')!,
@@ -113,9 +126,14 @@ export function resolveOptions(options: CookieSessionOptions): ResolvedOptions {
     priority: cookie.priority,
   };
   const revocation = options.revocation;
-  const revocationCacheMs = duration(pick(options.revocationCacheMs, revocation?.revocationCacheMs, 'revocationCacheMs') ?? 0, 'revocationCacheMs', 0);
+  const revocationCacheMs = duration(
+    pick(options.revocationCacheMs, revocation?.revocationCacheMs, 'revocationCacheMs') ?? 0,
+    'revocationCacheMs',
+    0,
+  );
   const failMode = pick(options.failMode, revocation?.failMode, 'failMode') ?? 'open';
-  if (failMode !== 'open' && failMode !== 'closed') throw new StoreConfigError(`failMode must be 'open' or 'closed', got ${JSON.stringify(failMode)}`);
+  if (failMode !== 'open' && failMode !== 'closed')
+    throw new StoreConfigError(`failMode must be 'open' or 'closed', got ${JSON.stringify(failMode)}`);
   return {
     name,
     attributes,
@@ -123,7 +141,8 @@ export function resolveOptions(options: CookieSessionOptions): ResolvedOptions {
     expires,
     lifetimeMs,
     rolling: options.rolling ?? false,
-    touchAfterMs: options.touchAfterMs === undefined ? lifetimeMs / 10 : duration(options.touchAfterMs, 'touchAfterMs', 0),
+    touchAfterMs:
+      options.touchAfterMs === undefined ? lifetimeMs / 10 : duration(options.touchAfterMs, 'touchAfterMs', 0),
     saveUninitialized: options.saveUninitialized ?? false,
     defaultTtlMs,
     revocationCacheMs,
@@ -142,8 +161,9 @@ function duration(value: unknown, name: string, min: number): number {
 /** An option given at the top level or inside `revocation`: either place, not two different values. */
 function pick<T>(top: T | undefined, nested: T | undefined, name: string): T | undefined {
   if (top !== undefined && nested !== undefined && top !== nested) {
-    throw new StoreConfigError(`${name} is given twice with different values (top level and revocation.${name}); give it once`);
+    throw new StoreConfigError(
+      `${name} is given twice with different values (top level and revocation.${name}); give it once`,
+    );
   }
   return top ?? nested;
 }
-

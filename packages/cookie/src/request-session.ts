@@ -61,7 +61,13 @@ export class RequestSession<S extends object = CookieSession> implements Session
   #forceWrite = false;
   #prepared: Prepared | undefined;
 
-  constructor(engine: CookieSessionEngine, incoming: Incoming, secure: boolean, flavor: SessionFlavor<S>, attach: (session: S | undefined) => void) {
+  constructor(
+    engine: CookieSessionEngine,
+    incoming: Incoming,
+    secure: boolean,
+    flavor: SessionFlavor<S>,
+    attach: (session: S | undefined) => void,
+  ) {
     this.#engine = engine;
     this.#incoming = incoming;
     this.#secure = secure;
@@ -168,7 +174,9 @@ export class RequestSession<S extends object = CookieSession> implements Session
   /** The request's cookie, kept as it came. */
   #kept(): Outcome['sealed'] {
     const incoming = this.#incoming;
-    return incoming.kind === 'opened' ? { cookieBytes: incoming.bytes, chunks: incoming.seal.chunks, sealedBytes: 0 } : undefined;
+    return incoming.kind === 'opened'
+      ? { cookieBytes: incoming.bytes, chunks: incoming.seal.chunks, sealedBytes: 0 }
+      : undefined;
   }
 
   #sealOf(session: S, state: SessionState, nowMs: number): Sealed {
@@ -178,14 +186,21 @@ export class RequestSession<S extends object = CookieSession> implements Session
     // anew: a revocation of the user that came before does not apply to it.
     if (this.#engine.revocation) {
       const principal = this.#engine.principalOf(state.data);
-      if (this.#principal === null) this.#principal = this.#engine.principalOf(JSON.parse(this.#loadedText) as SessionData);
+      if (this.#principal === null)
+        this.#principal = this.#engine.principalOf(JSON.parse(this.#loadedText) as SessionData);
       if (principal !== this.#principal) {
         this.#authTimeMs = nowMs;
         this.#principal = principal;
       }
     }
     const sealed = this.#engine.seal(
-      { dataText: state.text, cookie: this.#flavor.cookie(session), jti: this.#flavor.id(session), authTimeMs: (this.#authTimeMs ??= nowMs), secure: this.#secure },
+      {
+        dataText: state.text,
+        cookie: this.#flavor.cookie(session),
+        jti: this.#flavor.id(session),
+        authTimeMs: (this.#authTimeMs ??= nowMs),
+        secure: this.#secure,
+      },
       this.#incoming.present,
       nowMs,
     );
@@ -207,7 +222,10 @@ export class RequestSession<S extends object = CookieSession> implements Session
   #discard(): Outcome {
     const incoming = this.#incoming;
     if (!this.#discardIncoming || incoming.present.length === 0) return { lines: [], sealed: undefined };
-    return { lines: this.#engine.clear(incoming.present, this.#engine.cookieFor(undefined), this.#secure), sealed: undefined };
+    return {
+      lines: this.#engine.clear(incoming.present, this.#engine.cookieFor(undefined), this.#secure),
+      sealed: undefined,
+    };
   }
 
   /** After regenerate/destroy: a new session that starts empty; the old cookie goes unless replaced. */

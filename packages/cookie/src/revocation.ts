@@ -51,7 +51,9 @@ export class Revocation {
   /** @throws StoreConfigError for a missing store, a bad URL, or a bad number. */
   constructor(options: RevocationOptions, lifetimeMs: number, cacheMs: number) {
     if (typeof options !== 'object' || options === null || options.store === undefined) {
-      throw new StoreConfigError('revocation.store is required: a SessionStore or a store URL such as redis://127.0.0.1:6379');
+      throw new StoreConfigError(
+        'revocation.store is required: a SessionStore or a store URL such as redis://127.0.0.1:6379',
+      );
     }
     this.#ownsStore = typeof options.store === 'string';
     this.store = typeof options.store === 'string' ? createStore(options.store) : options.store;
@@ -59,9 +61,11 @@ export class Revocation {
       throw new StoreConfigError('revocation.store must be a sessionkit SessionStore (get/set) or a store URL');
     }
     this.#principal = options.principal ?? defaultPrincipal;
-    if (typeof this.#principal !== 'function') throw new StoreConfigError('revocation.principal must be a function (data) => user id');
+    if (typeof this.#principal !== 'function')
+      throw new StoreConfigError('revocation.principal must be a function (data) => user id');
     this.#ttlMs = options.ttlMs ?? lifetimeMs;
-    if (!Number.isFinite(this.#ttlMs) || this.#ttlMs <= 0) throw new StoreConfigError(`revocation.ttlMs must be a positive number of ms, got ${String(options.ttlMs)}`);
+    if (!Number.isFinite(this.#ttlMs) || this.#ttlMs <= 0)
+      throw new StoreConfigError(`revocation.ttlMs must be a positive number of ms, got ${String(options.ttlMs)}`);
     this.#cache = cacheMs > 0 ? new LRUCache({ max: CACHE_MAX, ttl: cacheMs }) : undefined;
   }
 
@@ -87,7 +91,9 @@ export class Revocation {
    */
   async revoke(id: string | number): Promise<void> {
     if ((typeof id !== 'string' && typeof id !== 'number') || id === '') {
-      throw new StoreConfigError(`revokeUser(id) needs the user id as a non-empty string or a number, got ${JSON.stringify(id)}`);
+      throw new StoreConfigError(
+        `revokeUser(id) needs the user id as a non-empty string or a number, got ${JSON.stringify(id)}`,
+      );
     }
     const principal = String(id);
     const notBefore = Date.now();

@@ -53,11 +53,14 @@ export class CookieSealer {
 
   constructor(options: CookieSealerOptions) {
     if (typeof options !== 'object' || options === null || options.secrets === undefined) {
-      throw new StoreConfigError('secrets is required: an ordered list of secrets of 32 or more characters (the first seals, all open)');
+      throw new StoreConfigError(
+        'secrets is required: an ordered list of secrets of 32 or more characters (the first seals, all open)',
+      );
     }
     this.#keyring = new Keyring(options.secrets);
     this.#compress = options.compress ?? false;
-    if (typeof this.#compress !== 'boolean') throw new StoreConfigError(`compress must be true or false, got ${JSON.stringify(options.compress)}`);
+    if (typeof this.#compress !== 'boolean')
+      throw new StoreConfigError(`compress must be true or false, got ${JSON.stringify(options.compress)}`);
     const maxChunks = options.maxChunks ?? DEFAULT_MAX_CHUNKS;
     if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_MAX_CHUNKS) {
       throw new StoreConfigError(
@@ -88,7 +91,8 @@ export class CookieSealer {
       const deflated = deflateRawSync(plaintext);
       // Compressed only when the whole seal gets shorter: the zip header costs 16 characters.
       const key = this.#keyring.current;
-      if (key.zipHeader.length + base64Length(deflated.length) < key.header.length + base64Length(plaintext.length)) return sealJwe(key, deflated, true);
+      if (key.zipHeader.length + base64Length(deflated.length) < key.header.length + base64Length(plaintext.length))
+        return sealJwe(key, deflated, true);
     }
     return sealJwe(this.#keyring.current, plaintext, false);
   }

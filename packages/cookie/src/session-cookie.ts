@@ -81,7 +81,8 @@ export class SessionCookie {
   overrides(configured: CookieAttributes, configuredMaxAge: number | null): CookieOverrides | undefined {
     const own = this.attributes;
     let overrides: CookieOverrides | undefined;
-    const note = <K extends keyof CookieOverrides>(key: K, value: CookieOverrides[K]) => ((overrides ??= {})[key] = value);
+    const note = <K extends keyof CookieOverrides>(key: K, value: CookieOverrides[K]) =>
+      ((overrides ??= {})[key] = value);
     if (this.originalMaxAge !== configuredMaxAge) note('originalMaxAge', this.originalMaxAge);
     if (own.path !== configured.path) note('path', own.path);
     if (own.domain !== configured.domain) note('domain', own.domain);
@@ -94,18 +95,34 @@ export class SessionCookie {
   }
 
   /** Applies a seal's `c` claim over the configured attributes (unknown or ill-typed entries ignored). */
-  static fromOverrides(configured: CookieAttributes, configuredMaxAge: number | null, overrides: CookieOverrides | undefined, expires: Date | null): SessionCookie {
+  static fromOverrides(
+    configured: CookieAttributes,
+    configuredMaxAge: number | null,
+    overrides: CookieOverrides | undefined,
+    expires: Date | null,
+  ): SessionCookie {
     const c = overrides ?? {};
     const attributes: CookieAttributes = {
       path: typeof c.path === 'string' ? c.path : configured.path,
       domain: typeof c.domain === 'string' ? c.domain : configured.domain,
       httpOnly: typeof c.httpOnly === 'boolean' ? c.httpOnly : configured.httpOnly,
       secure: typeof c.secure === 'boolean' ? c.secure : configured.secure,
-      sameSite: c.sameSite === false ? undefined : typeof c.sameSite === 'string' && ['lax', 'strict', 'none'].includes(c.sameSite) ? (c.sameSite as CookieAttributes['sameSite']) : configured.sameSite,
+      sameSite:
+        c.sameSite === false
+          ? undefined
+          : typeof c.sameSite === 'string' && ['lax', 'strict', 'none'].includes(c.sameSite)
+            ? (c.sameSite as CookieAttributes['sameSite'])
+            : configured.sameSite,
       partitioned: typeof c.partitioned === 'boolean' ? c.partitioned : configured.partitioned,
-      priority: typeof c.priority === 'string' && ['low', 'medium', 'high'].includes(c.priority) ? (c.priority as CookieAttributes['priority']) : configured.priority,
+      priority:
+        typeof c.priority === 'string' && ['low', 'medium', 'high'].includes(c.priority)
+          ? (c.priority as CookieAttributes['priority'])
+          : configured.priority,
     };
-    const originalMaxAge = c.originalMaxAge === null || (typeof c.originalMaxAge === 'number' && c.originalMaxAge > 0) ? c.originalMaxAge : configuredMaxAge;
+    const originalMaxAge =
+      c.originalMaxAge === null || (typeof c.originalMaxAge === 'number' && c.originalMaxAge > 0)
+        ? c.originalMaxAge
+        : configuredMaxAge;
     return new SessionCookie(attributes, originalMaxAge, originalMaxAge === null ? null : expires);
   }
 

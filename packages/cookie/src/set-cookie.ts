@@ -19,7 +19,9 @@ const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT';
 /** @throws StoreConfigError when `name` is not a valid cookie name (RFC 6265 token). */
 export function checkCookieName(name: unknown): string {
   if (typeof name !== 'string' || !TOKEN.test(name)) {
-    throw new StoreConfigError(`cookie name must be a token of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(name)}`);
+    throw new StoreConfigError(
+      `cookie name must be a token of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }
@@ -27,7 +29,9 @@ export function checkCookieName(name: unknown): string {
 /** @throws StoreConfigError for a path or domain with characters a Set-Cookie attribute cannot hold. */
 export function checkAttributeValue(value: string | undefined, what: string): string | undefined {
   if (value !== undefined && (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value) || value.length > 1024)) {
-    throw new StoreConfigError(`cookie.${what} must be at most 1024 visible ASCII characters without ';', got ${JSON.stringify(value)}`);
+    throw new StoreConfigError(
+      `cookie.${what} must be at most 1024 visible ASCII characters without ';', got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -59,7 +63,10 @@ export function clearingLine(name: string, attributes: CookieAttributes, secure:
  * listed (also past `maxChunks`), so stale ones can be cleared. The first occurrence of a name wins,
  * as in the `cookie` package.
  */
-export function readSessionCookies(header: string | undefined, name: string): { values: Map<string, string>; bytes: number } {
+export function readSessionCookies(
+  header: string | undefined,
+  name: string,
+): { values: Map<string, string>; bytes: number } {
   const values = new Map<string, string>();
   let bytes = 0;
   if (!header) return { values, bytes };

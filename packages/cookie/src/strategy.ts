@@ -65,10 +65,14 @@ export function isCookieStrategy(store: unknown): store is string {
  * else use(serverSessions(strategy.store));
  * @throws StoreConfigError for missing options or store, an unknown scheme or a bad `cookie://` parameter.
  */
-export function chooseStrategy(options: { store?: SessionStrategyStore | undefined } | null | undefined): SessionStrategy {
+export function chooseStrategy(
+  options: { store?: SessionStrategyStore | undefined } | null | undefined,
+): SessionStrategy {
   const store = typeof options === 'object' && options !== null ? options.store : undefined;
   if (store === undefined || store === null || store === '') {
-    throw new StoreConfigError("session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore");
+    throw new StoreConfigError(
+      "session() needs { store, secret }: store is 'cookie://', a store URL such as redis://127.0.0.1:6379, or a SessionStore",
+    );
   }
   if (isCookieStrategy(store)) return { kind: 'cookie', url: parseCookieUrl(store) };
   if (typeof store === 'string') return { kind: 'server', store: createStore(store), owned: true };
@@ -84,17 +88,24 @@ export function parseCookieUrl(url: string): CookieUrlOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new StoreConfigError(`cookie store URL ${JSON.stringify(url)} does not parse; expected cookie:// or cookie://?compress=true&maxChunks=3`);
+    throw new StoreConfigError(
+      `cookie store URL ${JSON.stringify(url)} does not parse; expected cookie:// or cookie://?compress=true&maxChunks=3`,
+    );
   }
   const out: CookieUrlOptions = {};
   for (const [key, value] of parsed.searchParams) {
-    if (!COOKIE_PARAMS.includes(key)) throw new StoreConfigError(`cookie:// has no parameter ${JSON.stringify(key)}; known: ${COOKIE_PARAMS.join(', ')}`);
+    if (!COOKIE_PARAMS.includes(key))
+      throw new StoreConfigError(
+        `cookie:// has no parameter ${JSON.stringify(key)}; known: ${COOKIE_PARAMS.join(', ')}`,
+      );
     if (key === 'compress') {
-      if (!['true', 'false', '1', '0'].includes(value)) throw new StoreConfigError(`cookie://?compress= takes true or false, got ${JSON.stringify(value)}`);
+      if (!['true', 'false', '1', '0'].includes(value))
+        throw new StoreConfigError(`cookie://?compress= takes true or false, got ${JSON.stringify(value)}`);
       out.compress = value === 'true' || value === '1';
     } else if (key === 'maxChunks' || key === 'revocationCacheMs') {
       const number = Number(value);
-      if (value === '' || !Number.isFinite(number)) throw new StoreConfigError(`cookie://?${key}= takes a number, got ${JSON.stringify(value)}`);
+      if (value === '' || !Number.isFinite(number))
+        throw new StoreConfigError(`cookie://?${key}= takes a number, got ${JSON.stringify(value)}`);
       out[key] = number;
     } else if (key === 'failMode') {
       // Checked with the other options by cookieSession: 'open' or 'closed'.
@@ -112,7 +123,11 @@ export function parseCookieUrl(url: string): CookieUrlOptions {
  * what the URL says, which wins (so `SESSION_STORE_URL` alone can turn on compression or
  * revocation). Options left `undefined` take this package's defaults.
  */
-export function cookieStrategyOptions(url: CookieUrlOptions, shared: SharedStrategyOptions, own: FrameworkCookieOptions): CookieSessionOptions {
+export function cookieStrategyOptions(
+  url: CookieUrlOptions,
+  shared: SharedStrategyOptions,
+  own: FrameworkCookieOptions,
+): CookieSessionOptions {
   return defined({
     ...own,
     saveUninitialized: shared.saveUninitialized,
@@ -133,7 +148,8 @@ export function cookieStrategyOptions(url: CookieUrlOptions, shared: SharedStrat
  */
 export async function destroyUserSessions(store: SessionStore, id: string | number): Promise<void> {
   const destroyByPrincipal = (store as { destroyByPrincipal?: (id: string) => Promise<number> }).destroyByPrincipal;
-  if (typeof destroyByPrincipal !== 'function') throw new StoreConfigError(`the ${store.name} store cannot list a user's sessions (no destroyByPrincipal)`);
+  if (typeof destroyByPrincipal !== 'function')
+    throw new StoreConfigError(`the ${store.name} store cannot list a user's sessions (no destroyByPrincipal)`);
   await destroyByPrincipal.call(store, String(id));
 }
 

@@ -69,7 +69,9 @@ describe('bad session cookies', () => {
     await expectFresh(`sid=${join([parts[0]!, '', flip(parts[2]!, 0), parts[3]!, parts[4]!])}`, 'tampered');
     fixture.invalid.length = 0;
     // The header is authenticated too: the same header re-encoded with a space is another AAD.
-    const header = Buffer.from(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: 'k1' }).replace(',', ', ')).toString('base64url');
+    const header = Buffer.from(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: 'k1' }).replace(',', ', ')).toString(
+      'base64url',
+    );
     await expectFresh(`sid=${join([header, '', parts[2]!, parts[3]!, parts[4]!])}`, 'tampered');
   });
 
@@ -81,24 +83,39 @@ describe('bad session cookies', () => {
 
   it('not base64url', async () => {
     const parts = segments(good);
-    await expectFresh(`sid=${join([parts[0]!, '', parts[2]!, `${parts[3]!.slice(0, 10)}%2B/=${parts[3]!.slice(10)}`, parts[4]!])}`, 'malformed');
+    await expectFresh(
+      `sid=${join([parts[0]!, '', parts[2]!, `${parts[3]!.slice(0, 10)}%2B/=${parts[3]!.slice(10)}`, parts[4]!])}`,
+      'malformed',
+    );
   });
 
   it('a header that is not JWE: a JWS, plain text, a JSON array', async () => {
     await expectFresh('sid=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2lnbmF0dXJl', 'malformed');
     fixture.invalid.length = 0;
     const parts = segments(good);
-    await expectFresh(`sid=${join([Buffer.from('hello').toString('base64url'), '', parts[2]!, parts[3]!, parts[4]!])}`, 'header');
+    await expectFresh(
+      `sid=${join([Buffer.from('hello').toString('base64url'), '', parts[2]!, parts[3]!, parts[4]!])}`,
+      'header',
+    );
     fixture.invalid.length = 0;
-    await expectFresh(`sid=${join([Buffer.from('[1,2]').toString('base64url'), '', parts[2]!, parts[3]!, parts[4]!])}`, 'header');
+    await expectFresh(
+      `sid=${join([Buffer.from('[1,2]').toString('base64url'), '', parts[2]!, parts[3]!, parts[4]!])}`,
+      'header',
+    );
   });
 
   it('a missing kid', async () => {
-    await expectFresh(`sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'dir', enc: 'A256GCM' }, key)}`, 'kid-missing');
+    await expectFresh(
+      `sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'dir', enc: 'A256GCM' }, key)}`,
+      'kid-missing',
+    );
   });
 
   it('an unknown kid', async () => {
-    await expectFresh(`sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'dir', enc: 'A256GCM', kid: 'k2' }, key)}`, 'kid-unknown');
+    await expectFresh(
+      `sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'dir', enc: 'A256GCM', kid: 'k2' }, key)}`,
+      'kid-unknown',
+    );
   });
 
   it('alg none, or another alg or enc than dir + A256GCM', async () => {
@@ -106,9 +123,15 @@ describe('bad session cookies', () => {
     const none = Buffer.from(JSON.stringify({ alg: 'none', enc: 'A256GCM', kid: 'k1' })).toString('base64url');
     await expectFresh(`sid=${join([none, '', parts[2]!, parts[3]!, parts[4]!])}`, 'alg');
     fixture.invalid.length = 0;
-    await expectFresh(`sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'dir', enc: 'A128GCM', kid: 'k1' }, key.slice(0, 16))}`, 'alg');
+    await expectFresh(
+      `sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'dir', enc: 'A128GCM', kid: 'k1' }, key.slice(0, 16))}`,
+      'alg',
+    );
     fixture.invalid.length = 0;
-    await expectFresh(`sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'A256KW', enc: 'A256GCM', kid: 'k1' }, key)}`, 'alg');
+    await expectFresh(
+      `sid=${await joseSeal(claimsText('{"user":"mallory"}'), { alg: 'A256KW', enc: 'A256GCM', kid: 'k1' }, key)}`,
+      'alg',
+    );
   });
 
   it('a missing chunk', async () => {
@@ -128,23 +151,37 @@ describe('bad session cookies', () => {
     await expectFresh(`sid=${first.replace(/^2~/, '1~')}; sid.1=${chunked.get('sid.1')}`, 'chunk-count');
     fixture.invalid.length = 0;
     // Three chunks, the first claiming two: the reassembled seal ends in another tag than it names.
-    await expectFresh(`sid=${three.get('sid')!.replace(/^3~/, '2~')}; sid.1=${three.get('sid.1')}; sid.2=${three.get('sid.2')}`, 'chunk-mismatch');
+    await expectFresh(
+      `sid=${three.get('sid')!.replace(/^3~/, '2~')}; sid.1=${three.get('sid.1')}; sid.2=${three.get('sid.2')}`,
+      'chunk-mismatch',
+    );
   });
 
   it('an expired exp inside the seal, whatever the browser was told', async () => {
     const now = Date.now() / 1000;
-    const expired = fixture.sessions.sealer.seal({ iat: now - 7200, exp: now - 1, auth_time: now - 7200, jti: 'old', s: { user: 'ann' } });
+    const expired = fixture.sessions.sealer.seal({
+      iat: now - 7200,
+      exp: now - 1,
+      auth_time: now - 7200,
+      jti: 'old',
+      s: { user: 'ann' },
+    });
     await expectFresh(`sid=${expired}`, 'expired');
   });
 
   it('a 20 KB Cookie header', async () => {
     await expectFresh(`sid=${'A'.repeat(20 * 1024)}`, 'too-large');
     fixture.invalid.length = 0;
-    await expectFresh(`sid=${chunked.get('sid')}; sid.1=${'A'.repeat(10 * 1024)}; sid.2=${'B'.repeat(10 * 1024)}`, 'too-large');
+    await expectFresh(
+      `sid=${chunked.get('sid')}; sid.1=${'A'.repeat(10 * 1024)}; sid.2=${'B'.repeat(10 * 1024)}`,
+      'too-large',
+    );
     fixture.invalid.length = 0;
     // 20 KB of other cookies: not ours to judge; the session cookie beside them opens.
     const client = new Client(server.url);
-    expect((await client.json('/me', { cookie: `tracker=${'x'.repeat(20 * 1024)}; sid=${good}` }))['data']).toEqual({ user: 'ann' });
+    expect((await client.json('/me', { cookie: `tracker=${'x'.repeat(20 * 1024)}; sid=${good}` }))['data']).toEqual({
+      user: 'ann',
+    });
     expect(fixture.invalid).toEqual([]);
   });
 
@@ -159,14 +196,23 @@ describe('bad session cookies', () => {
   });
 
   it('a payload whose JSON carries __proto__, at any depth: refused, no prototype polluted', async () => {
-    await expectFresh(`sid=${await joseSeal(claimsText('{"__proto__":{"admin":true},"user":"mallory"}'), { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`, 'forbidden-key');
+    await expectFresh(
+      `sid=${await joseSeal(claimsText('{"__proto__":{"admin":true},"user":"mallory"}'), { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`,
+      'forbidden-key',
+    );
     fixture.invalid.length = 0;
-    await expectFresh(`sid=${await joseSeal(claimsText('{"cart":{"constructor":{"prototype":{"admin":true}}}}'), { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`, 'forbidden-key');
+    await expectFresh(
+      `sid=${await joseSeal(claimsText('{"cart":{"constructor":{"prototype":{"admin":true}}}}'), { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`,
+      'forbidden-key',
+    );
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
   });
 
   it('a payload that is not the expected claims', async () => {
-    await expectFresh(`sid=${await joseSeal('{"user":"mallory"}', { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`, 'payload');
+    await expectFresh(
+      `sid=${await joseSeal('{"user":"mallory"}', { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`,
+      'payload',
+    );
     fixture.invalid.length = 0;
     await expectFresh(`sid=${await joseSeal('not json', { alg: 'dir', enc: 'A256GCM', kid: 'k1' }, key)}`, 'payload');
   });

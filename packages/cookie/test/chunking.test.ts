@@ -4,7 +4,14 @@ import { cookieApp, noise } from './support/app.js';
 import { Client, isClearing, listen, SECRET_A } from './support/http.js';
 
 // Long attributes on purpose: every Set-Cookie line, attributes included, must stay within 4096 bytes.
-const cookie = { maxAge: 3_600_000, domain: 'shop.example.test', sameSite: 'strict', secure: true, partitioned: true, priority: 'high' } as const;
+const cookie = {
+  maxAge: 3_600_000,
+  domain: 'shop.example.test',
+  sameSite: 'strict',
+  secure: true,
+  partitioned: true,
+  priority: 'high',
+} as const;
 
 describe('chunking under the 4096-byte Set-Cookie limit', () => {
   let server: Awaited<ReturnType<typeof listen>>;
@@ -56,7 +63,9 @@ describe('chunking under the 4096-byte Set-Cookie limit', () => {
     expect(response.status).toBe(500);
     const body = (await response.json()) as { code: string; message: string };
     expect(body.code).toBe('ERR_SESSION_TOO_LARGE');
-    expect(body.message).toMatch(/^Sealed session is \d{5} bytes, over the \d{5} bytes that 3 cookies can carry \(maxChunks 3; 4096 bytes per Set-Cookie line/);
+    expect(body.message).toMatch(
+      /^Sealed session is \d{5} bytes, over the \d{5} bytes that 3 cookies can carry \(maxChunks 3; 4096 bytes per Set-Cookie line/,
+    );
     expect(body.message).toMatch(/nothing was written and the previous cookie stays valid/);
     expect(client.lastSetCookie).toEqual([]);
     expect(client.cookies.get('sid')).toBe(previous);
@@ -72,7 +81,9 @@ describe('chunking under the 4096-byte Set-Cookie limit', () => {
       expect(client.setNames()).toEqual(['sid', 'sid.1']);
       const response = await client.request('/fill/7000', { method: 'POST' });
       expect(response.status).toBe(500);
-      expect(((await response.json()) as { message: string }).message).toMatch(/that 2 cookies can carry \(maxChunks 2;/);
+      expect(((await response.json()) as { message: string }).message).toMatch(
+        /that 2 cookies can carry \(maxChunks 2;/,
+      );
     } finally {
       await small.close();
     }
@@ -85,7 +96,9 @@ describe('compress', () => {
     const packed = cookieApp({ secrets: [SECRET_A], name: 'sid', compress: true });
     const servers = [await listen(plain.app), await listen(packed.app)];
     try {
-      const cart = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`product-${i}`, { qty: 1 + (i % 3), addedAt: 1_700_000_000_000 + i }]));
+      const cart = Object.fromEntries(
+        Array.from({ length: 40 }, (_, i) => [`product-${i}`, { qty: 1 + (i % 3), addedAt: 1_700_000_000_000 + i }]),
+      );
       const sizes: number[] = [];
       const headers: unknown[] = [];
       for (const server of servers) {

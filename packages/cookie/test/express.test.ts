@@ -91,7 +91,9 @@ describe('cookieSession: express-session surface over real HTTP', () => {
     const expires = Date.parse(client.lastSetCookie[0]!.attributes.get('expires')!);
     expect(expires - Date.now()).toBeGreaterThan(29 * 86_400_000);
     await client.post('/set/cart', { value: ['mug'] });
-    expect(Date.parse(client.lastSetCookie[0]!.attributes.get('expires')!) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect(Date.parse(client.lastSetCookie[0]!.attributes.get('expires')!) - Date.now()).toBeGreaterThan(
+      29 * 86_400_000,
+    );
     expect((await client.json('/me'))['maxAge']).toBe(30 * 86_400_000);
   });
 
@@ -151,5 +153,11 @@ describe('cookieSession: rolling and touchAfterMs', () => {
 /** A seal whose iat lies `ageMs` in the past, still valid for a day. */
 function sealAged(sealer: CookieSealer, data: Record<string, unknown>, ageMs: number): string {
   const now = Date.now();
-  return sealer.seal({ iat: (now - ageMs) / 1000, exp: (now + 86_400_000) / 1000, auth_time: (now - ageMs) / 1000, jti: 'aged-session-id', s: data });
+  return sealer.seal({
+    iat: (now - ageMs) / 1000,
+    exp: (now + 86_400_000) / 1000,
+    auth_time: (now - ageMs) / 1000,
+    jti: 'aged-session-id',
+    s: data,
+  });
 }

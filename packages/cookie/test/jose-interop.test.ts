@@ -16,7 +16,10 @@ describe('JWE compact, proven with jose', () => {
     const now = Date.now() / 1000;
     const jwe = sealer.seal({ iat: now, exp: now + 60, auth_time: now, jti: 'abc', s: data });
     expect(decodeProtectedHeader(jwe)).toEqual({ alg: 'dir', enc: 'A256GCM', kid: 'k1' });
-    const { plaintext, protectedHeader } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    const { plaintext, protectedHeader } = await compactDecrypt(jwe, key, {
+      keyManagementAlgorithms: ['dir'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    });
     expect(protectedHeader.kid).toBe('k1');
     expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({ jti: 'abc', s: data });
   });
@@ -33,7 +36,10 @@ describe('JWE compact, proven with jose', () => {
 
   it('we open what jose seals, plain and compressed', async () => {
     const sealer = new CookieSealer({ secrets: [secret] });
-    for (const header of [{ alg: 'dir', enc: 'A256GCM', kid: 'k1' }, { kid: 'k1', enc: 'A256GCM', alg: 'dir', zip: 'DEF' }]) {
+    for (const header of [
+      { alg: 'dir', enc: 'A256GCM', kid: 'k1' },
+      { kid: 'k1', enc: 'A256GCM', alg: 'dir', zip: 'DEF' },
+    ]) {
       const jwe = await joseSeal(claimsText(JSON.stringify(data)), header, key);
       const opened = sealer.open(jwe);
       if ('rejected' in opened) throw new Error(`${JSON.stringify(header)}: ${opened.rejected}`);

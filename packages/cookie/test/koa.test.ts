@@ -10,7 +10,9 @@ function koaApp(secrets: string[]) {
   const codec = sealedCodec({ secrets });
   const invalid: InvalidCookieEvent[] = [];
   codec.on('invalid', (event) => invalid.push(event));
-  app.use(session({ key: 'koa.sess', maxAge: 3_600_000, signed: false, encode: codec.encode, decode: codec.decode }, app));
+  app.use(
+    session({ key: 'koa.sess', maxAge: 3_600_000, signed: false, encode: codec.encode, decode: codec.decode }, app),
+  );
   app.use(async (ctx) => {
     const sess = ctx.session!;
     if (ctx.path === '/set') sess['user'] = ctx.query['user'];
@@ -35,8 +37,12 @@ describe('koa-session with sealedCodec', () => {
     await client.json('/set?user=ann');
     const value = client.cookies.get('koa.sess')!;
     expect(value.split('.')).toHaveLength(5);
-    expect(JSON.parse(Buffer.from(value.split('.')[0]!, 'base64url').toString())).toMatchObject({ alg: 'dir', enc: 'A256GCM' });
-    for (const encoding of ['base64', 'base64url'] as const) expect(Buffer.from(value, encoding).toString('latin1')).not.toContain('ann');
+    expect(JSON.parse(Buffer.from(value.split('.')[0]!, 'base64url').toString())).toMatchObject({
+      alg: 'dir',
+      enc: 'A256GCM',
+    });
+    for (const encoding of ['base64', 'base64url'] as const)
+      expect(Buffer.from(value, encoding).toString('latin1')).not.toContain('ann');
     expect(await client.json('/')).toEqual({ user: 'ann', isNew: false });
   });
 
@@ -46,10 +52,18 @@ describe('koa-session with sealedCodec', () => {
     const value = client.cookies.get('koa.sess')!;
     fixture.invalid.length = 0;
     const tampered = `${value.slice(0, -4)}AAAA`;
-    expect(await new Client(server.url).json('/', { cookie: `koa.sess=${tampered}` })).toEqual({ user: null, isNew: true });
+    expect(await new Client(server.url).json('/', { cookie: `koa.sess=${tampered}` })).toEqual({
+      user: null,
+      isNew: true,
+    });
     // koa-session's own readable format is refused too.
-    const plain = Buffer.from(JSON.stringify({ user: 'mallory', _expire: Date.now() + 60_000, _maxAge: 60_000 })).toString('base64');
-    expect(await new Client(server.url).json('/', { cookie: `koa.sess=${plain}` })).toEqual({ user: null, isNew: true });
+    const plain = Buffer.from(
+      JSON.stringify({ user: 'mallory', _expire: Date.now() + 60_000, _maxAge: 60_000 }),
+    ).toString('base64');
+    expect(await new Client(server.url).json('/', { cookie: `koa.sess=${plain}` })).toEqual({
+      user: null,
+      isNew: true,
+    });
     expect(fixture.invalid.map((event) => event.reason)).toEqual(['tampered', 'malformed']);
   });
 
@@ -59,7 +73,10 @@ describe('koa-session with sealedCodec', () => {
     const rotated = koaApp([SECRET_B, SECRET_A]);
     const next = await listen(rotated.app.callback());
     try {
-      expect(await new Client(next.url).json('/', { cookie: client.cookieHeader })).toEqual({ user: 'cy', isNew: false });
+      expect(await new Client(next.url).json('/', { cookie: client.cookieHeader })).toEqual({
+        user: 'cy',
+        isNew: false,
+      });
     } finally {
       await next.close();
     }

@@ -18,7 +18,9 @@ function passportApp() {
     }),
   );
   authenticator.serializeUser((user, done) => done(null, (user as { id: string }).id));
-  authenticator.deserializeUser((id: string, done) => done(null, [...USERS.values()].find((user) => user.id === id) ?? false));
+  authenticator.deserializeUser((id: string, done) =>
+    done(null, [...USERS.values()].find((user) => user.id === id) ?? false),
+  );
 
   const app = express();
   app.use(express.urlencoded({ extended: false }));
@@ -28,12 +30,20 @@ function passportApp() {
     (req.session as unknown as { cart?: string[] }).cart = ['tea'];
     res.json({ ok: true });
   });
-  app.post('/login', authenticator.authenticate('local', { failWithError: true, keepSessionInfo: true }), (req, res) => {
-    res.json({ user: (req.user as { name: string }).name });
-  });
+  app.post(
+    '/login',
+    authenticator.authenticate('local', { failWithError: true, keepSessionInfo: true }),
+    (req, res) => {
+      res.json({ user: (req.user as { name: string }).name });
+    },
+  );
   app.post('/logout', (req, res, next) => req.logout((err) => (err ? next(err) : res.json({ ok: true }))));
   app.get('/me', (req, res) => {
-    res.json({ user: (req.user as { name: string } | undefined)?.name ?? null, sessionId: req.session?.id ?? null, cart: (req.session as unknown as { cart?: string[] }).cart ?? null });
+    res.json({
+      user: (req.user as { name: string } | undefined)?.name ?? null,
+      sessionId: req.session?.id ?? null,
+      cart: (req.session as unknown as { cart?: string[] }).cart ?? null,
+    });
   });
   app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     res.status(err.status ?? 500).json({ error: err.message });
@@ -48,7 +58,11 @@ describe('passport 0.7 + passport-local on cookieSession', () => {
   });
   afterAll(() => server.close());
 
-  const form = (body: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(body), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const form = (body: Record<string, string>) => ({
+    method: 'POST',
+    body: new URLSearchParams(body),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
 
   it('req.login regenerates the session (new id), keeps the session info asked for, and the user stays signed in', async () => {
     const client = new Client(server.url);

@@ -13,7 +13,12 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const MAX_AGE = 3_600_000;
 
 async function pingRedis(): Promise<void> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -23,13 +28,21 @@ async function pingRedis(): Promise<void> {
   }
 }
 
-const redisAvailable = await engineAvailable('Redis', pingRedis, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const redisAvailable = await engineAvailable(
+  'Redis',
+  pingRedis,
+  'start redis-server on 127.0.0.1:6379 or set REDIS_URL',
+);
 const prefix = `sessionkit-test:cookie-revocation:${randomBytes(4).toString('hex')}:`;
 
 const backends: { name: string; available: boolean; open: () => SessionStore }[] = [
   { name: 'memory://', available: true, open: () => new MemorySessionStore() },
   // ids() and clear() SCAN the shared server's whole keyspace, which other test runs may fill: generous timeout.
-  { name: 'Redis', available: redisAvailable, open: () => RedisSessionStore.fromUrl(REDIS_URL, { prefix, operationTimeoutMs: 60_000 }) },
+  {
+    name: 'Redis',
+    available: redisAvailable,
+    open: () => RedisSessionStore.fromUrl(REDIS_URL, { prefix, operationTimeoutMs: 60_000 }),
+  },
 ];
 
 for (const backend of backends) {
@@ -135,7 +148,9 @@ for (const backend of backends) {
         await other.post('/set/userId', { value: 'u6b' });
         expect((await other.json('/me'))['data']).toEqual({ userId: 'u6b' });
         await fixture.sessions.revokeUser('u6b');
-        expect(await eventually(async () => JSON.stringify((await other.json('/me'))['data']) === '{}', 10_000)).toBe(true);
+        expect(await eventually(async () => JSON.stringify((await other.json('/me'))['data']) === '{}', 10_000)).toBe(
+          true,
+        );
       } finally {
         await Promise.all(servers.map((server) => server.close()));
       }
@@ -158,7 +173,13 @@ describe('revocation store down', () => {
     it(`failMode '${failMode}'`, async () => {
       // The cookie is made while the store answers; then the same secrets meet a store that does not.
       const up = cookieApp({ secrets: [SECRET_A], name: 'sid', revocation: { store: upStore } });
-      const fixture = cookieApp({ secrets: [SECRET_A], name: 'sid', revocation: { store: down }, failMode, logger: { warn: () => {} } });
+      const fixture = cookieApp({
+        secrets: [SECRET_A],
+        name: 'sid',
+        revocation: { store: down },
+        failMode,
+        logger: { warn: () => {} },
+      });
       const servers = [await listen(up.app), await listen(fixture.app)];
       try {
         const client = new Client(servers[0]!.url);
@@ -187,7 +208,10 @@ describe('revocation store down', () => {
 
   it('revokeUser without the revocation option is a configuration error', async () => {
     const fixture = cookieApp({ secrets: [SECRET_A] });
-    await expect(fixture.sessions.revokeUser('u9')).rejects.toMatchObject({ code: 'ERR_STORE_CONFIG', message: expect.stringMatching(/revokeUser needs the revocation option/) });
+    await expect(fixture.sessions.revokeUser('u9')).rejects.toMatchObject({
+      code: 'ERR_STORE_CONFIG',
+      message: expect.stringMatching(/revokeUser needs the revocation option/),
+    });
   });
 });
 

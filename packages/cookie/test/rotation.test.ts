@@ -4,7 +4,8 @@ import { Client, listen, SECRET_A, SECRET_B } from './support/http.js';
 
 const A = { id: 'key-a', secret: SECRET_A };
 const B = { id: 'key-b', secret: SECRET_B };
-const kidOf = (jwe: string) => (JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+const kidOf = (jwe: string) =>
+  (JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 
 describe('key rotation', () => {
   const servers: Awaited<ReturnType<typeof listen>>[] = [];

@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange, type SessionLimits } from './codec.js';
 import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js';
 import { StoreConfigError, isSessionStoreError } from './errors.js';
-import { DEFAULT_PRINCIPAL_KEYS, type PrincipalFunction, defaultPrincipal, principalOf, principalQuery } from './principal.js';
+import {
+  DEFAULT_PRINCIPAL_KEYS,
+  type PrincipalFunction,
+  defaultPrincipal,
+  principalOf,
+  principalQuery,
+} from './principal.js';
 import { assertSessionId } from './sid.js';
 import { positiveInteger, positiveNumber } from './store-kit.js';
 import { type CallOwner, DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
@@ -66,7 +72,10 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
 
   constructor(options: BaseStoreOptions = {}) {
     super();
-    this.operationTimeoutMs = positiveNumber(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, 'operationTimeoutMs');
+    this.operationTimeoutMs = positiveNumber(
+      options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+      'operationTimeoutMs',
+    );
     this.maxSessionBytes = positiveInteger(options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES, 'maxSessionBytes');
     this.maxSessionKeys = positiveInteger(options.maxSessionKeys ?? DEFAULT_MAX_SESSION_KEYS, 'maxSessionKeys');
     this.tombstoneTtlMs = positiveNumber(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
@@ -289,7 +298,10 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
     } catch (err) {
       if (!this.#principalFailed) {
         this.#principalFailed = true;
-        this.emit('error', new StoreConfigError(`principal(data) failed, sessions are kept without a principal: ${String(err)}`));
+        this.emit(
+          'error',
+          new StoreConfigError(`principal(data) failed, sessions are kept without a principal: ${String(err)}`),
+        );
       }
       return undefined;
     }

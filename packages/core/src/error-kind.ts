@@ -1,9 +1,4 @@
-import {
-  SessionEncodeError,
-  StoreOperationError,
-  StoreUnavailableError,
-  isSessionStoreError,
-} from './errors.js';
+import { SessionEncodeError, StoreOperationError, StoreUnavailableError, isSessionStoreError } from './errors.js';
 
 /**
  * How a backend error counts:
@@ -75,7 +70,11 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
   const { code, message, name, errors, cause } = err as Record<string, unknown>;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
-  if (name === 'TimeoutError' || CONNECTION_CLASSES.has((err as { constructor?: { name?: unknown } }).constructor?.name as string)) return true;
+  if (
+    name === 'TimeoutError' ||
+    CONNECTION_CLASSES.has((err as { constructor?: { name?: unknown } }).constructor?.name as string)
+  )
+    return true;
   if (Array.isArray(errors) && errors.some((e) => isConnectionError(e, depth + 1))) return true;
   return isConnectionError(cause, depth + 1);
 }

@@ -87,7 +87,10 @@ export class StoreOperationError extends SessionStoreError {
  */
 export class InvalidPrincipalError extends SessionStoreError {
   constructor(id: unknown, reason: string) {
-    super('ERR_PRINCIPAL_INVALID', `Invalid principal id ${describe(id)}: ${reason}; pass the user id as principal(data) returns it (a string or number of at most 256 UTF-8 bytes)`);
+    super(
+      'ERR_PRINCIPAL_INVALID',
+      `Invalid principal id ${describe(id)}: ${reason}; pass the user id as principal(data) returns it (a string or number of at most 256 UTF-8 bytes)`,
+    );
   }
 }
 

@@ -52,7 +52,8 @@ export function cookieExpiry(movingFields: readonly string[] = ['expires']): Exp
       if (!before || typeof after !== 'object' || after === null) return false;
       // Field by field: a database may store the cookie's fields in another order.
       for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) {
-        if (!moving.has(field) && JSON.stringify(before[field]) !== JSON.stringify((after as SessionData)[field])) return false;
+        if (!moving.has(field) && JSON.stringify(before[field]) !== JSON.stringify((after as SessionData)[field]))
+          return false;
       }
       return true;
     },
@@ -67,7 +68,8 @@ export function cookieExpiry(movingFields: readonly string[] = ['expires']): Exp
 export function cookieRefreshedAt(cookie: unknown): number | undefined {
   if (typeof cookie !== 'object' || cookie === null) return undefined;
   const { expires, originalMaxAge } = cookie as { expires?: unknown; originalMaxAge?: unknown };
-  if ((typeof expires !== 'string' && !(expires instanceof Date)) || typeof originalMaxAge !== 'number') return undefined;
+  if ((typeof expires !== 'string' && !(expires instanceof Date)) || typeof originalMaxAge !== 'number')
+    return undefined;
   const at = (typeof expires === 'string' ? Date.parse(expires) : expires.getTime()) - originalMaxAge;
   return Number.isFinite(at) ? at : undefined;
 }

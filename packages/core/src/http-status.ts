@@ -23,5 +23,7 @@ export function httpStatusOf(err: unknown): SessionHttpStatus | undefined {
  */
 export function withHttpStatus<T>(err: T): T {
   const status = httpStatusOf(err);
-  return status === undefined ? err : (Object.assign(err as object, { status, statusCode: status, expose: status === 400 }) as T);
+  return status === undefined
+    ? err
+    : (Object.assign(err as object, { status, statusCode: status, expose: status === 400 }) as T);
 }

@@ -24,7 +24,14 @@ export {
 export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.js';
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
 export { FORBIDDEN_KEYS } from './forbidden-keys.js';
-export { DEFAULT_PRINCIPAL_KEYS, MAX_PRINCIPAL_BYTES, defaultPrincipal, principalOf, principalQuery, type PrincipalFunction } from './principal.js';
+export {
+  DEFAULT_PRINCIPAL_KEYS,
+  MAX_PRINCIPAL_BYTES,
+  defaultPrincipal,
+  principalOf,
+  principalQuery,
+  type PrincipalFunction,
+} from './principal.js';
 export { PrincipalIndex } from './principal-index.js';
 export { isConnectionError, toStoreError, type ErrorKind } from './error-kind.js';
 export {
@@ -53,7 +60,14 @@ export {
   type QueryParamKind,
   type QuerySpec,
 } from './store-kit.js';
-export { createStore, redactUrl, registerStore, registeredSchemes, type CreateStoreOptions, type StoreFactory } from './registry.js';
+export {
+  createStore,
+  redactUrl,
+  registerStore,
+  registeredSchemes,
+  type CreateStoreOptions,
+  type StoreFactory,
+} from './registry.js';
 export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
 export { formKeyTexts, keyTextsOf, rememberStoredForm, storedForm, storedKeyTexts } from './stored-form.js';
 export { privateSlot, type PrivateSlot } from './private-slot.js';

@@ -6,7 +6,9 @@ import secureJson from 'secure-json-parse';
  * Text without any of them decodes safely with plain `JSON.parse`.
  */
 export function mayHoldForbiddenKeys(text: string): boolean {
-  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u') || text.charCodeAt(0) === 0xfeff;
+  return (
+    text.includes('__proto__') || text.includes('constructor') || text.includes('\\u') || text.charCodeAt(0) === 0xfeff
+  );
 }
 
 /**

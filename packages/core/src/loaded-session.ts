@@ -30,7 +30,13 @@ export class LoadedSession {
    *   (called once, on the first {@link storedKeys}: a request that never saves never pays for it)
    * @param refreshedAt when the stored expiry was last refreshed, epoch ms (see `ExpiryRule.refreshedAt`)
    */
-  constructor(sid: string, data: SessionData | null, keys: KeyTexts | (() => KeyTexts), refreshedAt: number | undefined, degraded = false) {
+  constructor(
+    sid: string,
+    data: SessionData | null,
+    keys: KeyTexts | (() => KeyTexts),
+    refreshedAt: number | undefined,
+    degraded = false,
+  ) {
     this.sid = sid;
     this.data = data;
     this.degraded = degraded;

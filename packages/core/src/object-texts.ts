@@ -23,7 +23,8 @@ const CLOSE_ARRAY = 0x5d; // ]
  */
 export function objectKeyTexts(text: string): KeyTexts | undefined {
   const end = text.length - 1;
-  if (text.charCodeAt(0) !== OPEN_OBJECT || text.charCodeAt(end) !== CLOSE_OBJECT || mayHoldForbiddenKeys(text)) return undefined;
+  if (text.charCodeAt(0) !== OPEN_OBJECT || text.charCodeAt(end) !== CLOSE_OBJECT || mayHoldForbiddenKeys(text))
+    return undefined;
   const texts: KeyTexts = new Map();
   if (end === 1) return texts;
   let at = 1;

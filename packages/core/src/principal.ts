@@ -29,7 +29,9 @@ export function principalOf(data: SessionData, principal: PrincipalFunction = de
   if (value === undefined || value === null || value === '') return undefined;
   const id = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
   if (byteLength(id) > MAX_PRINCIPAL_BYTES) {
-    throw new SessionEncodeError(`the principal id is ${byteLength(id)} bytes, over the ${MAX_PRINCIPAL_BYTES} byte limit`);
+    throw new SessionEncodeError(
+      `the principal id is ${byteLength(id)} bytes, over the ${MAX_PRINCIPAL_BYTES} byte limit`,
+    );
   }
   return id;
 }
@@ -45,6 +47,7 @@ export function principalQuery(id: unknown): string {
   else if (typeof id === 'number' && Number.isFinite(id)) text = String(id);
   else throw new InvalidPrincipalError(id, 'expected a string or a finite number');
   if (text === '') throw new InvalidPrincipalError(id, 'an empty id names no user');
-  if (byteLength(text) > MAX_PRINCIPAL_BYTES) throw new InvalidPrincipalError(id, `over ${MAX_PRINCIPAL_BYTES} UTF-8 bytes`);
+  if (byteLength(text) > MAX_PRINCIPAL_BYTES)
+    throw new InvalidPrincipalError(id, `over ${MAX_PRINCIPAL_BYTES} UTF-8 bytes`);
   return text;
 }

@@ -19,8 +19,10 @@ interface Registration {
 
 // One registry per process, shared by the ESM and CJS copies of this package.
 const REGISTRY_KEY = Symbol.for('sessionkit.store-registry');
-const registry: Map<string, Registration> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??=
-  new Map<string, Registration>()) as Map<string, Registration>;
+const registry: Map<string, Registration> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map<
+  string,
+  Registration
+>()) as Map<string, Registration>;
 
 /**
  * Registers a factory for URL schemes (without the colon, e.g. `['redis', 'rediss']`). Store
@@ -56,7 +58,8 @@ export function registeredSchemes(): { scheme: string; example: string }[] {
  */
 export function createStore(url: string, options: CreateStoreOptions = {}): SessionStore {
   const parsed = parseStoreUrl(url);
-  if (!parsed) throw new StoreConfigError(`Store URL ${JSON.stringify(redactUrl(url))} does not parse; expected e.g. ${known()}`);
+  if (!parsed)
+    throw new StoreConfigError(`Store URL ${JSON.stringify(redactUrl(url))} does not parse; expected e.g. ${known()}`);
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
   const registration = registry.get(scheme);
   if (!registration) {
@@ -69,7 +72,10 @@ export function createStore(url: string, options: CreateStoreOptions = {}): Sess
 
 function parseStoreUrl(text: string): URL | undefined {
   // A host list keeps only its first host: the rest is read by the factory from the raw text.
-  const firstHost = text.replace(/^([a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?)([^/?#]*)/i, (_, head: string, hosts: string) => head + hosts.split(',')[0]);
+  const firstHost = text.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?)([^/?#]*)/i,
+    (_, head: string, hosts: string) => head + hosts.split(',')[0],
+  );
   try {
     return new URL(firstHost);
   } catch {

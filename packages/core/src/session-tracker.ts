@@ -96,7 +96,8 @@ export class SessionTracker extends EventEmitter {
     }
     this.store = store;
     this.failMode = failMode;
-    this.#touchAfterMs = options.touchAfterMs === undefined ? undefined : duration(options.touchAfterMs, 'touchAfterMs', 0);
+    this.#touchAfterMs =
+      options.touchAfterMs === undefined ? undefined : duration(options.touchAfterMs, 'touchAfterMs', 0);
     this.#logger = options.logger ?? console;
     this.#expiry = options.expiry ?? NO_EXPIRY;
     this.#accept = options.accept;
@@ -215,13 +216,21 @@ export class SessionTracker extends EventEmitter {
   /** The error a request gets while the store is known to be down (failMode 'closed'), with status 503. */
   downError(): StoreUnavailableError {
     return withHttpStatus(
-      new StoreUnavailableError(`session store ${this.store.name} is unavailable (failMode '${this.failMode}'); retrying in the background`),
+      new StoreUnavailableError(
+        `session store ${this.store.name} is unavailable (failMode '${this.failMode}'); retrying in the background`,
+      ),
     );
   }
 
   // The store calls below are awaited directly and their outcome recorded here, rather than passed
   // through `Availability.observe`: one promise less on every request.
-  async #refresh(sid: string, current: object, texts: KeyTexts | undefined, load: LoadedSession | undefined, ttlMs: number): Promise<SaveOutcome> {
+  async #refresh(
+    sid: string,
+    current: object,
+    texts: KeyTexts | undefined,
+    load: LoadedSession | undefined,
+    ttlMs: number,
+  ): Promise<SaveOutcome> {
     const now = Date.now();
     const refreshedAt = this.#expiry.refreshedAt(current);
     const ownExpiry = refreshedAt !== undefined;

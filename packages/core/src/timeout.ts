@@ -34,7 +34,9 @@ export function settleWithin<T>(work: Promise<T>, timeoutMs: number, owner: Call
     const timer = setTimeout(
       () =>
         reject(
-          new StoreUnavailableError(`${owner.describeCall(operation)} did not settle within ${timeoutMs} ms (operationTimeoutMs); is the backend reachable?`),
+          new StoreUnavailableError(
+            `${owner.describeCall(operation)} did not settle within ${timeoutMs} ms (operationTimeoutMs); is the backend reachable?`,
+          ),
         ),
       timeoutMs,
     );

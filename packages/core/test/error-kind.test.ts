@@ -13,6 +13,9 @@ describe('driver error kinds', () => {
     const nul = Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' });
     expect(isConnectionError(nul)).toBe(false);
     expect(toStoreError(nul, 'x patch').name).toBe('StoreOperationError');
-    expect(toStoreError(nul, 'x patch', 'data')).toMatchObject({ name: 'SessionEncodeError', code: 'ERR_SESSION_ENCODE' });
+    expect(toStoreError(nul, 'x patch', 'data')).toMatchObject({
+      name: 'SessionEncodeError',
+      code: 'ERR_SESSION_ENCODE',
+    });
   });
 });

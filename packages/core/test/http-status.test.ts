@@ -11,7 +11,7 @@ import {
 } from '../src/index.js';
 
 describe('store errors as HTTP statuses', () => {
-  it('store down is 503; the request\'s own bad data is 400; anything else has no status (500)', () => {
+  it("store down is 503; the request's own bad data is 400; anything else has no status (500)", () => {
     expect(httpStatusOf(new StoreUnavailableError('down'))).toBe(503);
     expect(httpStatusOf(new SessionEncodeError('cycle'))).toBe(400);
     expect(httpStatusOf(new SessionTooLargeError(2000, 1000))).toBe(400);
@@ -23,8 +23,16 @@ describe('store errors as HTTP statuses', () => {
   });
 
   it('withHttpStatus sets status, statusCode and expose (true only for 400), and leaves other errors alone', () => {
-    expect(withHttpStatus(new StoreUnavailableError('down'))).toMatchObject({ status: 503, statusCode: 503, expose: false });
-    expect(withHttpStatus(new SessionTooLargeError(2000, 1000))).toMatchObject({ status: 400, statusCode: 400, expose: true });
+    expect(withHttpStatus(new StoreUnavailableError('down'))).toMatchObject({
+      status: 503,
+      statusCode: 503,
+      expose: false,
+    });
+    expect(withHttpStatus(new SessionTooLargeError(2000, 1000))).toMatchObject({
+      status: 400,
+      statusCode: 400,
+      expose: true,
+    });
     const bug = new Error('bug');
     expect(withHttpStatus(bug)).toBe(bug);
     expect(bug).not.toHaveProperty('status');

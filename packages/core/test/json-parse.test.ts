@@ -4,8 +4,10 @@ import { mayHoldForbiddenKeys, parseJson } from '../src/json-parse.js';
 
 describe('parseJson', () => {
   it('sends text that could spell __proto__ or constructor to the safe parse', () => {
-    for (const text of ['{"__proto__":1}', '{"constructor":{}}', '{"\\u005f_proto__":1}', '\ufeff{}']) expect(mayHoldForbiddenKeys(text)).toBe(true);
-    for (const text of ['{"a":"proto","b":["__prot","o__"]}', '{"construct":"or"}']) expect(mayHoldForbiddenKeys(text)).toBe(false);
+    for (const text of ['{"__proto__":1}', '{"constructor":{}}', '{"\\u005f_proto__":1}', '\ufeff{}'])
+      expect(mayHoldForbiddenKeys(text)).toBe(true);
+    for (const text of ['{"a":"proto","b":["__prot","o__"]}', '{"construct":"or"}'])
+      expect(mayHoldForbiddenKeys(text)).toBe(false);
   });
 
   it('never yields a __proto__ key or a constructor.prototype, however they are spelled', () => {
@@ -26,7 +28,9 @@ describe('parseJson', () => {
   });
 
   it('keeps the words in values, decodes Buffers and skips a byte order mark', () => {
-    expect(parseJson('{"note":"__proto__ and constructor are words"}')).toEqual({ note: '__proto__ and constructor are words' });
+    expect(parseJson('{"note":"__proto__ and constructor are words"}')).toEqual({
+      note: '__proto__ and constructor are words',
+    });
     expect(parseJson(Buffer.from('{"a":"é"}'))).toEqual({ a: 'é' });
     expect(parseJson('\ufeff{"a":1}')).toEqual({ a: 1 });
     expect(decodeValue('sid-12345678', '[1,{"__proto__":{"polluted":1}}]')).toEqual([1, {}]);

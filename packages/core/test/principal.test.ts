@@ -8,10 +8,13 @@ describe('principalQuery', () => {
     expect(principalQuery(42)).toBe(principalOf({ userId: 42 }));
   });
 
-  it.each([[''], [null], [undefined], [Number.NaN], [Number.POSITIVE_INFINITY], [{ id: 1 }], ['é'.repeat(129)]])('refuses %j with InvalidPrincipalError', (id) => {
-    expect(() => principalQuery(id)).toThrow(InvalidPrincipalError);
-    expect(() => principalQuery(id)).toThrow(expect.objectContaining({ code: 'ERR_PRINCIPAL_INVALID' }));
-  });
+  it.each([[''], [null], [undefined], [Number.NaN], [Number.POSITIVE_INFINITY], [{ id: 1 }], ['é'.repeat(129)]])(
+    'refuses %j with InvalidPrincipalError',
+    (id) => {
+      expect(() => principalQuery(id)).toThrow(InvalidPrincipalError);
+      expect(() => principalQuery(id)).toThrow(expect.objectContaining({ code: 'ERR_PRINCIPAL_INVALID' }));
+    },
+  );
 });
 
 describe('PrincipalIndex', () => {

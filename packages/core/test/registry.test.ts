@@ -4,7 +4,9 @@ import { createStore, redactUrl, registerStore, registeredSchemes, type SessionS
 describe('createStore', () => {
   it('names the known schemes when the scheme is unknown', () => {
     registerStore(['test-scheme'], () => ({ name: 'test' }) as SessionStore, 'test-scheme://x');
-    expect(() => createStore('nosuch://host')).toThrow(/No session store is registered for "nosuch:".*test-scheme: \(test-scheme:\/\/x\)/);
+    expect(() => createStore('nosuch://host')).toThrow(
+      /No session store is registered for "nosuch:".*test-scheme: \(test-scheme:\/\/x\)/,
+    );
     expect(() => createStore('nosuch://host')).toThrow(expect.objectContaining({ code: 'ERR_STORE_CONFIG' }));
   });
 
@@ -15,7 +17,11 @@ describe('createStore', () => {
 
   it('redacts the password of a URL that does not parse, and of password parameters', () => {
     // port 99999 makes the URL invalid: exactly the message that used to quote the raw text
-    for (const url of ['redis://u:S3cr3tPW@127.0.0.1:99999', 'postgres://app:S3cr3tPW@db:99999/x', 'mysql://root:S3cr3tPW@h:99999/db']) {
+    for (const url of [
+      'redis://u:S3cr3tPW@127.0.0.1:99999',
+      'postgres://app:S3cr3tPW@db:99999/x',
+      'mysql://root:S3cr3tPW@h:99999/db',
+    ]) {
       expect(() => createStore(url)).toThrow(/\*\*\*/);
       expect(() => createStore(url)).not.toThrow(/S3cr3tPW/);
     }
@@ -26,10 +32,14 @@ describe('createStore', () => {
 
   it('hands a host list to the factory as raw text, and the URL of its first host', () => {
     let seen: [string, string, string] | undefined;
-    registerStore(['multi'], (url, _options, raw) => {
-      seen = [url.host, url.pathname, raw];
-      return { name: 'multi' } as SessionStore;
-    }, 'multi://a:1,b:2/name');
+    registerStore(
+      ['multi'],
+      (url, _options, raw) => {
+        seen = [url.host, url.pathname, raw];
+        return { name: 'multi' } as SessionStore;
+      },
+      'multi://a:1,b:2/name',
+    );
     createStore('multi://user:pw@a:1,b:2/mymaster');
     expect(seen).toEqual(['a:1', '/mymaster', 'multi://user:pw@a:1,b:2/mymaster']);
   });
@@ -40,10 +50,14 @@ describe('createStore', () => {
 
   it('passes the parsed URL and options to the factory, case-insensitive scheme', () => {
     let seen: [string, unknown] | undefined;
-    registerStore(['Echo'], (url, options) => {
-      seen = [url.host, options['extra']];
-      return { name: 'echo' } as SessionStore;
-    }, 'echo://host');
+    registerStore(
+      ['Echo'],
+      (url, options) => {
+        seen = [url.host, options['extra']];
+        return { name: 'echo' } as SessionStore;
+      },
+      'echo://host',
+    );
     expect(createStore('ECHO://somewhere', { extra: 1 }).name).toBe('echo');
     expect(seen).toEqual(['somewhere', 1]);
     expect(registeredSchemes().map((s) => s.scheme)).toContain('echo');

@@ -15,16 +15,22 @@ import { objectKeyTexts } from '../src/object-texts.js';
 const sessions: Record<string, unknown>[] = [
   {},
   { a: 1 },
-  { cookie: { originalMaxAge: 86_400_000, expires: '2026-12-03T13:00:00.000Z', httpOnly: true, path: '/' }, cart: { 'sku-1': 2 } },
+  {
+    cookie: { originalMaxAge: 86_400_000, expires: '2026-12-03T13:00:00.000Z', httpOnly: true, path: '/' },
+    cart: { 'sku-1': 2 },
+  },
   { s: 'a "quoted" \\ back, slash', n: -1.5e-7, t: true, f: false, z: null, e: '', big: 1e21 },
   { nested: { a: [1, [2, [3, { b: '}]{["' }]], {}], c: { d: {} } }, arr: [], obj: {} },
-  { 'key "with" quotes': 1, 'key\\back': 'v', 'ключ': 'значение', emoji: '😀', tab: 'a\tb', nl: 'a\nb' },
+  { 'key "with" quotes': 1, 'key\\back': 'v', ключ: 'значение', emoji: '😀', tab: 'a\tb', nl: 'a\nb' },
 ];
 
 describe('objectKeyTexts', () => {
-  it.each(sessions.map((data) => [JSON.stringify(data)]))('cuts %s into the texts keyTexts gives for its decoding', (text) => {
-    expect(objectKeyTexts(text)).toEqual(keyTexts(JSON.parse(text) as object));
-  });
+  it.each(sessions.map((data) => [JSON.stringify(data)]))(
+    'cuts %s into the texts keyTexts gives for its decoding',
+    (text) => {
+      expect(objectKeyTexts(text)).toEqual(keyTexts(JSON.parse(text) as object));
+    },
+  );
 
   it.each([
     ['whitespace between tokens (another writer)', '{"a": 1}'],
@@ -41,7 +47,12 @@ describe('objectKeyTexts', () => {
 
 describe('formKeyTexts', () => {
   it('decodes text it cannot cut, prototype-safely, and encodes each key as JSON.stringify would', () => {
-    expect(formKeyTexts('{"a": {"b": [1, 2]}, "c": "x"}')).toEqual(new Map([['a', '{"b":[1,2]}'], ['c', '"x"']]));
+    expect(formKeyTexts('{"a": {"b": [1, 2]}, "c": "x"}')).toEqual(
+      new Map([
+        ['a', '{"b":[1,2]}'],
+        ['c', '"x"'],
+      ]),
+    );
     const texts = formKeyTexts('{"__proto__":{"polluted":1},"a":{"constructor":{"prototype":{"polluted":1}}}}');
     expect(texts).toEqual(new Map([['a', '{}']]));
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
@@ -72,15 +83,28 @@ describe('a change carries its texts to the store', () => {
     const current = keyTexts({ a: 1, cart: ['tea', 'pen'], when: new Date('2026-01-02T00:00:00.000Z') });
     const change = changeBetween(loaded, current);
     expect(change).toEqual({ set: { cart: ['tea', 'pen'], when: '2026-01-02T00:00:00.000Z' }, unset: ['gone'] });
-    expect(keyTextsOf(change.set)).toEqual(new Map([['cart', '["tea","pen"]'], ['when', '"2026-01-02T00:00:00.000Z"']]));
+    expect(keyTextsOf(change.set)).toEqual(
+      new Map([
+        ['cart', '["tea","pen"]'],
+        ['when', '"2026-01-02T00:00:00.000Z"'],
+      ]),
+    );
   });
 
   it('normalizeChange returns the text of every value it keeps, from the change or encoded', () => {
     const fromDiff = normalizeChange(changeBetween(new Map(), keyTexts({ cart: { tea: 1 } })));
     expect(keyTextsOf(fromDiff.set)).toEqual(new Map([['cart', '{"tea":1}']]));
-    const raw = normalizeChange({ set: { when: new Date('2026-01-02T00:00:00.000Z'), fn: () => 1, n: Number.NaN }, unset: [] });
+    const raw = normalizeChange({
+      set: { when: new Date('2026-01-02T00:00:00.000Z'), fn: () => 1, n: Number.NaN },
+      unset: [],
+    });
     expect(raw).toEqual({ set: { when: '2026-01-02T00:00:00.000Z', n: null }, unset: ['fn'] });
-    expect(keyTextsOf(raw.set)).toEqual(new Map([['when', '"2026-01-02T00:00:00.000Z"'], ['n', 'null']]));
+    expect(keyTextsOf(raw.set)).toEqual(
+      new Map([
+        ['when', '"2026-01-02T00:00:00.000Z"'],
+        ['n', 'null'],
+      ]),
+    );
   });
 
   it('a change from the diff is returned as it is once checked; limits and overlaps still apply', () => {

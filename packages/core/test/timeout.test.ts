@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type SessionStoreError, StoreUnavailableError, isSessionStoreError, toStoreError, withTimeout } from '../src/index.js';
+import {
+  type SessionStoreError,
+  StoreUnavailableError,
+  isSessionStoreError,
+  toStoreError,
+  withTimeout,
+} from '../src/index.js';
 
 describe('withTimeout', () => {
   it('rejects with StoreUnavailableError when work does not settle', async () => {
@@ -24,7 +30,9 @@ describe('withTimeout', () => {
     const outcomes = await Promise.allSettled(calls);
     finishLate('too late');
     failLate(new Error('too late'));
-    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message))).toEqual([
+    expect(
+      outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message)),
+    ).toEqual([
       'quick',
       'hung did not settle within 100 ms (operationTimeoutMs); is the backend reachable?',
       'late did not settle within 100 ms (operationTimeoutMs); is the backend reachable?',

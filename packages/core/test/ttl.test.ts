@@ -6,7 +6,9 @@ const now = Date.parse('2026-01-01T00:00:00Z');
 describe('ttlFromCookie', () => {
   it('uses cookie.expires as a Date or an ISO string (express-session stores the string)', () => {
     expect(ttlFromCookie({ expires: new Date(now + 5000) }, DEFAULT_TTL_MS, now)).toBe(5000);
-    expect(ttlFromCookie({ expires: new Date(now + 5000).toISOString(), originalMaxAge: 9999 }, DEFAULT_TTL_MS, now)).toBe(5000);
+    expect(
+      ttlFromCookie({ expires: new Date(now + 5000).toISOString(), originalMaxAge: 9999 }, DEFAULT_TTL_MS, now),
+    ).toBe(5000);
   });
 
   it('falls back to maxAge, then to the default for browser-session cookies', () => {

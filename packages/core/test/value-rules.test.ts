@@ -7,12 +7,21 @@ describe('the shared value rules', () => {
   it('store what JSON round-trips: toJSON honoured, undefined/functions/Symbols dropped, NaN as null', () => {
     const when = new Date('2026-01-02T03:04:05.000Z');
     const { set, unset } = normalizeChange({
-      set: { when, fn: () => 1, sym: Symbol('s'), gone: undefined, list: [1, undefined, () => 1, Number.NaN], obj: { a: undefined, b: 1 } },
+      set: {
+        when,
+        fn: () => 1,
+        sym: Symbol('s'),
+        gone: undefined,
+        list: [1, undefined, () => 1, Number.NaN],
+        obj: { a: undefined, b: 1 },
+      },
       unset: [],
     });
     expect(set).toEqual({ when: '2026-01-02T03:04:05.000Z', list: [1, null, null, null], obj: { b: 1 } });
     expect(unset.sort()).toEqual(['fn', 'gone', 'sym']);
-    expect(encodeSession({ when, fn: () => 1, nul: 'a\u0000b' })).toBe('{"when":"2026-01-02T03:04:05.000Z","nul":"a\\u0000b"}');
+    expect(encodeSession({ when, fn: () => 1, nul: 'a\u0000b' })).toBe(
+      '{"when":"2026-01-02T03:04:05.000Z","nul":"a\\u0000b"}',
+    );
   });
 
   it('keeps values that are already in stored form as they are (no copy)', () => {
@@ -29,7 +38,10 @@ describe('the shared value rules', () => {
     ['a BigInt', { n: 1n }, /session\.n holds a BigInt/],
     ['nesting past the limit', { deep: nested(MAX_SESSION_DEPTH) }, /nesting deeper than 32/],
   ])('refuse %s with SessionEncodeError and the path', (_, data, message) => {
-    for (const call of [() => encodeSession(data as Record<string, unknown>), () => normalizeChange({ set: data as Record<string, unknown>, unset: [] })]) {
+    for (const call of [
+      () => encodeSession(data as Record<string, unknown>),
+      () => normalizeChange({ set: data as Record<string, unknown>, unset: [] }),
+    ]) {
       expect(call).toThrow(message);
       expect(call).toThrow(expect.objectContaining({ code: 'ERR_SESSION_ENCODE' }));
     }

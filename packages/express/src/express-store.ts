@@ -62,7 +62,8 @@ export class ExpressSessionStore extends Store {
     this.#tracker = new SessionTracker(store, {
       ...options,
       expiry: cookieExpiry(['expires']),
-      accept: (data) => (isObject(data['cookie']) ? undefined : 'has no cookie object (not written through express-session)'),
+      accept: (data) =>
+        isObject(data['cookie']) ? undefined : 'has no cookie object (not written through express-session)',
     });
     this.failMode = this.#tracker.failMode;
     // express-session stops loading sessions after 'disconnect' and serves requests without one:
@@ -106,7 +107,8 @@ export class ExpressSessionStore extends Store {
   get(sid: string, callback: Callback<SessionData | null>): void;
   get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> | void {
     const work = this.#tracker.load(sid);
-    if (!callback) return work.then((load) => (load.degraded ? Promise.reject(this.#tracker.downError()) : this.#remember(load)));
+    if (!callback)
+      return work.then((load) => (load.degraded ? Promise.reject(this.#tracker.downError()) : this.#remember(load)));
     work.then(
       (load) => {
         // setImmediate, as express-session's MemoryStore does: the rest of the request then runs
@@ -135,14 +137,22 @@ export class ExpressSessionStore extends Store {
   set(sid: string, sess: object): Promise<void>;
   set(sid: string, sess: object, callback: Callback<void>): void;
   set(sid: string, sess: object, callback?: Callback<void>): Promise<void> | void {
-    return this.#saved(sess, this.#tracker.save(sid, sess, { ttlMs: this.#ttlOf(sess), load: this.#loads.get(sess) }), callback);
+    return this.#saved(
+      sess,
+      this.#tracker.save(sid, sess, { ttlMs: this.#ttlOf(sess), load: this.#loads.get(sess) }),
+      callback,
+    );
   }
 
   /** Refreshes the stored expiry of an unmodified session, unless it was refreshed less than `touchAfterMs` ago. */
   override touch(sid: string, sess: object): Promise<void>;
   override touch(sid: string, sess: object, callback: Callback<void>): void;
   override touch(sid: string, sess: object, callback?: Callback<void>): Promise<void> | void {
-    return this.#saved(sess, this.#tracker.refresh(sid, sess, { ttlMs: this.#ttlOf(sess), load: this.#loads.get(sess) }), callback);
+    return this.#saved(
+      sess,
+      this.#tracker.refresh(sid, sess, { ttlMs: this.#ttlOf(sess), load: this.#loads.get(sess) }),
+      callback,
+    );
   }
 
   /** Removes a session; idempotent, and a no-op for an invalid sid (nothing can be stored under it). */
@@ -198,7 +208,10 @@ export class ExpressSessionStore extends Store {
       }
       return sessions;
     })();
-    return settle(work.catch((err: unknown) => Promise.reject(withHttpStatus(err))), callback);
+    return settle(
+      work.catch((err: unknown) => Promise.reject(withHttpStatus(err))),
+      callback,
+    );
   }
 
   /** Streams the sids of live sessions (`SessionStore.ids`). */

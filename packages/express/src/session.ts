@@ -113,14 +113,26 @@ function cookieStrategy(options: SessionOptions, url: CookieUrlOptions): Session
 function serverStrategy(options: SessionOptions, backing: SessionStore, owned: boolean): SessionMiddleware {
   const store = new ExpressSessionStore(
     backing,
-    defined({ touchAfterMs: options.touchAfterMs, failMode: options.failMode, defaultTtlMs: options.defaultTtlMs, logger: options.logger }),
+    defined({
+      touchAfterMs: options.touchAfterMs,
+      failMode: options.failMode,
+      defaultTtlMs: options.defaultTtlMs,
+      logger: options.logger,
+    }),
   );
   const handler = expressSession({
     store,
     secret: options.secret,
     resave: options.resave ?? false,
     saveUninitialized: options.saveUninitialized ?? false,
-    ...defined({ name: options.name, cookie: options.cookie, rolling: options.rolling, genid: options.genid, proxy: options.proxy, unset: options.unset }),
+    ...defined({
+      name: options.name,
+      cookie: options.cookie,
+      rolling: options.rolling,
+      genid: options.genid,
+      proxy: options.proxy,
+      unset: options.unset,
+    }),
   } as expressSession.SessionOptions);
   return Object.assign(handler, {
     strategy: 'server' as const,

@@ -15,7 +15,11 @@ runAdapterSuite({
   cookie: COOKIE,
   signedCookies,
   start: (store, { failMode, beforeWrite, warn }) => {
-    const adapter = new ExpressSessionStore(store, { failMode: failMode ?? 'open', probeIntervalMs: 100, logger: { warn: warn ?? (() => {}) } });
+    const adapter = new ExpressSessionStore(store, {
+      failMode: failMode ?? 'open',
+      probeIntervalMs: 100,
+      logger: { warn: warn ?? (() => {}) },
+    });
     return listen(sessionApp(adapter, { cookie: { maxAge: 600_000 } }, beforeWrite ? { beforeWrite } : {}));
   },
 });

@@ -66,15 +66,18 @@ describe('bad input at the adapter', () => {
     ['too long', 'x'.repeat(257)],
     ['a NUL', 'abcdefgh\u0000ijkl'],
     ['a newline', 'abcdefgh\nSet-Cookie: x=1'],
-  ])('a validly signed sid that is %s is treated as no session (InvalidSessionIdError never escapes)', async (_, sid) => {
-    const { counting, url } = await setup();
-    const client = new Client(url);
-    client.cookies.set(COOKIE, signedCookie(sid));
-    const response = await client.request('/me');
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ hasSession: true, user: null });
-    expect(counting.calls).toEqual([]);
-  });
+  ])(
+    'a validly signed sid that is %s is treated as no session (InvalidSessionIdError never escapes)',
+    async (_, sid) => {
+      const { counting, url } = await setup();
+      const client = new Client(url);
+      client.cookies.set(COOKIE, signedCookie(sid));
+      const response = await client.request('/me');
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ hasSession: true, user: null });
+      expect(counting.calls).toEqual([]);
+    },
+  );
 
   it('stored bytes that do not decode are treated as absent and logged once per sid', async () => {
     const { backend, warnings, url } = await setup();

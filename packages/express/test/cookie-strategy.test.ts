@@ -3,7 +3,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createServer } from 'node:http';
 import { session } from '../src/index.js';
 
-type Bag = Record<string, unknown> & { id: string; regenerate(cb: (err?: unknown) => void): void; destroy(cb: (err?: unknown) => void): void };
+type Bag = Record<string, unknown> & {
+  id: string;
+  regenerate(cb: (err?: unknown) => void): void;
+  destroy(cb: (err?: unknown) => void): void;
+};
 
 /** The sealed-cookie suite's app on Express with session({ store: 'cookie://' }). */
 async function start(options: CookieAppOptions) {
@@ -21,7 +25,15 @@ async function start(options: CookieAppOptions) {
   const bag = (req: Request) => req.session as unknown as Bag | undefined;
   app.get('/me', (req, res) => {
     const current = bag(req);
-    res.json({ sessionID: current?.id ?? null, user: current?.['user'] ?? null, keys: current ? Object.keys(current).filter((key) => key !== 'cookie').sort() : [] });
+    res.json({
+      sessionID: current?.id ?? null,
+      user: current?.['user'] ?? null,
+      keys: current
+        ? Object.keys(current)
+            .filter((key) => key !== 'cookie')
+            .sort()
+        : [],
+    });
   });
   app.get('/blob', (req, res) => res.json({ blob: bag(req)?.['blob'] ?? null }));
   app.post('/login', (req, res) => {

@@ -66,7 +66,9 @@ describe('login, logout, regenerate over real HTTP', () => {
     );
     expect(viaCallback).toMatchObject({ n: 1 });
     expect(Object.keys(await adapter.all())).toEqual(['promise-sid-1']);
-    await new Promise<void>((resolve, reject) => adapter.destroy('promise-sid-1', (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      adapter.destroy('promise-sid-1', (err) => (err ? reject(err) : resolve())),
+    );
     expect(await adapter.get('promise-sid-1')).toBeNull();
     await adapter.set('promise-sid-2', sess);
     await new Promise<void>((resolve, reject) => adapter.clear((err) => (err ? reject(err) : resolve())));

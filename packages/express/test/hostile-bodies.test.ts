@@ -14,7 +14,14 @@ afterEach(async () => {
 async function start(store: MemorySessionStore) {
   const app = express();
   app.use(express.json({ limit: '1mb' }));
-  app.use(session({ store: new ExpressSessionStore(store), secret: 'hostile bodies', resave: false, saveUninitialized: false }));
+  app.use(
+    session({
+      store: new ExpressSessionStore(store),
+      secret: 'hostile bodies',
+      resave: false,
+      saveUninitialized: false,
+    }),
+  );
   app.post('/login', (req, res) => {
     Object.assign(req.session, { passport: { user: 'victim' }, cart: ['tea'] });
     res.json({ ok: true });
@@ -31,9 +38,16 @@ async function start(store: MemorySessionStore) {
   app.get('/me', (req, res) => {
     res.json({ user: (req.session as unknown as { passport?: { user?: string } }).passport?.user ?? null });
   });
-  app.use((err: Error & { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(err.status ?? 500).json({ code: err.code });
-  });
+  app.use(
+    (
+      err: Error & { status?: number; code?: string },
+      _req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      res.status(err.status ?? 500).json({ code: err.code });
+    },
+  );
   const server = await listen(app);
   closers.push(server.close);
   return server.url;
@@ -67,11 +81,19 @@ describe('hostile request bodies through express-session', () => {
     await victim.post('/login');
     const attacker = new Client(url);
     const body = JSON.stringify(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, 0])));
-    const response = await attacker.request('/profile/save', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await attacker.request('/profile/save', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ code: 'ERR_SESSION_ENCODE' });
     // express-session's own save at the end of a response cannot change its status; it stores nothing
-    const auto = await attacker.request('/profile', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const auto = await attacker.request('/profile', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(auto.status).toBe(200);
     expect(await store.length()).toBe(1);
     expect(await victim.json('/me')).toEqual({ user: 'victim' });

@@ -25,10 +25,13 @@ afterEach(async () => {
 });
 
 async function loggedIn(failMode: FailMode) {
-  const adapter = new ExpressSessionStore(new HttpSessionStore(server.url, { operationTimeoutMs: OPERATION_TIMEOUT_MS }), {
-    failMode,
-    probeIntervalMs: 100,
-  });
+  const adapter = new ExpressSessionStore(
+    new HttpSessionStore(server.url, { operationTimeoutMs: OPERATION_TIMEOUT_MS }),
+    {
+      failMode,
+      probeIntervalMs: 100,
+    },
+  );
   const http = await listen(sessionApp(adapter, { cookie: { maxAge: 600_000 } }));
   closers.push(http.close);
   const client = new Client(http.url);

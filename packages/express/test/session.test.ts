@@ -27,7 +27,9 @@ function shop(options: SessionOptions): { app: express.Express; sessions: Sessio
     res.json({ ok: true });
   });
   app.post('/blob/:bytes', (req, res) => {
-    bag(req)['blob'] = Array.from({ length: Number(req.params['bytes']) }, (_, i) => String.fromCharCode(65 + ((i * 7919) % 58))).join('');
+    bag(req)['blob'] = Array.from({ length: Number(req.params['bytes']) }, (_, i) =>
+      String.fromCharCode(65 + ((i * 7919) % 58)),
+    ).join('');
     res.json({ ok: true });
   });
   app.get('/me', (req, res) => res.json({ user: bag(req)?.['user'] ?? null, cart: bag(req)?.['cart'] ?? [] }));
@@ -79,7 +81,10 @@ describe('session({ store }): one switch between strategies', () => {
   });
 
   it('cookie://?revocation=<store URL> enables revokeUser', async () => {
-    const { url, sessions } = await start({ store: `cookie://?revocation=${encodeURIComponent('memory://')}`, secret: SECRET });
+    const { url, sessions } = await start({
+      store: `cookie://?revocation=${encodeURIComponent('memory://')}`,
+      secret: SECRET,
+    });
     const client = new Client(url);
     await client.post('/login/ann');
     expect((await client.json('/me'))['user']).toBe('ann');
@@ -88,9 +93,15 @@ describe('session({ store }): one switch between strategies', () => {
   });
 
   it('refuses bad configuration at once, with what to do', () => {
-    expect(() => session({ store: 'cookie://', secret: 'short' })).toThrow(/secrets\[0\] is 5 characters; a sealing secret needs at least 32/);
-    expect(() => session({ store: 'cookie://?colour=blue', secret: SECRET })).toThrow(/cookie:\/\/ has no parameter "colour"; known: compress, maxChunks/);
-    expect(() => session({ store: 'nosuch://x', secret: SECRET })).toThrow(/No session store is registered for "nosuch:"/);
+    expect(() => session({ store: 'cookie://', secret: 'short' })).toThrow(
+      /secrets\[0\] is 5 characters; a sealing secret needs at least 32/,
+    );
+    expect(() => session({ store: 'cookie://?colour=blue', secret: SECRET })).toThrow(
+      /cookie:\/\/ has no parameter "colour"; known: compress, maxChunks/,
+    );
+    expect(() => session({ store: 'nosuch://x', secret: SECRET })).toThrow(
+      /No session store is registered for "nosuch:"/,
+    );
     expect(() => session({} as SessionOptions)).toThrow(/session\(\) needs \{ store, secret \}/);
   });
 });

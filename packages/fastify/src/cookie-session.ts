@@ -1,4 +1,11 @@
-import { assignData, clearData, dataOf, type SessionCookie, type SessionFlavor, type SessionOwner } from '@sessionkit/cookie';
+import {
+  assignData,
+  clearData,
+  dataOf,
+  type SessionCookie,
+  type SessionFlavor,
+  type SessionOwner,
+} from '@sessionkit/cookie';
 import type { SessionData } from '@sessionkit/core';
 
 type Callback = (err?: unknown) => void;
@@ -46,7 +53,9 @@ export class FastifyCookieSession {
   regenerate(fieldsOrCallback?: string[] | Callback, callback?: Callback): Promise<void> | void {
     const fields = Array.isArray(fieldsOrCallback) ? fieldsOrCallback : [];
     const done = typeof fieldsOrCallback === 'function' ? fieldsOrCallback : callback;
-    const kept = fields.filter((key) => !RESERVED.has(key) && Object.hasOwn(this, key)).map((key) => [key, this[key]] as const);
+    const kept = fields
+      .filter((key) => !RESERVED.has(key) && Object.hasOwn(this, key))
+      .map((key) => [key, this[key]] as const);
     return settle((cb) => {
       this.#owner.regenerate(this, (err) => {
         const next = this.#owner.session;

@@ -76,7 +76,9 @@ export class FastifySessionStore {
     this.store = store;
     this.#defaultTtlMs = options.defaultTtlMs ?? DEFAULT_TTL_MS;
     if (typeof this.#defaultTtlMs !== 'number' || !Number.isFinite(this.#defaultTtlMs) || this.#defaultTtlMs <= 0) {
-      throw new StoreConfigError(`defaultTtlMs must be a positive number of milliseconds, got ${String(this.#defaultTtlMs)}`);
+      throw new StoreConfigError(
+        `defaultTtlMs must be a positive number of milliseconds, got ${String(this.#defaultTtlMs)}`,
+      );
     }
     // @fastify/session's cookie moves `expires` on every request and keeps the previous one in `originalExpires`.
     this.#tracker = new SessionTracker(store, { ...options, expiry: cookieExpiry(['expires', 'originalExpires']) });

@@ -77,7 +77,10 @@ export interface FastifySessionPlugin {
 /** Where a request keeps its sealed-cookie session between `onRequest` and `onSend`. */
 const REQUEST_SESSION = Symbol('sessionkit.fastify.request-session');
 /** The request's slots under `cookie://` (@fastify/session's typings, when loaded, declare `session` as its own). */
-type CookieSlots = { session: FastifyCookieSession | null; [REQUEST_SESSION]?: RequestSession<FastifyCookieSession> | undefined };
+type CookieSlots = {
+  session: FastifyCookieSession | null;
+  [REQUEST_SESSION]?: RequestSession<FastifyCookieSession> | undefined;
+};
 const slots = (request: FastifyRequest) => request as unknown as CookieSlots;
 
 /**
@@ -107,9 +110,15 @@ const slots = (request: FastifyRequest) => request as unknown as CookieSlots;
  */
 export function session(options: FastifySessionOptions): FastifySessionPlugin {
   const strategy = chooseStrategy(options);
-  const plugin = strategy.kind === 'cookie' ? cookieStrategy(options, strategy.url) : serverStrategy(options, strategy.store, strategy.owned);
+  const plugin =
+    strategy.kind === 'cookie'
+      ? cookieStrategy(options, strategy.url)
+      : serverStrategy(options, strategy.store, strategy.owned);
   // Not encapsulated (as fastify-plugin does): the decoration and hooks apply to the whole app.
-  Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@sessionkit/fastify' });
+  Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: '@sessionkit/fastify',
+  });
   return plugin;
 }
 
@@ -131,9 +140,15 @@ function cookieStrategy(options: FastifySessionOptions, url: CookieUrlOptions): 
       // Rejects with status 503 only while the revocation store is down under failMode 'closed'.
       const incoming = await engine.begin(request.headers.cookie);
       const slot = slots(request);
-      slot[REQUEST_SESSION] = new RequestSession(engine, incoming, request.protocol === 'https', FASTIFY_FLAVOR, (current) => {
-        slot.session = current ?? null;
-      });
+      slot[REQUEST_SESSION] = new RequestSession(
+        engine,
+        incoming,
+        request.protocol === 'https',
+        FASTIFY_FLAVOR,
+        (current) => {
+          slot.session = current ?? null;
+        },
+      );
     });
     // Sealed before the headers go out. A seal that fails (too large) throws here, and Fastify's
     // error handler answers instead, with nothing written: the browser's previous cookie stays.
@@ -170,7 +185,13 @@ function cookieStrategy(options: FastifySessionOptions, url: CookieUrlOptions): 
 function serverStrategy(options: FastifySessionOptions, backing: SessionStore, owned: boolean): FastifySessionPlugin {
   const store = new FastifySessionStore(
     backing,
-    defined({ touchAfterMs: options.touchAfterMs, failMode: options.failMode, defaultTtlMs: options.defaultTtlMs, probeIntervalMs: options.probeIntervalMs, logger: options.logger }),
+    defined({
+      touchAfterMs: options.touchAfterMs,
+      failMode: options.failMode,
+      defaultTtlMs: options.defaultTtlMs,
+      probeIntervalMs: options.probeIntervalMs,
+      logger: options.logger,
+    }),
   );
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= owned ? backing.close() : Promise.resolve());

@@ -6,5 +6,9 @@ import { COOKIE, startSessionApp } from './support/session-app.js';
 runCookieSuite({
   name: 'session() (Fastify)',
   cookie: COOKIE,
-  start: (options) => startSessionApp(options.store, { ...sessionOptionsFor(options), ...(options.onInvalid ? { onInvalid: options.onInvalid } : {}) }),
+  start: (options) =>
+    startSessionApp(options.store, {
+      ...sessionOptionsFor(options),
+      ...(options.onInvalid ? { onInvalid: options.onInvalid } : {}),
+    }),
 });

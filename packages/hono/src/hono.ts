@@ -29,7 +29,10 @@ export interface SessionVariables {
  *   return c.json(session.get('cart'));
  * });
  */
-export function sessionMiddleware(store: SessionStore, options: WebSessionOptions): MiddlewareHandler<{ Variables: SessionVariables }> {
+export function sessionMiddleware(
+  store: SessionStore,
+  options: WebSessionOptions,
+): MiddlewareHandler<{ Variables: SessionVariables }> {
   const sessions = new WebSessions(store, options);
   return async (c, next) => {
     const session = await sessions.load(c.req.raw).catch(rethrow);
@@ -43,5 +46,8 @@ export function sessionMiddleware(store: SessionStore, options: WebSessionOption
 function rethrow(err: unknown): never {
   const status = httpStatusOf(err);
   if (status === undefined) throw err;
-  throw new HTTPException(status, { message: status === 503 ? 'Session store unavailable' : 'Session data cannot be stored', cause: err });
+  throw new HTTPException(status, {
+    message: status === 503 ? 'Session store unavailable' : 'Session data cannot be stored',
+    cause: err,
+  });
 }

@@ -54,20 +54,27 @@ const ATTRIBUTE_VALUE = /^[^;\s\u0000-\u001f\u007f]+$/;
 export function resolveCookie(options: WebSessionOptions): ResolvedCookie {
   const secrets = typeof options.secret === 'string' ? [options.secret] : [...(options.secret ?? [])];
   if (secrets.length === 0 || secrets.some((secret) => typeof secret !== 'string' || secret.length < 32)) {
-    throw new StoreConfigError('secret must be a string of at least 32 characters, or a non-empty array of them (the first signs, all verify)');
+    throw new StoreConfigError(
+      'secret must be a string of at least 32 characters, or a non-empty array of them (the first signs, all verify)',
+    );
   }
   const cookie = options.cookie ?? {};
   const name = cookie.name ?? 'sid';
-  if (!TOKEN.test(name)) throw new StoreConfigError(`cookie.name ${JSON.stringify(name)} is not a valid cookie name (RFC 6265 token)`);
+  if (!TOKEN.test(name))
+    throw new StoreConfigError(`cookie.name ${JSON.stringify(name)} is not a valid cookie name (RFC 6265 token)`);
   const sameSite = cookie.sameSite ?? 'Lax';
-  if (!['Strict', 'Lax', 'None'].includes(sameSite)) throw new StoreConfigError(`cookie.sameSite must be Strict, Lax or None, got ${JSON.stringify(sameSite)}`);
+  if (!['Strict', 'Lax', 'None'].includes(sameSite))
+    throw new StoreConfigError(`cookie.sameSite must be Strict, Lax or None, got ${JSON.stringify(sameSite)}`);
   for (const key of ['path', 'domain'] as const) {
     const value = cookie[key];
-    if (value !== undefined && !ATTRIBUTE_VALUE.test(value)) throw new StoreConfigError(`cookie.${key} ${JSON.stringify(value)} is not a valid attribute value`);
+    if (value !== undefined && !ATTRIBUTE_VALUE.test(value))
+      throw new StoreConfigError(`cookie.${key} ${JSON.stringify(value)} is not a valid attribute value`);
   }
   const maxAgeMs = cookie.maxAgeMs === undefined ? DEFAULT_TTL_MS : cookie.maxAgeMs;
   if (maxAgeMs !== null && (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs < 1000)) {
-    throw new StoreConfigError(`cookie.maxAgeMs must be a number of milliseconds >= 1000, or null, got ${String(maxAgeMs)}`);
+    throw new StoreConfigError(
+      `cookie.maxAgeMs must be a number of milliseconds >= 1000, or null, got ${String(maxAgeMs)}`,
+    );
   }
   const attributes = [
     `Path=${cookie.path ?? '/'}`,

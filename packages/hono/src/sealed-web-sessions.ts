@@ -1,4 +1,9 @@
-import { CookieSessionEngine, RequestSession, type CookieSessionOptions, type InvalidCookieEvent } from '@sessionkit/cookie';
+import {
+  CookieSessionEngine,
+  RequestSession,
+  type CookieSessionOptions,
+  type InvalidCookieEvent,
+} from '@sessionkit/cookie';
 import { HONO_FLAVOR, SealedSession, type SealedState } from './sealed-session.js';
 
 /**
@@ -48,7 +53,8 @@ export class SealedWebSessions {
    */
   async commit(session: SealedSession): Promise<string[]> {
     const requestSession = this.#requests.get(session);
-    if (!requestSession) throw new TypeError('commit() takes a session that load() of the same SealedWebSessions returned');
+    if (!requestSession)
+      throw new TypeError('commit() takes a session that load() of the same SealedWebSessions returned');
     this.#requests.delete(session);
     return requestSession.outcome().lines;
   }

@@ -74,7 +74,9 @@ export type HonoSessionMiddleware = MiddlewareHandler<SessionEnv> & {
  */
 export function session(options: HonoSessionOptions): HonoSessionMiddleware {
   const strategy = chooseStrategy(options);
-  return strategy.kind === 'cookie' ? cookieStrategy(options, strategy.url) : serverStrategy(options, strategy.store, strategy.owned);
+  return strategy.kind === 'cookie'
+    ? cookieStrategy(options, strategy.url)
+    : serverStrategy(options, strategy.store, strategy.owned);
 }
 
 function cookieStrategy(options: HonoSessionOptions, url: CookieUrlOptions): HonoSessionMiddleware {
@@ -123,7 +125,14 @@ function cookieStrategy(options: HonoSessionOptions, url: CookieUrlOptions): Hon
 }
 
 function serverStrategy(options: HonoSessionOptions, backing: SessionStore, owned: boolean): HonoSessionMiddleware {
-  const { store: _store, maxChunks: _chunks, compress: _compress, revocation: _revocation, revocationCacheMs: _cache, ...webOptions } = options;
+  const {
+    store: _store,
+    maxChunks: _chunks,
+    compress: _compress,
+    revocation: _revocation,
+    revocationCacheMs: _cache,
+    ...webOptions
+  } = options;
   const middleware = sessionMiddleware(backing, webOptions) as unknown as MiddlewareHandler<SessionEnv>;
   const controls: HonoSessionMiddleware = Object.assign(middleware, {
     strategy: 'server' as const,

@@ -63,7 +63,14 @@ export class WebSessions {
   async load(request: Request | Headers): Promise<WebSession> {
     const headers = request instanceof Headers ? request : request.headers;
     const read = this.#signer.verify(readCookie(headers.get('cookie'), this.#cookie.name));
-    const state: SessionState = { loadedSid: undefined, load: undefined, data: {}, regenerate: false, destroy: false, resign: false };
+    const state: SessionState = {
+      loadedSid: undefined,
+      load: undefined,
+      data: {},
+      regenerate: false,
+      destroy: false,
+      resign: false,
+    };
     if (read.state === 'valid') {
       const load = await this.#tracker.load(read.sid);
       if (load.data) {
@@ -86,7 +93,8 @@ export class WebSessions {
     const state = this.#states.get(session);
     if (!state) throw new TypeError('commit() takes a session that load() of the same WebSessions returned');
     const { loadedSid } = state;
-    if (loadedSid !== undefined && (state.destroy || state.regenerate) && !state.load?.degraded) await this.#tracker.destroy(loadedSid);
+    if (loadedSid !== undefined && (state.destroy || state.regenerate) && !state.load?.degraded)
+      await this.#tracker.destroy(loadedSid);
     if (state.destroy && Object.keys(state.data).length === 0) {
       this.#forget(state);
       return loadedSid === undefined ? [] : [this.#clearCookie()];
@@ -95,7 +103,10 @@ export class WebSessions {
     if (fresh && Object.keys(state.data).length === 0) return [];
     const sid = fresh ? newSid() : loadedSid;
     const current: SessionData = { ...state.data, [REFRESHED_KEY]: Date.now() };
-    const outcome = await this.#tracker.save(sid, current, { ttlMs: this.#ttlMs, load: fresh ? undefined : state.load });
+    const outcome = await this.#tracker.save(sid, current, {
+      ttlMs: this.#ttlMs,
+      load: fresh ? undefined : state.load,
+    });
     Object.assign(state, { loadedSid: sid, load: outcome.load, regenerate: false, destroy: false });
     if (outcome.write === 'none' && !fresh && !state.resign) return [];
     state.resign = false;
@@ -108,7 +119,10 @@ export class WebSessions {
 
   #setCookie(sid: string): string {
     const { name, attributes, maxAgeMs } = this.#cookie;
-    const expiry = maxAgeMs === null ? '' : `; Max-Age=${Math.floor(maxAgeMs / 1000)}; Expires=${new Date(Date.now() + maxAgeMs).toUTCString()}`;
+    const expiry =
+      maxAgeMs === null
+        ? ''
+        : `; Max-Age=${Math.floor(maxAgeMs / 1000)}; Expires=${new Date(Date.now() + maxAgeMs).toUTCString()}`;
     return `${name}=${this.#signer.sign(sid)}${expiry}; ${attributes}`;
   }
 

@@ -1,1 +1,7 @@
-export { koaStore, type KoaExternalStore, type KoaMaxAge, type KoaStoreCallOptions, type KoaStoreOptions } from './koa-store.js';
+export {
+  koaStore,
+  type KoaExternalStore,
+  type KoaMaxAge,
+  type KoaStoreCallOptions,
+  type KoaStoreOptions,
+} from './koa-store.js';

@@ -50,7 +50,8 @@ const KOA_EXPIRY: ExpiryRule = {
     const { _expire, _maxAge } = session as { _expire?: unknown; _maxAge?: unknown };
     return typeof _expire === 'number' && typeof _maxAge === 'number' ? _expire - _maxAge : undefined;
   },
-  onlyExpiry: (change) => change.unset.length === 0 && Object.keys(change.set).every((key) => KOA_EXPIRY.keys.includes(key)),
+  onlyExpiry: (change) =>
+    change.unset.length === 0 && Object.keys(change.set).every((key) => KOA_EXPIRY.keys.includes(key)),
 };
 
 /**

@@ -11,7 +11,10 @@ const KEY = 'koa test secret';
 /** The key cookie and its `.sig` cookie (keygrip: HMAC-SHA1 of `name=value`, base64url), as Koa sets them. */
 function signedCookies(sid: string, secret = KEY): Record<string, string> {
   const value = encodeURIComponent(sid);
-  return { [COOKIE]: value, [`${COOKIE}.sig`]: createHmac('sha1', secret).update(`${COOKIE}=${value}`).digest('base64url') };
+  return {
+    [COOKIE]: value,
+    [`${COOKIE}.sig`]: createHmac('sha1', secret).update(`${COOKIE}=${value}`).digest('base64url'),
+  };
 }
 
 type Bag = Record<string, unknown>;
@@ -29,7 +32,11 @@ function koaApp(store: SessionStore, { failMode, beforeWrite, warn }: AppOptions
       ctx.body = { code: code ?? 'ERR_UNKNOWN' };
     }
   });
-  const storeOptions = { failMode: failMode ?? 'open', probeIntervalMs: 100, logger: { warn: warn ?? (() => {}) } } as const;
+  const storeOptions = {
+    failMode: failMode ?? 'open',
+    probeIntervalMs: 100,
+    logger: { warn: warn ?? (() => {}) },
+  } as const;
   app.use(session({ key: COOKIE, maxAge: 600_000, store: koaStore(store, storeOptions) }, app));
   app.use(async (ctx) => {
     const bag = ctx.session as unknown as Bag;
@@ -44,7 +51,11 @@ function koaApp(store: SessionStore, { failMode, beforeWrite, warn }: AppOptions
       bag[set[1]!] = set[2];
     } else if (ctx.path !== '/me') return;
     const json = ctx.session?.toJSON() ?? {};
-    ctx.body = { sessionID: ctx.session?.externalKey ?? null, user: json['user'] ?? null, keys: Object.keys(json).sort() };
+    ctx.body = {
+      sessionID: ctx.session?.externalKey ?? null,
+      user: json['user'] ?? null,
+      keys: Object.keys(json).sort(),
+    };
   });
   return app;
 }

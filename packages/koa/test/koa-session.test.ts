@@ -76,7 +76,10 @@ describe('koaStore with koa-session over real HTTP', () => {
   });
 
   it("maxAge 'session' uses defaultTtlMs", async () => {
-    const { memory, client, key } = await start({ sessionOptions: { maxAge: 'session' }, storeOptions: { defaultTtlMs: 5000 } });
+    const { memory, client, key } = await start({
+      sessionOptions: { maxAge: 'session' },
+      storeOptions: { defaultTtlMs: 5000 },
+    });
     await client.post('/login');
     expect(memory.remainingTtlMs(key())).toBeLessThanOrEqual(5000);
     expect(memory.remainingTtlMs(key())).toBeGreaterThan(3000);
@@ -156,8 +159,12 @@ describe('koaStore direct calls', () => {
     const store = koaStore(memory);
     expect(await store.get('bad\u0000key', 1000, { ctx })).toBeNull();
     await store.destroy('bad\u0000key', { ctx });
-    await expect(store.set('validkoakey-123', { n: 10n }, 1000, { ctx })).rejects.toMatchObject({ code: 'ERR_SESSION_ENCODE' });
-    await expect(store.set('bad\u0000key', { n: 1 }, 1000, { ctx })).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
+    await expect(store.set('validkoakey-123', { n: 10n }, 1000, { ctx })).rejects.toMatchObject({
+      code: 'ERR_SESSION_ENCODE',
+    });
+    await expect(store.set('bad\u0000key', { n: 1 }, 1000, { ctx })).rejects.toMatchObject({
+      code: 'ERR_SESSION_ID_INVALID',
+    });
     expect(await memory.length()).toBe(0);
   });
 

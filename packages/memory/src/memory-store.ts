@@ -147,9 +147,12 @@ export class MemorySessionStore extends AbstractSessionStore {
         else if (!change.unset.includes(key)) parts.push(member(key, text));
       }
     }
-    for (const key of Object.keys(change.set)) if (!base?.has(key)) parts.push(member(key, valueText(change, changed, key)));
+    for (const key of Object.keys(change.set))
+      if (!base?.has(key)) parts.push(member(key, valueText(change, changed, key)));
     if (parts.length > this.maxSessionKeys) {
-      throw new SessionEncodeError(`more than ${this.maxSessionKeys} top-level keys (maxSessionKeys); keep collections under one key, e.g. session.cart = [...]`);
+      throw new SessionEncodeError(
+        `more than ${this.maxSessionKeys} top-level keys (maxSessionKeys); keep collections under one key, e.g. session.cart = [...]`,
+      );
     }
     const json = `{${parts.join(',')}}`;
     if (json.length * 3 > this.maxSessionBytes) {
@@ -157,7 +160,8 @@ export class MemorySessionStore extends AbstractSessionStore {
       if (bytes > this.maxSessionBytes) throw new SessionTooLargeError(bytes, this.maxSessionBytes);
     }
     // The principal is found again only when the change may have moved it.
-    const principal = current && this.principalUnchangedBy(change) ? current.principal : this.principalOf(decodeSession(sid, json));
+    const principal =
+      current && this.principalUnchangedBy(change) ? current.principal : this.principalOf(decodeSession(sid, json));
     this.#store(sid, json, principal, ttlMs);
     if (!current) this.lifecycle('created', sid, principal);
   }
@@ -217,7 +221,9 @@ export class MemorySessionStore extends AbstractSessionStore {
    * class is applied, without a timer per call.
    */
   protected override run<T>(operation: string, work: Promise<T>): Promise<T> {
-    return work.catch((err: unknown) => Promise.reject(toStoreError(err, `${this.name} ${operation}`, this.classifyError(err))));
+    return work.catch((err: unknown) =>
+      Promise.reject(toStoreError(err, `${this.name} ${operation}`, this.classifyError(err))),
+    );
   }
 
   protected override async release(): Promise<void> {
@@ -237,7 +243,12 @@ export class MemorySessionStore extends AbstractSessionStore {
 
   #store(sid: string, json: string, principal: string | undefined, ttlMs: number): void {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const entry: Entry = { json, principal, bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES, expiresAt: Date.now() + ttl };
+    const entry: Entry = {
+      json,
+      principal,
+      bytes: byteLength(json) + byteLength(sid) + ENTRY_OVERHEAD_BYTES,
+      expiresAt: Date.now() + ttl,
+    };
     this.#cache.set(sid, entry, ttl);
   }
 }

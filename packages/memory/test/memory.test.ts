@@ -33,7 +33,8 @@ describe('bounds', () => {
 
   it('maxSizeBytes evicts before max is reached', async () => {
     const store = new MemorySessionStore({ max: 10_000, maxSizeBytes: 64 * 1024 });
-    for (let i = 0; i < 1000; i++) await store.set(`sized-${i.toString().padStart(6, '0')}`, { blob: 'x'.repeat(1000) }, { ttlMs: 60_000 });
+    for (let i = 0; i < 1000; i++)
+      await store.set(`sized-${i.toString().padStart(6, '0')}`, { blob: 'x'.repeat(1000) }, { ttlMs: 60_000 });
     expect(store.sizeBytes).toBeLessThanOrEqual(64 * 1024);
     expect(store.size).toBeLessThan(64);
     expect(await store.length()).toBe(store.size);
@@ -67,7 +68,11 @@ describe('bounds', () => {
 
   it('a principal function that throws is reported once and the session is kept as anonymous', async () => {
     const errors: unknown[] = [];
-    const store = new MemorySessionStore({ principal: () => { throw new Error('boom'); } });
+    const store = new MemorySessionStore({
+      principal: () => {
+        throw new Error('boom');
+      },
+    });
     store.on('error', (err) => errors.push(err));
     await store.set('p-1', { userId: 1 }, { ttlMs: 60_000 });
     await store.set('p-2', { userId: 2 }, { ttlMs: 60_000 });
@@ -161,7 +166,14 @@ describe('lifecycle events', () => {
     await store.set('third', { cart: [] }, { ttlMs: 60_000 }); // evicts the anonymous 'second'
     await store.set('fourth', { cart: [] }, { ttlMs: 60_000 }); // evicts the anonymous 'third'
     // the eviction happens inside the write that makes room, so it is reported first
-    expect(seen).toEqual(['created first ann', 'created second', 'destroyed second', 'created third', 'destroyed third', 'created fourth']);
+    expect(seen).toEqual([
+      'created first ann',
+      'created second',
+      'destroyed second',
+      'created third',
+      'destroyed third',
+      'created fourth',
+    ]);
   });
 
   it('the sweep emits expired once for a session nobody reads again; later reads emit nothing more', async () => {
@@ -170,7 +182,8 @@ describe('lifecycle events', () => {
       const seen = events(store);
       await store.set('swept', { userId: 'bo' }, { ttlMs: 50 });
       const deadline = Date.now() + 10_000;
-      while (!seen.includes('expired swept bo') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (!seen.includes('expired swept bo') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await store.get('swept')).toBeNull();
       store.prune();
       expect(seen).toEqual(['created swept bo', 'expired swept bo']);
@@ -227,9 +240,11 @@ describe('entries()', () => {
     const some = [];
     for await (const entry of store.entries(['entry-b', 'absent-sid'])) some.push(entry.sid);
     expect(some).toEqual(['entry-b']);
-    await expect((async () => {
-      for await (const _ of store.entries(['bad\nsid'])) void _;
-    })()).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
+    await expect(
+      (async () => {
+        for await (const _ of store.entries(['bad\nsid'])) void _;
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
   });
 });
 
@@ -237,12 +252,20 @@ describe('patch', () => {
   it('splices the change into the stored session: key order, other keys and escapes kept; limits checked on the result', async () => {
     const store = new MemorySessionStore({ maxSessionBytes: 200, maxSessionKeys: 3 });
     await store.set('patch-a', { first: 1, 'a "b"': 'x\\y', cart: ['tea'] }, { ttlMs: 60_000 });
-    await store.patch('patch-a', { set: { cart: ['tea', 'pen'], when: new Date('2026-01-02T00:00:00.000Z') }, unset: ['first'] }, { ttlMs: 60_000 });
+    await store.patch(
+      'patch-a',
+      { set: { cart: ['tea', 'pen'], when: new Date('2026-01-02T00:00:00.000Z') }, unset: ['first'] },
+      { ttlMs: 60_000 },
+    );
     const data = await store.get('patch-a');
     expect(data).toEqual({ 'a "b"': 'x\\y', cart: ['tea', 'pen'], when: '2026-01-02T00:00:00.000Z' });
     expect(Object.keys(data!)).toEqual(['a "b"', 'cart', 'when']);
-    await expect(store.patch('patch-a', { set: { fourth: 4 }, unset: [] }, { ttlMs: 60_000 })).rejects.toMatchObject({ code: 'ERR_SESSION_ENCODE' });
-    await expect(store.patch('patch-a', { set: { cart: 'x'.repeat(150) }, unset: [] }, { ttlMs: 60_000 })).rejects.toMatchObject({
+    await expect(store.patch('patch-a', { set: { fourth: 4 }, unset: [] }, { ttlMs: 60_000 })).rejects.toMatchObject({
+      code: 'ERR_SESSION_ENCODE',
+    });
+    await expect(
+      store.patch('patch-a', { set: { cart: 'x'.repeat(150) }, unset: [] }, { ttlMs: 60_000 }),
+    ).rejects.toMatchObject({
       code: 'ERR_SESSION_TOO_LARGE',
     });
     expect(await store.get('patch-a')).toEqual(data);

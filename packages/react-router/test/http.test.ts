@@ -21,7 +21,11 @@ async function signedCookies(sid: string, secret = SECRET): Promise<Record<strin
 function app(store: SessionStore, { failMode, beforeWrite, warn }: AppOptions) {
   const { getSession, commitSession, destroySession } = createSessionStorage({
     cookie,
-    ...sessionkitStorage(store, { failMode: failMode ?? 'open', probeIntervalMs: 100, logger: { warn: warn ?? (() => {}) } }),
+    ...sessionkitStorage(store, {
+      failMode: failMode ?? 'open',
+      probeIntervalMs: 100,
+      logger: { warn: warn ?? (() => {}) },
+    }),
   });
   const send = (res: ServerResponse, status: number, body: unknown, setCookie?: string) => {
     if (setCookie) res.setHeader('set-cookie', setCookie);
@@ -33,14 +37,17 @@ function app(store: SessionStore, { failMode, beforeWrite, warn }: AppOptions) {
       const path = req.url ?? '/';
       const set = /^\/set\/(\w+)\/(\w+)$/.exec(path);
       if (req.method === 'GET' && path === '/me') {
-        const keys = Object.keys(session.data).filter((key) => key !== 'sessionkit:loaded').sort();
+        const keys = Object.keys(session.data)
+          .filter((key) => key !== 'sessionkit:loaded')
+          .sort();
         return send(res, 200, { sessionID: session.id || null, user: session.get('user') ?? null, keys });
       }
       if (req.method === 'POST' && path === '/login') session.set('user', 'alice');
       else if (req.method === 'POST' && set) {
         await beforeWrite?.();
         session.set(set[1]!, set[2]);
-      } else if (req.method === 'POST' && path === '/logout') return send(res, 200, { ok: true }, await destroySession(session));
+      } else if (req.method === 'POST' && path === '/logout')
+        return send(res, 200, { ok: true }, await destroySession(session));
       else if (req.method === 'POST' && path === '/regenerate') {
         // React Router has no regenerate: destroy the old session, commit its data under a new id.
         const data = { ...session.data, user: 'bob' };

@@ -1,4 +1,10 @@
-import { BACKENDS, CountingStore, HttpSessionStore, SessionServer, type OpenedBackend } from '@sessionkit/adapter-suite';
+import {
+  BACKENDS,
+  CountingStore,
+  HttpSessionStore,
+  SessionServer,
+  type OpenedBackend,
+} from '@sessionkit/adapter-suite';
 import type { SessionStore } from '@sessionkit/core';
 import { eventually } from '@sessionkit/test-suite';
 import { createCookie, createSessionStorage } from 'react-router';
@@ -51,21 +57,24 @@ for (const backend of BACKENDS) {
       expect((await getSession(header)).get('user')).toBeUndefined();
     });
 
-    scenario('two actions in flight on one session, one adding cart and one wishlist, keep both; each is one read and one patch', async ({ store }) => {
-      const counting = new CountingStore(store);
-      const { getSession, commitSession } = storage(counting);
-      const created = await getSession(null);
-      created.set('user', 'alice');
-      const header = cookieHeader(await commitSession(created));
-      counting.reset();
-      const [a, b] = await Promise.all([getSession(header), getSession(header)]);
-      a.set('cart', ['book']);
-      b.set('wishlist', ['lamp']);
-      await Promise.all([commitSession(a), commitSession(b)]);
-      expect(counting.calls.sort()).toEqual(['get', 'get', 'patch', 'patch']);
-      const after = await getSession(header);
-      expect(after.data).toMatchObject({ user: 'alice', cart: ['book'], wishlist: ['lamp'] });
-    });
+    scenario(
+      'two actions in flight on one session, one adding cart and one wishlist, keep both; each is one read and one patch',
+      async ({ store }) => {
+        const counting = new CountingStore(store);
+        const { getSession, commitSession } = storage(counting);
+        const created = await getSession(null);
+        created.set('user', 'alice');
+        const header = cookieHeader(await commitSession(created));
+        counting.reset();
+        const [a, b] = await Promise.all([getSession(header), getSession(header)]);
+        a.set('cart', ['book']);
+        b.set('wishlist', ['lamp']);
+        await Promise.all([commitSession(a), commitSession(b)]);
+        expect(counting.calls.sort()).toEqual(['get', 'get', 'patch', 'patch']);
+        const after = await getSession(header);
+        expect(after.data).toMatchObject({ user: 'alice', cart: ['book'], wishlist: ['lamp'] });
+      },
+    );
 
     scenario('an unchanged commit inside touchAfterMs is one read and no write', async ({ store }) => {
       const counting = new CountingStore(store);
@@ -78,26 +87,31 @@ for (const backend of BACKENDS) {
       expect(counting.calls).toEqual(['get', 'get', 'get']);
     });
 
-    scenario('bad input: a tampered cookie, a validly signed malformed id, an undecodable session: an empty session, no crash', async (b) => {
-      const counting = new CountingStore(b.store);
-      const warnings: string[] = [];
-      const { cookie, getSession, commitSession } = storage(counting, { logger: { warn: (line) => warnings.push(line) } });
-      const created = await getSession(null);
-      created.set('user', 'alice');
-      const header = cookieHeader(await commitSession(created));
-      counting.reset();
-      const tampered = header.slice(0, -4) + (header.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-      expect((await getSession(tampered)).data).toEqual({});
-      const malformed = cookieHeader(await cookie.serialize('x'.repeat(300)));
-      expect((await getSession(malformed)).data).toEqual({});
-      expect(counting.calls).toEqual([]);
-      expect((await getSession(`__session=${'A'.repeat(20_000)}`)).data).toEqual({});
+    scenario(
+      'bad input: a tampered cookie, a validly signed malformed id, an undecodable session: an empty session, no crash',
+      async (b) => {
+        const counting = new CountingStore(b.store);
+        const warnings: string[] = [];
+        const { cookie, getSession, commitSession } = storage(counting, {
+          logger: { warn: (line) => warnings.push(line) },
+        });
+        const created = await getSession(null);
+        created.set('user', 'alice');
+        const header = cookieHeader(await commitSession(created));
+        counting.reset();
+        const tampered = header.slice(0, -4) + (header.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+        expect((await getSession(tampered)).data).toEqual({});
+        const malformed = cookieHeader(await cookie.serialize('x'.repeat(300)));
+        expect((await getSession(malformed)).data).toEqual({});
+        expect(counting.calls).toEqual([]);
+        expect((await getSession(`__session=${'A'.repeat(20_000)}`)).data).toEqual({});
 
-      await b.corrupt((await getSession(header)).id);
-      expect((await getSession(header)).data).toEqual({});
-      expect((await getSession(header)).data).toEqual({});
-      expect(warnings).toHaveLength(1);
-    });
+        await b.corrupt((await getSession(header)).id);
+        expect((await getSession(header)).data).toEqual({});
+        expect((await getSession(header)).data).toEqual({});
+        expect(warnings).toHaveLength(1);
+      },
+    );
   });
 }
 
@@ -111,7 +125,9 @@ describe('sessionkitStorage with the store down (a real session server in a chil
   });
 
   it("failMode 'open': an empty session under the same id while the store hangs, nothing written; back by itself", async () => {
-    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 1500 }), { probeIntervalMs: 100 });
+    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 1500 }), {
+      probeIntervalMs: 100,
+    });
     const created = await getSession(null);
     created.set('user', 'alice');
     const header = cookieHeader(await commitSession(created));
@@ -127,7 +143,10 @@ describe('sessionkitStorage with the store down (a real session server in a chil
   });
 
   it("failMode 'closed': getSession rejects with StoreUnavailableError, status 503", async () => {
-    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 1500 }), { failMode: 'closed', probeIntervalMs: 100 });
+    const { getSession, commitSession } = storage(new HttpSessionStore(server.url, { operationTimeoutMs: 1500 }), {
+      failMode: 'closed',
+      probeIntervalMs: 100,
+    });
     const created = await getSession(null);
     created.set('user', 'alice');
     const header = cookieHeader(await commitSession(created));

@@ -70,7 +70,14 @@ export interface RedisDriver {
    * Runs the script, then `WAIT replicas timeoutMs` on the same master in the same round trip.
    * @returns how many replicas acknowledged. @throws the script's error first, then WAIT's.
    */
-  scriptThenWait(name: ScriptName, key: string, tombstone: string, argv: ScriptArgs, replicas: number, timeoutMs: number): Promise<number>;
+  scriptThenWait(
+    name: ScriptName,
+    key: string,
+    tombstone: string,
+    argv: ScriptArgs,
+    replicas: number,
+    timeoutMs: number,
+  ): Promise<number>;
   /** HGETALL: the fields of a hash, an empty object for a missing key. */
   hgetall(key: string): Promise<Record<string, string>>;
   get(key: string): Promise<string | null>;
@@ -92,7 +99,8 @@ export function clientKind(client: unknown): ClientKind | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
   const shape = client as Record<string, unknown>;
   if (typeof shape['defineCommand'] === 'function') return 'ioredis';
-  if (typeof shape['sendCommand'] === 'function' && typeof shape['on'] === 'function' && 'isOpen' in shape) return 'node-redis';
+  if (typeof shape['sendCommand'] === 'function' && typeof shape['on'] === 'function' && 'isOpen' in shape)
+    return 'node-redis';
   return undefined;
 }
 

@@ -2,9 +2,19 @@ import { registerStore } from '@sessionkit/core';
 import { RedisSessionStore } from './redis-store.js';
 import { REDIS_URL_EXAMPLES } from './url.js';
 
-export { RedisSessionStore, type RedisSessionStoreOptions, type RedisSessionStoreUrlOptions, type WaitReplicasOptions } from './redis-store.js';
+export {
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+  type RedisSessionStoreUrlOptions,
+  type WaitReplicasOptions,
+} from './redis-store.js';
 export { ReplicationError } from './errors.js';
-export { DEFAULT_NEAR_CACHE_MAX_AGE_MS, type NearCacheOptions, type NearCacheState, type NearCacheStats } from './near-cache.js';
+export {
+  DEFAULT_NEAR_CACHE_MAX_AGE_MS,
+  type NearCacheOptions,
+  type NearCacheState,
+  type NearCacheStats,
+} from './near-cache.js';
 export type { AnyRedisClient, IoredisClient, NodeRedisClient } from './client.js';
 export { failFastOptions } from './url.js';
 

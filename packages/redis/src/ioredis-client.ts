@@ -16,7 +16,9 @@ export class IoredisDriver implements RedisDriver {
   constructor(readonly client: IoredisClient) {
     const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
     if (options.keyPrefix || options.redisOptions?.keyPrefix) {
-      throw new StoreConfigError('the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead');
+      throw new StoreConfigError(
+        'the ioredis client has keyPrefix set; hand in a client without it and use the store option prefix instead',
+      );
     }
     defineScripts(client);
   }
@@ -60,8 +62,17 @@ export class IoredisDriver implements RedisDriver {
     return (this.client as Scripted<IoredisClient>)[name](key, tombstone, argv);
   }
 
-  async scriptThenWait(name: ScriptName, key: string, tombstone: string, argv: ScriptArgs, replicas: number, timeoutMs: number): Promise<number> {
-    const pipeline = (this.client.pipeline() as Scripted<ChainableCommander>)[name](key, tombstone, argv).wait(replicas, timeoutMs);
+  async scriptThenWait(
+    name: ScriptName,
+    key: string,
+    tombstone: string,
+    argv: ScriptArgs,
+    replicas: number,
+    timeoutMs: number,
+  ): Promise<number> {
+    const pipeline = (this.client.pipeline() as Scripted<ChainableCommander>)
+      [name](key, tombstone, argv)
+      .wait(replicas, timeoutMs);
     const [written, waited] = (await pipeline.exec()) ?? [];
     if (written?.[0]) throw written[0];
     if (waited?.[0]) throw waited[0];

@@ -49,15 +49,20 @@ export interface KeySpace {
  */
 export function keySpace(prefix: string, hashTag?: string): KeySpace {
   if (typeof prefix !== 'string' || prefix === '') {
-    throw new StoreConfigError('prefix must be a non-empty string (an empty prefix would let clear() sweep every key of the database)');
+    throw new StoreConfigError(
+      'prefix must be a non-empty string (an empty prefix would let clear() sweep every key of the database)',
+    );
   }
   if (CONTROL_CHARACTERS.test(prefix)) throw new StoreConfigError('prefix must not hold control characters');
   let full = prefix;
   if (hashTag !== undefined) {
     if (typeof hashTag !== 'string' || hashTag === '' || /[{}]/.test(hashTag) || CONTROL_CHARACTERS.test(hashTag)) {
-      throw new StoreConfigError(`hashTag must be a non-empty string without braces or control characters, got ${JSON.stringify(hashTag)}`);
+      throw new StoreConfigError(
+        `hashTag must be a non-empty string without braces or control characters, got ${JSON.stringify(hashTag)}`,
+      );
     }
-    if (/[{}]/.test(prefix)) throw new StoreConfigError('give either a prefix with braces or the hashTag option, not both');
+    if (/[{}]/.test(prefix))
+      throw new StoreConfigError('give either a prefix with braces or the hashTag option, not both');
     full = `${prefix}{${hashTag}}`;
   }
   if (/[{}]/.test(full) && hashTagOf(full) === undefined) {

@@ -1,4 +1,13 @@
-import { decodeSession, decodeValue, encodeValue, FORBIDDEN_KEYS, rememberStoredForm, type KeyTexts, type SessionChange, type SessionData } from '@sessionkit/core';
+import {
+  decodeSession,
+  decodeValue,
+  encodeValue,
+  FORBIDDEN_KEYS,
+  rememberStoredForm,
+  type KeyTexts,
+  type SessionChange,
+  type SessionData,
+} from '@sessionkit/core';
 import type { RedisDriver } from './client.js';
 import { MARKER_FIELD, type ScriptArgs, type ScriptName } from './scripts.js';
 

@@ -75,7 +75,8 @@ export class Link {
     const state = driver.state();
     if (state === 'ready') return Promise.resolve(driver);
     if (state === 'ended') return Promise.reject(new StoreUnavailableError('the Redis client was closed'));
-    if (this.#everReady) return Promise.reject(new StoreUnavailableError(`Redis link is down (${state}); reconnecting`));
+    if (this.#everReady)
+      return Promise.reject(new StoreUnavailableError(`Redis link is down (${state}); reconnecting`));
     return new Promise<RedisDriver>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,

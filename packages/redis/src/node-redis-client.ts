@@ -5,7 +5,9 @@ import { slotOf, tagForSlot } from './keys.js';
 import { SCRIPTS, type ScriptArgs, type ScriptName } from './scripts.js';
 
 /** The SHA1 of each script, as EVALSHA names it. */
-const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')])) as Record<ScriptName, string>;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
+) as Record<ScriptName, string>;
 
 /** How often a Sentinel handed in not yet connected is checked for readiness (node-redis emits no event for it), ms. */
 const SENTINEL_READY_POLL_MS = 100;
@@ -52,8 +54,11 @@ function topologyOf(client: NodeRedisClient): Topology {
   const shape = client as unknown as Record<string, unknown>;
   if (typeof shape['nodeClient'] === 'function') return 'cluster';
   if (typeof shape['acquire'] === 'function') return 'sentinel';
-  if (typeof shape['duplicate'] === 'function' && typeof shape['connect'] === 'function' && 'isReady' in shape) return 'client';
-  throw new StoreConfigError('this node-redis object is not a client from createClient, createCluster or createSentinel (a client pool is not supported: hand in a client)');
+  if (typeof shape['duplicate'] === 'function' && typeof shape['connect'] === 'function' && 'isReady' in shape)
+    return 'client';
+  throw new StoreConfigError(
+    'this node-redis object is not a client from createClient, createCluster or createSentinel (a client pool is not supported: hand in a client)',
+  );
 }
 
 function isNoScript(err: unknown): boolean {
@@ -110,7 +115,8 @@ export class NodeRedisDriver implements RedisDriver {
     const { client } = this;
     if (client.isOpen) {
       this.#seenOpen = true;
-      if (this.#topology === 'cluster') return (client as unknown as ClusterShape).masters.length > 0 ? 'ready' : 'connecting';
+      if (this.#topology === 'cluster')
+        return (client as unknown as ClusterShape).masters.length > 0 ? 'ready' : 'connecting';
       return (client as unknown as StandaloneShape).isReady ? 'ready' : 'connecting';
     }
     if (this.#connecting) return 'connecting';
@@ -211,7 +217,14 @@ export class NodeRedisDriver implements RedisDriver {
     });
   }
 
-  async scriptThenWait(name: ScriptName, key: string, tombstone: string, argv: ScriptArgs, replicas: number, timeoutMs: number): Promise<number> {
+  async scriptThenWait(
+    name: ScriptName,
+    key: string,
+    tombstone: string,
+    argv: ScriptArgs,
+    replicas: number,
+    timeoutMs: number,
+  ): Promise<number> {
     const args = scriptArgs(name, key, tombstone, argv);
     const wait = ['WAIT', String(replicas), String(timeoutMs)];
     // issued in one tick: node-redis writes both at once, WAIT right behind the script
@@ -276,7 +289,10 @@ export class NodeRedisDriver implements RedisDriver {
     for (const { node, send } of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)])) as [unknown, unknown[]];
+        const [next, keys] = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)])) as [
+          unknown,
+          unknown[],
+        ];
         cursor = String(next);
         if (keys.length > 0) yield { node, keys: keys.map(String) };
       } while (cursor !== '0');
@@ -298,7 +314,11 @@ export class NodeRedisDriver implements RedisDriver {
     this.#ended = true;
     if (!client.isOpen && !this.#connecting) return;
     // close() lets commands in flight finish; destroy() after timeoutMs drops what is left.
-    await withTimeout(Promise.resolve().then(() => client.close()), timeoutMs, 'redis close').catch(() => destroy(client));
+    await withTimeout(
+      Promise.resolve().then(() => client.close()),
+      timeoutMs,
+      'redis close',
+    ).catch(() => destroy(client));
   }
 
   disconnect(): void {

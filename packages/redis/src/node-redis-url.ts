@@ -41,7 +41,10 @@ interface NodeRedisModule {
  */
 export function createNodeRedisClient(spec: ConnectionSpec, operationTimeoutMs: number, url: string): NodeRedisClient {
   const redis = loadNodeRedis();
-  const auth = { ...(spec.username ? { username: spec.username } : {}), ...(spec.password ? { password: spec.password } : {}) };
+  const auth = {
+    ...(spec.username ? { username: spec.username } : {}),
+    ...(spec.password ? { password: spec.password } : {}),
+  };
   const socket = {
     connectTimeout: operationTimeoutMs,
     reconnectStrategy: (retries: number) => backoff(retries + 1),
@@ -50,7 +53,10 @@ export function createNodeRedisClient(spec: ConnectionSpec, operationTimeoutMs: 
   const common = { ...auth, disableOfflineQueue: true };
   switch (spec.topology) {
     case 'cluster':
-      if (spec.database) throw new StoreConfigError(`${redact(url)} names database ${spec.database}; a Redis Cluster has only database 0`);
+      if (spec.database)
+        throw new StoreConfigError(
+          `${redact(url)} names database ${spec.database}; a Redis Cluster has only database 0`,
+        );
       return redis.createCluster({
         rootNodes: spec.hosts.map(({ host, port }) => ({ socket: { host, port } })),
         defaults: { ...common, socket },
@@ -64,7 +70,10 @@ export function createNodeRedisClient(spec: ConnectionSpec, operationTimeoutMs: 
           ...(spec.database === undefined ? {} : { database: spec.database }),
           socket: { ...socket, reconnectStrategy: false },
         },
-        sentinelClientOptions: { socket: { connectTimeout: operationTimeoutMs }, ...(spec.sentinelPassword ? { password: spec.sentinelPassword } : {}) },
+        sentinelClientOptions: {
+          socket: { connectTimeout: operationTimeoutMs },
+          ...(spec.sentinelPassword ? { password: spec.sentinelPassword } : {}),
+        },
       });
     default:
       return redis.createClient({
@@ -80,6 +89,8 @@ function loadNodeRedis(): NodeRedisModule {
   try {
     return createRequire(import.meta.url)('redis') as NodeRedisModule;
   } catch (err) {
-    throw new StoreConfigError(`A Redis store URL with client=node-redis needs the redis package: npm install redis (${(err as Error).message})`);
+    throw new StoreConfigError(
+      `A Redis store URL with client=node-redis needs the redis package: npm install redis (${(err as Error).message})`,
+    );
   }
 }

@@ -18,7 +18,8 @@ export function redactError(err: unknown): unknown {
   const message = redactText(err.message);
   const stack = err.stack === undefined ? undefined : redactText(err.stack);
   const command = (err as { command?: { name?: unknown; args?: unknown } }).command;
-  const secretArgs = typeof command?.name === 'string' && SECRET_COMMANDS.has(command.name.toLowerCase()) && Array.isArray(command.args);
+  const secretArgs =
+    typeof command?.name === 'string' && SECRET_COMMANDS.has(command.name.toLowerCase()) && Array.isArray(command.args);
   if (message === err.message && stack === err.stack && !secretArgs) return err;
   const copy = new Error(message) as Error & Record<string, unknown>;
   copy.name = err.name;
@@ -27,6 +28,10 @@ export function redactError(err: unknown): unknown {
     const value = (err as unknown as Record<string, unknown>)[field];
     if (value !== undefined) copy[field] = typeof value === 'string' ? redactText(value) : value;
   }
-  if (command) copy['command'] = { name: command.name, args: secretArgs ? (command.args as unknown[]).map(() => '***') : command.args };
+  if (command)
+    copy['command'] = {
+      name: command.name,
+      args: secretArgs ? (command.args as unknown[]).map(() => '***') : command.args,
+    };
   return copy;
 }

@@ -168,7 +168,12 @@ export class RedisSessionStore extends AbstractSessionStore {
     if (cached) return cached;
     const driver = await this.#link.ready();
     try {
-      if (this.#near) return await this.#near.fill(key, () => this.#layout.read(driver, key, sid), () => driver.pttl(key));
+      if (this.#near)
+        return await this.#near.fill(
+          key,
+          () => this.#layout.read(driver, key, sid),
+          () => driver.pttl(key),
+        );
       return await this.#layout.read(driver, key, sid);
     } catch (err) {
       throw this.#mapReply(err, sid);
@@ -292,8 +297,10 @@ export class RedisSessionStore extends AbstractSessionStore {
     if (isConnectionError(err)) return 'unavailable';
     const message = err instanceof Error ? err.message : String(err);
     // A failover's replies, also when a script's redis.call passes them on inside its own error.
-    if (/(^|[\s:-])(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|UNBLOCKED)\b/.test(message)) return 'unavailable';
-    if (/^Command timed out|none of startup nodes is available|too many cluster redirections/i.test(message)) return 'unavailable';
+    if (/(^|[\s:-])(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|UNBLOCKED)\b/.test(message))
+      return 'unavailable';
+    if (/^Command timed out|none of startup nodes is available|too many cluster redirections/i.test(message))
+      return 'unavailable';
     if (err instanceof RangeError) return 'data';
     if (/^ERR (Protocol error: (invalid|too big)|string exceeds maximum allowed size)/i.test(message)) return 'data';
     return 'operation';
@@ -309,15 +316,25 @@ export class RedisSessionStore extends AbstractSessionStore {
       return new SessionTooLargeError(Number(message.slice('SESSIONKIT_TOO_LARGE '.length)), this.maxSessionBytes);
     }
     if (message.startsWith('WRONGTYPE')) {
-      return new SessionDecodeError(sid, `the key holds another Redis type than format '${this.format}' writes; is format set to the layout the sessions were written with?`, { cause: err });
+      return new SessionDecodeError(
+        sid,
+        `the key holds another Redis type than format '${this.format}' writes; is format set to the layout the sessions were written with?`,
+        { cause: err },
+      );
     }
     return redactError(err);
   }
 
-  #checkWait({ count, timeoutMs = Math.floor(this.operationTimeoutMs / 2) }: WaitReplicasOptions): Required<WaitReplicasOptions> {
-    if (!Number.isInteger(count) || count < 1) throw new StoreConfigError(`waitReplicas.count must be a positive integer, got ${count}`);
+  #checkWait({
+    count,
+    timeoutMs = Math.floor(this.operationTimeoutMs / 2),
+  }: WaitReplicasOptions): Required<WaitReplicasOptions> {
+    if (!Number.isInteger(count) || count < 1)
+      throw new StoreConfigError(`waitReplicas.count must be a positive integer, got ${count}`);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs >= this.operationTimeoutMs) {
-      throw new StoreConfigError(`waitReplicas.timeoutMs must be a whole number of ms from 1 to below operationTimeoutMs (${this.operationTimeoutMs}), got ${timeoutMs}`);
+      throw new StoreConfigError(
+        `waitReplicas.timeoutMs must be a whole number of ms from 1 to below operationTimeoutMs (${this.operationTimeoutMs}), got ${timeoutMs}`,
+      );
     }
     return { count, timeoutMs };
   }

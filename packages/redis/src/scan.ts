@@ -12,7 +12,11 @@ export interface IoredisKeyBatch {
  * every master of a Cluster (each master holds only its own slots). A key can appear twice
  * when the server rehashes during the walk, as SCAN documents.
  */
-export async function* scanKeys(client: IoredisClient, pattern: string, count: number): AsyncGenerator<IoredisKeyBatch> {
+export async function* scanKeys(
+  client: IoredisClient,
+  pattern: string,
+  count: number,
+): AsyncGenerator<IoredisKeyBatch> {
   const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
   for (const node of nodes) {
     let cursor = '0';

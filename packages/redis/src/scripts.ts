@@ -167,7 +167,11 @@ export type ScriptName = keyof typeof SCRIPTS;
 export type ScriptArgs = (string | number)[];
 
 /** A client or pipeline with the scripts defined: `name(key, tombstone, argv)` (ioredis flattens the array). */
-export type Scripted<T> = T & Record<ScriptName, (key: string, tombstone: string, argv: ScriptArgs) => T extends ChainableCommander ? T : Promise<unknown>>;
+export type Scripted<T> = T &
+  Record<
+    ScriptName,
+    (key: string, tombstone: string, argv: ScriptArgs) => T extends ChainableCommander ? T : Promise<unknown>
+  >;
 
 /**
  * Defines the scripts on `client` (names prefixed `sessionkit` to stay clear of the user's own

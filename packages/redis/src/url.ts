@@ -71,12 +71,17 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   const match = /^([a-z+]+):\/\/(?:([^/?#]*)@)?([^/?#@]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url);
   const scheme = match?.[1]?.toLowerCase() as (typeof SCHEMES)[number] | undefined;
   if (!match || !scheme || !SCHEMES.includes(scheme)) {
-    throw new StoreConfigError(`Not a Redis store URL: ${redact(url)}; expected e.g. ${Object.values(REDIS_URL_EXAMPLES).join(', ')}`);
+    throw new StoreConfigError(
+      `Not a Redis store URL: ${redact(url)}; expected e.g. ${Object.values(REDIS_URL_EXAMPLES).join(', ')}`,
+    );
   }
   const [user, pass] = splitUserInfo(match[2]);
   const auth = { ...(user ? { username: user } : {}), ...(pass ? { password: pass } : {}) };
   const defaultPort = scheme === 'redis+sentinel' ? 26379 : 6379;
-  const hosts = (match[3] ?? '').split(',').filter(Boolean).map((h) => hostPort(h, defaultPort, url));
+  const hosts = (match[3] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((h) => hostPort(h, defaultPort, url));
   if (hosts.length === 0) hosts.push({ host: '127.0.0.1', port: defaultPort });
   let path: string;
   try {
@@ -96,9 +101,14 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   const dbOption = db === undefined || db === '' ? {} : { db: databaseNumber(db, url) };
   const kind = (query.get('client') ?? 'ioredis') as ClientKind;
   if (!CLIENT_KINDS.includes(kind)) {
-    throw new StoreConfigError(`client=${JSON.stringify(kind)} in ${redact(url)} is not a Redis client this store drives; use one of ${CLIENT_KINDS.map((k) => `client=${k}`).join(', ')}`);
+    throw new StoreConfigError(
+      `client=${JSON.stringify(kind)} in ${redact(url)} is not a Redis client this store drives; use one of ${CLIENT_KINDS.map((k) => `client=${k}`).join(', ')}`,
+    );
   }
-  if (scheme === 'redis+sentinel' && !path) throw new StoreConfigError(`${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`);
+  if (scheme === 'redis+sentinel' && !path)
+    throw new StoreConfigError(
+      `${redact(url)} names no Sentinel master; expected e.g. ${REDIS_URL_EXAMPLES['redis+sentinel']}`,
+    );
   if (scheme !== 'redis+cluster' && scheme !== 'redis+sentinel' && hosts.length > 1) {
     throw new StoreConfigError(`${redact(url)} lists several hosts; use redis+cluster:// or redis+sentinel://`);
   }
@@ -157,7 +167,9 @@ function loadIoredis(): IoredisModule {
   try {
     return createRequire(import.meta.url)('ioredis') as IoredisModule;
   } catch (err) {
-    throw new StoreConfigError(`A Redis store URL needs the ioredis package: npm install ioredis (${(err as Error).message})`);
+    throw new StoreConfigError(
+      `A Redis store URL needs the ioredis package: npm install ioredis (${(err as Error).message})`,
+    );
   }
 }
 
@@ -187,13 +199,16 @@ function hostPort(text: string, defaultPort: number, url: string): { host: strin
   if (!match?.[1] || !(port >= 1 && port <= 65535)) {
     // The host text is quoted only when the URL has no userinfo: with a password that was not
     // percent-encoded (`u:pa/ss@h`), the "host" would be part of it.
-    throw new StoreConfigError(`Bad host${quoted(text, url)} in ${redact(url)}: expected host or host:port with a port from 1 to 65535 (percent-encode / ? # @ in a password)`);
+    throw new StoreConfigError(
+      `Bad host${quoted(text, url)} in ${redact(url)}: expected host or host:port with a port from 1 to 65535 (percent-encode / ? # @ in a password)`,
+    );
   }
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
 function databaseNumber(text: string, url: string): number {
   const db = Number(text);
-  if (!Number.isInteger(db) || db < 0) throw new StoreConfigError(`Bad database number${quoted(text, url)} in ${redact(url)}`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new StoreConfigError(`Bad database number${quoted(text, url)} in ${redact(url)}`);
   return db;
 }

@@ -7,7 +7,11 @@ import { CLIENT_KINDS, clusterClient, isClosed, withClient, type TestClient } fr
 import { redisProbe, runPrefix } from './support/probe.js';
 import { type RedisServer, redisServerBinary, startCluster } from './support/servers.js';
 
-const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const available = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 
 describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', () => {
   let servers: RedisServer[] = [];
@@ -48,8 +52,18 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
       let prefix = '';
       runConformanceSuite({
         it,
-        createStore: (options) => new RedisSessionStore({ ...options, client: handed.client, format, prefix: (prefix = runPrefix(`cluster-${kind}-${format}`)) }),
-        probe: redisProbe(() => inspect, () => prefix, format),
+        createStore: (options) =>
+          new RedisSessionStore({
+            ...options,
+            client: handed.client,
+            format,
+            prefix: (prefix = runPrefix(`cluster-${kind}-${format}`)),
+          }),
+        probe: redisProbe(
+          () => inspect,
+          () => prefix,
+          format,
+        ),
         skip: { outage: 'runs against a standalone server in outage.test.ts' },
       });
     });
@@ -61,7 +75,10 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
         const sids = Array.from({ length: 60 }, (_, i) => `spread-session-${i.toString().padStart(3, '0')}`);
         await Promise.all(sids.map((sid) => store.patch(sid, { set: { i: 1 }, unset: [] }, { ttlMs: 60_000 })));
         const spread = await keysPerMaster(prefix);
-        expect(spread.every((n) => n > 0), `keys per master: ${spread.join(', ')}`).toBe(true);
+        expect(
+          spread.every((n) => n > 0),
+          `keys per master: ${spread.join(', ')}`,
+        ).toBe(true);
         const seen: string[] = [];
         for await (const sid of store.ids()) seen.push(sid);
         expect(seen.sort()).toEqual(sids);
@@ -99,7 +116,19 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
       // `{}{a}`-like sids: Redis hashes the whole key, node-redis' own slot function the `{a}` after
       // the empty `{}`; a dozen of them, so that some land on another master whatever the prefix
       const emptyTagFirst = Array.from({ length: 12 }, (_, i) => `{}{${String.fromCharCode(97 + i)}}`);
-      const sids = ['{tag}x', 'x{tag}', '{}x', 'a}b', '}{', '{a', 'b}', '{{a}}', ...emptyTagFirst, 'ünï}{', `${'}'.repeat(200)}z`];
+      const sids = [
+        '{tag}x',
+        'x{tag}',
+        '{}x',
+        'a}b',
+        '}{',
+        '{a',
+        'b}',
+        '{{a}}',
+        ...emptyTagFirst,
+        'ünï}{',
+        `${'}'.repeat(200)}z`,
+      ];
       for (const sid of sids) {
         const [session, tombstone] = [keys.session(sid), keys.tombstone(sid)];
         const slots = await Promise.all([session, tombstone].map((key) => inspect.cluster('KEYSLOT', key)));
@@ -124,7 +153,13 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
       const piped = await clusterClient(kind, nodes(), true);
       // a generous operationTimeoutMs: the 50,000-key command holds up what is queued behind it, and
       // this test checks answers, not speed
-      const store = new RedisSessionStore({ client: piped.client, prefix: runPrefix('cluster-piped'), maxSessionKeys: 100_000, maxSessionBytes: 4 * 1024 * 1024, operationTimeoutMs: 30_000 });
+      const store = new RedisSessionStore({
+        client: piped.client,
+        prefix: runPrefix('cluster-piped'),
+        maxSessionKeys: 100_000,
+        maxSessionBytes: 4 * 1024 * 1024,
+        operationTimeoutMs: 30_000,
+      });
       const uncaught: unknown[] = [];
       const onUncaught = (err: unknown) => uncaught.push(err);
       process.on('uncaughtException', onUncaught);
@@ -133,7 +168,9 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
         await Promise.all(users.map((sid, i) => store.set(sid, { me: i }, { ttlMs: 60_000 })));
         const flood = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i % 10]));
         const before = Promise.allSettled(users.map((sid) => store.get(sid)));
-        const floodPatch = Promise.allSettled([store.patch('cluster-flood', { set: flood, unset: [] }, { ttlMs: 60_000 })]);
+        const floodPatch = Promise.allSettled([
+          store.patch('cluster-flood', { set: flood, unset: [] }, { ttlMs: 60_000 }),
+        ]);
         const after = Promise.allSettled(users.map((sid) => store.get(sid)));
         const own = users.map((_, i) => ({ status: 'fulfilled', value: { me: i } }));
         expect(await before).toEqual(own);
@@ -150,7 +187,11 @@ describe.skipIf(!available)('Redis Cluster of 3 masters started by the test', ()
     }, 60_000);
 
     it('waitReplicas on a Cluster: the script and WAIT go to the master of the key in one pipeline', async () => {
-      const store = new RedisSessionStore({ client: handed.client, prefix: runPrefix('cluster-wait'), waitReplicas: { count: 1, timeoutMs: 50 } });
+      const store = new RedisSessionStore({
+        client: handed.client,
+        prefix: runPrefix('cluster-wait'),
+        waitReplicas: { count: 1, timeoutMs: 50 },
+      });
       try {
         // this cluster has no replicas, so WAIT answers 0 from whichever master owns the key
         for (const sid of ['wait-a-session', 'wait-b-session', 'wait-c-session']) {

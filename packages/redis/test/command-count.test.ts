@@ -11,7 +11,11 @@ import { RedisSessionStore } from '../src/index.js';
 import { CLIENT_KINDS, command, withClient } from './support/clients.js';
 import { addressOf, recordCommands, RedisServer, redisServerBinary } from './support/servers.js';
 
-const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const available = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 const REQUESTS = 20;
 
 declare module 'express-session' {
@@ -24,7 +28,9 @@ declare module 'express-session' {
 /** A small Express 5 app: GET /me only reads the session, POST /cart and /login change it. */
 async function listen(store: session.Store): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
-  app.use(session({ store, secret: 'command-count', resave: false, saveUninitialized: false, cookie: { maxAge: 600_000 } }));
+  app.use(
+    session({ store, secret: 'command-count', resave: false, saveUninitialized: false, cookie: { maxAge: 600_000 } }),
+  );
   app.post('/login', (req, res) => {
     req.session.user = 'alice';
     res.json({ ok: true });
@@ -70,18 +76,22 @@ async function measure(server: RedisServer, store: session.Store, clientInfo: ()
     await request('GET', '/me');
     const from = [addressOf(await clientInfo())];
     const perRequest = async (method: 'GET' | 'POST', path: string) => {
-      const commands = await recordCommands(server, async () => {
-        for (let i = 0; i < REQUESTS; i++) {
-          await request(method, path);
-          // another connection's handshake (INFO ready check) and commands during the recording,
-          // as a busy server sees them: they are not this store's and must not count
-          if (i === REQUESTS / 2) {
-            const bystander = server.client();
-            await bystander.ping();
-            bystander.disconnect();
+      const commands = await recordCommands(
+        server,
+        async () => {
+          for (let i = 0; i < REQUESTS; i++) {
+            await request(method, path);
+            // another connection's handshake (INFO ready check) and commands during the recording,
+            // as a busy server sees them: they are not this store's and must not count
+            if (i === REQUESTS / 2) {
+              const bystander = server.client();
+              await bystander.ping();
+              bystander.disconnect();
+            }
           }
-        }
-      }, from);
+        },
+        from,
+      );
       const counts: Record<string, number> = {};
       for (const [name] of commands) counts[name!] = (counts[name!] ?? 0) + 1;
       return Object.fromEntries(Object.entries(counts).map(([name, total]) => [name, total / REQUESTS]));
@@ -92,40 +102,60 @@ async function measure(server: RedisServer, store: session.Store, clientInfo: ()
   }
 }
 
-describe.skipIf(!available)('Redis commands per request through express-session (MONITOR on a test-owned redis-server)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(() => server?.destroy());
+describe.skipIf(!available)(
+  'Redis commands per request through express-session (MONITOR on a test-owned redis-server)',
+  () => {
+    let server: RedisServer;
+    beforeAll(async () => {
+      server = await RedisServer.start();
+    });
+    afterAll(() => server?.destroy());
 
-  it.each(
-    CLIENT_KINDS.flatMap((kind) => [
-      [kind, 'hash', { hgetall: 1 }, { hgetall: 1, evalsha: 1 }],
-      [kind, 'json', { get: 1 }, { get: 1, evalsha: 1 }],
-    ] as const),
-  )('sessionkit on %s, format %s: one command per read-only request, two per write request', async (kind, format, read, write) => {
-    const store = RedisSessionStore.fromUrl(withClient(server.url, kind), { format, prefix: `count-${kind}-${format}:` });
-    try {
-      const measured = await measure(server, new ExpressSessionStore(store), async () => String(await command(store.client, ['CLIENT', 'INFO'])));
-      console.info(`[commands per request] sessionkit ${kind} ${format}: read ${JSON.stringify(measured.read)}, write ${JSON.stringify(measured.write)}`);
-      expect(measured.read).toEqual(read);
-      expect(measured.write).toEqual(write);
-    } finally {
-      await store.close();
-    }
-  });
+    it.each(
+      CLIENT_KINDS.flatMap(
+        (kind) =>
+          [
+            [kind, 'hash', { hgetall: 1 }, { hgetall: 1, evalsha: 1 }],
+            [kind, 'json', { get: 1 }, { get: 1, evalsha: 1 }],
+          ] as const,
+      ),
+    )(
+      'sessionkit on %s, format %s: one command per read-only request, two per write request',
+      async (kind, format, read, write) => {
+        const store = RedisSessionStore.fromUrl(withClient(server.url, kind), {
+          format,
+          prefix: `count-${kind}-${format}:`,
+        });
+        try {
+          const measured = await measure(server, new ExpressSessionStore(store), async () =>
+            String(await command(store.client, ['CLIENT', 'INFO'])),
+          );
+          console.info(
+            `[commands per request] sessionkit ${kind} ${format}: read ${JSON.stringify(measured.read)}, write ${JSON.stringify(measured.write)}`,
+          );
+          expect(measured.read).toEqual(read);
+          expect(measured.write).toEqual(write);
+        } finally {
+          await store.close();
+        }
+      },
+    );
 
-  it('connect-redis 9 on the same app, for comparison: GET + EXPIRE per read-only request, GET + SET per write', async () => {
-    const client = createClient({ url: server.url });
-    await client.connect();
-    try {
-      const measured = await measure(server, new RedisStore({ client, prefix: 'count-connect-redis:' }), async () => String(await client.sendCommand(['CLIENT', 'INFO'])));
-      console.info(`[commands per request] connect-redis 9: read ${JSON.stringify(measured.read)}, write ${JSON.stringify(measured.write)}`);
-      expect(measured.read).toEqual({ get: 1, expire: 1 });
-      expect(measured.write).toEqual({ get: 1, set: 1 });
-    } finally {
-      await client.quit();
-    }
-  });
-});
+    it('connect-redis 9 on the same app, for comparison: GET + EXPIRE per read-only request, GET + SET per write', async () => {
+      const client = createClient({ url: server.url });
+      await client.connect();
+      try {
+        const measured = await measure(server, new RedisStore({ client, prefix: 'count-connect-redis:' }), async () =>
+          String(await client.sendCommand(['CLIENT', 'INFO'])),
+        );
+        console.info(
+          `[commands per request] connect-redis 9: read ${JSON.stringify(measured.read)}, write ${JSON.stringify(measured.write)}`,
+        );
+        expect(measured.read).toEqual({ get: 1, expire: 1 });
+        expect(measured.write).toEqual({ get: 1, set: 1 });
+      } finally {
+        await client.quit();
+      }
+    });
+  },
+);

@@ -24,8 +24,19 @@ describe.skipIf(!available).each(CASES)('conformance on standalone Redis, %s cli
     it,
     // The shared server holds whatever other test runs keep there; ids(), length() and clear() walk
     // the whole keyspace with SCAN, so a larger COUNT keeps the walk short however much that is.
-    createStore: (options) => new RedisSessionStore({ ...options, client: handed.client, format, scanCount: 1000, prefix: (prefix = runPrefix(`${kind}-${format}`)) }),
-    probe: redisProbe(() => inspect, () => prefix, format),
+    createStore: (options) =>
+      new RedisSessionStore({
+        ...options,
+        client: handed.client,
+        format,
+        scanCount: 1000,
+        prefix: (prefix = runPrefix(`${kind}-${format}`)),
+      }),
+    probe: redisProbe(
+      () => inspect,
+      () => prefix,
+      format,
+    ),
     skip: { outage: 'runs against a test-owned redis-server in outage.test.ts' },
   });
 });

@@ -9,7 +9,11 @@ import { RedisSessionStore } from '../src/index.js';
 import { withClient } from './support/clients.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
-const available = await engineAvailable('redis-server binary', redisServerBinary, 'install Redis (apt-get install redis-server)');
+const available = await engineAvailable(
+  'redis-server binary',
+  redisServerBinary,
+  'install Redis (apt-get install redis-server)',
+);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -45,7 +49,10 @@ class Gate {
         return;
       }
       const upstream = connect(this.targetPort, '127.0.0.1');
-      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
         this.#sockets.add(a);
         a.pipe(b);
         a.on('error', () => b.destroy());
@@ -90,10 +97,14 @@ describe.skipIf(!available)('Redis never reachable since the store was created',
   });
 
   it.each([
-    ['ioredis: a store from a URL (lazyConnect, offline queue off)', (port: number) => RedisSessionStore.fromUrl(`redis://127.0.0.1:${port}`, { operationTimeoutMs: 300 })],
+    [
+      'ioredis: a store from a URL (lazyConnect, offline queue off)',
+      (port: number) => RedisSessionStore.fromUrl(`redis://127.0.0.1:${port}`, { operationTimeoutMs: 300 }),
+    ],
     [
       'node-redis: a store from a URL (offline queue off)',
-      (port: number) => RedisSessionStore.fromUrl(withClient(`redis://127.0.0.1:${port}`, 'node-redis'), { operationTimeoutMs: 300 }),
+      (port: number) =>
+        RedisSessionStore.fromUrl(withClient(`redis://127.0.0.1:${port}`, 'node-redis'), { operationTimeoutMs: 300 }),
     ],
     [
       'ioredis: a store on a client handed in with ioredis defaults',
@@ -134,7 +145,9 @@ describe.skipIf(!available)('Redis never reachable since the store was created',
             calls.push(store.set(`never-${n}-${i}`, data, { ttlMs: 60_000 }));
           }
           expect(store.waitingForConnection).toBeLessThanOrEqual(CALLS);
-          const codes = (await Promise.allSettled(calls)).map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'resolved'));
+          const codes = (await Promise.allSettled(calls)).map((r) =>
+            r.status === 'rejected' ? (r.reason as { code?: string }).code : 'resolved',
+          );
           expect(new Set(codes)).toEqual(new Set(['ERR_STORE_UNAVAILABLE']));
         };
         for (let n = 0; n < ROUNDS; n++) {

@@ -46,7 +46,12 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     it('stores one field per top-level key, JSON-encoded, plus the empty marker field', async () => {
       const s = store();
       await s.set('hash-layout-1', { user: { id: 7 }, cart: ['tea'], n: 1 }, TTL);
-      expect(await client.hgetall(`${s.prefix}hash-layout-1`)).toEqual({ '': '1', user: '{"id":7}', cart: '["tea"]', n: '1' });
+      expect(await client.hgetall(`${s.prefix}hash-layout-1`)).toEqual({
+        '': '1',
+        user: '{"id":7}',
+        cart: '["tea"]',
+        n: '1',
+      });
       await s.patch('hash-layout-1', { set: { n: 2 }, unset: ['cart'] }, TTL);
       expect(await client.hgetall(`${s.prefix}hash-layout-1`)).toEqual({ '': '1', user: '{"id":7}', n: '2' });
     });
@@ -83,7 +88,7 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       unicode: 'Zoë 🛒 日本語 \u2028',
       tricky: 'quotes " and \\ backslash, braces {[}] and commas, "nested":"json"',
       'key "with" quotes \\': true,
-      'ключ': null,
+      ключ: null,
     };
 
     it('patch splices members: arrays, empty objects, big numbers, unicode and escapes round-trip byte for byte', async () => {
@@ -95,12 +100,18 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       const raw = await client.get(`${s.prefix}json-splice-1`);
       expect(JSON.parse(raw!)).toEqual(expected);
       // untouched members keep their exact text
-      for (const [name, value] of Object.entries(awkward)) expect(raw).toContain(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+      for (const [name, value] of Object.entries(awkward))
+        expect(raw).toContain(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
     });
 
     it('patch reads stored JSON with whitespace and escaped member names', async () => {
       const s = store({ format: 'json' });
-      await client.set(`${s.prefix}json-spaced-1`, ' { "a" : [ 1 , { "x" : "}" } ] ,\n "caf\\u00e9" : 1 , "k" : "v" } ', 'PX', 60_000);
+      await client.set(
+        `${s.prefix}json-spaced-1`,
+        ' { "a" : [ 1 , { "x" : "}" } ] ,\n "caf\\u00e9" : 1 , "k" : "v" } ',
+        'PX',
+        60_000,
+      );
       await s.patch('json-spaced-1', { set: { k: 'w' }, unset: ['café'] }, TTL);
       expect(await s.get('json-spaced-1')).toEqual({ a: [1, { x: '}' }], k: 'w' });
     });
@@ -180,7 +191,9 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       ['waitReplicas.count 0', { waitReplicas: { count: 0 } }],
       ['waitReplicas.timeoutMs at operationTimeoutMs', { waitReplicas: { count: 1, timeoutMs: 2000 } }],
     ])('refuses %s with StoreConfigError', (_, options) => {
-      expect(() => new RedisSessionStore({ client, ...options })).toThrow(expect.objectContaining({ code: 'ERR_STORE_CONFIG' }));
+      expect(() => new RedisSessionStore({ client, ...options })).toThrow(
+        expect.objectContaining({ code: 'ERR_STORE_CONFIG' }),
+      );
     });
 
     it('refuses a missing client and a client with ioredis keyPrefix', () => {
@@ -204,8 +217,21 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       expect(ids).toEqual(['own-tag-session#destroyed']);
     });
 
-    it('every tombstone shares its session key\'s Cluster slot, whatever braces the sid holds', () => {
-      const sids = ['plain', '{tag}x', 'x{tag}', '{}x', 'a}b', '}{', '{a', 'b}', '{{a}}', '{}{a}', 'ünï}{', '}'.repeat(256)];
+    it("every tombstone shares its session key's Cluster slot, whatever braces the sid holds", () => {
+      const sids = [
+        'plain',
+        '{tag}x',
+        'x{tag}',
+        '{}x',
+        'a}b',
+        '}{',
+        '{a',
+        'b}',
+        '{{a}}',
+        '{}{a}',
+        'ünï}{',
+        '}'.repeat(256),
+      ];
       for (const prefix of ['sess:', '{app}:', 'x{app}y:']) {
         const keys = keySpace(prefix);
         for (const sid of sids) {
@@ -244,7 +270,7 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       expect(store({ prefix: `${runPrefix('sep')}x${separator}` }).prefix.endsWith(separator)).toBe(true);
     });
 
-    it('prefix plus hashTag ends with the tag\'s closing brace, which separates', () => {
+    it("prefix plus hashTag ends with the tag's closing brace, which separates", () => {
       expect(() => store({ prefix: 'sess', hashTag: 'app' })).not.toThrow();
     });
   });
@@ -255,9 +281,12 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       await s.set('handwritten-1', { ok: 1 }, TTL);
       await client.hset(
         `${s.prefix}handwritten-1`,
-        'constructor', '{"prototype":{"polluted":"yes"}}',
-        'prototype', '{"polluted":"yes"}',
-        '__proto__', '{"polluted":"yes"}',
+        'constructor',
+        '{"prototype":{"polluted":"yes"}}',
+        'prototype',
+        '{"polluted":"yes"}',
+        '__proto__',
+        '{"polluted":"yes"}',
       );
       const data = (await s.get('handwritten-1'))!;
       expect(Object.keys(data)).toEqual(['ok']);
@@ -274,53 +303,71 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
   describe('maxSessionBytes counts the whole stored session', () => {
     // keys whose JSON form is longer than the key: quotes, backslashes, \n, other control
     // characters, and multi-byte UTF-8
-    const awkward = { 'quote"d': 1, 'back\\slash': [1, 2], 'new\nline': 'x', 'ctl\u0001\u001f': 'é', 'ünï🍵': { a: '€' } };
+    const awkward = {
+      'quote"d': 1,
+      'back\\slash': [1, 2],
+      'new\nline': 'x',
+      'ctl\u0001\u001f': 'é',
+      'ünï🍵': { a: '€' },
+    };
 
-    it.each(['hash', 'json'] as const)('format %s: a patch up to exactly the limit is stored, one byte more is refused and writes nothing', async (format) => {
-      const fill = (n: number) => 'f'.repeat(n);
-      const exact = Buffer.byteLength(JSON.stringify({ ...awkward, last: fill(100) }));
-      const s = store({ format, maxSessionBytes: exact });
-      await s.set('exact-size-1', { ...awkward, last: fill(10) }, TTL);
-      await s.patch('exact-size-1', { set: { last: fill(100) }, unset: [] }, TTL);
-      const stored = (await s.get('exact-size-1'))!;
-      expect(Buffer.byteLength(JSON.stringify(stored))).toBe(exact);
-      const over = await rejection(s.patch('exact-size-1', { set: { last: fill(101) }, unset: [] }, TTL));
-      expect(over).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + 1, maxBytes: exact });
-      // a new key adds its name, a colon and a comma
-      const added = await rejection(s.patch('exact-size-1', { set: { n: 1 }, unset: [] }, TTL));
-      expect(added).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + '"n":1,'.length });
-      expect(await s.get('exact-size-1')).toEqual(stored);
-      // removing a key in the same patch makes room
-      await s.patch('exact-size-1', { set: { n: 1 }, unset: ['new\nline'] }, TTL);
-      expect(Object.keys((await s.get('exact-size-1'))!)).not.toContain('new\nline');
-    });
+    it.each(['hash', 'json'] as const)(
+      'format %s: a patch up to exactly the limit is stored, one byte more is refused and writes nothing',
+      async (format) => {
+        const fill = (n: number) => 'f'.repeat(n);
+        const exact = Buffer.byteLength(JSON.stringify({ ...awkward, last: fill(100) }));
+        const s = store({ format, maxSessionBytes: exact });
+        await s.set('exact-size-1', { ...awkward, last: fill(10) }, TTL);
+        await s.patch('exact-size-1', { set: { last: fill(100) }, unset: [] }, TTL);
+        const stored = (await s.get('exact-size-1'))!;
+        expect(Buffer.byteLength(JSON.stringify(stored))).toBe(exact);
+        const over = await rejection(s.patch('exact-size-1', { set: { last: fill(101) }, unset: [] }, TTL));
+        expect(over).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + 1, maxBytes: exact });
+        // a new key adds its name, a colon and a comma
+        const added = await rejection(s.patch('exact-size-1', { set: { n: 1 }, unset: [] }, TTL));
+        expect(added).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes: exact + '"n":1,'.length });
+        expect(await s.get('exact-size-1')).toEqual(stored);
+        // removing a key in the same patch makes room
+        await s.patch('exact-size-1', { set: { n: 1 }, unset: ['new\nline'] }, TTL);
+        expect(Object.keys((await s.get('exact-size-1'))!)).not.toContain('new\nline');
+      },
+    );
 
     it('format hash: of three 700 KiB patches under a 1 MiB limit only the first is stored (each alone fits)', async () => {
       const s = store({ maxSessionBytes: 1024 * 1024 });
       const chunk = 'x'.repeat(700 * 1024);
       await s.patch('three-patches', { set: { a: chunk }, unset: [] }, TTL);
-      expect((await rejection(s.patch('three-patches', { set: { b: chunk }, unset: [] }, TTL))).code).toBe('ERR_SESSION_TOO_LARGE');
+      expect((await rejection(s.patch('three-patches', { set: { b: chunk }, unset: [] }, TTL))).code).toBe(
+        'ERR_SESSION_TOO_LARGE',
+      );
       expect(Object.keys((await s.get('three-patches'))!)).toEqual(['a']);
       await s.patch('three-patches', { set: { b: 'small' }, unset: [] }, TTL);
-      expect((await rejection(s.patch('three-patches', { set: { c: chunk }, unset: [] }, TTL))).code).toBe('ERR_SESSION_TOO_LARGE');
+      expect((await rejection(s.patch('three-patches', { set: { c: chunk }, unset: [] }, TTL))).code).toBe(
+        'ERR_SESSION_TOO_LARGE',
+      );
       expect(await client.hstrlen(`${s.prefix}three-patches`, 'a')).toBe(700 * 1024 + 2);
     });
   });
 
   describe('waitReplicas', () => {
-    it.each(CLIENT_KINDS)('%s client: with fewer replicas than asked, the write is applied and the call rejects with ReplicationError', async (kind) => {
-      const handed = kind === 'ioredis' ? undefined : await standaloneClient(kind, REDIS_URL);
-      if (handed) afterCleanup.push(() => handed.close());
-      const s = store({ waitReplicas: { count: 1, timeoutMs: 100 }, ...(handed ? { client: handed.client } : {}) });
-      const err = await rejection(s.set('wait-session-1', { a: 1 }, TTL));
-      expect(err).toBeInstanceOf(ReplicationError);
-      expect(err).toBeInstanceOf(SessionStoreError);
-      expect(err).toMatchObject({ code: 'ERR_REPLICATION', acknowledged: 0, required: 1 });
-      expect(await s.get('wait-session-1')).toEqual({ a: 1 });
-      expect((await rejection(s.patch('wait-session-1', { set: { b: 2 }, unset: [] }, TTL))).code).toBe('ERR_REPLICATION');
-      expect((await rejection(s.destroy('wait-session-1'))).code).toBe('ERR_REPLICATION');
-      expect(await s.get('wait-session-1')).toBeNull();
-    });
+    it.each(CLIENT_KINDS)(
+      '%s client: with fewer replicas than asked, the write is applied and the call rejects with ReplicationError',
+      async (kind) => {
+        const handed = kind === 'ioredis' ? undefined : await standaloneClient(kind, REDIS_URL);
+        if (handed) afterCleanup.push(() => handed.close());
+        const s = store({ waitReplicas: { count: 1, timeoutMs: 100 }, ...(handed ? { client: handed.client } : {}) });
+        const err = await rejection(s.set('wait-session-1', { a: 1 }, TTL));
+        expect(err).toBeInstanceOf(ReplicationError);
+        expect(err).toBeInstanceOf(SessionStoreError);
+        expect(err).toMatchObject({ code: 'ERR_REPLICATION', acknowledged: 0, required: 1 });
+        expect(await s.get('wait-session-1')).toEqual({ a: 1 });
+        expect((await rejection(s.patch('wait-session-1', { set: { b: 2 }, unset: [] }, TTL))).code).toBe(
+          'ERR_REPLICATION',
+        );
+        expect((await rejection(s.destroy('wait-session-1'))).code).toBe('ERR_REPLICATION');
+        expect(await s.get('wait-session-1')).toBeNull();
+      },
+    );
   });
 
   describe('client ownership and events', () => {
@@ -342,22 +389,25 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       expect(events).toEqual(['connect']);
     });
 
-    it.each(CLIENT_KINDS)('createStore(redis://…?prefix=…&format=json), %s client: a store with its own client, quit on close()', async (kind) => {
-      const prefix = runPrefix('url');
-      const url = new URL(withClient(REDIS_URL, kind));
-      url.searchParams.set('prefix', prefix);
-      url.searchParams.set('format', 'json');
-      const s = createStore(url.href) as RedisSessionStore;
-      expect(s).toBeInstanceOf(RedisSessionStore);
-      expect(s.format).toBe('json');
-      expect(clientKind(s.client)).toBe(kind);
-      await s.set('url-session-1', { a: 1 }, TTL);
-      expect(await client.get(`${prefix}url-session-1`)).toBe('{"a":1}');
-      await s.clear();
-      const own = s.client;
-      await s.close();
-      expect(isClosed(own)).toBe(true);
-    });
+    it.each(CLIENT_KINDS)(
+      'createStore(redis://…?prefix=…&format=json), %s client: a store with its own client, quit on close()',
+      async (kind) => {
+        const prefix = runPrefix('url');
+        const url = new URL(withClient(REDIS_URL, kind));
+        url.searchParams.set('prefix', prefix);
+        url.searchParams.set('format', 'json');
+        const s = createStore(url.href) as RedisSessionStore;
+        expect(s).toBeInstanceOf(RedisSessionStore);
+        expect(s.format).toBe('json');
+        expect(clientKind(s.client)).toBe(kind);
+        await s.set('url-session-1', { a: 1 }, TTL);
+        expect(await client.get(`${prefix}url-session-1`)).toBe('{"a":1}');
+        await s.clear();
+        const own = s.client;
+        await s.close();
+        expect(isClosed(own)).toBe(true);
+      },
+    );
 
     it('close() leaves a node-redis client handed in open; the store emits connect for it', async () => {
       const own = await standaloneClient('node-redis', REDIS_URL);
@@ -379,7 +429,11 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
     it('a node-redis client handed in before it is connected: calls wait for its owner to connect it', async () => {
       const own = createClient({ url: REDIS_URL });
       own.on('error', () => {});
-      const s = new RedisSessionStore({ client: own, prefix: runPrefix('later-node-redis'), operationTimeoutMs: 30_000 });
+      const s = new RedisSessionStore({
+        client: own,
+        prefix: runPrefix('later-node-redis'),
+        operationTimeoutMs: 30_000,
+      });
       try {
         const pending = s.set('connected-later', { a: 1 }, TTL);
         await sleep(50);
@@ -412,11 +466,15 @@ describe('Redis store URLs', () => {
     ['redis://127.0.0.1?client=', /client="" .*client=ioredis, client=node-redis/],
     ['redis+cluster://127.0.0.1:7000/2?client=node-redis', /only database 0/],
   ])('%s is refused with StoreConfigError', (url, message) => {
-    expect(() => RedisSessionStore.fromUrl(url)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringMatching(message) }));
+    expect(() => RedisSessionStore.fromUrl(url)).toThrow(
+      expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringMatching(message) }),
+    );
   });
 
   it('refuses an object that is no client of either library, and a node-redis client pool', async () => {
-    expect(() => new RedisSessionStore({ client: { get() {} } as never })).toThrow(/ioredis Redis or Cluster, or a node-redis v5 client/);
+    expect(() => new RedisSessionStore({ client: { get() {} } as never })).toThrow(
+      /ioredis Redis or Cluster, or a node-redis v5 client/,
+    );
     const pool = createClientPool({ url: REDIS_URL });
     expect(() => new RedisSessionStore({ client: pool as never })).toThrow(/pool is not supported/);
   });
@@ -426,33 +484,56 @@ describe('Redis store URLs', () => {
     const client = standalone.client as ReturnType<typeof createClient>;
     expect(clientKind(client)).toBe('node-redis');
     expect(client.isOpen).toBe(false);
-    expect(client.options).toMatchObject({ username: 'u', password: 'p', database: 3, disableOfflineQueue: true, socket: { host: '10.0.0.1', port: 6380 } });
+    expect(client.options).toMatchObject({
+      username: 'u',
+      password: 'p',
+      database: 3,
+      disableOfflineQueue: true,
+      socket: { host: '10.0.0.1', port: 6380 },
+    });
     await standalone.close();
-    const tls = RedisSessionStore.fromUrl('rediss://h.example:6390?client=node-redis').client as ReturnType<typeof createClient>;
+    const tls = RedisSessionStore.fromUrl('rediss://h.example:6390?client=node-redis').client as ReturnType<
+      typeof createClient
+    >;
     expect(tls.options?.socket).toMatchObject({ host: 'h.example', port: 6390, tls: true });
-    const sentinel = RedisSessionStore.fromUrl('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?client=node-redis&sentinelPassword=s2');
+    const sentinel = RedisSessionStore.fromUrl(
+      'redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?client=node-redis&sentinelPassword=s2',
+    );
     expect(typeof (sentinel.client as unknown as Record<string, unknown>)['acquire']).toBe('function');
     expect(isClosed(sentinel.client)).toBe(true);
     await sentinel.close();
-    const cluster = RedisSessionStore.fromUrl('redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?client=node-redis&hashTag=t');
+    const cluster = RedisSessionStore.fromUrl(
+      'redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?client=node-redis&hashTag=t',
+    );
     expect(typeof (cluster.client as unknown as Record<string, unknown>)['nodeClient']).toBe('function');
     expect(isClosed(cluster.client)).toBe(true);
     await cluster.close();
   });
 
   it('sentinel and cluster URLs with several hosts build ioredis clients (connecting lazily)', async () => {
-    const sentinel = RedisSessionStore.fromUrl('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?sentinelPassword=s2&prefix=app:');
+    const sentinel = RedisSessionStore.fromUrl(
+      'redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster?sentinelPassword=s2&prefix=app:',
+    );
     const options = (sentinel.client as Redis).options as unknown as Record<string, unknown>;
     expect(options).toMatchObject({
-      sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }],
-      name: 'mymaster', password: 'secret', sentinelPassword: 's2', enableOfflineQueue: false, maxRetriesPerRequest: 0,
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+      ],
+      name: 'mymaster',
+      password: 'secret',
+      sentinelPassword: 's2',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
     });
     expect(sentinel.prefix).toBe('app:');
     expect((sentinel.client as Redis).status).toBe('wait');
     await sentinel.close();
     const cluster = RedisSessionStore.fromUrl('redis+cluster://u:p@10.0.0.1:7000,[::1]:7001?hashTag=t');
     expect((cluster.client as Redis).isCluster).toBe(true);
-    expect(((cluster.client as Redis).options as unknown as { redisOptions: Record<string, unknown> }).redisOptions).toMatchObject({ username: 'u', password: 'p' });
+    expect(
+      ((cluster.client as Redis).options as unknown as { redisOptions: Record<string, unknown> }).redisOptions,
+    ).toMatchObject({ username: 'u', password: 'p' });
     await cluster.close();
   });
 });

@@ -36,7 +36,19 @@ describe('createStore with every adapter registered', () => {
 
   it('lists every known scheme for an unknown one', () => {
     const schemes = registeredSchemes().map((s) => s.scheme);
-    for (const scheme of ['memory', 'redis', 'rediss', 'redis+sentinel', 'redis+cluster', 'postgres', 'postgresql', 'mysql', 'mariadb', 'sqlite', 'cluster']) {
+    for (const scheme of [
+      'memory',
+      'redis',
+      'rediss',
+      'redis+sentinel',
+      'redis+cluster',
+      'postgres',
+      'postgresql',
+      'mysql',
+      'mariadb',
+      'sqlite',
+      'cluster',
+    ]) {
       expect(schemes).toContain(scheme);
     }
     expect(() => createStore('mongodb://127.0.0.1/sessions')).toThrow(/Known: .*redis: .*sqlite: .*cluster: /);

@@ -22,18 +22,26 @@ describe('packed packages installed with npm', () => {
   it('install into a scratch app; a session survives two requests with import and with require, on Express, Fastify and Hono; types resolve', async () => {
     // Private workspace packages (the shared adapter scenarios) are never published.
     const packages = readdirSync(join(root, 'packages')).filter(
-      (name) => !(JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { private?: boolean }).private,
+      (name) =>
+        !(JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { private?: boolean })
+          .private,
     );
     // pnpm pack runs each package's prepack (the tsup build) and applies its publishConfig.
     for (const name of packages) {
-      await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(root, 'packages', name), timeout: 120_000 });
+      await run('pnpm', ['pack', '--pack-destination', tarballs], {
+        cwd: join(root, 'packages', name),
+        timeout: 120_000,
+      });
     }
     const files = readdirSync(tarballs);
     expect(files).toHaveLength(packages.length);
 
     const local: Record<string, string> = {};
     for (const file of files) {
-      const name = file.startsWith('sessionkit-') && !file.startsWith('sessionkit-0') ? `@sessionkit/${file.replace(/^sessionkit-(.+)-\d+\.\d+\.\d+\.tgz$/, '$1')}` : 'sessionkit';
+      const name =
+        file.startsWith('sessionkit-') && !file.startsWith('sessionkit-0')
+          ? `@sessionkit/${file.replace(/^sessionkit-(.+)-\d+\.\d+\.\d+\.tgz$/, '$1')}`
+          : 'sessionkit';
       local[name] = `file:${join(tarballs, file)}`;
     }
     cpSync(fixture, app, { recursive: true });
@@ -86,18 +94,29 @@ describe('packed packages installed with npm', () => {
     ]);
 
     // Client-side storage through the same packed exports: session({ store: 'cookie://' }) and sessionkit/cookie.
-    for (const [script, format] of [['cookie.mjs', 'esm'], ['cookie.cjs', 'cjs']] as const) {
+    for (const [script, format] of [
+      ['cookie.mjs', 'esm'],
+      ['cookie.cjs', 'cjs'],
+    ] as const) {
       const result = await run(process.execPath, [script], { cwd: app, timeout: 30_000 });
       expect(JSON.parse(result.stdout)).toEqual({ user: 'ann', visits: 2, format, strategy: 'cookie', sealed: true });
     }
 
     // the `sessionkit` bin installed by npm runs from the built ESM file
-    const bin = await run(join(app, 'node_modules', '.bin', 'sessionkit'), ['stats', 'nosuch://x'], { cwd: app, timeout: 30_000 }).catch((err: { code: number; stderr: string }) => err);
+    const bin = await run(join(app, 'node_modules', '.bin', 'sessionkit'), ['stats', 'nosuch://x'], {
+      cwd: app,
+      timeout: 30_000,
+    }).catch((err: { code: number; stderr: string }) => err);
     expect(bin).toMatchObject({ code: 2, stderr: expect.stringContaining('Known: memory:') });
-    const help = await run(join(app, 'node_modules', '.bin', 'sessionkit'), ['migrate', '--help'], { cwd: app, timeout: 30_000 });
+    const help = await run(join(app, 'node_modules', '.bin', 'sessionkit'), ['migrate', '--help'], {
+      cwd: app,
+      timeout: 30_000,
+    });
     expect(help.stdout).toContain('Usage: sessionkit migrate');
 
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 })).resolves.toBeDefined();
+    await expect(
+      run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 }),
+    ).resolves.toBeDefined();
   }, 600_000);
 });

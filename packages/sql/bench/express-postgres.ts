@@ -36,7 +36,15 @@ async function serve(table: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, connectionTimeoutMillis: 2000 });
   const store = new SqlSessionStore({ client: pool, table, pruneIntervalMs: false });
   const app = express();
-  app.use(session({ store: new ExpressSessionStore(store), secret: 'bench', resave: false, saveUninitialized: false, cookie: { maxAge: MAX_AGE_MS } }));
+  app.use(
+    session({
+      store: new ExpressSessionStore(store),
+      secret: 'bench',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: MAX_AGE_MS },
+    }),
+  );
   let users = 0;
   app.post('/login', (req, res) => {
     req.session.user = { id: ++users };
@@ -60,7 +68,9 @@ async function serve(table: string): Promise<void> {
 
 async function measure(connections: number, seconds: number, sessions: number): Promise<void> {
   const table = `bench_sessions_${randomBytes(4).toString('hex')}`;
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve', table], { execArgv: ['--import', 'tsx'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve', table], {
+    execArgv: ['--import', 'tsx'],
+  });
   const [port] = (await once(child, 'message')) as [number];
   const base = `http://127.0.0.1:${port}`;
   try {
@@ -69,12 +79,16 @@ async function measure(connections: number, seconds: number, sessions: number): 
       const response = await fetch(`${base}/login`, { method: 'POST' });
       cookies.push((response.headers.get('set-cookie') ?? '').split(';')[0] as string);
     }
-    console.log(`PostgreSQL via express-session + ExpressSessionStore + SqlSessionStore: ${connections} connections, ${seconds} s per run, ${sessions} sessions`);
+    console.log(
+      `PostgreSQL via express-session + ExpressSessionStore + SqlSessionStore: ${connections} connections, ${seconds} s per run, ${sessions} sessions`,
+    );
     const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
     // Sessions written (patch, touch or set) since `since`: each write moves expires_at to at
     // least since + maxAge, past the expiry of every session last written before.
     const writtenSince = async (since: number) => {
-      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}" WHERE expires_at >= $1`, [since + MAX_AGE_MS]);
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}" WHERE expires_at >= $1`, [
+        since + MAX_AGE_MS,
+      ]);
       return rows[0].n as number;
     };
     for (const [label, method] of [
@@ -91,7 +105,10 @@ async function measure(connections: number, seconds: number, sessions: number): 
           {
             method,
             path: '/cart',
-            setupRequest: (request) => ({ ...request, headers: { ...request.headers, cookie: cookies[next++ % cookies.length] as string } }),
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, cookie: cookies[next++ % cookies.length] as string },
+            }),
           },
         ],
       });
@@ -117,7 +134,11 @@ async function storeLevel(concurrency: number, seconds: number, sessions: number
   await Promise.all(sids.map((sid, i) => store.set(sid, { user: { id: i }, cart: [] }, { ttlMs: 3_600_000 })));
   for (const [label, op] of [
     ['store get  ', (sid: string) => store.get(sid)],
-    ['store patch', (sid: string) => store.patch(sid, { set: { cart: [`sku-${Date.now() % 1000}`] }, unset: [] }, { ttlMs: 3_600_000 })],
+    [
+      'store patch',
+      (sid: string) =>
+        store.patch(sid, { set: { cart: [`sku-${Date.now() % 1000}`] }, unset: [] }, { ttlMs: 3_600_000 }),
+    ],
   ] as const) {
     let done = 0;
     let next = 0;

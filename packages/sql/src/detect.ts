@@ -19,13 +19,19 @@ const DIALECTS: SqlDialectName[] = ['postgres', 'mysql', 'sqlite'];
  * (`pragma` → better-sqlite3, `execute` → mysql2, `query` + `on` → pg).
  * @throws StoreConfigError when the client is not recognised or `dialect` is unknown.
  */
-export function createDialect(client: SqlClient, dialect: SqlDialectName | undefined, table: string, schema?: string): SqlDialect {
+export function createDialect(
+  client: SqlClient,
+  dialect: SqlDialectName | undefined,
+  table: string,
+  schema?: string,
+): SqlDialect {
   const kind = dialect ?? detect(client);
   switch (kind) {
     case 'postgres':
       return new PostgresDialect(client as PgClient, table, schema);
     case 'mysql': {
-      const pool = typeof (client as MysqlCallbackPool).promise === 'function' ? (client as MysqlCallbackPool).promise() : client;
+      const pool =
+        typeof (client as MysqlCallbackPool).promise === 'function' ? (client as MysqlCallbackPool).promise() : client;
       return new MysqlDialect(pool as MysqlPool, table, schema);
     }
     case 'sqlite':

@@ -12,8 +12,12 @@ export function loadDriver<T>(moduleName: string, packageName: string, forScheme
   try {
     return requireFromHere(moduleName) as T;
   } catch (err) {
-    const missing = (err as { code?: string }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`'${moduleName}'`);
+    const missing =
+      (err as { code?: string }).code === 'MODULE_NOT_FOUND' &&
+      String((err as Error).message).includes(`'${moduleName}'`);
     if (!missing) throw err;
-    throw new StoreConfigError(`${forScheme} session stores need the "${packageName}" package: npm install ${packageName}`);
+    throw new StoreConfigError(
+      `${forScheme} session stores need the "${packageName}" package: npm install ${packageName}`,
+    );
   }
 }

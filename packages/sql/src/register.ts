@@ -1,4 +1,10 @@
-import { DEFAULT_OPERATION_TIMEOUT_MS, redactUrl, registerStore, StoreConfigError, type CreateStoreOptions } from '@sessionkit/core';
+import {
+  DEFAULT_OPERATION_TIMEOUT_MS,
+  redactUrl,
+  registerStore,
+  StoreConfigError,
+  type CreateStoreOptions,
+} from '@sessionkit/core';
 import type { SqliteDatabase } from './dialects/sqlite.js';
 import type { MysqlPool } from './dialects/mysql.js';
 import type { PgClient } from './dialects/postgres.js';
@@ -7,7 +13,10 @@ import { SqlSessionStore, type SqlSessionStoreOptions } from './sql-store.js';
 
 type PgModule = { Pool: new (config: { connectionString: string; connectionTimeoutMillis: number }) => PgClient };
 type MysqlModule = { createPool(config: { uri: string; connectTimeout: number }): MysqlPool };
-type SqliteModule = new (path: string, options: { timeout: number }) => SqliteDatabase & { pragma(sql: string): unknown };
+type SqliteModule = new (
+  path: string,
+  options: { timeout: number },
+) => SqliteDatabase & { pragma(sql: string): unknown };
 
 /** Store options read from the URL's query string; the rest of the URL goes to the driver. */
 const STORE_PARAMS = ['table', 'schema', 'createTable', 'pruneIntervalMs', 'pruneBatchSize'] as const;
@@ -26,7 +35,10 @@ export function registerSqlStores(): void {
     (url, options) => {
       const own = takeStoreParams(url);
       const { Pool } = loadDriver<PgModule>('pg', 'pg', 'postgres://');
-      const client = driverClient('postgres', () => new Pool({ connectionString: url.href, connectionTimeoutMillis: timeoutOf(options) }));
+      const client = driverClient(
+        'postgres',
+        () => new Pool({ connectionString: url.href, connectionTimeoutMillis: timeoutOf(options) }),
+      );
       return owned(client, () => client.end(), { ...options, ...own, dialect: 'postgres' });
     },
     'postgres://user:password@localhost:5432/app?table=sessions',
@@ -37,7 +49,9 @@ export function registerSqlStores(): void {
     (url, options) => {
       const own = takeStoreParams(url);
       const { createPool } = loadDriver<MysqlModule>('mysql2/promise', 'mysql2', 'mysql://');
-      const client = driverClient('mysql', () => createPool({ uri: url.href.replace(/^mariadb:/i, 'mysql:'), connectTimeout: timeoutOf(options) }));
+      const client = driverClient('mysql', () =>
+        createPool({ uri: url.href.replace(/^mariadb:/i, 'mysql:'), connectTimeout: timeoutOf(options) }),
+      );
       return owned(client, () => client.end(), { ...options, ...own, dialect: 'mysql' });
     },
     'mysql://user:password@localhost:3306/app?table=sessions',
@@ -48,7 +62,10 @@ export function registerSqlStores(): void {
     (url, options) => {
       const own = takeStoreParams(url);
       const extra = [...url.searchParams.keys()];
-      if (extra.length) throw new StoreConfigError(`sqlite: URL has unknown parameters ${extra.join(', ')}; known: ${STORE_PARAMS.join(', ')}`);
+      if (extra.length)
+        throw new StoreConfigError(
+          `sqlite: URL has unknown parameters ${extra.join(', ')}; known: ${STORE_PARAMS.join(', ')}`,
+        );
       const path = decodeURIComponent(url.host + url.pathname);
       if (!path) throw new StoreConfigError('sqlite: URL names no file; use sqlite:./sessions.db or sqlite::memory:');
       const Database = loadDriver<SqliteModule>('better-sqlite3', 'better-sqlite3', 'sqlite:');
@@ -69,12 +86,18 @@ function driverClient<C>(scheme: string, create: () => C): C {
   try {
     return create();
   } catch (err) {
-    throw new StoreConfigError(`${scheme}: the driver refused the store URL: ${redactUrl(err instanceof Error ? err.message : String(err))}`);
+    throw new StoreConfigError(
+      `${scheme}: the driver refused the store URL: ${redactUrl(err instanceof Error ? err.message : String(err))}`,
+    );
   }
 }
 
 /** Builds a store that closes `client` with itself; closes `client` at once when the options are refused. */
-function owned(client: SqlSessionStoreOptions['client'], close: () => unknown, options: Omit<SqlSessionStoreOptions, 'client'>): SqlSessionStore {
+function owned(
+  client: SqlSessionStoreOptions['client'],
+  close: () => unknown,
+  options: Omit<SqlSessionStoreOptions, 'client'>,
+): SqlSessionStore {
   try {
     return new SqlSessionStore({ ...options, client, closeClient: true });
   } catch (err) {

@@ -66,7 +66,8 @@ export class SqlSessionStore extends AbstractSessionStore {
 
   constructor(options: SqlSessionStoreOptions) {
     super(options);
-    if (!options?.client) throw new StoreConfigError('client is required: a pg Pool, a mysql2 pool or a better-sqlite3 Database');
+    if (!options?.client)
+      throw new StoreConfigError('client is required: a pg Pool, a mysql2 pool or a better-sqlite3 Database');
     this.#dialect = createDialect(options.client, options.dialect, options.table ?? 'sessions', options.schema);
     this.name = `sql:${this.#dialect.name}`;
     this.#createTable = options.createTable ?? true;
@@ -98,7 +99,10 @@ export class SqlSessionStore extends AbstractSessionStore {
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.run('prune', this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)));
+      const deleted = await this.run(
+        'prune',
+        this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)),
+      );
       total += deleted;
       if (deleted < this.#pruneBatchSize) return total;
     }
@@ -232,6 +236,7 @@ function expiry(ttlMs: number, now = Date.now()): number {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
   return value;
 }

@@ -6,7 +6,13 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
-import { corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, POSTGRES_URL, tablesDroppedAfterAll } from './support/engines.js';
+import {
+  corruptMysqlRow,
+  MYSQL_URL,
+  PATIENT_TIMEOUT_MS,
+  POSTGRES_URL,
+  tablesDroppedAfterAll,
+} from './support/engines.js';
 
 const TTL = { ttlMs: 60_000 };
 
@@ -40,36 +46,58 @@ const engines: Engine[] = [
     exec: async (sql) => sqlite.exec(sql),
     corrupt: async (table, sid) => sqlite.prepare(`UPDATE ${table} SET data = '{not json' WHERE sid = ?`).run(sid),
     storedBytes: async (table, sid) =>
-      (sqlite.prepare(`SELECT length(CAST(data AS BLOB)) AS n FROM ${table} WHERE sid = ?`).get(sid) as { n: number | null } | undefined)?.n ?? null,
+      (
+        sqlite.prepare(`SELECT length(CAST(data AS BLOB)) AS n FROM ${table} WHERE sid = ?`).get(sid) as
+          | { n: number | null }
+          | undefined
+      )?.n ?? null,
     checkedTable: (table) =>
       `CREATE TABLE ${table} (sid TEXT PRIMARY KEY NOT NULL, data TEXT CHECK (length(data) < 2000), expires_at INTEGER NOT NULL)`,
     end: async () => void sqlite.close(),
   },
 ];
-if (await engineAvailable('PostgreSQL', () => pgPool.query('SELECT 1'), 'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL')) {
+if (
+  await engineAvailable(
+    'PostgreSQL',
+    () => pgPool.query('SELECT 1'),
+    'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL',
+  )
+) {
   engines.push({
     dialect: 'postgres',
     client: pgPool,
     exec: (sql) => pgPool.query(sql),
     corrupt: (table, sid) => pgPool.query(`UPDATE ${table} SET data = '[1, 2]'::jsonb WHERE sid = $1`, [sid]),
-    storedBytes: async (table, sid) => (await pgPool.query(`SELECT octet_length(data::text) AS n FROM ${table} WHERE sid = $1`, [sid])).rows[0]?.n ?? null,
+    storedBytes: async (table, sid) =>
+      (await pgPool.query(`SELECT octet_length(data::text) AS n FROM ${table} WHERE sid = $1`, [sid])).rows[0]?.n ??
+      null,
     checkedTable: (table) =>
       `CREATE TABLE ${table} (sid varchar(256) COLLATE "C" PRIMARY KEY, data jsonb CHECK (octet_length(data::text) < 2000), expires_at bigint NOT NULL)`,
     olderTable: {
-      ddl: (table) => `CREATE TABLE ${table} (sid varchar(160) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL)`,
+      ddl: (table) =>
+        `CREATE TABLE ${table} (sid varchar(160) COLLATE "C" PRIMARY KEY, data jsonb, expires_at bigint NOT NULL)`,
       refuses: ['x'.repeat(200)],
     },
     end: () => pgPool.end(),
   });
 } else await pgPool.end();
-if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 'start MariaDB on 127.0.0.1:3306 or set MYSQL_URL')) {
+if (
+  await engineAvailable(
+    'MariaDB/MySQL',
+    () => mysqlPool.query('SELECT 1'),
+    'start MariaDB on 127.0.0.1:3306 or set MYSQL_URL',
+  )
+) {
   engines.push({
     dialect: 'mysql',
     client: mysqlPool,
     exec: (sql) => mysqlPool.query(sql),
     corrupt: (table, sid) => corruptMysqlRow(mysqlPool, table, sid),
     storedBytes: async (table, sid) => {
-      const [rows] = await mysqlPool.query<mysql.RowDataPacket[]>(`SELECT OCTET_LENGTH(CAST(data AS CHAR)) AS n FROM ${table} WHERE sid = ?`, [sid]);
+      const [rows] = await mysqlPool.query<mysql.RowDataPacket[]>(
+        `SELECT OCTET_LENGTH(CAST(data AS CHAR)) AS n FROM ${table} WHERE sid = ?`,
+        [sid],
+      );
       return rows[0]?.['n'] ?? null;
     },
     checkedTable: (table) =>
@@ -85,11 +113,18 @@ if (await engineAvailable('MariaDB/MySQL', () => mysqlPool.query('SELECT 1'), 's
 
 for (const engine of engines) {
   describe(`${engine.dialect}`, () => {
-    const newTable = tablesDroppedAfterAll(true, (table) => engine.exec(`DROP TABLE IF EXISTS ${table}`), () => engine.end());
+    const newTable = tablesDroppedAfterAll(
+      true,
+      (table) => engine.exec(`DROP TABLE IF EXISTS ${table}`),
+      () => engine.end(),
+    );
 
     it(`sql/${engine.dialect}.sql creates a table the store uses with createTable: false`, async () => {
       const table = newTable('file');
-      const ddl = readFileSync(new URL(`../sql/${engine.dialect}.sql`, import.meta.url), 'utf8').replace(/\bsessions\b/g, table);
+      const ddl = readFileSync(new URL(`../sql/${engine.dialect}.sql`, import.meta.url), 'utf8').replace(
+        /\bsessions\b/g,
+        table,
+      );
       await engine.exec(ddl);
       await engine.exec(ddl); // idempotent
       const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
@@ -106,7 +141,10 @@ for (const engine of engines) {
       const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false });
       const events: string[] = [];
       store.on('disconnect', () => events.push('disconnect'));
-      const calls = [store.get('missing-table-sid'), store.patch('missing-table-sid', { set: { a: 1 }, unset: [] }, { ttlMs: 60_000 })];
+      const calls = [
+        store.get('missing-table-sid'),
+        store.patch('missing-table-sid', { set: { a: 1 }, unset: [] }, { ttlMs: 60_000 }),
+      ];
       for (const call of calls) {
         const err = await rejection(call);
         assert.equal(err.code, 'ERR_STORE_OPERATION', err.message);
@@ -130,14 +168,21 @@ for (const engine of engines) {
     it('patch keeps nulls, replaces nested objects whole and handles keys that look like JSON paths', async () => {
       const store = new SqlSessionStore({ client: engine.client, table: newTable('keys'), pruneIntervalMs: false });
       const sid = 'odd-keys-sid-1';
-      await store.set(sid, { 'a.b': 1, 'q"uote': 2, '$': 3, user: { name: 'x', roles: ['a'] }, gone: true }, { ttlMs: 60_000 });
+      await store.set(
+        sid,
+        { 'a.b': 1, 'q"uote': 2, $: 3, user: { name: 'x', roles: ['a'] }, gone: true },
+        { ttlMs: 60_000 },
+      );
       await store.patch(
         sid,
-        { set: { user: { id: 7, nick: null }, 'q"uote': null, 'back\\slash': 'ü€', '[0]': [null] }, unset: ['gone', 'a.b'] },
+        {
+          set: { user: { id: 7, nick: null }, 'q"uote': null, 'back\\slash': 'ü€', '[0]': [null] },
+          unset: ['gone', 'a.b'],
+        },
         { ttlMs: 60_000 },
       );
       assert.deepEqual(await store.get(sid), {
-        '$': 3,
+        $: 3,
         'q"uote': null,
         user: { id: 7, nick: null },
         'back\\slash': 'ü€',
@@ -147,7 +192,12 @@ for (const engine of engines) {
     });
 
     it('keys and values with U+0000, U+FDD0 and look-alike texts round-trip through set, patch and unset', async () => {
-      const store = new SqlSessionStore({ client: engine.client, table: newTable('nul'), pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const store = new SqlSessionStore({
+        client: engine.client,
+        table: newTable('nul'),
+        pruneIntervalMs: false,
+        operationTimeoutMs: PATIENT_TIMEOUT_MS,
+      });
       const sid = 'nul-keys-sid';
       const odd = {
         'k\u0000': 'v\u0000',
@@ -167,7 +217,13 @@ for (const engine of engines) {
     it('maxSessionBytes bounds the merged session: of three 700 KiB patches only the first is stored', async () => {
       const table = newTable('total');
       const maxSessionBytes = 1024 * 1024;
-      const store = new SqlSessionStore({ client: engine.client, table, maxSessionBytes, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const store = new SqlSessionStore({
+        client: engine.client,
+        table,
+        maxSessionBytes,
+        pruneIntervalMs: false,
+        operationTimeoutMs: PATIENT_TIMEOUT_MS,
+      });
       const sid = 'total-size-sid';
       const chunk = (char: string) => char.repeat(700 * 1024);
       await store.patch(sid, { set: { a: chunk('a') }, unset: [] }, TTL);
@@ -186,10 +242,21 @@ for (const engine of engines) {
 
     it('the limit is exact as JSON.stringify counts it, whatever text the engine writes (spaces, escapes)', async () => {
       const maxSessionBytes = 4096;
-      const store = new SqlSessionStore({ client: engine.client, table: newTable('exact'), maxSessionBytes, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const store = new SqlSessionStore({
+        client: engine.client,
+        table: newTable('exact'),
+        maxSessionBytes,
+        pruneIntervalMs: false,
+        operationTimeoutMs: PATIENT_TIMEOUT_MS,
+      });
       const sid = 'exact-size-sid';
       // Many separators (PostgreSQL writes a space after each), NULs and U+FDD0 (escaped on PostgreSQL).
-      const fixed = { list: Array.from({ length: 400 }, () => 0), nul: '\u0000'.repeat(20), esc: '\ufdd0'.repeat(50), nested: { k: [1, { m: null }] } };
+      const fixed = {
+        list: Array.from({ length: 400 }, () => 0),
+        nul: '\u0000'.repeat(20),
+        esc: '\ufdd0'.repeat(50),
+        nested: { k: [1, { m: null }] },
+      };
       const pad = 'p'.repeat(maxSessionBytes - Buffer.byteLength(JSON.stringify({ ...fixed, pad: '' })));
       await store.patch(sid, { set: fixed, unset: [] }, TTL);
       await store.patch(sid, { set: { pad }, unset: [] }, TTL);
@@ -202,14 +269,23 @@ for (const engine of engines) {
     });
 
     it('concurrent patches that together exceed maxSessionBytes: each gets its own answer, and the stored session stays within it', async () => {
-      const store = new SqlSessionStore({ client: engine.client, table: newTable('together'), maxSessionBytes: 4096, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const store = new SqlSessionStore({
+        client: engine.client,
+        table: newTable('together'),
+        maxSessionBytes: 4096,
+        pruneIntervalMs: false,
+        operationTimeoutMs: PATIENT_TIMEOUT_MS,
+      });
       const sid = 'together-sid';
       await store.set(sid, { base: true }, TTL);
       const chunk = 'x'.repeat(1500);
-      const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd'].map((key) => store.patch(sid, { set: { [key]: chunk }, unset: [] }, TTL)));
+      const outcomes = await Promise.allSettled(
+        ['a', 'b', 'c', 'd'].map((key) => store.patch(sid, { set: { [key]: chunk }, unset: [] }, TTL)),
+      );
       const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
       assert.equal(refused.length, 2, JSON.stringify(outcomes.map((outcome) => outcome.status)));
-      for (const outcome of refused) assert.equal((outcome as PromiseRejectedResult).reason.code, 'ERR_SESSION_TOO_LARGE');
+      for (const outcome of refused)
+        assert.equal((outcome as PromiseRejectedResult).reason.code, 'ERR_SESSION_TOO_LARGE');
       const data = (await store.get(sid))!;
       assert.equal(Object.keys(data).length, 3);
       assert.ok(Buffer.byteLength(JSON.stringify(data)) <= 4096);
@@ -219,12 +295,21 @@ for (const engine of engines) {
     it('data the database refuses (a CHECK of your own) fails that call with SessionEncodeError: no disconnect, nothing else changes', async () => {
       const table = newTable('check');
       await engine.exec(engine.checkedTable(table));
-      const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+      const store = new SqlSessionStore({
+        client: engine.client,
+        table,
+        createTable: false,
+        pruneIntervalMs: false,
+        operationTimeoutMs: PATIENT_TIMEOUT_MS,
+      });
       const events: string[] = [];
       store.on('disconnect', () => events.push('disconnect'));
       await store.set('check-ok-sid', { a: 1 }, TTL);
       const big = { blob: 'x'.repeat(3000) };
-      for (const call of [() => store.set('check-big-sid', big, TTL), () => store.patch('check-ok-sid', { set: big, unset: [] }, TTL)]) {
+      for (const call of [
+        () => store.set('check-big-sid', big, TTL),
+        () => store.patch('check-ok-sid', { set: big, unset: [] }, TTL),
+      ]) {
         const err = await rejection(call());
         assert.equal(err.code, 'ERR_SESSION_ENCODE', err.message);
       }
@@ -238,10 +323,16 @@ for (const engine of engines) {
 
     const olderTable = engine.olderTable;
     if (olderTable) {
-      it('a table of the earlier schema (sid VARCHAR(160)) refuses a longer or non-ASCII sid as that call\'s data error', async () => {
+      it("a table of the earlier schema (sid VARCHAR(160)) refuses a longer or non-ASCII sid as that call's data error", async () => {
         const table = newTable('older');
         await engine.exec(olderTable.ddl(table));
-        const store = new SqlSessionStore({ client: engine.client, table, createTable: false, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+        const store = new SqlSessionStore({
+          client: engine.client,
+          table,
+          createTable: false,
+          pruneIntervalMs: false,
+          operationTimeoutMs: PATIENT_TIMEOUT_MS,
+        });
         const events: string[] = [];
         store.on('disconnect', () => events.push('disconnect'));
         await store.set('older-ok-sid', { a: 1 }, TTL);

@@ -32,14 +32,40 @@ const engines: Engine[] = [{ name: 'SQLite (file)', client: () => sqliteFile(), 
 
 const pgAdmin = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
 pgAdmin.on('error', () => {});
-const pgOk = await engineAvailable('PostgreSQL', () => pgAdmin.query('SELECT 1'), 'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL');
-const pgTable = tablesDroppedAfterAll(pgOk, (table) => pgAdmin.query(`DROP TABLE IF EXISTS "${table}"`), () => pgAdmin.end());
-if (pgOk) engines.push({ name: 'PostgreSQL', client: () => new pg.Pool({ connectionString: POSTGRES_URL, max: 8 }), table: pgTable('attack') });
+const pgOk = await engineAvailable(
+  'PostgreSQL',
+  () => pgAdmin.query('SELECT 1'),
+  'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL',
+);
+const pgTable = tablesDroppedAfterAll(
+  pgOk,
+  (table) => pgAdmin.query(`DROP TABLE IF EXISTS "${table}"`),
+  () => pgAdmin.end(),
+);
+if (pgOk)
+  engines.push({
+    name: 'PostgreSQL',
+    client: () => new pg.Pool({ connectionString: POSTGRES_URL, max: 8 }),
+    table: pgTable('attack'),
+  });
 
 const myAdmin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 });
-const myOk = await engineAvailable('MariaDB/MySQL', () => myAdmin.query('SELECT 1'), 'start MariaDB on 127.0.0.1:3306 or set MYSQL_URL');
-const myTable = tablesDroppedAfterAll(myOk, (table) => myAdmin.query(`DROP TABLE IF EXISTS \`${table}\``), () => myAdmin.end());
-if (myOk) engines.push({ name: 'MariaDB/MySQL', client: () => mysql.createPool({ uri: MYSQL_URL, connectionLimit: 8 }), table: myTable('attack') });
+const myOk = await engineAvailable(
+  'MariaDB/MySQL',
+  () => myAdmin.query('SELECT 1'),
+  'start MariaDB on 127.0.0.1:3306 or set MYSQL_URL',
+);
+const myTable = tablesDroppedAfterAll(
+  myOk,
+  (table) => myAdmin.query(`DROP TABLE IF EXISTS \`${table}\``),
+  () => myAdmin.end(),
+);
+if (myOk)
+  engines.push({
+    name: 'MariaDB/MySQL',
+    client: () => mysql.createPool({ uri: MYSQL_URL, connectionLimit: 8 }),
+    table: myTable('attack'),
+  });
 
 let files = 0;
 async function sqliteFile(): Promise<SqlClient> {
@@ -50,7 +76,8 @@ async function sqliteFile(): Promise<SqlClient> {
 }
 
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { n: nested(depth - 1) });
-const keys = (count: number, prefix: string) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, i]));
+const keys = (count: number, prefix: string) =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, i]));
 
 /**
  * What the attacker sends (JSON request bodies, as text, so a lone surrogate survives) and the
@@ -58,16 +85,30 @@ const keys = (count: number, prefix: string) => Object.fromEntries(Array.from({ 
  */
 const ATTACKS: { what: string; body: string; status: 200 | 400; readBack?: [string, unknown] }[] = [
   { what: 'NUL in a value', body: JSON.stringify({ note: 'a\u0000b' }), status: 200, readBack: ['note', 'a\u0000b'] },
-  { what: 'NUL in a key', body: JSON.stringify({ 'k\u0000ey': '\u0000' }), status: 200, readBack: ['k\u0000ey', '\u0000'] },
+  {
+    what: 'NUL in a key',
+    body: JSON.stringify({ 'k\u0000ey': '\u0000' }),
+    status: 200,
+    readBack: ['k\u0000ey', '\u0000'],
+  },
   { what: 'a lone surrogate in a value', body: '{"s":"x\\ud800"}', status: 400 },
   { what: 'a lone surrogate in a key', body: '{"\\udc00":1}', status: 400 },
   { what: 'nesting of 40', body: JSON.stringify({ deep: nested(40) }), status: 400 },
   { what: '600 keys in one request', body: JSON.stringify(keys(600, 'a')), status: 200, readBack: ['a599', 599] },
-  { what: '1390 more keys (about 2000 in the session)', body: JSON.stringify(keys(1390, 'b')), status: 200, readBack: ['b1389', 1389] },
+  {
+    what: '1390 more keys (about 2000 in the session)',
+    body: JSON.stringify(keys(1390, 'b')),
+    status: 200,
+    readBack: ['b1389', 1389],
+  },
   { what: '2500 keys in one request (over maxSessionKeys)', body: JSON.stringify(keys(2500, 'c')), status: 400 },
   { what: 'growing the session: first 100 KiB', body: JSON.stringify({ blob1: 'x'.repeat(100 * 1024) }), status: 200 },
   { what: 'growing the session: second 100 KiB', body: JSON.stringify({ blob2: 'x'.repeat(100 * 1024) }), status: 200 },
-  { what: 'growing the session: third 100 KiB (over 256 KiB in all)', body: JSON.stringify({ blob3: 'x'.repeat(100 * 1024) }), status: 400 },
+  {
+    what: 'growing the session: third 100 KiB (over 256 KiB in all)',
+    body: JSON.stringify({ blob3: 'x'.repeat(100 * 1024) }),
+    status: 400,
+  },
 ];
 
 /** Saves explicitly so a refused save can answer 400 (express-session's own save runs after the headers are sent). */
@@ -82,7 +123,9 @@ function saveThen(req: Request, _res: Response, next: NextFunction, reply: () =>
 function app(store: ExpressSessionStore): express.Express {
   const app = express();
   app.use(express.json({ limit: '2mb' }));
-  app.use(session({ store, secret: 'attack-test', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  app.use(
+    session({ store, secret: 'attack-test', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }),
+  );
   const data = (req: Request) => req.session as unknown as Record<string, unknown>;
   app.post('/login', (req, res, next) => {
     data(req)['user'] = req.body.user;
@@ -171,7 +214,8 @@ for (const engine of engines) {
               if (status === 200 && attack.readBack) {
                 const [key, value] = attack.readBack;
                 const read = await attacker.send(`/read/${encodeURIComponent(key)}`);
-                if (JSON.stringify(read.json['value']) !== JSON.stringify(value)) answers.push(`${attack.what}: read back ${JSON.stringify(read.json)}`);
+                if (JSON.stringify(read.json['value']) !== JSON.stringify(value))
+                  answers.push(`${attack.what}: read back ${JSON.stringify(read.json)}`);
               }
             }
           } finally {
@@ -181,7 +225,11 @@ for (const engine of engines) {
 
           assert.deepEqual(
             answers,
-            ATTACKS.map((attack) => answers.find((line) => line.startsWith(`${attack.what}: ${attack.status} `)) ?? `${attack.what}: expected ${attack.status}`),
+            ATTACKS.map(
+              (attack) =>
+                answers.find((line) => line.startsWith(`${attack.what}: ${attack.status} `)) ??
+                `${attack.what}: expected ${attack.status}`,
+            ),
           );
           assert.deepEqual(outcomes, { honest: outcomes.honest, lost: 0, unavailable: 0, otherErrors: 0 });
           assert.ok(outcomes.honest >= USERS * ROUNDS * 2);
@@ -189,7 +237,8 @@ for (const engine of engines) {
           assert.equal(adapter.available, true);
           // the attacker's own session is intact: still logged in, holding what was stored
           assert.equal((await attacker.send('/me')).json['user'], 'mallory');
-          for (const honestClient of honest) assert.equal(((await honestClient.send('/read/cart')).json['value'] as unknown[]).length >= ROUNDS, true);
+          for (const honestClient of honest)
+            assert.equal(((await honestClient.send('/read/cart')).json['value'] as unknown[]).length >= ROUNDS, true);
         } finally {
           await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
           await sql.close();

@@ -14,8 +14,16 @@ import { POSTGRES_URL, tablesDroppedAfterAll } from './support/engines.js';
 // save against the stored form, so this checks that the reordering never reads as a change.
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
 admin.on('error', () => {});
-const ok = await engineAvailable('PostgreSQL', () => admin.query('SELECT 1'), 'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL');
-const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS "${table}"`), () => admin.end());
+const ok = await engineAvailable(
+  'PostgreSQL',
+  () => admin.query('SELECT 1'),
+  'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL',
+);
+const newTable = tablesDroppedAfterAll(
+  ok,
+  (table) => admin.query(`DROP TABLE IF EXISTS "${table}"`),
+  () => admin.end(),
+);
 
 describe.skipIf(!ok)('ExpressSessionStore over PostgreSQL', () => {
   const calls: string[] = [];
@@ -41,7 +49,15 @@ describe.skipIf(!ok)('ExpressSessionStore over PostgreSQL', () => {
     }) as SessionStore;
     const app = express();
     app.use(express.json());
-    app.use(session({ secret: 'pg-test', resave: true, saveUninitialized: false, store: new ExpressSessionStore(counted), cookie: { maxAge: 3_600_000 } }));
+    app.use(
+      session({
+        secret: 'pg-test',
+        resave: true,
+        saveUninitialized: false,
+        store: new ExpressSessionStore(counted),
+        cookie: { maxAge: 3_600_000 },
+      }),
+    );
     app.post('/login', (req, res) => {
       Object.assign(req.session, { user: { name: 'ann', id: 7, roles: ['buyer'] }, prefs: { theme: 'dark', a: 1 } });
       res.json({ ok: true });
@@ -71,7 +87,9 @@ describe.skipIf(!ok)('ExpressSessionStore over PostgreSQL', () => {
     assert.deepEqual(await me.json(), { name: 'ann', id: 7, roles: ['buyer'] });
     assert.deepEqual(calls, ['get']);
 
-    const both = Promise.all(['cart', 'wishlist'].map((key) => fetch(`${base}/add/${key}`, { method: 'POST', headers: { cookie } })));
+    const both = Promise.all(
+      ['cart', 'wishlist'].map((key) => fetch(`${base}/add/${key}`, { method: 'POST', headers: { cookie } })),
+    );
     // release the handlers only once both requests have loaded the session
     assert.ok(await eventually(async () => calls.filter((call) => call === 'get').length === 3, 10_000));
     release();

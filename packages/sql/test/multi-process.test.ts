@@ -23,8 +23,16 @@ async function twoProcesses(url: string): Promise<void> {
   const spawn = (own: string, other: string, label: string) =>
     execFileAsync(process.execPath, ['--import', 'tsx', peer, url, own, other, shared, label], { timeout: 60_000 });
   const [outA, outB] = await Promise.all([spawn(a, b, 'A'), spawn(b, a, 'B')]);
-  assert.equal(JSON.parse(outA.stdout).seen?.writtenBy, 'B', `process A did not see B's session: ${outA.stdout} ${outA.stderr}`);
-  assert.equal(JSON.parse(outB.stdout).seen?.writtenBy, 'A', `process B did not see A's session: ${outB.stdout} ${outB.stderr}`);
+  assert.equal(
+    JSON.parse(outA.stdout).seen?.writtenBy,
+    'B',
+    `process A did not see B's session: ${outA.stdout} ${outA.stderr}`,
+  );
+  assert.equal(
+    JSON.parse(outB.stdout).seen?.writtenBy,
+    'A',
+    `process B did not see A's session: ${outB.stdout} ${outB.stderr}`,
+  );
   const store = createStore(url);
   try {
     const data = (await store.get(shared)) ?? {};
@@ -52,7 +60,11 @@ describe('two processes sharing one store', () => {
     await admin.end();
   });
   it('one PostgreSQL table', async (context) => {
-    const ok = await engineAvailable('PostgreSQL', () => admin.query('SELECT 1'), 'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL');
+    const ok = await engineAvailable(
+      'PostgreSQL',
+      () => admin.query('SELECT 1'),
+      'start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL',
+    );
     if (!ok) return context.skip();
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('table', table);

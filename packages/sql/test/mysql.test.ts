@@ -5,7 +5,13 @@ import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { describe, it } from 'vitest';
 import { SqlSessionStore } from '../src/index.js';
-import { conformanceThroughProxy, corruptMysqlRow, MYSQL_URL, PATIENT_TIMEOUT_MS, tablesDroppedAfterAll } from './support/engines.js';
+import {
+  conformanceThroughProxy,
+  corruptMysqlRow,
+  MYSQL_URL,
+  PATIENT_TIMEOUT_MS,
+  tablesDroppedAfterAll,
+} from './support/engines.js';
 
 const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
 const ok = await engineAvailable(
@@ -14,23 +20,33 @@ const ok = await engineAvailable(
   'start MariaDB or MySQL on 127.0.0.1:3306 (user root, database test) or set MYSQL_URL',
 );
 const TTL = { ttlMs: 60_000 };
-const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS \`${table}\``), () => admin.end());
+const newTable = tablesDroppedAfterAll(
+  ok,
+  (table) => admin.query(`DROP TABLE IF EXISTS \`${table}\``),
+  () => admin.end(),
+);
 
-describe.skipIf(!ok)('SqlSessionStore on MariaDB/MySQL (conformance, through a TCP proxy the outage group cuts)', () => {
-  const table = newTable('conf');
-  conformanceThroughProxy({
-    url: MYSQL_URL,
-    defaultPort: 3306,
-    table,
-    pool: (uri, connectTimeout) => mysql.createPool({ uri, connectTimeout }),
-    async storedTtlMs(sid) {
-      const [rows] = await admin.execute<mysql.RowDataPacket[]>(`SELECT expires_at FROM \`${table}\` WHERE sid = ? AND data IS NOT NULL`, [sid]);
-      return rows[0] ? Number(rows[0]['expires_at']) - Date.now() : null;
-    },
-    // See corruptMysqlRow: bytes that are not JSON on MariaDB, a JSON array on MySQL.
-    corrupt: (sid) => corruptMysqlRow(admin, table, sid),
-  });
-});
+describe.skipIf(!ok)(
+  'SqlSessionStore on MariaDB/MySQL (conformance, through a TCP proxy the outage group cuts)',
+  () => {
+    const table = newTable('conf');
+    conformanceThroughProxy({
+      url: MYSQL_URL,
+      defaultPort: 3306,
+      table,
+      pool: (uri, connectTimeout) => mysql.createPool({ uri, connectTimeout }),
+      async storedTtlMs(sid) {
+        const [rows] = await admin.execute<mysql.RowDataPacket[]>(
+          `SELECT expires_at FROM \`${table}\` WHERE sid = ? AND data IS NOT NULL`,
+          [sid],
+        );
+        return rows[0] ? Number(rows[0]['expires_at']) - Date.now() : null;
+      },
+      // See corruptMysqlRow: bytes that are not JSON on MariaDB, a JSON array on MySQL.
+      corrupt: (sid) => corruptMysqlRow(admin, table, sid),
+    });
+  },
+);
 
 describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
   it('createStore("mysql://…") and "mariadb://…" own their pool and store rows in the table', async () => {
@@ -45,7 +61,9 @@ describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
       await store.set(`url-sid-${scheme.slice(0, -1)}`, { scheme }, { ttlMs: 60_000 });
       await store.close();
     }
-    const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT CAST(data AS CHAR) AS data FROM \`${table}\` ORDER BY sid`);
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(
+      `SELECT CAST(data AS CHAR) AS data FROM \`${table}\` ORDER BY sid`,
+    );
     assert.deepEqual(
       rows.map((row) => JSON.parse(row['data'])),
       [{ scheme: 'mariadb:' }, { scheme: 'mysql:' }],
@@ -77,10 +95,17 @@ describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
     const table = newTable('prepared');
     // One connection, so its own status counters show what this store prepared.
     const client = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 });
-    const store = new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+    const store = new SqlSessionStore({
+      client,
+      table,
+      closeClient: true,
+      pruneIntervalMs: false,
+      operationTimeoutMs: PATIENT_TIMEOUT_MS,
+    });
     const status = async (pool: mysql.Pool, scope: 'GLOBAL' | 'SESSION', name: string) =>
       Number((await pool.query<mysql.RowDataPacket[]>(`SHOW ${scope} STATUS LIKE '${name}'`))[0][0]?.['Value']);
-    const open = async () => (await status(client, 'SESSION', 'Com_stmt_prepare')) - (await status(client, 'SESSION', 'Com_stmt_close'));
+    const open = async () =>
+      (await status(client, 'SESSION', 'Com_stmt_prepare')) - (await status(client, 'SESSION', 'Com_stmt_close'));
     try {
       await store.set('prepared-sid', { warm: true }, TTL);
       const before = { open: await open(), global: await status(admin, 'GLOBAL', 'Prepared_stmt_count') };
@@ -92,12 +117,21 @@ describe.skipIf(!ok)('MariaDB/MySQL specifics', () => {
       }
       const after = { open: await open(), global: await status(admin, 'GLOBAL', 'Prepared_stmt_count') };
       // patch's three statements: read the row, insert a new one, write if unchanged
-      assert.ok(after.open - before.open <= 3, `this connection holds ${after.open - before.open} more prepared statements`);
+      assert.ok(
+        after.open - before.open <= 3,
+        `this connection holds ${after.open - before.open} more prepared statements`,
+      );
       // The counter is server-wide, shared with anything else running: only a leak of one
       // statement per key count (600) would fail this.
-      assert.ok(after.global - before.global < 300, `Prepared_stmt_count went from ${before.global} to ${after.global}`);
+      assert.ok(
+        after.global - before.global < 300,
+        `Prepared_stmt_count went from ${before.global} to ${after.global}`,
+      );
       // the last patch of this sid (i = 599) set s0..s59
-      assert.deepEqual(await store.get('prepared-sid-4'), Object.fromEntries(Array.from({ length: 60 }, (_, k) => [`s${k}`, 599])));
+      assert.deepEqual(
+        await store.get('prepared-sid-4'),
+        Object.fromEntries(Array.from({ length: 60 }, (_, k) => [`s${k}`, 599])),
+      );
     } finally {
       await store.close();
     }

@@ -4,7 +4,8 @@ import { describe, it } from 'vitest';
 import { loadDriver } from '../src/drivers.js';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
 
-const isConfigError = (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG' && err.name === 'StoreConfigError';
+const isConfigError = (err: Error & { code?: string }) =>
+  err.code === 'ERR_STORE_CONFIG' && err.name === 'StoreConfigError';
 
 describe('SqlSessionStore options', () => {
   const db = new Database(':memory:');
@@ -16,15 +17,32 @@ describe('SqlSessionStore options', () => {
   });
 
   it('refuses table and schema names that are not plain identifiers', () => {
-    for (const name of ['sessions; DROP TABLE users', 'a"b', 'a`b', 'a b', '1abc', '', 'x'.repeat(49), 'sessions--', 'ümlaut']) {
+    for (const name of [
+      'sessions; DROP TABLE users',
+      'a"b',
+      'a`b',
+      'a b',
+      '1abc',
+      '',
+      'x'.repeat(49),
+      'sessions--',
+      'ümlaut',
+    ]) {
       assert.throws(() => new SqlSessionStore({ client: db, table: name }), isConfigError, `table ${name}`);
       assert.throws(() => new SqlSessionStore({ client: db, schema: name }), isConfigError, `schema ${name}`);
     }
-    assert.doesNotThrow(() => new SqlSessionStore({ client: db, table: '_Sessions_2', schema: 'main', pruneIntervalMs: false }).close());
+    assert.doesNotThrow(() =>
+      new SqlSessionStore({ client: db, table: '_Sessions_2', schema: 'main', pruneIntervalMs: false }).close(),
+    );
   });
 
   it('refuses bad numbers for pruning', () => {
-    for (const options of [{ pruneIntervalMs: -1 }, { pruneIntervalMs: 1.5 }, { pruneBatchSize: 0 }, { pruneBatchSize: Number.NaN }]) {
+    for (const options of [
+      { pruneIntervalMs: -1 },
+      { pruneIntervalMs: 1.5 },
+      { pruneBatchSize: 0 },
+      { pruneBatchSize: Number.NaN },
+    ]) {
       assert.throws(() => new SqlSessionStore({ client: db, ...options }), isConfigError, JSON.stringify(options));
     }
   });
@@ -38,7 +56,8 @@ describe('SqlSessionStore options', () => {
   it('a missing driver package gives StoreConfigError saying what to install', () => {
     assert.throws(
       () => loadDriver('sessionkit-driver-that-is-not-installed', 'sessionkit-driver-that-is-not-installed', 'test://'),
-      (err: Error & { code?: string }) => isConfigError(err) && /npm install sessionkit-driver-that-is-not-installed/.test(err.message),
+      (err: Error & { code?: string }) =>
+        isConfigError(err) && /npm install sessionkit-driver-that-is-not-installed/.test(err.message),
     );
   });
 });

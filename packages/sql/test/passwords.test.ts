@@ -12,8 +12,13 @@ async function everythingSaid(url: string): Promise<string> {
   const said: string[] = [];
   try {
     const store = createStore(url, { operationTimeoutMs: 1000 });
-    for (const event of ['error', 'disconnect', 'connect'] as const) store.on(event, (...args: unknown[]) => said.push(`${event} ${inspect(args, { depth: 6 })}`));
-    for (const call of [() => store.get('password-sid'), () => store.set('password-sid', { a: 1 }, { ttlMs: 1000 }), () => store.length()]) {
+    for (const event of ['error', 'disconnect', 'connect'] as const)
+      store.on(event, (...args: unknown[]) => said.push(`${event} ${inspect(args, { depth: 6 })}`));
+    for (const call of [
+      () => store.get('password-sid'),
+      () => store.set('password-sid', { a: 1 }, { ttlMs: 1000 }),
+      () => store.length(),
+    ]) {
       await call().then(
         () => said.push('ok'),
         (err: unknown) => said.push(inspect(err, { depth: 6 }), String((err as Error).stack)),
@@ -43,7 +48,13 @@ describe('no message or event of the SQL store quotes a URL password', () => {
     for (const url of urls) {
       const said = await everythingSaid(url);
       assert.ok(said.length > 0);
-      assert.ok(!said.includes(PASSWORD), `${url.replace(PASSWORD, '***')} said:\n${said.split('\n').filter((line) => line.includes(PASSWORD)).join('\n')}`);
+      assert.ok(
+        !said.includes(PASSWORD),
+        `${url.replace(PASSWORD, '***')} said:\n${said
+          .split('\n')
+          .filter((line) => line.includes(PASSWORD))
+          .join('\n')}`,
+      );
     }
   }, 60_000);
 });

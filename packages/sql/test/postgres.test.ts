@@ -13,7 +13,11 @@ const ok = await engineAvailable(
   () => admin.query('SELECT 1'),
   `start PostgreSQL on 127.0.0.1:5432 (user postgres, database test) or set DATABASE_URL`,
 );
-const newTable = tablesDroppedAfterAll(ok, (table) => admin.query(`DROP TABLE IF EXISTS "${table}"`), () => admin.end());
+const newTable = tablesDroppedAfterAll(
+  ok,
+  (table) => admin.query(`DROP TABLE IF EXISTS "${table}"`),
+  () => admin.end(),
+);
 
 describe.skipIf(!ok)('SqlSessionStore on PostgreSQL (conformance, through a TCP proxy the outage group cuts)', () => {
   const table = newTable('conf');
@@ -23,7 +27,9 @@ describe.skipIf(!ok)('SqlSessionStore on PostgreSQL (conformance, through a TCP 
     table,
     pool: (connectionString, connectionTimeoutMillis) => new pg.Pool({ connectionString, connectionTimeoutMillis }),
     async storedTtlMs(sid) {
-      const { rows } = await admin.query(`SELECT expires_at FROM "${table}" WHERE sid = $1 AND data IS NOT NULL`, [sid]);
+      const { rows } = await admin.query(`SELECT expires_at FROM "${table}" WHERE sid = $1 AND data IS NOT NULL`, [
+        sid,
+      ]);
       return rows[0] ? Number(rows[0].expires_at) - Date.now() : null;
     },
     // jsonb accepts only valid JSON, so the closest to bad bytes is JSON that is not a session object.
@@ -59,7 +65,10 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
     const events: string[] = [];
     store.on('disconnect', () => events.push('disconnect'));
     try {
-      for (const call of [() => store.get('closed-port-sid'), () => store.set('closed-port-sid', { a: 1 }, { ttlMs: 1000 })]) {
+      for (const call of [
+        () => store.get('closed-port-sid'),
+        () => store.set('closed-port-sid', { a: 1 }, { ttlMs: 1000 }),
+      ]) {
         const started = Date.now();
         const err = await rejection(call());
         assert.equal(err.code, 'ERR_STORE_UNAVAILABLE', err.message);
@@ -96,7 +105,10 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
         }),
       );
       await eventually(async () => ok > 20, 10_000, 20);
-      const { rows } = await admin.query('SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1', [table]);
+      const { rows } = await admin.query(
+        'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1',
+        [table],
+      );
       assert.ok(rows.length > 0, 'no connection of the pool was found to kill');
       const okAtKill = ok;
       assert.ok(await eventually(async () => ok > okAtKill + 50, 15_000, 20), 'traffic did not recover after the kill');
@@ -114,7 +126,9 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
   it('several instances creating the table at once all succeed', async () => {
     const table = newTable('race');
     const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: POSTGRES_URL, max: 1 }));
-    const stores = pools.map((client) => new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false }));
+    const stores = pools.map(
+      (client) => new SqlSessionStore({ client, table, closeClient: true, pruneIntervalMs: false }),
+    );
     try {
       await Promise.all(stores.map((store, i) => store.set(`race-sid-${i}`, { i }, { ttlMs: 60_000 })));
       assert.equal(await stores[0]!.length(), 4);
@@ -124,7 +138,12 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
   });
 
   it('a table or schema option with SQL in it is refused before any SQL runs', () => {
-    for (const options of [{ table: 'sessions; DROP TABLE users' }, { table: 'a"b' }, { schema: 'public"; --' }, { table: '' }]) {
+    for (const options of [
+      { table: 'sessions; DROP TABLE users' },
+      { table: 'a"b' },
+      { schema: 'public"; --' },
+      { table: '' },
+    ]) {
       assert.throws(
         () => new SqlSessionStore({ client: admin, ...options }),
         (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG',
@@ -143,18 +162,29 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
     assert.deepEqual(await store.get(sql), { b: 2, c: 3 });
     assert.deepEqual(await store.get('inject-sid-ok'), { a: 1 });
     const { rows } = await admin.query(`SELECT sid FROM "${table}" ORDER BY sid`);
-    assert.deepEqual(rows.map((row) => row.sid), ['inject-sid-ok', sql]);
+    assert.deepEqual(
+      rows.map((row) => row.sid),
+      ['inject-sid-ok', sql],
+    );
     await store.close();
   });
 
   it('numbers jsonb writes out in full (1e300) count as stored: a session that would be over maxSessionBytes there is refused', async () => {
     const table = newTable('exponent');
-    const store = new SqlSessionStore({ client: admin, table, maxSessionBytes: 4096, pruneIntervalMs: false, operationTimeoutMs: PATIENT_TIMEOUT_MS });
+    const store = new SqlSessionStore({
+      client: admin,
+      table,
+      maxSessionBytes: 4096,
+      pruneIntervalMs: false,
+      operationTimeoutMs: PATIENT_TIMEOUT_MS,
+    });
     // 2.8 KB as JSON, 120 KB as jsonb's text (each number 301 digits)
     const numbers = Array.from({ length: 400 }, () => 1e300);
     const viaSet = await rejection(store.set('exponent-set-sid', { numbers }, { ttlMs: 60_000 }));
     assert.equal(viaSet.code, 'ERR_SESSION_TOO_LARGE', viaSet.message);
-    const viaPatch = await rejection(store.patch('exponent-patch-sid', { set: { numbers }, unset: [] }, { ttlMs: 60_000 }));
+    const viaPatch = await rejection(
+      store.patch('exponent-patch-sid', { set: { numbers }, unset: [] }, { ttlMs: 60_000 }),
+    );
     assert.equal(viaPatch.code, 'ERR_SESSION_TOO_LARGE', viaPatch.message);
     const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${table}"`);
     assert.equal(rows[0].n, 0, 'nothing was written');
@@ -166,7 +196,13 @@ describe.skipIf(!ok)('PostgreSQL specifics', () => {
 
   it('prune() deletes expired sessions and old tombstones in batches, and returns the count', async () => {
     const table = newTable('prune');
-    const store = new SqlSessionStore({ client: admin, table, pruneIntervalMs: false, pruneBatchSize: 7, tombstoneTtlMs: 200 });
+    const store = new SqlSessionStore({
+      client: admin,
+      table,
+      pruneIntervalMs: false,
+      pruneBatchSize: 7,
+      tombstoneTtlMs: 200,
+    });
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.set(`prune-short-${i}`, { i }, { ttlMs: 200 })));
     await store.set('prune-long-sid', { keep: true }, { ttlMs: 60_000 });
     await store.set('prune-gone-sid', { bye: true }, { ttlMs: 60_000 });

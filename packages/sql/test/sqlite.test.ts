@@ -53,7 +53,8 @@ describe('SqlSessionStore on SQLite :memory: (a Database handed in)', () => {
   let current: SqlSessionStore | undefined;
   runConformanceSuite({
     it,
-    createStore: (options) => (current = new SqlSessionStore({ ...options, client: db, table, pruneIntervalMs: false })),
+    createStore: (options) =>
+      (current = new SqlSessionStore({ ...options, client: db, table, pruneIntervalMs: false })),
     probe: sqliteProbe(db, table, () => current),
     skip: { outage: 'SQLite is embedded: there is no server to stop' },
   });
@@ -99,7 +100,11 @@ describe('SQLite specifics', () => {
       'sqlite::memory:?createTable=maybe',
       'sqlite:',
     ]) {
-      assert.throws(() => createStore(url), (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG', url);
+      assert.throws(
+        () => createStore(url),
+        (err: Error & { code?: string }) => err.code === 'ERR_STORE_CONFIG',
+        url,
+      );
     }
   });
 

@@ -4,7 +4,15 @@ import { startChecks } from './health-check.js';
 import type { ResolvedHealthCheck } from './options.js';
 
 /** Connection errors that prove the request never reached the backend: safe to retry any request without a body. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
 
 export interface BackendHealthOptions {
   /** Active checks; without them a backend downed by a connection error comes back after `failTimeoutMs`. */
@@ -74,7 +82,9 @@ export class BackendHealth {
     if (backend.healthy === healthy) return;
     backend.healthy = healthy;
     if (healthy) backend.retryAt = undefined;
-    this.#options.logger?.[healthy ? 'info' : 'warn'](`backend ${backend.id} ${backend.url} is ${healthy ? 'UP' : 'DOWN'}: ${reason}`);
+    this.#options.logger?.[healthy ? 'info' : 'warn'](
+      `backend ${backend.id} ${backend.url} is ${healthy ? 'UP' : 'DOWN'}: ${reason}`,
+    );
     this.#options.onChange(backend, healthy, reason);
   }
 }

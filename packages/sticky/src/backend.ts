@@ -38,8 +38,24 @@ export interface BackendState {
 }
 
 /** A fresh backend record: healthy, not draining, no traffic yet. */
-export function createBackendState({ id, url, weight, target }: Required<BackendConfig> & { target: URL }): BackendState {
-  return { id, url, weight, target, healthy: true, draining: false, connections: 0, requests: 0, successes: 0, failures: 0 };
+export function createBackendState({
+  id,
+  url,
+  weight,
+  target,
+}: Required<BackendConfig> & { target: URL }): BackendState {
+  return {
+    id,
+    url,
+    weight,
+    target,
+    healthy: true,
+    draining: false,
+    connections: 0,
+    requests: 0,
+    successes: 0,
+    failures: 0,
+  };
 }
 
 export function backendStatus(b: BackendState, clients: number): BackendStatus {

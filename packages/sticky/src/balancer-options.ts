@@ -79,14 +79,17 @@ export interface BalancerSettings {
 
 /** Checks every balancer option (backends included) and fills in defaults; throws StickyConfigError. */
 export function resolveBalancerOptions(options: BalancerOptions): BalancerSettings {
-  if (typeof options !== 'object' || options === null) throw new StickyConfigError('createBalancer needs an options object');
+  if (typeof options !== 'object' || options === null)
+    throw new StickyConfigError('createBalancer needs an options object');
   validateBackends(options.backends);
   const strategy = validateStrategy(options.strategy ?? 'round-robin');
   if (options.sticky) validateSticky(options.sticky);
   const healthCheck = options.healthCheck ? resolveHealthCheck(options.healthCheck) : undefined;
   const trustProxy = options.trustProxy ?? 0;
   if (!Number.isInteger(trustProxy) || trustProxy < 0) {
-    throw new StickyConfigError(`trustProxy must be a whole number of proxy hops (0 or more), got ${String(trustProxy)}`);
+    throw new StickyConfigError(
+      `trustProxy must be a whole number of proxy hops (0 or more), got ${String(trustProxy)}`,
+    );
   }
   const limits = resolveServerLimits(options);
   positiveOrUndefined(options.clientIdleMs, 'clientIdleMs');
@@ -113,10 +116,13 @@ function resolveServerLimits(options: BalancerOptions): ServerLimits {
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5000,
   };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value <= 0) throw new StickyConfigError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new StickyConfigError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    throw new StickyConfigError(`headersTimeoutMs (${limits.headersTimeoutMs}) must not be more than requestTimeoutMs (${limits.requestTimeoutMs})`);
+    throw new StickyConfigError(
+      `headersTimeoutMs (${limits.headersTimeoutMs}) must not be more than requestTimeoutMs (${limits.requestTimeoutMs})`,
+    );
   }
   return limits;
 }

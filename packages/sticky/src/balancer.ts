@@ -86,9 +86,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const now = Date.now();
       if (now - this.#lastDropWarning < 10_000) return;
       this.#lastDropWarning = now;
-      this.#options.logger?.warn(`maxConnections ${limits.maxConnections} reached: new connections are closed on accept`);
+      this.#options.logger?.warn(
+        `maxConnections ${limits.maxConnections} reached: new connections are closed on accept`,
+      );
     });
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(req, socket, head),
+    );
     for (const backend of options.backends) this.add(backend);
   }
 
@@ -182,7 +186,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     socket.on('error', () => socket.destroy());
     const target = checkRequestTarget(req.url, req.headers.host);
     if (!target.ok) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n400 Bad Request: ${target.reason}\n`);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n400 Bad Request: ${target.reason}\n`,
+      );
       return;
     }
     req.url = target.path;
@@ -197,7 +203,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     setForwardedHeaders(req, trustProxy);
     // A request body that is not there cannot be lost, so such a request can be sent again.
     const bodyless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
-    return { address, cookie, ...(clientId ? { clientId } : {}), clientKey: clientId ?? address, bodyless, tried: new Set(), attempt: 0 };
+    return {
+      address,
+      cookie,
+      ...(clientId ? { clientId } : {}),
+      clientKey: clientId ?? address,
+      bodyless,
+      tried: new Set(),
+      attempt: 0,
+    };
   }
 
   #choose(ctx: RequestContext): Choice | undefined {
@@ -214,7 +228,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 
   #unavailableMessage(): string {
-    const states = [...this.#pool.values()].map((b) => `${b.id} ${b.healthy ? (b.draining ? 'draining' : 'up') : 'down'}`);
+    const states = [...this.#pool.values()].map(
+      (b) => `${b.id} ${b.healthy ? (b.draining ? 'draining' : 'up') : 'down'}`,
+    );
     return `no backend can serve this request (${states.length ? states.join(', ') : 'no backends configured'})`;
   }
 }

@@ -73,7 +73,8 @@ export class BackendChooser {
     const rest = removeCookie(req.headers.cookie, sticky.name);
     if (rest === undefined) delete req.headers.cookie;
     else req.headers.cookie = rest;
-    const clientId = cookie.state === 'valid' || cookie.state === 'expired' ? cookie.pin.clientId : sticky.newClientId();
+    const clientId =
+      cookie.state === 'valid' || cookie.state === 'expired' ? cookie.pin.clientId : sticky.newClientId();
     return { cookie, clientId };
   }
 
@@ -97,7 +98,8 @@ export class BackendChooser {
     // 3. Otherwise balance over healthy, non-draining backends. A forged cookie is never honoured:
     //    its request goes elsewhere than the backend it names whenever another one can serve.
     let candidates = [...this.#pool.values()].filter((b) => usable(b) && !b.draining);
-    if (cookie.state === 'invalid' && candidates.length > 1) candidates = candidates.filter((b) => b.id !== cookie.claimed);
+    if (cookie.state === 'invalid' && candidates.length > 1)
+      candidates = candidates.filter((b) => b.id !== cookie.claimed);
     if (candidates.length === 0) return undefined;
     const picked = this.#picker(candidates, ctx.address);
     return this.#chosen(picked, clientKey, now, undefined, ctx.clientId);
@@ -128,7 +130,12 @@ export class BackendChooser {
       if (!sticky.needsRefresh(pin, now)) return { backend };
       return { backend, setCookie: sticky.serialize({ ...pin, lastSeenAt: now }) };
     }
-    const fresh: StickyPin = { backendId: backend.id, clientId: newClientId ?? sticky.newClientId(), issuedAt: now, lastSeenAt: now };
+    const fresh: StickyPin = {
+      backendId: backend.id,
+      clientId: newClientId ?? sticky.newClientId(),
+      issuedAt: now,
+      lastSeenAt: now,
+    };
     return { backend, setCookie: sticky.serialize(fresh) };
   }
 

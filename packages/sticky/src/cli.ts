@@ -37,7 +37,8 @@ Example:
 function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new StickyConfigError(`${flag} needs a number, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new StickyConfigError(`${flag} needs a number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -58,12 +59,16 @@ function parseBackend(spec: string): BackendConfig {
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:(.+):)?(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new StickyConfigError(`--listen ${JSON.stringify(value)} must be a port or host:port`);
+  if (!match || port > 65535)
+    throw new StickyConfigError(`--listen ${JSON.stringify(value)} must be a port or host:port`);
   return { host: match[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1', port };
 }
 
 /** Turns argv into balancer options; throws StickyConfigError with a message fit for the terminal. */
-function parseCli(argv: string[], env: NodeJS.ProcessEnv): { help: true } | { help: false; listen: { host: string; port: number }; options: BalancerOptions } {
+function parseCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { help: true } | { help: false; listen: { host: string; port: number }; options: BalancerOptions } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -106,7 +111,12 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): { help: true } | { he
     if (!secret) throw new StickyConfigError('--sticky-cookie needs --sticky-secret (or SESSIONKIT_STICKY_SECRET)');
     const maxIdleMs = number(values['sticky-max-idle'], '--sticky-max-idle');
     const maxLifeMs = number(values['sticky-max-life'], '--sticky-max-life');
-    options.sticky = { cookie: values['sticky-cookie'], secret, ...(maxIdleMs ? { maxIdleMs } : {}), ...(maxLifeMs ? { maxLifeMs } : {}) };
+    options.sticky = {
+      cookie: values['sticky-cookie'],
+      secret,
+      ...(maxIdleMs ? { maxIdleMs } : {}),
+      ...(maxLifeMs ? { maxLifeMs } : {}),
+    };
   } else if (values['sticky-secret'] || values['sticky-max-idle'] || values['sticky-max-life']) {
     throw new StickyConfigError('--sticky-secret, --sticky-max-idle and --sticky-max-life need --sticky-cookie');
   }
@@ -159,7 +169,11 @@ async function main(): Promise<void> {
     balancer.on('down', (b, reason) => console.log(line(b, reason)));
     const address = await balancer.listen(listen.port, listen.host);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const features = [options.strategy, options.sticky ? `sticky cookie ${options.sticky.cookie}` : 'no sticky cookie', options.healthCheck ? `health checks GET ${options.healthCheck.path}` : 'passive health only'];
+    const features = [
+      options.strategy,
+      options.sticky ? `sticky cookie ${options.sticky.cookie}` : 'no sticky cookie',
+      options.healthCheck ? `health checks GET ${options.healthCheck.path}` : 'passive health only',
+    ];
     console.log(`sessionkit-balancer listening on http://${host}:${address.port} (${features.join(', ')})`);
     for (const b of balancer.backends()) console.log(line(b));
     const stop = () => void balancer.close().then(() => process.exit(0));

@@ -98,7 +98,11 @@ export class Forwarder {
         }
         if (res.headersSent) return void res.destroy();
         const why = ctx.bodyless ? `${method} is not idempotent` : 'it has a body that was already streamed';
-        fail(res, 502, `backend ${backend.id} failed (${describeError(error)}) and the request was not retried because ${why}`);
+        fail(
+          res,
+          502,
+          `backend ${backend.id} failed (${describeError(error)}) and the request was not retried because ${why}`,
+        );
       },
     );
   }
@@ -107,7 +111,9 @@ export class Forwarder {
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
     const choice = this.#options.choose(ctx);
     if (!choice) {
-      socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${this.#options.unavailableMessage()}`);
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${this.#options.unavailableMessage()}`,
+      );
       return;
     }
     const backend = choice.backend;
@@ -135,7 +141,12 @@ export class Forwarder {
   }
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 
 /** Answers with a plain-text error (or drops the connection when a response already started). */
 export function fail(res: http.ServerResponse, status: number, message: string): void {

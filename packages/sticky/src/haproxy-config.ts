@@ -64,12 +64,21 @@ export function haproxyConfig(options: ProxyConfigOptions): string {
     // shape (more dots, escapes, another route) matches no rule and is balanced normally.
     // Single quotes and [.] keep HAProxy's parser away from backslashes.
     for (const b of config.backends) {
-      lines.push(`    use-server ${b.id} if { req.cook(${route.cookieName}) -m reg '^(s%3A[A-Za-z0-9_-]+[.]${b.id}[.][^.]+|[A-Za-z0-9_-]+[.]${b.id})$' }`);
+      lines.push(
+        `    use-server ${b.id} if { req.cook(${route.cookieName}) -m reg '^(s%3A[A-Za-z0-9_-]+[.]${b.id}[.][^.]+|[A-Za-z0-9_-]+[.]${b.id})$' }`,
+      );
     }
   }
   if (healthCheck) {
-    lines.push('    option httpchk', `    http-check send meth GET uri ${healthCheck.path}`, '    http-check expect status 200-399', `    timeout check ${healthCheck.timeoutMs}ms`);
-    lines.push(`    default-server inter ${healthCheck.intervalMs}ms rise ${healthCheck.rise} fall ${healthCheck.fall}`);
+    lines.push(
+      '    option httpchk',
+      `    http-check send meth GET uri ${healthCheck.path}`,
+      '    http-check expect status 200-399',
+      `    timeout check ${healthCheck.timeoutMs}ms`,
+    );
+    lines.push(
+      `    default-server inter ${healthCheck.intervalMs}ms rise ${healthCheck.rise} fall ${healthCheck.fall}`,
+    );
   }
   for (const b of config.backends) {
     const parts = [`    server ${b.id} ${b.hostPort}`, `weight ${b.weight}`];

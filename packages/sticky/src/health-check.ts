@@ -12,11 +12,15 @@ export function probe(base: URL, check: ResolvedHealthCheck): Promise<string | u
     // Keep a path prefix of the backend URL, as proxied requests do.
     const url = new URL(base.pathname.replace(/\/$/, '') + check.path, base);
     const client = url.protocol === 'https:' ? https : http;
-    const req = client.get(url, { agent: false, timeout: check.timeoutMs, headers: { 'user-agent': 'sessionkit-health-check' } }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      resolve(status >= 200 && status < 400 ? undefined : `health check ${check.path} answered ${status}`);
-    });
+    const req = client.get(
+      url,
+      { agent: false, timeout: check.timeoutMs, headers: { 'user-agent': 'sessionkit-health-check' } },
+      (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        resolve(status >= 200 && status < 400 ? undefined : `health check ${check.path} answered ${status}`);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`health check timed out after ${check.timeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ? `${err.code} ${err.message}` : err.message));
   });
@@ -26,7 +30,11 @@ export function probe(base: URL, check: ResolvedHealthCheck): Promise<string | u
  * Probes one backend every `intervalMs` (never two probes at once) and reports each result.
  * Timers are unref'd: health checks alone never keep a process alive.
  */
-export function startChecks(base: URL, check: ResolvedHealthCheck, report: (failure: string | undefined) => void): () => void {
+export function startChecks(
+  base: URL,
+  check: ResolvedHealthCheck,
+  report: (failure: string | undefined) => void,
+): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const run = async () => {

@@ -56,16 +56,21 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export function validateBackend(backend: BackendConfig): Required<BackendConfig> & { target: URL } {
-  if (typeof backend !== 'object' || backend === null) throw new StickyConfigError('backend must be an object { id, url, weight? }');
+  if (typeof backend !== 'object' || backend === null)
+    throw new StickyConfigError('backend must be an object { id, url, weight? }');
   const { id, url } = backend;
   if (typeof id !== 'string' || !ID.test(id)) {
-    throw new StickyConfigError(`backend id ${JSON.stringify(id)} must match ${ID} (it is used as a cookie value and a server name)`);
+    throw new StickyConfigError(
+      `backend id ${JSON.stringify(id)} must match ${ID} (it is used as a cookie value and a server name)`,
+    );
   }
   let target: URL;
   try {
     target = new URL(url);
   } catch {
-    throw new StickyConfigError(`backend ${id}: url ${JSON.stringify(url)} is not a valid URL (expected http://host:port)`);
+    throw new StickyConfigError(
+      `backend ${id}: url ${JSON.stringify(url)} is not a valid URL (expected http://host:port)`,
+    );
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new StickyConfigError(`backend ${id}: url must start with http:// or https://, got ${target.protocol}`);
@@ -105,7 +110,9 @@ export function validateSticky(sticky: StickyCookieOptions): void {
   validateCookieName(sticky.cookie, 'sticky.cookie');
   const secrets = Array.isArray(sticky.secret) ? sticky.secret : [sticky.secret];
   if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < 16)) {
-    throw new StickyConfigError('sticky.secret must be a string of at least 16 characters (or a non-empty array of them)');
+    throw new StickyConfigError(
+      'sticky.secret must be a string of at least 16 characters (or a non-empty array of them)',
+    );
   }
   positiveOrUndefined(sticky.maxIdleMs, 'sticky.maxIdleMs');
   positiveOrUndefined(sticky.maxLifeMs, 'sticky.maxLifeMs');
@@ -170,14 +177,25 @@ export function resolveProxyConfig(options: ProxyConfigOptions): ResolvedProxyCo
   validateBackends(options.backends);
   if (options.backends.length === 0) throw new StickyConfigError('at least one backend is needed to render a config');
   const listen = /^(?:(.+):)?(\d{1,5})$/.exec(String(options.listen));
-  if (!listen || Number(listen[2]) > 65535) throw new StickyConfigError(`listen must be a port or host:port, got ${JSON.stringify(options.listen)}`);
-  if (options.sticky && options.route) throw new StickyConfigError('choose either sticky (cookie insert by the balancer) or route (tag set by stickyRoute), not both');
+  if (!listen || Number(listen[2]) > 65535)
+    throw new StickyConfigError(`listen must be a port or host:port, got ${JSON.stringify(options.listen)}`);
+  if (options.sticky && options.route)
+    throw new StickyConfigError(
+      'choose either sticky (cookie insert by the balancer) or route (tag set by stickyRoute), not both',
+    );
   if (options.sticky) validateCookieName(options.sticky.cookie, 'sticky.cookie');
   let route: ResolvedProxyConfig['route'];
   if (options.route) {
     const { mode } = options.route;
-    if (mode !== 'cookie' && mode !== 'session-id-suffix') throw new StickyConfigError(`route.mode must be 'cookie' or 'session-id-suffix', got ${JSON.stringify(mode)}`);
-    route = { mode, cookieName: validateCookieName(options.route.cookieName ?? (mode === 'cookie' ? 'route' : 'connect.sid'), 'route.cookieName') };
+    if (mode !== 'cookie' && mode !== 'session-id-suffix')
+      throw new StickyConfigError(`route.mode must be 'cookie' or 'session-id-suffix', got ${JSON.stringify(mode)}`);
+    route = {
+      mode,
+      cookieName: validateCookieName(
+        options.route.cookieName ?? (mode === 'cookie' ? 'route' : 'connect.sid'),
+        'route.cookieName',
+      ),
+    };
   }
   return {
     listen: { ...(listen[1] ? { host: listen[1] } : {}), port: Number(listen[2]) },

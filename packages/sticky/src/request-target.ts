@@ -26,7 +26,10 @@ export function checkRequestTarget(url: string | undefined, host: string | undef
   let parsed: URL;
   if (url.startsWith('/')) {
     if (url.startsWith('//') || url.startsWith('/\\')) {
-      return { ok: false, reason: 'a request target must be a path starting with a single /, not a network-path reference (//host)' };
+      return {
+        ok: false,
+        reason: 'a request target must be a path starting with a single /, not a network-path reference (//host)',
+      };
     }
     try {
       parsed = new URL(BASE + url);
@@ -47,7 +50,10 @@ export function checkRequestTarget(url: string | undefined, host: string | undef
     }
     const named = authority(parsed.hostname, parsed.port, parsed.protocol);
     if (!own || parsed.username || parsed.password || named !== authority(own.hostname, own.port, own.protocol)) {
-      return { ok: false, reason: 'an absolute-form request target must name the Host it is sent to (this is not a forward proxy)' };
+      return {
+        ok: false,
+        reason: 'an absolute-form request target must name the Host it is sent to (this is not a forward proxy)',
+      };
     }
   } else {
     return { ok: false, reason: 'a request target must be a path starting with /' };

@@ -21,7 +21,9 @@ export interface StickyRouteOptions {
 
 function checkRoute(route: unknown): string {
   if (typeof route !== 'string' || !ROUTE.test(route)) {
-    throw new StickyConfigError(`route ${JSON.stringify(route)} must match ${ROUTE} (it becomes a cookie value and a session id suffix)`);
+    throw new StickyConfigError(
+      `route ${JSON.stringify(route)} must match ${ROUTE} (it becomes a cookie value and a session id suffix)`,
+    );
   }
   return route;
 }
@@ -101,7 +103,8 @@ export function stickyRoute(options: StickyRouteOptions): ConnectMiddleware {
       next();
     };
   }
-  if (mode !== 'session-id-suffix') throw new StickyConfigError(`mode must be 'cookie' or 'session-id-suffix', got ${JSON.stringify(mode)}`);
+  if (mode !== 'session-id-suffix')
+    throw new StickyConfigError(`mode must be 'cookie' or 'session-id-suffix', got ${JSON.stringify(mode)}`);
   return (incoming, _res, next) => {
     const req = incoming as ExpressLikeRequest;
     const { session, sessionID } = req;
@@ -109,11 +112,15 @@ export function stickyRoute(options: StickyRouteOptions): ConnectMiddleware {
       return next(new StickyConfigError("stickyRoute({ mode: 'session-id-suffix' }) must come after express-session"));
     }
     if (routeOfSessionId(sessionID) === route) return next();
-    const data = Object.fromEntries(Object.entries(session).filter(([key]) => key !== 'cookie' && typeof session[key] !== 'function'));
+    const data = Object.fromEntries(
+      Object.entries(session).filter(([key]) => key !== 'cookie' && typeof session[key] !== 'function'),
+    );
     session.regenerate((err) => {
       if (err) return next(err);
       if (routeOfSessionId(req.sessionID ?? '') !== route) {
-        return next(new StickyConfigError(`express-session must be created with genid: sessionIdGenerator('${route}')`));
+        return next(
+          new StickyConfigError(`express-session must be created with genid: sessionIdGenerator('${route}')`),
+        );
       }
       Object.assign(req.session as ExpressLikeSession, data);
       next();
@@ -123,7 +130,10 @@ export function stickyRoute(options: StickyRouteOptions): ConnectMiddleware {
 
 /** The part of Koa's context `stickyRouteKoa` uses. */
 export interface KoaLikeContext {
-  cookies: { get(name: string, opts?: { signed?: boolean }): string | undefined; set(name: string, value: string, opts?: Record<string, unknown>): unknown };
+  cookies: {
+    get(name: string, opts?: { signed?: boolean }): string | undefined;
+    set(name: string, value: string, opts?: Record<string, unknown>): unknown;
+  };
 }
 
 /**
@@ -136,10 +146,14 @@ export interface KoaLikeContext {
  * const app = new Koa();
  * app.use(stickyRouteKoa({ route: 'a' })); // Set-Cookie: route=a when the client's differs
  */
-export function stickyRouteKoa(options: StickyRouteOptions): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void> {
+export function stickyRouteKoa(
+  options: StickyRouteOptions,
+): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void> {
   const route = checkRoute(options?.route);
   if ((options.mode ?? 'cookie') !== 'cookie') {
-    throw new StickyConfigError(`stickyRouteKoa supports mode 'cookie' only; for koa-session use genid: sessionIdGenerator('${route}')`);
+    throw new StickyConfigError(
+      `stickyRouteKoa supports mode 'cookie' only; for koa-session use genid: sessionIdGenerator('${route}')`,
+    );
   }
   const name = validateCookieName(options.cookieName ?? 'route', 'cookieName');
   return async (ctx: KoaLikeContext, next: () => Promise<unknown>): Promise<void> => {

@@ -53,9 +53,17 @@ export class StickyCookie {
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
     if (!valid) return { state: 'invalid', claimed: backendId };
-    const pin = { backendId, clientId, issuedAt: parseInt(issued, 36) * 1000, lastSeenAt: parseInt(lastSeen, 36) * 1000 };
+    const pin = {
+      backendId,
+      clientId,
+      issuedAt: parseInt(issued, 36) * 1000,
+      lastSeenAt: parseInt(lastSeen, 36) * 1000,
+    };
     const { maxIdleMs, maxLifeMs } = this.#options;
-    if ((maxIdleMs !== undefined && now - pin.lastSeenAt > maxIdleMs) || (maxLifeMs !== undefined && now - pin.issuedAt > maxLifeMs)) {
+    if (
+      (maxIdleMs !== undefined && now - pin.lastSeenAt > maxIdleMs) ||
+      (maxLifeMs !== undefined && now - pin.issuedAt > maxLifeMs)
+    ) {
       return { state: 'expired', pin };
     }
     return { state: 'valid', pin };
@@ -94,7 +102,11 @@ export function readCookie(header: string | undefined, name: string): string | u
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (eq > 0 && part.slice(0, eq).trim() === name)
+      return part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
   }
   return undefined;
 }
@@ -106,6 +118,9 @@ export function removeCookie(header: string | undefined, name: string): string |
     const eq = part.indexOf('=');
     return eq <= 0 || part.slice(0, eq).trim() !== name;
   });
-  const joined = kept.map((p) => p.trim()).filter(Boolean).join('; ');
+  const joined = kept
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .join('; ');
   return joined || undefined;
 }

@@ -42,7 +42,10 @@ function leastConnections(): Picker {
   return <C extends Candidate>(candidates: readonly C[], address: string): C => {
     const load = (c: Candidate) => c.connections / c.weight;
     const min = Math.min(...candidates.map(load));
-    return tieBreak(candidates.filter((c) => load(c) === min), address);
+    return tieBreak(
+      candidates.filter((c) => load(c) === min),
+      address,
+    );
   };
 }
 

@@ -1,7 +1,14 @@
 import { sparePort } from '@sessionkit/test-suite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createBalancer, rendezvousPick, StickyConfigError, type Balancer, type BalancerOptions, type BackendStatus } from '../src/index.js';
+import {
+  createBalancer,
+  rendezvousPick,
+  StickyConfigError,
+  type Balancer,
+  type BalancerOptions,
+  type BackendStatus,
+} from '../src/index.js';
 import { startBackend, type TestBackend } from './support/backend.js';
 import { inBatches, send, sleep, tally, waitFor } from './support/http.js';
 
@@ -38,7 +45,9 @@ describe('round-robin', () => {
   });
 
   it('honours weights', async () => {
-    const balancer = createBalancer({ backends: backends.map(({ id, url }, i) => ({ id, url, weight: i === 0 ? 2 : 1 })) });
+    const balancer = createBalancer({
+      backends: backends.map(({ id, url }, i) => ({ id, url, weight: i === 0 ? 2 : 1 })),
+    });
     open.push(balancer);
     const { port } = await balancer.listen();
     const replies = await inBatches([...Array(200).keys()], 10, () => send(`http://127.0.0.1:${port}/`));
@@ -52,7 +61,9 @@ describe('sticky cookie', () => {
     const clients = await inBatches([...Array(1000).keys()], 25, async () => {
       const first = await send(`${url}/`, { keepAlive: true });
       expect(first.cookie).toBeDefined();
-      const again = await Promise.all([1, 2, 3].map(() => send(`${url}/`, { cookie: `${first.cookie}; app=1`, keepAlive: true })));
+      const again = await Promise.all(
+        [1, 2, 3].map(() => send(`${url}/`, { cookie: `${first.cookie}; app=1`, keepAlive: true })),
+      );
       for (const r of again) {
         expect(r.backend).toBe(first.backend);
         expect(r.cookie).toBeUndefined(); // still pinned: no new Set-Cookie
@@ -82,7 +93,9 @@ describe('sticky cookie', () => {
     ];
     for (const cookieValue of forged) {
       const named = cookieValue.split('.')[0];
-      const replies = await inBatches([...Array(30).keys()], 10, () => send(`${url}/`, { cookie: `SKID=${cookieValue}` }));
+      const replies = await inBatches([...Array(30).keys()], 10, () =>
+        send(`${url}/`, { cookie: `SKID=${cookieValue}` }),
+      );
       for (const r of replies) {
         expect(r.status).toBe(200);
         expect(r.backend).not.toBe(named);
@@ -111,7 +124,9 @@ describe('ip-hash over real requests', () => {
     for (let i = 2; i < 22; i++) {
       const localAddress = `127.0.0.${i}`;
       const replies = await Promise.all(
-        [0, 1, 2, 3, 4].map((n) => send(`${url}/`, { localAddress, headers: { 'x-forwarded-for': `203.0.113.${i * 7 + n}` } })),
+        [0, 1, 2, 3, 4].map((n) =>
+          send(`${url}/`, { localAddress, headers: { 'x-forwarded-for': `203.0.113.${i * 7 + n}` } }),
+        ),
       );
       const seen = new Set(replies.map((r) => r.backend));
       expect(seen.size).toBe(1); // spoofed headers do not move the client
@@ -144,14 +159,19 @@ describe('health and failover', () => {
   });
 
   it('marks a refusing backend down on the first request and retries it elsewhere', async () => {
-    const balancer = createBalancer({ backends: [{ id: 'dead', url: 'http://127.0.0.1:9' }, ...backends.map(({ id, url }) => ({ id, url }))] });
+    const balancer = createBalancer({
+      backends: [{ id: 'dead', url: 'http://127.0.0.1:9' }, ...backends.map(({ id, url }) => ({ id, url }))],
+    });
     open.push(balancer);
     const down = waitFor(balancer, 'down');
     const { port } = await balancer.listen();
     const replies = await inBatches([...Array(12).keys()], 4, () => send(`http://127.0.0.1:${port}/`));
     expect(replies.every((r) => r.status === 200)).toBe(true);
     expect((await down).id).toBe('dead');
-    expect(balancer.backends().find((b) => b.id === 'dead')).toMatchObject({ healthy: false, lastError: expect.stringContaining('ECONNREFUSED') });
+    expect(balancer.backends().find((b) => b.id === 'dead')).toMatchObject({
+      healthy: false,
+      lastError: expect.stringContaining('ECONNREFUSED'),
+    });
     // A POST with a body also goes elsewhere once the dead backend is known down.
     expect((await send(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x=1' })).status).toBe(200);
   });
@@ -176,7 +196,9 @@ describe('health and failover', () => {
       healthCheck: { path: '/healthz', intervalMs: 50, timeoutMs: 500, rise: 2, fall: 2 },
     });
     open.push(balancer);
-    const [down, reason] = await new Promise<[BackendStatus, string]>((resolve) => balancer.once('down', (b, r) => resolve([b, r])));
+    const [down, reason] = await new Promise<[BackendStatus, string]>((resolve) =>
+      balancer.once('down', (b, r) => resolve([b, r])),
+    );
     expect(down).toMatchObject({ id: 'late', healthy: false });
     expect(reason).toContain('ECONNREFUSED');
     const late = await startBackend('late', port);
@@ -253,7 +275,12 @@ describe('proxying', () => {
     const reply = await send(`${url}/path?q=1`, { headers: { host: 'shop.example', 'x-forwarded-proto': 'https' } });
     const seen = JSON.parse(reply.body) as { url: string; headers: Record<string, string> };
     expect(seen.url).toBe('/path?q=1');
-    expect(seen.headers).toMatchObject({ host: 'shop.example', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'shop.example' });
+    expect(seen.headers).toMatchObject({
+      host: 'shop.example',
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'shop.example',
+    });
   });
 
   it('passes WebSocket upgrades (echo)', async () => {
@@ -288,19 +315,40 @@ describe('proxying', () => {
 describe('configuration errors', () => {
   const cases: [string, Partial<BalancerOptions>, RegExp][] = [
     ['bad backend id', { backends: [{ id: 'a.b', url: 'http://127.0.0.1:1' }] }, /backend id "a.b" must match/],
-    ['duplicate id', { backends: [{ id: 'a', url: 'http://127.0.0.1:1' }, { id: 'a', url: 'http://127.0.0.1:2' }] }, /used twice/],
+    [
+      'duplicate id',
+      {
+        backends: [
+          { id: 'a', url: 'http://127.0.0.1:1' },
+          { id: 'a', url: 'http://127.0.0.1:2' },
+        ],
+      },
+      /used twice/,
+    ],
     ['bad url', { backends: [{ id: 'a', url: 'localhost:3001' }] }, /http:\/\/ or https:\/\//],
     ['bad weight', { backends: [{ id: 'a', url: 'http://127.0.0.1:1', weight: 0 }] }, /weight must be an integer/],
-    ['unknown strategy', { strategy: 'random' as never }, /strategy must be one of round-robin, least-connections, ip-hash/],
+    [
+      'unknown strategy',
+      { strategy: 'random' as never },
+      /strategy must be one of round-robin, least-connections, ip-hash/,
+    ],
     ['short secret', { sticky: { cookie: 'S', secret: 'short' } }, /at least 16 characters/],
     ['bad cookie name', { sticky: { cookie: 'a b', secret: SECRET } }, /not a valid cookie name/],
     ['bad trustProxy', { trustProxy: -1 }, /trustProxy must be a whole number/],
     ['bad maxConnections', { maxConnections: 0 }, /maxConnections must be a positive whole number/],
     ['fractional headersTimeoutMs', { headersTimeoutMs: 1.5 }, /headersTimeoutMs must be a positive whole number/],
-    ['headersTimeoutMs above requestTimeoutMs', { headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, /headersTimeoutMs \(5000\) must not be more than requestTimeoutMs \(1000\)/],
+    [
+      'headersTimeoutMs above requestTimeoutMs',
+      { headersTimeoutMs: 5000, requestTimeoutMs: 1000 },
+      /headersTimeoutMs \(5000\) must not be more than requestTimeoutMs \(1000\)/,
+    ],
     ['bad keepAliveTimeoutMs', { keepAliveTimeoutMs: -1 }, /keepAliveTimeoutMs must be a positive whole number/],
     ['bad health path', { healthCheck: { path: 'healthz' } }, /healthCheck.path must start with \//],
-    ['bad interval', { healthCheck: { path: '/h', intervalMs: 0 } }, /healthCheck.intervalMs must be a positive number/],
+    [
+      'bad interval',
+      { healthCheck: { path: '/h', intervalMs: 0 } },
+      /healthCheck.intervalMs must be a positive number/,
+    ],
   ];
   it.each(cases)('%s → StickyConfigError', (_name, options, message) => {
     const make = () => createBalancer({ backends: [], ...options });

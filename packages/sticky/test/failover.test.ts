@@ -30,7 +30,9 @@ describe('failover after a backend is killed', () => {
     });
     expect(tally(clients.map((c) => c.backend))).toEqual({ a: 30, b: 30, c: 30 });
 
-    const down = new Promise<[BackendStatus, string]>((resolve) => balancer.once('down', (b, reason) => resolve([b, reason])));
+    const down = new Promise<[BackendStatus, string]>((resolve) =>
+      balancer.once('down', (b, reason) => resolve([b, reason])),
+    );
     children.find((c) => c.id === 'b')?.child.kill('SIGKILL');
     const [status, reason] = await down;
     expect(status).toMatchObject({ id: 'b', healthy: false });

@@ -25,7 +25,9 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
 });
 
-async function start(options: Partial<BalancerOptions> = {}): Promise<{ balancer: Balancer; port: number; url: string }> {
+async function start(
+  options: Partial<BalancerOptions> = {},
+): Promise<{ balancer: Balancer; port: number; url: string }> {
   const balancer = createBalancer({ backends: backends.map(({ id, url }) => ({ id, url })), ...options });
   open.push(balancer);
   const { port } = await balancer.listen(0, '127.0.0.1');
@@ -94,7 +96,12 @@ describe('forwarded headers', () => {
     const { port } = await start({ trustProxy: 1, strategy: 'ip-hash' });
     const reply = await rawRequest(
       port,
-      get('/', ['X-Forwarded-For: 6.6.6.6, 1.2.3.4', 'X-Forwarded-Proto: http, https', 'X-Forwarded-Host: evil.example, shop.example', 'Forwarded: for=1.2.3.4']),
+      get('/', [
+        'X-Forwarded-For: 6.6.6.6, 1.2.3.4',
+        'X-Forwarded-Proto: http, https',
+        'X-Forwarded-Host: evil.example, shop.example',
+        'Forwarded: for=1.2.3.4',
+      ]),
       { localAddress: '127.0.0.6' },
     );
     const { headers, id } = seen(reply.body);
@@ -107,7 +114,9 @@ describe('forwarded headers', () => {
 
   it('trustProxy 2: keeps two hops; a shorter chain is kept whole', async () => {
     const { port } = await start({ trustProxy: 2 });
-    const long = await rawRequest(port, get('/', ['X-Forwarded-For: 9.9.9.9, 6.6.6.6,1.2.3.4']), { localAddress: '127.0.0.6' });
+    const long = await rawRequest(port, get('/', ['X-Forwarded-For: 9.9.9.9, 6.6.6.6,1.2.3.4']), {
+      localAddress: '127.0.0.6',
+    });
     expect(seen(long.body).headers['x-forwarded-for']).toBe('6.6.6.6, 1.2.3.4, 127.0.0.6');
     const short = await rawRequest(port, get('/', ['X-Forwarded-For: 1.2.3.4']), { localAddress: '127.0.0.6' });
     expect(seen(short.body).headers['x-forwarded-for']).toBe('1.2.3.4, 127.0.0.6');
@@ -117,7 +126,10 @@ describe('forwarded headers', () => {
 
   it('trustProxy 1: a malformed proto or host from the proxy falls back to the connection and Host', async () => {
     const { port } = await start({ trustProxy: 1 });
-    const reply = await rawRequest(port, get('/', ['X-Forwarded-Proto: javascript', 'X-Forwarded-Host: evil.example/path']));
+    const reply = await rawRequest(
+      port,
+      get('/', ['X-Forwarded-Proto: javascript', 'X-Forwarded-Host: evil.example/path']),
+    );
     expect(seen(reply.body).headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'shop.example' });
   });
 });
@@ -125,7 +137,12 @@ describe('forwarded headers', () => {
 describe('connection limits and timeouts', () => {
   it('uses documented defaults instead of Node’s', () => {
     const balancer = createBalancer({ backends: [] });
-    expect(balancer.server).toMatchObject({ maxConnections: 4096, headersTimeout: 10_000, requestTimeout: 60_000, keepAliveTimeout: 5000 });
+    expect(balancer.server).toMatchObject({
+      maxConnections: 4096,
+      headersTimeout: 10_000,
+      requestTimeout: 60_000,
+      keepAliveTimeout: 5000,
+    });
   });
 
   it('closes 60 slowloris sockets that never finish their headers, and keeps serving', async () => {
@@ -160,7 +177,8 @@ describe('connection limits and timeouts', () => {
     const { port, balancer } = await start({ headersTimeoutMs: 500, requestTimeoutMs: 1500 });
     const sockets = await Promise.all(Array.from({ length: 10 }, () => hold(port)));
     held.push(...sockets);
-    for (const h of sockets) h.socket.write('POST /upload HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 100000\r\n\r\n');
+    for (const h of sockets)
+      h.socket.write('POST /upload HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 100000\r\n\r\n');
     const drip = setInterval(() => {
       for (const h of sockets) if (!h.isClosed()) h.socket.write('x');
     }, 100);
@@ -170,7 +188,11 @@ describe('connection limits and timeouts', () => {
     } finally {
       clearInterval(drip);
     }
-    await eventually(() => balancer.backends().every((b) => b.connections === 0), 30_000, 'backend connections released');
+    await eventually(
+      () => balancer.backends().every((b) => b.connections === 0),
+      30_000,
+      'backend connections released',
+    );
   }, 90_000);
 
   it('never cuts a slow response or an open WebSocket: the timeouts only bound receiving the request', async () => {
@@ -184,7 +206,9 @@ describe('connection limits and timeouts', () => {
         await sleep(500);
         expect(socket.readyState).toBe(WebSocket.OPEN);
         socket.send(`m${i}`);
-        expect(await new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))))).toMatch(new RegExp(`^[abc]:m${i}$`));
+        expect(await new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))))).toMatch(
+          new RegExp(`^[abc]:m${i}$`),
+        );
       }
     } finally {
       socket.close();
@@ -193,7 +217,12 @@ describe('connection limits and timeouts', () => {
 
   it('caps connections at maxConnections: the next one is dropped unanswered, and a freed slot serves again', async () => {
     // Long timeouts: only the cap may close a connection in this test, however slow the machine.
-    const { port, balancer } = await start({ maxConnections: 5, keepAliveTimeoutMs: 60_000, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
+    const { port, balancer } = await start({
+      maxConnections: 5,
+      keepAliveTimeoutMs: 60_000,
+      headersTimeoutMs: 60_000,
+      requestTimeoutMs: 60_000,
+    });
     const connections = await Promise.all(Array.from({ length: 5 }, () => hold(port)));
     held.push(...connections);
     // Each one completes a keep-alive request, so the balancer has certainly accepted all five.
@@ -256,10 +285,11 @@ describe('request targets', () => {
     const hits = totalHits();
     const reply = await rawRequest(
       port,
-      get('//evil.example/socket', ['Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==']).replace(
-        'Connection: close',
-        'Connection: Upgrade',
-      ),
+      get('//evil.example/socket', [
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      ]).replace('Connection: close', 'Connection: Upgrade'),
     );
     expect(reply.status).toBe(400);
     expect(totalHits()).toBe(hits);
@@ -295,7 +325,10 @@ describe('regressions: no open proxy, no smuggling', () => {
       const { port } = await start();
       const absolute = await rawRequest(port, get(`http://127.0.0.1:${otherPort}/x`, [], `127.0.0.1:${port}`));
       expect(absolute.status).toBe(400);
-      const connect = await rawRequest(port, `CONNECT 127.0.0.1:${otherPort} HTTP/1.1\r\nHost: 127.0.0.1:${otherPort}\r\n\r\n`);
+      const connect = await rawRequest(
+        port,
+        `CONNECT 127.0.0.1:${otherPort} HTTP/1.1\r\nHost: 127.0.0.1:${otherPort}\r\n\r\n`,
+      );
       expect(connect.raw).not.toMatch(/^HTTP\/1\.1 200/);
       expect(otherHits).toBe(0);
     } finally {
@@ -313,7 +346,11 @@ describe('regressions: no open proxy, no smuggling', () => {
     const { port } = await start();
     const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: shop.example\r\n\r\n';
     const request = ['POST / HTTP/1.1', 'Host: shop.example', ...framing, '', `0\r\n\r\n${smuggled}`].join('\r\n');
-    const reply = await rawRequest(port, request, { hangMs: 20_000 }).catch((err: Error) => ({ status: -1, raw: err.message, body: '' }));
+    const reply = await rawRequest(port, request, { hangMs: 20_000 }).catch((err: Error) => ({
+      status: -1,
+      raw: err.message,
+      body: '',
+    }));
     expect(reply.status === 400 || reply.status === -1 || reply.status === 0).toBe(true);
     expect(reply.raw).not.toContain('/smuggled');
     expect(allUrls()).not.toContain('/smuggled');

@@ -48,7 +48,10 @@ describe('rendezvousPick (ip-hash)', () => {
 });
 
 describe('clientAddress', () => {
-  const req = (remoteAddress: string, xff?: string) => ({ socket: { remoteAddress }, headers: xff ? { 'x-forwarded-for': xff } : {} });
+  const req = (remoteAddress: string, xff?: string) => ({
+    socket: { remoteAddress },
+    headers: xff ? { 'x-forwarded-for': xff } : {},
+  });
   it('uses the socket address and ignores X-Forwarded-For without trustProxy', () => {
     expect(clientAddress(req('::ffff:127.0.0.5', '1.2.3.4'))).toBe('127.0.0.5');
     expect(clientAddress(req('::1', '1.2.3.4'), 0)).toBe('::1');

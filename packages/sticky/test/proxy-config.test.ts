@@ -57,8 +57,15 @@ const SUFFIX_TABLE: [string, string | undefined][] = [
 
 describe('rendered configs', () => {
   it('HAProxy: cookie insert with maxidle/maxlife, checks with rise/fall, forwarded headers', () => {
-    const cfg = haproxyConfig({ listen: 8080, backends, sticky: { cookie: 'SRV', maxIdleMs: 1_800_000, maxLifeMs: 28_800_000, secure: true }, healthCheck });
-    expect(cfg).toContain('cookie SRV insert indirect nocache httponly secure attr "SameSite=Lax" maxidle 1800s maxlife 28800s');
+    const cfg = haproxyConfig({
+      listen: 8080,
+      backends,
+      sticky: { cookie: 'SRV', maxIdleMs: 1_800_000, maxLifeMs: 28_800_000, secure: true },
+      healthCheck,
+    });
+    expect(cfg).toContain(
+      'cookie SRV insert indirect nocache httponly secure attr "SameSite=Lax" maxidle 1800s maxlife 28800s',
+    );
     expect(cfg).toContain('http-check send meth GET uri /healthz');
     expect(cfg).toContain('default-server inter 500ms rise 2 fall 2');
     expect(cfg).toContain('server b 127.0.0.1:3102 weight 2 check cookie b');
@@ -67,20 +74,37 @@ describe('rendered configs', () => {
   });
 
   it('HAProxy: ip-hash is consistent source hashing; session id suffix becomes use-server rules', () => {
-    const cfg = haproxyConfig({ listen: '127.0.0.1:8080', backends, strategy: 'ip-hash', route: { mode: 'session-id-suffix' } });
+    const cfg = haproxyConfig({
+      listen: '127.0.0.1:8080',
+      backends,
+      strategy: 'ip-hash',
+      route: { mode: 'session-id-suffix' },
+    });
     expect(cfg).toContain('balance source\n    hash-type consistent');
-    expect(cfg).toContain(`use-server a if { req.cook(connect.sid) -m reg '^(s%3A[A-Za-z0-9_-]+[.]a[.][^.]+|[A-Za-z0-9_-]+[.]a)$' }`);
+    expect(cfg).toContain(
+      `use-server a if { req.cook(connect.sid) -m reg '^(s%3A[A-Za-z0-9_-]+[.]a[.][^.]+|[A-Za-z0-9_-]+[.]a)$' }`,
+    );
     expect(cfg).toContain('bind 127.0.0.1:8080');
   });
 
   it('nginx: route map with per-route upstreams and backup servers, passive health', () => {
-    const cfg = nginxConfig({ listen: 8080, backends, route: { mode: 'cookie' }, healthCheck, strategy: 'least-connections' });
+    const cfg = nginxConfig({
+      listen: 8080,
+      backends,
+      route: { mode: 'cookie' },
+      healthCheck,
+      strategy: 'least-connections',
+    });
     expect(cfg).toContain('"~(?:^|;\\s*)route=(?<sessionkit_r>[A-Za-z0-9_-]+)" $sessionkit_r;');
     expect(cfg).toContain('"~^a$" sessionkit_route_a;');
-    expect(cfg).toMatch(/upstream sessionkit_route_a \{\n\s+server 127\.0\.0\.1:3101 .*;\n\s+server 127\.0\.0\.1:3102 .* backup;/);
+    expect(cfg).toMatch(
+      /upstream sessionkit_route_a \{\n\s+server 127\.0\.0\.1:3101 .*;\n\s+server 127\.0\.0\.1:3102 .* backup;/,
+    );
     expect(cfg).toContain('least_conn;');
     expect(cfg).toContain('max_fails=2 fail_timeout=1s');
-    expect(nginxConfig({ listen: 8080, backends, strategy: 'ip-hash', standalone: false })).toMatch(/^# Generated[\s\S]*hash \$remote_addr consistent;/);
+    expect(nginxConfig({ listen: 8080, backends, strategy: 'ip-hash', standalone: false })).toMatch(
+      /^# Generated[\s\S]*hash \$remote_addr consistent;/,
+    );
   });
 
   // Session ids may now be any 1–256 characters (express-session's genid contract). The rendered
@@ -88,11 +112,13 @@ describe('rendered configs', () => {
   // does, and give every other id no route (normal balancing).
   describe('session id suffix rules cannot be confused by unusual ids', () => {
     const cfgHaproxy = haproxyConfig({ listen: 80, backends, route: { mode: 'session-id-suffix' } });
-    const haproxyRules = [...cfgHaproxy.matchAll(/use-server (\w+) if \{ req\.cook\(connect\.sid\) -m reg '([^']+)' \}/g)].map(
-      ([, server, pattern]) => [server as string, new RegExp(pattern as string)] as const,
-    );
+    const haproxyRules = [
+      ...cfgHaproxy.matchAll(/use-server (\w+) if \{ req\.cook\(connect\.sid\) -m reg '([^']+)' \}/g),
+    ].map(([, server, pattern]) => [server as string, new RegExp(pattern as string)] as const);
     const cfgNginx = nginxConfig({ listen: 80, backends, route: { mode: 'session-id-suffix' } });
-    const nginxRules = [...cfgNginx.matchAll(/"~(.+)" \$sessionkit_r;/g)].map(([, pattern]) => new RegExp(pattern as string));
+    const nginxRules = [...cfgNginx.matchAll(/"~(.+)" \$sessionkit_r;/g)].map(
+      ([, pattern]) => new RegExp(pattern as string),
+    );
     const haproxyRoute = (value: string) => haproxyRules.filter(([, re]) => re.test(value)).map(([server]) => server);
     const nginxRoute = (value: string) => {
       for (const re of nginxRules) {
@@ -111,20 +137,44 @@ describe('rendered configs', () => {
   });
 
   it.each([
-    ['nginx cookie insert', () => nginxConfig({ listen: 80, backends, sticky: { cookie: 'SRV' } }), /nginx open source cannot insert a sticky cookie/],
-    ['sticky and route', () => haproxyConfig({ listen: 80, backends, sticky: { cookie: 'SRV' }, route: { mode: 'cookie' } }), /not both/],
+    [
+      'nginx cookie insert',
+      () => nginxConfig({ listen: 80, backends, sticky: { cookie: 'SRV' } }),
+      /nginx open source cannot insert a sticky cookie/,
+    ],
+    [
+      'sticky and route',
+      () => haproxyConfig({ listen: 80, backends, sticky: { cookie: 'SRV' }, route: { mode: 'cookie' } }),
+      /not both/,
+    ],
     ['bad listen', () => haproxyConfig({ listen: 'localhost', backends }), /listen must be a port or host:port/],
     ['no backends', () => haproxyConfig({ listen: 80, backends: [] }), /at least one backend/],
-    ['https backend', () => nginxConfig({ listen: 80, backends: [{ id: 'a', url: 'https://x:1' }] }), /plain http:\/\/host:port/],
-    ['bad route mode', () => haproxyConfig({ listen: 80, backends, route: { mode: 'header' as never } }), /route.mode must be/],
+    [
+      'https backend',
+      () => nginxConfig({ listen: 80, backends: [{ id: 'a', url: 'https://x:1' }] }),
+      /plain http:\/\/host:port/,
+    ],
+    [
+      'bad route mode',
+      () => haproxyConfig({ listen: 80, backends, route: { mode: 'header' as never } }),
+      /route.mode must be/,
+    ],
   ])('%s → StickyConfigError', (_name, render, message) => {
     expect(render).toThrow(StickyConfigError);
     expect(render).toThrow(message);
   });
 });
 
-const haproxyOk = await engineAvailable('haproxy', () => run('haproxy', ['-v']), 'install it with `apt-get install -y haproxy`');
-const nginxOk = await engineAvailable('nginx', () => run('nginx', ['-v']), 'install it with `apt-get install -y nginx`');
+const haproxyOk = await engineAvailable(
+  'haproxy',
+  () => run('haproxy', ['-v']),
+  'install it with `apt-get install -y haproxy`',
+);
+const nginxOk = await engineAvailable(
+  'nginx',
+  () => run('nginx', ['-v']),
+  'install it with `apt-get install -y nginx`',
+);
 
 let dir: string;
 beforeAll(async () => {
@@ -138,23 +188,31 @@ afterAll(async () => {
 
 const variants: [string, ProxyConfigOptions][] = strategies.flatMap((strategy) => [
   [`${strategy}`, { listen: 8080, backends, strategy, healthCheck }],
-  ...routeModes.map((route): [string, ProxyConfigOptions] => [`${strategy}, route ${route.mode}`, { listen: 8080, backends, strategy, route, healthCheck }]),
+  ...routeModes.map((route): [string, ProxyConfigOptions] => [
+    `${strategy}, route ${route.mode}`,
+    { listen: 8080, backends, strategy, route, healthCheck },
+  ]),
 ]);
 
 describe.skipIf(!haproxyOk)('real HAProxy', () => {
-  it.each([...variants, ['cookie insert', { listen: 8080, backends, sticky: { cookie: 'SRV', maxIdleMs: 60_000 }, healthCheck }] as [string, ProxyConfigOptions]])(
-    'haproxy -c accepts the config: %s',
-    async (name, options) => {
-      const file = join(dir, `${name.replace(/\W+/g, '-')}.cfg`);
-      await writeFile(file, haproxyConfig(options));
-      const { stdout, stderr } = await run('haproxy', ['-c', '-f', file]);
-      expect(`${stdout}${stderr}`).toContain('Configuration file is valid');
-      expect(stderr).not.toMatch(/ALERT|WARNING/);
-    },
-  );
+  it.each([
+    ...variants,
+    ['cookie insert', { listen: 8080, backends, sticky: { cookie: 'SRV', maxIdleMs: 60_000 }, healthCheck }] as [
+      string,
+      ProxyConfigOptions,
+    ],
+  ])('haproxy -c accepts the config: %s', async (name, options) => {
+    const file = join(dir, `${name.replace(/\W+/g, '-')}.cfg`);
+    await writeFile(file, haproxyConfig(options));
+    const { stdout, stderr } = await run('haproxy', ['-c', '-f', file]);
+    expect(`${stdout}${stderr}`).toContain('Configuration file is valid');
+    expect(stderr).not.toMatch(/ALERT|WARNING/);
+  });
 
   it('keeps clients on the instance stickyRoute tagged (route cookie)', async () => {
-    const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, (app) => app.use(stickyRoute({ route: id })))));
+    const instances = await Promise.all(
+      ['a', 'b'].map((id) => startInstance(id, (app) => app.use(stickyRoute({ route: id })))),
+    );
     await expectSticky(instances, () => startHaproxy({ backends: instances, route: { mode: 'cookie' } }), 'route');
   });
 
@@ -163,17 +221,31 @@ describe.skipIf(!haproxyOk)('real HAProxy', () => {
     const instances = await Promise.all(
       ['a', 'b'].map((id) =>
         startInstance(id, (app) => {
-          app.use(session({ secret: 'haproxy-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: true, genid: sessionIdGenerator(id) }));
+          app.use(
+            session({
+              secret: 'haproxy-test-secret',
+              store: new MapStore(shared),
+              resave: false,
+              saveUninitialized: true,
+              genid: sessionIdGenerator(id),
+            }),
+          );
           app.use(stickyRoute({ route: id, mode: 'session-id-suffix' }));
         }),
       ),
     );
-    await expectSticky(instances, () => startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }), 'connect.sid');
+    await expectSticky(
+      instances,
+      () => startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }),
+      'connect.sid',
+    );
   });
 
   it('routes only sessionIdGenerator-shaped session ids; unusual ids are balanced normally', async () => {
     const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, () => {})));
-    await expectSuffixRoutes(instances, () => startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }));
+    await expectSuffixRoutes(instances, () =>
+      startHaproxy({ backends: instances, route: { mode: 'session-id-suffix' } }),
+    );
   });
 
   it('pins clients with its own inserted cookie (cookie insert)', async () => {
@@ -184,7 +256,10 @@ describe.skipIf(!haproxyOk)('real HAProxy', () => {
   async function startHaproxy(options: Omit<ProxyConfigOptions, 'listen' | 'healthCheck'>) {
     const port = await sparePort();
     const file = join(dir, `run-${port}.cfg`);
-    await writeFile(file, haproxyConfig({ ...options, listen: `127.0.0.1:${port}`, healthCheck: { path: '/healthz', intervalMs: 200 } }));
+    await writeFile(
+      file,
+      haproxyConfig({ ...options, listen: `127.0.0.1:${port}`, healthCheck: { path: '/healthz', intervalMs: 200 } }),
+    );
     return startProcess('haproxy', ['-db', '-f', file], port);
   }
 });
@@ -194,18 +269,38 @@ describe.skipIf(!nginxOk)('real nginx', () => {
     const prefix = join(dir, `nginx-t-${name.replace(/\W+/g, '-')}`);
     await mkdir(join(prefix, 'logs'), { recursive: true });
     await writeFile(join(prefix, 'nginx.conf'), nginxConfig(options));
-    const { stderr } = await run('nginx', ['-t', '-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`]);
+    const { stderr } = await run('nginx', [
+      '-t',
+      '-p',
+      prefix,
+      '-c',
+      join(prefix, 'nginx.conf'),
+      '-g',
+      `pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`,
+    ]);
     expect(stderr).toContain('test is successful');
   });
 
   it('keeps clients on the instance stickyRoute tagged (route cookie map)', async () => {
-    const instances = await Promise.all(['a', 'b'].map((id) => startInstance(id, (app) => app.use(stickyRoute({ route: id })))));
+    const instances = await Promise.all(
+      ['a', 'b'].map((id) => startInstance(id, (app) => app.use(stickyRoute({ route: id })))),
+    );
     const port = await sparePort();
     const prefix = join(dir, `nginx-run-${port}`);
     await mkdir(join(prefix, 'logs'), { recursive: true });
     await chmod(prefix, 0o755);
-    await writeFile(join(prefix, 'nginx.conf'), nginxConfig({ listen: `127.0.0.1:${port}`, backends: instances, route: { mode: 'cookie' } }));
-    const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`];
+    await writeFile(
+      join(prefix, 'nginx.conf'),
+      nginxConfig({ listen: `127.0.0.1:${port}`, backends: instances, route: { mode: 'cookie' } }),
+    );
+    const args = [
+      '-p',
+      prefix,
+      '-c',
+      join(prefix, 'nginx.conf'),
+      '-g',
+      `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`,
+    ];
     await expectSticky(instances, () => startProcess('nginx', args, port), 'route');
   });
 
@@ -215,8 +310,18 @@ describe.skipIf(!nginxOk)('real nginx', () => {
     const prefix = join(dir, `nginx-run-${port}`);
     await mkdir(join(prefix, 'logs'), { recursive: true });
     await chmod(prefix, 0o755);
-    await writeFile(join(prefix, 'nginx.conf'), nginxConfig({ listen: `127.0.0.1:${port}`, backends: instances, route: { mode: 'session-id-suffix' } }));
-    const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`];
+    await writeFile(
+      join(prefix, 'nginx.conf'),
+      nginxConfig({ listen: `127.0.0.1:${port}`, backends: instances, route: { mode: 'session-id-suffix' } }),
+    );
+    const args = [
+      '-p',
+      prefix,
+      '-c',
+      join(prefix, 'nginx.conf'),
+      '-g',
+      `daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;`,
+    ];
     await expectSuffixRoutes(instances, () => startProcess('nginx', args, port));
   });
 });
@@ -225,7 +330,10 @@ describe.skipIf(!nginxOk)('real nginx', () => {
  * Sends every cookie of SUFFIX_TABLE through the proxy: one with a route always reaches that
  * instance; one without is balanced, so six requests in a row reach both instances.
  */
-async function expectSuffixRoutes(instances: { close(): Promise<void> }[], start: () => Promise<{ url: string; stop(): Promise<void> }>): Promise<void> {
+async function expectSuffixRoutes(
+  instances: { close(): Promise<void> }[],
+  start: () => Promise<{ url: string; stop(): Promise<void> }>,
+): Promise<void> {
   try {
     const proxy = await start();
     try {
@@ -247,7 +355,11 @@ async function expectSuffixRoutes(instances: { close(): Promise<void> }[], start
  * Starts the proxy, then 20 clients send 5 requests each: every client stays on the instance that
  * answered its first request, and both instances get clients. Stops everything afterwards.
  */
-async function expectSticky(instances: { close(): Promise<void> }[], start: () => Promise<{ url: string; stop(): Promise<void> }>, cookieName: string): Promise<void> {
+async function expectSticky(
+  instances: { close(): Promise<void> }[],
+  start: () => Promise<{ url: string; stop(): Promise<void> }>,
+  cookieName: string,
+): Promise<void> {
   try {
     const proxy = await start();
     try {
@@ -274,7 +386,10 @@ async function stickyClients(url: string, cookieName: string): Promise<string[]>
   });
 }
 
-async function startInstance(id: string, setup: (app: express.Express) => void): Promise<{ id: string; url: string; close(): Promise<void> }> {
+async function startInstance(
+  id: string,
+  setup: (app: express.Express) => void,
+): Promise<{ id: string; url: string; close(): Promise<void> }> {
   const app = express();
   app.get('/healthz', (_req, res) => void res.send('ok'));
   setup(app);
@@ -291,7 +406,11 @@ async function startInstance(id: string, setup: (app: express.Express) => void):
   };
 }
 
-async function startProcess(command: string, args: string[], port: number): Promise<{ url: string; stop(): Promise<void> }> {
+async function startProcess(
+  command: string,
+  args: string[],
+  port: number,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += String(chunk)));

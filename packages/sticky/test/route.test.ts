@@ -50,7 +50,9 @@ describe('stickyRoute, cookie mode', () => {
     expect(() => stickyRoute({ route: 'a.b' })).toThrow(StickyConfigError);
     expect(() => stickyRoute({ route: '' })).toThrow(/route "" must match/);
     expect(() => stickyRoute({ route: 'a', cookieName: 'bad name' })).toThrow(/not a valid cookie name/);
-    expect(() => stickyRoute({ route: 'a', mode: 'header' as never })).toThrow(/mode must be 'cookie' or 'session-id-suffix'/);
+    expect(() => stickyRoute({ route: 'a', mode: 'header' as never })).toThrow(
+      /mode must be 'cookie' or 'session-id-suffix'/,
+    );
     expect(() => stickyRouteKoa({ route: 'a', mode: 'session-id-suffix' })).toThrow(/genid: sessionIdGenerator\('a'\)/);
   });
 });
@@ -126,13 +128,29 @@ describe('session id suffix', () => {
     const unusual = ['a/b+c%d.b', 'x.a/evil', 'été.b', '%2F%2Fevil.example.b', 'x.y.z', 'plain', 'x.a%2F', 'x.b+'];
     let next = 0;
     const other = express();
-    other.use(session({ secret: 'route-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: false, genid: () => unusual[next++] as string }));
+    other.use(
+      session({
+        secret: 'route-test-secret',
+        store: new MapStore(shared),
+        resave: false,
+        saveUninitialized: false,
+        genid: () => unusual[next++] as string,
+      }),
+    );
     other.get('/', (req, res) => {
       (req.session as unknown as { views: number }).views = 1;
       res.json({ sid: req.sessionID });
     });
     const sticky = express();
-    sticky.use(session({ secret: 'route-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: false, genid: sessionIdGenerator('a') }));
+    sticky.use(
+      session({
+        secret: 'route-test-secret',
+        store: new MapStore(shared),
+        resave: false,
+        saveUninitialized: false,
+        genid: sessionIdGenerator('a'),
+      }),
+    );
     sticky.use(stickyRoute({ route: 'a', mode: 'session-id-suffix' }));
     sticky.get('/', (req, res) => {
       const s = req.session as unknown as { views?: number };
@@ -150,7 +168,10 @@ describe('session id suffix', () => {
       expect(onA.sid).toMatch(SID_PATTERN);
       expect(shared.has(id)).toBe(false);
       // ...and it now stays: the next request keeps the re-bound id.
-      const again = JSON.parse((await send(stickyUrl, { cookie: moved.cookie as string })).body) as { sid: string; views: number };
+      const again = JSON.parse((await send(stickyUrl, { cookie: moved.cookie as string })).body) as {
+        sid: string;
+        views: number;
+      };
       expect(again).toEqual({ sid: onA.sid, views: 3 });
     }
   });
@@ -161,7 +182,15 @@ describe('session id suffix', () => {
     const shared = new Map<string, string>();
     const instance = (route: string) => {
       const app = express();
-      app.use(session({ secret: 'route-test-secret', store: new MapStore(shared), resave: false, saveUninitialized: false, genid: sessionIdGenerator(route) }));
+      app.use(
+        session({
+          secret: 'route-test-secret',
+          store: new MapStore(shared),
+          resave: false,
+          saveUninitialized: false,
+          genid: sessionIdGenerator(route),
+        }),
+      );
       app.use(stickyRoute({ route, mode: 'session-id-suffix' }));
       app.get('/', (req, res) => {
         const s = req.session as unknown as { views?: number };
@@ -175,7 +204,10 @@ describe('session id suffix', () => {
     const onA = JSON.parse(first.body) as { sid: string; views: number };
     expect(routeOfSessionId(onA.sid)).toBe('a');
     expect(decodeURIComponent(first.cookie as string)).toContain(`s:${onA.sid}.`);
-    const again = JSON.parse((await send(urlA, { cookie: first.cookie as string })).body) as { sid: string; views: number };
+    const again = JSON.parse((await send(urlA, { cookie: first.cookie as string })).body) as {
+      sid: string;
+      views: number;
+    };
     expect(again).toMatchObject({ sid: onA.sid, views: 2 });
 
     const moved = await send(urlB, { cookie: first.cookie as string, cookieName: 'connect.sid' });
@@ -191,7 +223,10 @@ describe('session id suffix', () => {
     const app = express();
     app.use(stickyRoute({ route: 'a', mode: 'session-id-suffix' }));
     app.get('/', (_req, res) => void res.send('unreachable'));
-    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).send(err.message));
+    app.use(
+      (err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) =>
+        void res.status(500).send(err.message),
+    );
     const url = await serve(app);
     const reply = await send(url);
     expect(reply.status).toBe(500);

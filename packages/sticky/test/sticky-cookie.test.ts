@@ -5,12 +5,19 @@ const NOW = Date.UTC(2026, 0, 1);
 const value = (setCookie: string) => setCookie.split(';')[0]?.split('=')[1] as string;
 
 describe('StickyCookie', () => {
-  const cookie = new StickyCookie({ cookie: 'SKID', secret: 'unit-secret-0123456789', maxIdleMs: 60_000, maxLifeMs: 3_600_000 });
+  const cookie = new StickyCookie({
+    cookie: 'SKID',
+    secret: 'unit-secret-0123456789',
+    maxIdleMs: 60_000,
+    maxLifeMs: 3_600_000,
+  });
   const pin = { backendId: 'a', clientId: 'client1', issuedAt: NOW, lastSeenAt: NOW };
   const header = `SKID=${value(cookie.serialize(pin))}`;
 
   it('round-trips a pin and sets the attributes', () => {
-    expect(cookie.serialize(pin)).toMatch(/^SKID=a\.client1\.[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(cookie.serialize(pin)).toMatch(
+      /^SKID=a\.client1\.[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
     expect(cookie.check(header, NOW + 1000)).toEqual({ state: 'valid', pin });
     expect(cookie.check(undefined, NOW)).toEqual({ state: 'absent' });
     expect(cookie.check('other=1', NOW)).toEqual({ state: 'absent' });
@@ -26,7 +33,9 @@ describe('StickyCookie', () => {
   it('refreshes last-seen at most every quarter of maxIdleMs', () => {
     expect(cookie.needsRefresh(pin, NOW + 14_000)).toBe(false);
     expect(cookie.needsRefresh(pin, NOW + 15_000)).toBe(true);
-    expect(new StickyCookie({ cookie: 'S', secret: 'unit-secret-0123456789' }).needsRefresh(pin, NOW + 1e9)).toBe(false);
+    expect(new StickyCookie({ cookie: 'S', secret: 'unit-secret-0123456789' }).needsRefresh(pin, NOW + 1e9)).toBe(
+      false,
+    );
   });
 
   it('rejects forged, truncated and foreign-key cookies, naming what they claim', () => {

@@ -3,7 +3,11 @@
  * When `check` fails: with `CI=true` it throws, so a missing engine fails the run; elsewhere it
  * prints one line naming the engine and how to start it, and returns false so the suite is skipped.
  */
-export async function engineAvailable(engine: string, check: () => Promise<unknown>, howToStart: string): Promise<boolean> {
+export async function engineAvailable(
+  engine: string,
+  check: () => Promise<unknown>,
+  howToStart: string,
+): Promise<boolean> {
   try {
     await check();
     return true;

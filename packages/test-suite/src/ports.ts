@@ -25,7 +25,9 @@ const rangeIsClear = (() => {
 function probe(port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err),
+    );
     server.listen(port, '127.0.0.1', () => {
       const { port: bound } = server.address() as { port: number };
       server.close(() => resolve(bound));

@@ -18,10 +18,21 @@ class UnindexedMemoryStore extends MemorySessionStore {
 }
 
 const ONLY_PRINCIPAL = Object.fromEntries(
-  (['basic', 'expiry', 'touch', 'patch', 'concurrency', 'destroy', 'ids', 'bad-input', 'values', 'events', 'outage'] as GroupName[]).map((g) => [
-    g,
-    'runs in memory.test.ts',
-  ]),
+  (
+    [
+      'basic',
+      'expiry',
+      'touch',
+      'patch',
+      'concurrency',
+      'destroy',
+      'ids',
+      'bad-input',
+      'values',
+      'events',
+      'outage',
+    ] as GroupName[]
+  ).map((g) => [g, 'runs in memory.test.ts']),
 );
 
 let current: UnindexedMemoryStore | undefined;

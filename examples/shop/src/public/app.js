@@ -104,7 +104,10 @@ async function api(method, path, body) {
 
 /** Cart changes run one after another: the cart is one session key, last write wins. */
 function enqueue(work) {
-  queue = queue.then(work).then(() => showError(''), (err) => showError(err.message));
+  queue = queue.then(work).then(
+    () => showError(''),
+    (err) => showError(err.message),
+  );
   return queue;
 }
 
@@ -120,7 +123,8 @@ function renderProducts() {
         el('button', {
           type: 'button',
           textContent: 'Add to cart',
-          onclick: () => enqueue(async () => renderCart(await api('POST', '/api/cart/items', { sku: product.sku, qty: 1 }))),
+          onclick: () =>
+            enqueue(async () => renderCart(await api('POST', '/api/cart/items', { sku: product.sku, qty: 1 }))),
           dataset: { sku: product.sku, testid: `add-${product.sku}` },
         }),
       ),
@@ -145,7 +149,8 @@ function renderCart(cart) {
         type: 'button',
         className: 'link',
         textContent: 'Remove',
-        onclick: () => enqueue(async () => renderCart(await api('DELETE', `/api/cart/items/${encodeURIComponent(sku)}`))),
+        onclick: () =>
+          enqueue(async () => renderCart(await api('DELETE', `/api/cart/items/${encodeURIComponent(sku)}`))),
       }),
     );
   });
@@ -178,8 +183,19 @@ async function refreshInstances() {
         el(
           'td',
           { className: 'actions' },
-          el('button', { type: 'button', className: 'danger', textContent: 'Kill', disabled: !instance.pid, onclick: () => control(instance.id, 'kill') }),
-          el('button', { type: 'button', className: 'secondary', textContent: 'Restart', onclick: () => control(instance.id, 'restart') }),
+          el('button', {
+            type: 'button',
+            className: 'danger',
+            textContent: 'Kill',
+            disabled: !instance.pid,
+            onclick: () => control(instance.id, 'kill'),
+          }),
+          el('button', {
+            type: 'button',
+            className: 'secondary',
+            textContent: 'Restart',
+            onclick: () => control(instance.id, 'restart'),
+          }),
         ),
       );
     }),
@@ -188,7 +204,9 @@ async function refreshInstances() {
 }
 
 async function control(id, action) {
-  const response = await fetch(`/__demo/instances/${encodeURIComponent(id)}/${action}`, { method: 'POST' }).catch(() => null);
+  const response = await fetch(`/__demo/instances/${encodeURIComponent(id)}/${action}`, { method: 'POST' }).catch(
+    () => null,
+  );
   if (!response?.ok) showError(`could not ${action} ${id}`);
   await refreshInstances();
 }

@@ -17,7 +17,9 @@ export interface Example {
 
 /** Starts the example on a free port over `store`; resolves once it prints its URL. */
 export async function startExample(example: Example, store: string) {
-  const script = runScript(`examples/${example.name}/src/server.ts`, ['--port', '0', '--store', store], { SHOP_SESSION_SECRET: example.secret });
+  const script = runScript(`examples/${example.name}/src/server.ts`, ['--port', '0', '--store', store], {
+    SHOP_SESSION_SECRET: example.secret,
+  });
   const [, url] = await script.waitFor(/^Open (http:\/\/127\.0\.0\.1:\d+)/);
   return { script, url: url! };
 }
@@ -33,7 +35,9 @@ export function describeExample(example: Example, more?: () => void): void {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   describe(`pnpm demo:${example.name}`, () => {
-    it('keeps the cart in the store: a restarted process over the same SQLite file still has it', { timeout: 120_000 }, async () => {
+    it('keeps the cart in the store: a restarted process over the same SQLite file still has it', {
+      timeout: 120_000,
+    }, async () => {
       const store = `sqlite:${join(dir, 'sessions.db')}`;
       const user = `${example.name}-user`;
       const first = await startExample(example, store);
@@ -42,7 +46,13 @@ export function describeExample(example: Example, more?: () => void): void {
       await shopper.request('POST', '/api/cart/items', { sku: 'tea', qty: 2 });
       const added = await shopper.request('POST', '/api/cart/items', { sku: 'pen' });
       expect(added.servedBy).toBe(example.instance);
-      expect(added.data).toEqual({ user, items: [{ sku: 'tea', qty: 2 }, { sku: 'pen', qty: 1 }] });
+      expect(added.data).toEqual({
+        user,
+        items: [
+          { sku: 'tea', qty: 2 },
+          { sku: 'pen', qty: 1 },
+        ],
+      });
       expect((await shopper.request('DELETE', '/api/cart/items/tea')).data.items).toEqual([{ sku: 'pen', qty: 1 }]);
       first.script.child.kill('SIGINT');
       expect(await first.script.exited).toBe(0);
@@ -66,7 +76,11 @@ export function describeExample(example: Example, more?: () => void): void {
         expect(answer.status, `${method} ${path}`).toBe(status);
         expect(answer.data.error).toEqual(expect.any(String));
       }
-      const malformed = await fetch(`${second.url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+      const malformed = await fetch(`${second.url}/api/cart/items`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      });
       expect(malformed.status).toBe(400);
       second.script.child.kill('SIGTERM');
       expect(await second.script.exited).toBe(0);

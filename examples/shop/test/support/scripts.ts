@@ -38,7 +38,12 @@ export async function stopScripts(): Promise<void> {
 
 export function runScript(file: string, args: string[], env: Record<string, string> = {}): Script {
   // Its own process group, so a failed test can take down everything it started at once.
-  const child = spawn(TSX, [file, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TSX, [file, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -55,9 +60,16 @@ export function runScript(file: string, args: string[], env: Record<string, stri
           const match = pattern.exec(line);
           if (match) return finish(() => resolve(match));
         }
-        if (child.exitCode !== null) finish(() => reject(new Error(`exited (${child.exitCode}) before printing ${pattern}:\n${lines.join('\n')}`)));
+        if (child.exitCode !== null)
+          finish(() =>
+            reject(new Error(`exited (${child.exitCode}) before printing ${pattern}:\n${lines.join('\n')}`)),
+          );
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}`))),
+        timeoutMs,
+      );
       const finish = (settle: () => void) => {
         clearTimeout(timer);
         waiters.delete(check);

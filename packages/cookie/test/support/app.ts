@@ -1,15 +1,33 @@
 import { noise } from '@sessionkit/adapter-suite';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { cookieSession, sessionCookieInfo, type CookieSessionMiddleware, type CookieSessionOptions, type InvalidCookieEvent } from '../../src/index.js';
+import {
+  cookieSession,
+  sessionCookieInfo,
+  type CookieSessionMiddleware,
+  type CookieSessionOptions,
+  type InvalidCookieEvent,
+} from '../../src/index.js';
 
-type Bag = Record<string, unknown> & { regenerate(cb: (err?: unknown) => void): void; destroy(cb: (err?: unknown) => void): void; save(cb: (err?: unknown) => void): void; reload(cb: (err?: unknown) => void): void; touch(): void; cookie: { maxAge: number | null; originalMaxAge: number | null; expires: Date | null }; id: string };
+type Bag = Record<string, unknown> & {
+  regenerate(cb: (err?: unknown) => void): void;
+  destroy(cb: (err?: unknown) => void): void;
+  save(cb: (err?: unknown) => void): void;
+  reload(cb: (err?: unknown) => void): void;
+  touch(): void;
+  cookie: { maxAge: number | null; originalMaxAge: number | null; expires: Date | null };
+  id: string;
+};
 
 /**
  * A small app over `cookieSession`: `/me` reads, `/set/:key` sets a key from the JSON body,
  * `/fill/:bytes` stores a string of that many random-looking characters, `/logout`, `/regenerate`,
  * `/save`, `/reload`, `/touch`, `/remember`. Errors answer `{ code, message }` with their status.
  */
-export function cookieApp(options: CookieSessionOptions): { app: express.Express; sessions: CookieSessionMiddleware; invalid: InvalidCookieEvent[] } {
+export function cookieApp(options: CookieSessionOptions): {
+  app: express.Express;
+  sessions: CookieSessionMiddleware;
+  invalid: InvalidCookieEvent[];
+} {
   const app = express();
   const sessions = cookieSession(options);
   const invalid: InvalidCookieEvent[] = [];
@@ -20,8 +38,17 @@ export function cookieApp(options: CookieSessionOptions): { app: express.Express
 
   app.get('/me', (req, res) => {
     const session = bag(req);
-    const keys = session ? Object.keys(session).filter((key) => key !== 'cookie').sort() : [];
-    res.json({ id: session?.id ?? null, keys, data: session ? Object.fromEntries(keys.map((k) => [k, session[k]])) : null, maxAge: session?.cookie.originalMaxAge ?? null });
+    const keys = session
+      ? Object.keys(session)
+          .filter((key) => key !== 'cookie')
+          .sort()
+      : [];
+    res.json({
+      id: session?.id ?? null,
+      keys,
+      data: session ? Object.fromEntries(keys.map((k) => [k, session[k]])) : null,
+      maxAge: session?.cookie.originalMaxAge ?? null,
+    });
   });
   app.post('/set/:key', (req, res) => {
     bag(req)![String(req.params['key'])] = req.body?.value;
@@ -31,7 +58,9 @@ export function cookieApp(options: CookieSessionOptions): { app: express.Express
     bag(req)!['blob'] = noise(Number(req.params['bytes']));
     res.json({ ok: true });
   });
-  app.post('/logout', (req, res, next) => bag(req)!.destroy((err) => (err ? next(err) : res.json({ ok: true, hasSession: bag(req) !== undefined }))));
+  app.post('/logout', (req, res, next) =>
+    bag(req)!.destroy((err) => (err ? next(err) : res.json({ ok: true, hasSession: bag(req) !== undefined }))),
+  );
   app.post('/regenerate', (req, res, next) => {
     const before = bag(req)!.id;
     bag(req)!.regenerate((err) => {
@@ -45,7 +74,15 @@ export function cookieApp(options: CookieSessionOptions): { app: express.Express
     bag(req)!.save((err) => {
       if (err) return next(err);
       bag(req)!['unsaved'] = 'yes';
-      bag(req)!.reload((reloadErr) => (reloadErr ? next(reloadErr) : res.json({ keys: Object.keys(bag(req)!).filter((k) => k !== 'cookie').sort() })));
+      bag(req)!.reload((reloadErr) =>
+        reloadErr
+          ? next(reloadErr)
+          : res.json({
+              keys: Object.keys(bag(req)!)
+                .filter((k) => k !== 'cookie')
+                .sort(),
+            }),
+      );
     });
   });
   app.post('/save-big/:bytes', (req, res) => {

@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 
 // biome-ignore lint/suspicious/noExplicitAny: a JSON answer of any shape, read by assertions
 type JsonBody = Record<string, any>;
-export async function listen(handler: RequestListener, maxHeaderSize?: number): Promise<{ url: string; close: () => Promise<void> }> {
+export async function listen(
+  handler: RequestListener,
+  maxHeaderSize?: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer(maxHeaderSize ? { maxHeaderSize } : {}, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

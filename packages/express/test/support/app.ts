@@ -26,7 +26,11 @@ export function sessionApp(store: Store, options: Partial<SessionOptions> = {}, 
       hasSession: bag !== undefined,
       sessionID: req.sessionID ?? null,
       user: bag?.['user'] ?? null,
-      keys: bag ? Object.keys(bag).filter((key) => key !== 'cookie').sort() : [],
+      keys: bag
+        ? Object.keys(bag)
+            .filter((key) => key !== 'cookie')
+            .sort()
+        : [],
     });
   });
   app.post('/set/:key/:value', async (req, res) => {

@@ -29,7 +29,11 @@ export function fastifyApp(store: SessionStore, options: AppOptions & { instance
     cookieName: COOKIE,
     cookie: { secure: false, maxAge: 600_000 },
     saveUninitialized: false,
-    store: new FastifySessionStore(store, { failMode: options.failMode ?? 'open', probeIntervalMs: 100, logger: { warn: options.warn ?? (() => {}) } }),
+    store: new FastifySessionStore(store, {
+      failMode: options.failMode ?? 'open',
+      probeIntervalMs: 100,
+      logger: { warn: options.warn ?? (() => {}) },
+    }),
   });
   app.addHook('onRequest', async (_request, reply) => {
     if (options.instance) reply.header('x-served-by', options.instance);
@@ -40,7 +44,9 @@ export function fastifyApp(store: SessionStore, options: AppOptions & { instance
     return {
       sessionID: request.session.sessionId ?? null,
       user: bag['user'] ?? null,
-      keys: Object.keys(bag).filter((key) => key !== 'cookie' && key !== LOADED_KEY).sort(),
+      keys: Object.keys(bag)
+        .filter((key) => key !== 'cookie' && key !== LOADED_KEY)
+        .sort(),
     };
   });
   app.post('/login', async (request) => {

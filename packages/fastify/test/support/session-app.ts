@@ -22,10 +22,18 @@ interface HandlerSession {
  * `session()` from this package; @fastify/cookie registered, as an app that switches strategy by
  * URL does. Errors answer their `statusCode` with `{ code }`.
  */
-export async function startSessionApp(store: FastifySessionOptions['store'], options: Partial<FastifySessionOptions> & { onInvalid?: (reason: string) => void } = {}) {
+export async function startSessionApp(
+  store: FastifySessionOptions['store'],
+  options: Partial<FastifySessionOptions> & { onInvalid?: (reason: string) => void } = {},
+) {
   const app = Fastify({ serverFactory: (handler) => createServer({ maxHeaderSize: MAX_HEADER_SIZE }, handler) });
   const { onInvalid, ...rest } = options;
-  const sessions = session({ store, secret: 'a fastify session() secret of 32+ characters', cookieName: COOKIE, ...rest });
+  const sessions = session({
+    store,
+    secret: 'a fastify session() secret of 32+ characters',
+    cookieName: COOKIE,
+    ...rest,
+  });
   if (onInvalid) sessions.on('invalid', ({ reason }) => onInvalid(reason));
   await app.register(fastifyCookie);
   await app.register(sessions);
@@ -35,7 +43,11 @@ export async function startSessionApp(store: FastifySessionOptions['store'], opt
     return {
       sessionID: current?.sessionId ?? null,
       user: current?.get('user') ?? null,
-      keys: current ? Object.keys(current).filter((key) => key !== 'cookie' && !key.startsWith('sessionkit:')).sort() : [],
+      keys: current
+        ? Object.keys(current)
+            .filter((key) => key !== 'cookie' && !key.startsWith('sessionkit:'))
+            .sort()
+        : [],
     };
   });
   app.get('/blob', async (request) => ({ blob: bag(request).get('blob') ?? null }));

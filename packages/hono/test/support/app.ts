@@ -16,7 +16,10 @@ export function signedCookies(sid: string, secret = SECRET): Record<string, stri
 }
 
 /** The adapter suite's standard app on real Hono with sessionMiddleware, plus `X-Served-By` and `/healthz` for the balancer. */
-export function honoApp(store: SessionStore, options: AppOptions & { instance?: string; secret?: string | string[] } = {}) {
+export function honoApp(
+  store: SessionStore,
+  options: AppOptions & { instance?: string; secret?: string | string[] } = {},
+) {
   const app = new Hono<{ Variables: SessionVariables }>();
   if (options.instance) {
     const instance = options.instance;
@@ -70,7 +73,10 @@ export function honoApp(store: SessionStore, options: AppOptions & { instance?: 
 export async function startHonoApp(store: SessionStore, options: Parameters<typeof honoApp>[1] = {}, port = 0) {
   const app = honoApp(store, options);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } }, () => resolve(started));
+    const started = serve(
+      { fetch: app.fetch, port, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } },
+      () => resolve(started),
+    );
   });
   const { port: bound } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${bound}`, close: () => closeServer(server as import('node:http').Server) };

@@ -13,9 +13,17 @@ export const COOKIE = 'sid';
  * `session()` from this package, served by @hono/node-server. Errors answer `{ code }` with the
  * HTTPException's status, else 500.
  */
-export async function startSessionApp(store: HonoSessionOptions['store'], options: Partial<HonoSessionOptions> & { onInvalid?: (reason: string) => void } = {}) {
+export async function startSessionApp(
+  store: HonoSessionOptions['store'],
+  options: Partial<HonoSessionOptions> & { onInvalid?: (reason: string) => void } = {},
+) {
   const { onInvalid, ...rest } = options;
-  const sessions = session({ store, secret: 'a hono session() secret of 32+ characters', cookie: { name: COOKIE }, ...rest });
+  const sessions = session({
+    store,
+    secret: 'a hono session() secret of 32+ characters',
+    cookie: { name: COOKIE },
+    ...rest,
+  });
   if (onInvalid) sessions.on('invalid', ({ reason }) => onInvalid(reason));
   const app = new Hono<SessionEnv>();
   app.use(sessions);
@@ -48,11 +56,15 @@ export async function startSessionApp(store: HonoSessionOptions['store'], option
   });
   app.onError((err, c) => {
     const status = err instanceof HTTPException ? err.status : 500;
-    const code = ((err instanceof HTTPException ? err.cause : err) as { code?: string } | undefined)?.code ?? 'ERR_UNKNOWN';
+    const code =
+      ((err instanceof HTTPException ? err.cause : err) as { code?: string } | undefined)?.code ?? 'ERR_UNKNOWN';
     return c.json({ code }, status);
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } }, () => resolve(started));
+    const started = serve(
+      { fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } },
+      () => resolve(started),
+    );
   });
   const { port } = server.address() as AddressInfo;
   return {

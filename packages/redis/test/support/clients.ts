@@ -23,7 +23,11 @@ export interface TestClient {
  * queue on, reconnect forever), as an app would hand it in. ioredis connects by itself; a
  * node-redis client is connected here, as its owner must.
  */
-export async function standaloneClient(kind: ClientKind, url: string, { autoPipelining = false } = {}): Promise<TestClient> {
+export async function standaloneClient(
+  kind: ClientKind,
+  url: string,
+  { autoPipelining = false } = {},
+): Promise<TestClient> {
   if (kind === 'ioredis') {
     // node-redis writes the commands of one tick together by default; ioredis with enableAutoPipelining
     const client = new Redis(url, { lazyConnect: true, enableAutoPipelining: autoPipelining });
@@ -36,7 +40,11 @@ export async function standaloneClient(kind: ClientKind, url: string, { autoPipe
 }
 
 /** A Cluster client of `kind` seeded with `nodes`, connected. */
-export async function clusterClient(kind: ClientKind, nodes: { host: string; port: number }[], autoPipelining = false): Promise<TestClient> {
+export async function clusterClient(
+  kind: ClientKind,
+  nodes: { host: string; port: number }[],
+  autoPipelining = false,
+): Promise<TestClient> {
   if (kind === 'ioredis') {
     const client = new Cluster(nodes, { enableAutoPipelining: autoPipelining });
     return { client, close: () => quit(client) };

@@ -12,7 +12,12 @@ export function runPrefix(what: string): string {
 
 /** Throws unless the shared Redis at REDIS_URL answers PING. */
 export async function pingShared(): Promise<void> {
-  const client = new RedisClient(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  const client = new RedisClient(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();

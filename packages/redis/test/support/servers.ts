@@ -12,7 +12,6 @@ export async function redisServerBinary(): Promise<void> {
   if (result.status !== 0) throw new Error(result.error?.message ?? 'redis-server --version failed');
 }
 
-
 /** A redis-server process owned by a test: started on a spare port, stopped and removed after. */
 export class RedisServer {
   #process: ChildProcess | undefined;
@@ -36,7 +35,18 @@ export class RedisServer {
   }
 
   async start(): Promise<void> {
-    const base = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    const base = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+    ];
     let args = [...base, ...this.args];
     if (this.configFile !== undefined) {
       const file = join(this.dir, 'server.conf');
@@ -95,10 +105,14 @@ export async function startCluster(): Promise<RedisServer[]> {
       const busPort = await sparePort();
       servers.push(
         await RedisServer.start([
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', 'nodes.conf',
-          '--cluster-port', String(busPort),
-          '--cluster-node-timeout', '2000',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-port',
+          String(busPort),
+          '--cluster-node-timeout',
+          '2000',
         ]),
       );
     }
@@ -135,7 +149,11 @@ export async function startCluster(): Promise<RedisServer[]> {
  * still connecting) can never land in the figure. An ECHO with a unique token marks the end of the
  * recording.
  */
-export async function recordCommands(server: RedisServer, work: () => Promise<void>, from?: string[]): Promise<string[][]> {
+export async function recordCommands(
+  server: RedisServer,
+  work: () => Promise<void>,
+  from?: string[],
+): Promise<string[][]> {
   const watcher = server.client();
   const fence = server.client();
   // Both connected before MONITOR starts, so their own connection handshakes (INFO) come before it.
@@ -147,7 +165,8 @@ export async function recordCommands(server: RedisServer, work: () => Promise<vo
   const finished = new Promise<void>((resolve) => (done = resolve));
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (args[0]?.toLowerCase() === 'echo' && args[1] === token) done();
-    else if (source !== 'lua' && (!from || from.includes(source))) seen.push([args[0]!.toLowerCase(), ...args.slice(1)]);
+    else if (source !== 'lua' && (!from || from.includes(source)))
+      seen.push([args[0]!.toLowerCase(), ...args.slice(1)]);
   });
   try {
     await work();

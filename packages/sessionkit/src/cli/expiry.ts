@@ -9,7 +9,10 @@ export type ExpirySource = 'store' | 'cookie' | 'unknown';
  * expiry (a touch extends the store's TTL without rewriting it), so using it never adds lifetime;
  * else `null`.
  */
-export function expiryOf(entry: Pick<SessionEntry, 'data' | 'expiresAt'>): { expiresAt: number | null; source: ExpirySource } {
+export function expiryOf(entry: Pick<SessionEntry, 'data' | 'expiresAt'>): {
+  expiresAt: number | null;
+  source: ExpirySource;
+} {
   if (entry.expiresAt !== null) return { expiresAt: entry.expiresAt, source: 'store' };
   const fromCookie = cookieExpiry(entry.data);
   return fromCookie === null ? { expiresAt: null, source: 'unknown' } : { expiresAt: fromCookie, source: 'cookie' };

@@ -42,7 +42,9 @@ export function duration(ms: number): string {
 
 /** Rows of cells as aligned columns, two spaces apart: text left-aligned, numbers right-aligned with thousands separators. */
 export function columns(cells: (string | number)[][], indent = ''): string {
-  const rows = cells.map((row) => row.map((cell) => (typeof cell === 'number' ? { text: count(cell), right: true } : { text: cell, right: false })));
+  const rows = cells.map((row) =>
+    row.map((cell) => (typeof cell === 'number' ? { text: count(cell), right: true } : { text: cell, right: false })),
+  );
   const widths: number[] = [];
   for (const row of rows) {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.text.length);

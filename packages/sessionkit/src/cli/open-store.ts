@@ -1,4 +1,11 @@
-import { createStore, isSessionStoreError, redactUrl, registeredSchemes, type CreateStoreOptions, type SessionStore } from '@sessionkit/core';
+import {
+  createStore,
+  isSessionStoreError,
+  redactUrl,
+  registeredSchemes,
+  type CreateStoreOptions,
+  type SessionStore,
+} from '@sessionkit/core';
 import './register-stores.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -31,14 +38,25 @@ export function schemeOf(url: string): string {
 export function checkStoreUrl(url: string): void {
   const scheme = schemeOf(url);
   if (scheme === 'memory') {
-    throw new CliError('memory:// sessions live inside the app process; the CLI would see an empty store of its own. Point it at the shared store (redis://, postgres://, mysql://, sqlite:).', EXIT.usage);
+    throw new CliError(
+      'memory:// sessions live inside the app process; the CLI would see an empty store of its own. Point it at the shared store (redis://, postgres://, mysql://, sqlite:).',
+      EXIT.usage,
+    );
   }
   if (scheme === 'cluster') {
-    throw new CliError('cluster:// sessions live inside the app instances; the CLI does not join their mesh. Use the app to list or revoke them, or migrate them from inside the app.', EXIT.usage);
+    throw new CliError(
+      'cluster:// sessions live inside the app instances; the CLI does not join their mesh. Use the app to list or revoke them, or migrate them from inside the app.',
+      EXIT.usage,
+    );
   }
   if (!registeredSchemes().some((known) => known.scheme === scheme)) {
-    const known = registeredSchemes().map((s) => `${s.scheme}: (${s.example})`).join(', ');
-    throw new CliError(`No session store is registered for ${scheme ? `"${scheme}:"` : 'a URL without a scheme'} (${JSON.stringify(redactUrl(url))}). Known: ${known}`, EXIT.usage);
+    const known = registeredSchemes()
+      .map((s) => `${s.scheme}: (${s.example})`)
+      .join(', ');
+    throw new CliError(
+      `No session store is registered for ${scheme ? `"${scheme}:"` : 'a URL without a scheme'} (${JSON.stringify(redactUrl(url))}). Known: ${known}`,
+      EXIT.usage,
+    );
   }
 }
 
@@ -65,7 +83,11 @@ export function openStore(url: string, { use, timeoutMs }: OpenStoreOptions): Se
 }
 
 /** Runs `work` with the store and closes it afterwards, whatever happens. */
-export async function withStore<T>(url: string, options: OpenStoreOptions, work: (store: SessionStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  url: string,
+  options: OpenStoreOptions,
+  work: (store: SessionStore) => Promise<T>,
+): Promise<T> {
   const store = openStore(url, options);
   try {
     return await work(store);

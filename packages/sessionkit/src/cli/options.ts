@@ -18,6 +18,7 @@ export function withCommonOptions(command: Command): Command {
 /** commander argument parser for a whole number > 0. */
 export function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number > 0, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number > 0, got ${JSON.stringify(value)}`);
   return n;
 }

@@ -23,11 +23,20 @@ Exit codes: 0 ok, 1 store failure, 2 usage, 3 not found, 4 rows skipped, 5 pause
 /** The `sessionkit` command line: stats, list, show, revoke, prune, migrate. */
 export function buildProgram(): Command {
   const program = new Command('sessionkit')
-    .description("operate sessionkit session stores: count, list, inspect and revoke sessions, prune SQL tables, migrate from other stores")
+    .description(
+      'operate sessionkit session stores: count, list, inspect and revoke sessions, prune SQL tables, migrate from other stores',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES)
     .configureOutput({ outputError: (text, write) => write(text) });
-  for (const command of [statsCommand(), listCommand(), showCommand(), revokeCommand(), pruneCommand(), migrateCommand()]) {
+  for (const command of [
+    statsCommand(),
+    listCommand(),
+    showCommand(),
+    revokeCommand(),
+    pruneCommand(),
+    migrateCommand(),
+  ]) {
     program.addCommand(command.showHelpAfterError('(run with --help for usage)'));
   }
   // Parse errors throw instead of exiting, so every exit goes through one place.
@@ -54,7 +63,11 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`sessionkit: ${err.message}\n`);
       return err.exitCode;
     }
-    if (isSessionStoreError(err, 'ERR_PRINCIPAL_INVALID') || isSessionStoreError(err, 'ERR_SESSION_ID_INVALID') || isSessionStoreError(err, 'ERR_STORE_CONFIG')) {
+    if (
+      isSessionStoreError(err, 'ERR_PRINCIPAL_INVALID') ||
+      isSessionStoreError(err, 'ERR_SESSION_ID_INVALID') ||
+      isSessionStoreError(err, 'ERR_STORE_CONFIG')
+    ) {
       process.stderr.write(`sessionkit: ${err.message}\n`);
       return EXIT.usage;
     }

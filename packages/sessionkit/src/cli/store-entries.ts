@@ -10,7 +10,10 @@ export function readEntries(
   sids?: Iterable<string>,
 ): { entries: AsyncIterable<SessionEntry>; undecodable: string[] } {
   if (typeof store.entries !== 'function') {
-    throw new CliError(`the ${store.name} store cannot list its sessions with their expiry (it has no entries()); upgrade its package`, EXIT.failed);
+    throw new CliError(
+      `the ${store.name} store cannot list its sessions with their expiry (it has no entries()); upgrade its package`,
+      EXIT.failed,
+    );
   }
   const undecodable: string[] = [];
   const entries = store.entries(sids);

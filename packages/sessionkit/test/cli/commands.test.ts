@@ -8,16 +8,25 @@ const dir = scratchDir();
 const HOUR = 3_600_000;
 
 describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
-  it.each([[[]], [['stats']], [['list']], [['show']], [['revoke']], [['prune']], [['migrate']]])('%j --help prints usage and exits 0', async (command) => {
-    const { status, stdout } = await runCli([...command, '--help']);
-    expect(status).toBe(0);
-    expect(stdout).toMatch(/^Usage: sessionkit/);
-    if (command.length) expect(stdout).toContain('--json');
-  });
+  it.each([[[]], [['stats']], [['list']], [['show']], [['revoke']], [['prune']], [['migrate']]])(
+    '%j --help prints usage and exits 0',
+    async (command) => {
+      const { status, stdout } = await runCli([...command, '--help']);
+      expect(status).toBe(0);
+      expect(stdout).toMatch(/^Usage: sessionkit/);
+      if (command.length) expect(stdout).toContain('--json');
+    },
+  );
 
   it.each([
-    [['stats', 'nosuch://host'], /No session store is registered for "nosuch:".*redis: \(redis:\/\/127\.0\.0\.1:6379\/0\).*postgres:/],
-    [['migrate', 'nosuch://host', 'sqlite:/tmp/x.db'], /migrate cannot read "nosuch:". Known sources: connect-redis\+redis: .*connect-pg-simple\+postgres: .*express-mysql-session\+mysql: .*sqlite: /],
+    [
+      ['stats', 'nosuch://host'],
+      /No session store is registered for "nosuch:".*redis: \(redis:\/\/127\.0\.0\.1:6379\/0\).*postgres:/,
+    ],
+    [
+      ['migrate', 'nosuch://host', 'sqlite:/tmp/x.db'],
+      /migrate cannot read "nosuch:". Known sources: connect-redis\+redis: .*connect-pg-simple\+postgres: .*express-mysql-session\+mysql: .*sqlite: /,
+    ],
     [['stats', 'memory://'], /memory:\/\/ sessions live inside the app process/],
     [['list', 'cluster://127.0.0.1:7400'], /does not join their mesh/],
     [['revoke', 'sqlite::memory:'], /exactly one of --principal <id> or --sid <sid>/],
@@ -26,8 +35,14 @@ describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
     [['list', 'sqlite::memory:', '--principal', 'p'.repeat(300)], /Invalid principal id/],
     [['stats', 'sqlite::memory:', '--bogus'], /unknown option '--bogus'/],
     [['stats', 'redis://u:S3cr3tPW@127.0.0.1:99999'], /\*\*\*/],
-    [['migrate', 'connect-pg-simple+postgres://u:S3cr3tPW@127.0.0.1:1/test?tabel=s', 'sqlite::memory:'], /a table source has an unknown parameter "tabel" \(did you mean "table"\?\); known: table, schema/],
-    [['migrate', 'connect-redis+redis://u:S3cr3tPW@127.0.0.1:1?prefx=a', 'sqlite::memory:'], /a connect-redis source has an unknown parameter "prefx" \(did you mean "prefix"\?\)/],
+    [
+      ['migrate', 'connect-pg-simple+postgres://u:S3cr3tPW@127.0.0.1:1/test?tabel=s', 'sqlite::memory:'],
+      /a table source has an unknown parameter "tabel" \(did you mean "table"\?\); known: table, schema/,
+    ],
+    [
+      ['migrate', 'connect-redis+redis://u:S3cr3tPW@127.0.0.1:1?prefx=a', 'sqlite::memory:'],
+      /a connect-redis source has an unknown parameter "prefx" \(did you mean "prefix"\?\)/,
+    ],
   ])('%j exits 2 and says what to do', async (args, message) => {
     const { status, stderr } = await runCli(args);
     expect(stderr).toMatch(message);
@@ -37,7 +52,12 @@ describe('sessionkit --help and usage errors', { timeout: 300_000 }, () => {
 
   it('an unreachable store exits 1 within the timeout, naming the store', async () => {
     const port = await sparePort();
-    const { status, stderr } = await runCli(['stats', `postgres://postgres@127.0.0.1:${port}/test`, '--timeout', '500']);
+    const { status, stderr } = await runCli([
+      'stats',
+      `postgres://postgres@127.0.0.1:${port}/test`,
+      '--timeout',
+      '500',
+    ]);
     expect(status).toBe(1);
     expect(stderr).toMatch(/sql:postgres/);
   });
@@ -51,8 +71,17 @@ describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000
     for (let i = 0; i < 30; i++) {
       const ttlMs = [5 * 60_000, 30 * 60_000, 5 * HOUR, 48 * HOUR, 240 * HOUR][i % 5] as number;
       const user = i < 10 ? undefined : i < 18 ? 'ann' : ['bob', 'cy', 'dee'][i % 3];
-      const cookie = { originalMaxAge: ttlMs, expires: new Date(Date.now() + ttlMs).toISOString(), httpOnly: true, path: '/' };
-      await store.set(`cmd-session-${String(i).padStart(2, '0')}`, { cookie, ...(user ? { passport: { user } } : {}), cart: [{ sku: 'tea', qty: i }], token: `secret-${i}` }, { ttlMs });
+      const cookie = {
+        originalMaxAge: ttlMs,
+        expires: new Date(Date.now() + ttlMs).toISOString(),
+        httpOnly: true,
+        path: '/',
+      };
+      await store.set(
+        `cmd-session-${String(i).padStart(2, '0')}`,
+        { cookie, ...(user ? { passport: { user } } : {}), cart: [{ sku: 'tea', qty: i }], token: `secret-${i}` },
+        { ttlMs },
+      );
     }
     await store.set('cmd-short-lived', { userId: 'eve' }, { ttlMs: 50 });
     await store.close();
@@ -68,9 +97,18 @@ describe('stats, list, show, revoke, prune on a SQLite file', { timeout: 300_000
     expect(report.bytes.total).toBeGreaterThan(30 * 100);
     expect(report.bytes.largest).toBeGreaterThanOrEqual(report.bytes.average);
     expect(report.expirySource.store + report.expirySource.cookie).toBe(30);
-    const buckets = Object.fromEntries(report.ttl.map((row: { bucket: string; sessions: number }) => [row.bucket, row.sessions]));
+    const buckets = Object.fromEntries(
+      report.ttl.map((row: { bucket: string; sessions: number }) => [row.bucket, row.sessions]),
+    );
     expect(buckets).toMatchObject({ '< 1m': 0, '1m – 10m': 6, '10m – 1h': 6, '1h – 1d': 6, '1d – 7d': 6, '≥ 7d': 6 });
-    expect(report.principals).toEqual({ anonymous: 10, users: 4, top: [{ principal: 'ann', sessions: 8 }, { principal: 'bob', sessions: 4 }] });
+    expect(report.principals).toEqual({
+      anonymous: 10,
+      users: 4,
+      top: [
+        { principal: 'ann', sessions: 8 },
+        { principal: 'bob', sessions: 4 },
+      ],
+    });
   });
 
   it('stats prints a readable report', async () => {
@@ -150,4 +188,3 @@ describe.skipIf(!redisAvailable)('prune on Redis', { timeout: 300_000 }, () => {
     expect(stdout).toMatch(/Redis removes expired sessions itself/);
   });
 });
-

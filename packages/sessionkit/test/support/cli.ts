@@ -26,7 +26,11 @@ export interface CliResult {
 
 /** Starts `sessionkit …args` as a child process. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PACKAGE_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs `sessionkit …args` to its end. A run longer than `timeoutMs` is killed (a hang, not a slow machine). */
@@ -43,7 +47,9 @@ export function finished(child: ChildProcess, timeoutMs = 120_000): Promise<CliR
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sessionkit ${child.spawnargs.slice(3).join(' ')} did not exit within ${timeoutMs} ms\n${stderr}`));
+      reject(
+        new Error(`sessionkit ${child.spawnargs.slice(3).join(' ')} did not exit within ${timeoutMs} ms\n${stderr}`),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (status) => {
@@ -79,7 +85,12 @@ export function sessionCookie(sid: string, secret: string, name = 'connect.sid')
 export const redisAvailable = await engineAvailable(
   'Redis',
   async () => {
-    const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+    const client = new Redis(REDIS_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+    });
     client.on('error', () => {});
     try {
       await client.connect();

@@ -44,7 +44,10 @@ export class MergeQueue {
       for (let batch = this.#waiting.get(sid); batch?.length; batch = this.#waiting.get(sid)) {
         this.#waiting.set(sid, []);
         try {
-          await this.apply(sid, batch.map((entry) => entry.patch));
+          await this.apply(
+            sid,
+            batch.map((entry) => entry.patch),
+          );
           for (const entry of batch) entry.resolve();
         } catch (err) {
           if (batch.length === 1 || !this.refusedData(err)) {

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { byteLength, isConnectionError, isSessionStoreError, SessionTooLargeError, StoreOperationError, type ErrorKind, type SessionChange } from '@sessionkit/core';
+import {
+  byteLength,
+  isConnectionError,
+  isSessionStoreError,
+  SessionTooLargeError,
+  StoreOperationError,
+  type ErrorKind,
+  type SessionChange,
+} from '@sessionkit/core';
 import type { SqlDialect } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { MergeQueue, type PendingPatch } from './merge-queue.js';
@@ -102,7 +110,10 @@ export class MysqlDialect implements SqlDialect {
     const { expiresAt, now, maxBytes } = last;
     const changes = patches.map((patch) => patch.change);
     for (let attempt = 1; ; attempt++) {
-      const [row] = await this.#rows(`SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`, [sid]);
+      const [row] = await this.#rows(
+        `SELECT CAST(data AS CHAR CHARACTER SET utf8mb4) AS data, expires_at FROM ${t} WHERE sid = ?`,
+        [sid],
+      );
       if (row === undefined) {
         const json = measured(mergedJson(null, changes), maxBytes);
         try {
@@ -123,18 +134,20 @@ export class MysqlDialect implements SqlDialect {
         [json, expiresAt, sid, storedExpiry, stored === null ? null : sha256(stored)],
       );
       if (matchedRows(result) > 0) return;
-      if (attempt >= MERGE_ATTEMPTS) throw new StoreOperationError(`the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`);
+      if (attempt >= MERGE_ATTEMPTS)
+        throw new StoreOperationError(
+          `the session was changed by ${MERGE_ATTEMPTS} other writes while this patch was merged`,
+        );
       // Lost a race with another process's write of this session: back off a little, so racers spread out.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
     }
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
-    await this.#execute(`UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`, [
-      expiresAt,
-      sid,
-      now,
-    ]);
+    await this.#execute(
+      `UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+      [expiresAt, sid, now],
+    );
   }
 
   async tombstone(sid: string, until: number): Promise<void> {
@@ -156,7 +169,10 @@ export class MysqlDialect implements SqlDialect {
   }
 
   async count(now: number): Promise<number> {
-    const rows = await this.#rows(`SELECT COUNT(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`, [now]);
+    const rows = await this.#rows(
+      `SELECT COUNT(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`,
+      [now],
+    );
     return Number(rows[0]?.['n']);
   }
 
@@ -165,17 +181,26 @@ export class MysqlDialect implements SqlDialect {
   }
 
   async pruneBatch(now: number, limit: number): Promise<number> {
-    const result = await this.#execute(`DELETE FROM ${this.#names.table} WHERE expires_at <= ? LIMIT ${Math.trunc(limit)}`, [now]);
+    const result = await this.#execute(
+      `DELETE FROM ${this.#names.table} WHERE expires_at <= ? LIMIT ${Math.trunc(limit)}`,
+      [now],
+    );
     return (result as { affectedRows: number }).affectedRows;
   }
 
   classify(err: unknown): ErrorKind {
-    const { fatal, sqlState, errno, message } = (err ?? {}) as { fatal?: unknown; sqlState?: unknown; errno?: unknown; message?: unknown };
+    const { fatal, sqlState, errno, message } = (err ?? {}) as {
+      fatal?: unknown;
+      sqlState?: unknown;
+      errno?: unknown;
+      message?: unknown;
+    };
     // mysql2 marks an error fatal when the connection it happened on is gone.
     if (fatal === true) return 'unavailable';
     if (typeof sqlState === 'string' && typeof errno === 'number') {
       // A server error is classified by its number and SQLSTATE, never by its message, which can quote data.
-      if (UNAVAILABLE_ERRNOS.has(errno) || sqlState.startsWith('08')) return DATA_ERRNOS.has(errno) ? 'data' : 'unavailable';
+      if (UNAVAILABLE_ERRNOS.has(errno) || sqlState.startsWith('08'))
+        return DATA_ERRNOS.has(errno) ? 'data' : 'unavailable';
       // 22 data exception (ER_DATA_TOO_LONG, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, MySQL's
       // ER_INVALID_JSON_TEXT* and other JSON errors: 22032), 23 integrity constraint violation.
       if (sqlState.startsWith('22') || sqlState.startsWith('23') || DATA_ERRNOS.has(errno)) return 'data';
@@ -219,7 +244,8 @@ function mergedJson(stored: string | null, changes: SessionChange[]): string {
   if (stored !== null) {
     try {
       const value: unknown = JSON.parse(stored);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) session = value as Record<string, unknown>;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        session = value as Record<string, unknown>;
     } catch {
       // damaged: start from {}
     }

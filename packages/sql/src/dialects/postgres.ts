@@ -6,7 +6,11 @@ import { ESC, escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
 
 /** The part of a `pg` `Pool` (or `Client`) the store uses. */
 export interface PgClient {
-  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  query(config: {
+    name?: string;
+    text: string;
+    values?: unknown[];
+  }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
   on(event: 'error', listener: (err: Error) => void): unknown;
   off(event: 'error', listener: (err: Error) => void): unknown;
   end(): Promise<void>;
@@ -112,7 +116,10 @@ export class PostgresDialect implements SqlDialect {
 
   async merge(sid: string, change: SessionChange, expiresAt: number, now: number, maxBytes: number): Promise<void> {
     const set = escapeJson(JSON.stringify(change.set));
-    await this.#measured(maxBytes, this.#run('merge', [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes]));
+    await this.#measured(
+      maxBytes,
+      this.#run('merge', [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes]),
+    );
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
@@ -144,14 +151,22 @@ export class PostgresDialect implements SqlDialect {
   classify(err: unknown): ErrorKind {
     const code = serverCode(err);
     if (code === undefined) {
-      if (isConnectionError(err) || /after calling end on the pool/i.test(String((err as Error)?.message))) return 'unavailable';
+      if (isConnectionError(err) || /after calling end on the pool/i.test(String((err as Error)?.message)))
+        return 'unavailable';
       return 'operation';
     }
     // A server error is classified by its SQLSTATE alone, never by its message, which can quote data.
     const kind = code.slice(0, 2);
     // 08 connection exception, 28 invalid authorization, 3D000 no such database, 53300 too many
     // connections, 57P0x server shutting down, 57014 statement_timeout.
-    if (kind === '08' || kind === '28' || code === '3D000' || code === '53300' || code.startsWith('57P') || code === '57014') {
+    if (
+      kind === '08' ||
+      kind === '28' ||
+      code === '3D000' ||
+      code === '53300' ||
+      code.startsWith('57P') ||
+      code === '57014'
+    ) {
       return 'unavailable';
     }
     // 22 data exception (e.g. 22P05 untranslatable character), 23 integrity constraint violation,
@@ -196,6 +211,12 @@ type Statement = 'read' | 'write' | 'writeMeasured' | 'merge' | 'extend' | 'tomb
 
 /** Names each statement after a hash of its text: a prepared-statement name must never be reused for other SQL. */
 function prepared(texts: Record<Statement, string>): Record<Statement, { name: string; text: string }> {
-  const named = (text: string) => ({ name: `sessionkit_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text });
-  return Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, named(text)])) as Record<Statement, { name: string; text: string }>;
+  const named = (text: string) => ({
+    name: `sessionkit_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`,
+    text,
+  });
+  return Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, named(text)])) as Record<
+    Statement,
+    { name: string; text: string }
+  >;
 }

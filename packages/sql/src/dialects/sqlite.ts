@@ -43,7 +43,9 @@ export class SqliteDialect implements SqlDialect {
   readonly #names: TableNames;
   readonly #statements: StatementCache<SqliteStatement>;
   readonly #mergeSql: { upsert: string; size: string };
-  #mergeTransaction: ((sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => void) | undefined;
+  #mergeTransaction:
+    | ((sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => void)
+    | undefined;
 
   constructor(db: SqliteDatabase, table: string, schema?: string) {
     this.#db = db;
@@ -69,7 +71,9 @@ export class SqliteDialect implements SqlDialect {
   }
 
   async read(sid: string, now: number): Promise<string | null> {
-    const row = this.#sql(`SELECT data FROM ${this.#names.table} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(sid, now);
+    const row = this.#sql(
+      `SELECT data FROM ${this.#names.table} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+    ).get(sid, now);
     const text = (row as { data: string | null } | undefined)?.data;
     return typeof text === 'string' ? unescapeJson(text) : null;
   }
@@ -85,20 +89,20 @@ export class SqliteDialect implements SqlDialect {
     const setJson = escapeJson(JSON.stringify(change.set));
     // One transaction: the merged row is measured after the write, and an oversized one is rolled
     // back, so nothing is written. It holds the write lock throughout, also against other processes.
-    this.#mergeTransaction ??= this.#db.transaction((sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => {
-      this.#sql(this.#mergeSql.upsert).run(sid, setJson, expiresAt, now, removal, setJson, now);
-      const bytes = (this.#sql(this.#mergeSql.size).get(sid) as { n: number | null } | undefined)?.n ?? 0;
-      if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
-    });
+    this.#mergeTransaction ??= this.#db.transaction(
+      (sid: string, setJson: string, expiresAt: number, now: number, removal: string, maxBytes: number) => {
+        this.#sql(this.#mergeSql.upsert).run(sid, setJson, expiresAt, now, removal, setJson, now);
+        const bytes = (this.#sql(this.#mergeSql.size).get(sid) as { n: number | null } | undefined)?.n ?? 0;
+        if (bytes > maxBytes) throw new SessionTooLargeError(bytes, maxBytes);
+      },
+    );
     this.#mergeTransaction(sid, setJson, expiresAt, now, removalJson(change, escapeKey), maxBytes);
   }
 
   async extend(sid: string, expiresAt: number, now: number): Promise<void> {
-    this.#sql(`UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).run(
-      expiresAt,
-      sid,
-      now,
-    );
+    this.#sql(
+      `UPDATE ${this.#names.table} SET expires_at = ? WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`,
+    ).run(expiresAt, sid, now);
   }
 
   async tombstone(sid: string, until: number): Promise<void> {
@@ -116,7 +120,9 @@ export class SqliteDialect implements SqlDialect {
   }
 
   async count(now: number): Promise<number> {
-    const row = this.#sql(`SELECT count(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`).get(now);
+    const row = this.#sql(
+      `SELECT count(*) AS n FROM ${this.#names.table} WHERE data IS NOT NULL AND expires_at > ?`,
+    ).get(now);
     return (row as { n: number }).n;
   }
 
@@ -126,7 +132,10 @@ export class SqliteDialect implements SqlDialect {
 
   async pruneBatch(now: number, limit: number): Promise<number> {
     const t = this.#names.table;
-    return this.#sql(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ? LIMIT ?)`).run(now, limit).changes;
+    return this.#sql(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ? LIMIT ?)`).run(
+      now,
+      limit,
+    ).changes;
   }
 
   classify(err: unknown): ErrorKind {
@@ -138,7 +147,11 @@ export class SqliteDialect implements SqlDialect {
       // A constraint (e.g. a CHECK of your own), a value too big or of the wrong type, or JSON
       // the json functions refuse.
       if (/^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(code)) return 'data';
-      if (code === 'SQLITE_ERROR' && /malformed JSON|too many arguments|JSON cannot hold|nested too deep/i.test(String(message))) return 'data';
+      if (
+        code === 'SQLITE_ERROR' &&
+        /malformed JSON|too many arguments|JSON cannot hold|nested too deep/i.test(String(message))
+      )
+        return 'data';
       return 'operation';
     }
     // better-sqlite3 after close(): the store's connection is gone, like a closed client elsewhere.

@@ -33,7 +33,10 @@ export async function corruptMysqlRow(pool: MysqlPromisePool, table: string, sid
     const [[row]] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS v');
     const mariadb = /mariadb/i.test(String(row?.['v']));
     if (mariadb) await connection.query('SET SESSION check_constraint_checks = OFF');
-    await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, [mariadb ? '{"cart": [not json' : '[1, 2]', sid]);
+    await connection.execute(`UPDATE \`${table}\` SET data = ? WHERE sid = ?`, [
+      mariadb ? '{"cart": [not json' : '[1, 2]',
+      sid,
+    ]);
     if (mariadb) await connection.query('SET SESSION check_constraint_checks = ON');
   } finally {
     connection.release();
@@ -44,7 +47,11 @@ export async function corruptMysqlRow(pool: MysqlPromisePool, table: string, sid
  * Hands out table names for one test file and drops them after its tests with `drop` (when the
  * engine was available), then runs `end` to close the file's admin connection.
  */
-export function tablesDroppedAfterAll(ok: boolean, drop: (table: string) => Promise<unknown>, end: () => Promise<unknown>): (label: string) => string {
+export function tablesDroppedAfterAll(
+  ok: boolean,
+  drop: (table: string) => Promise<unknown>,
+  end: () => Promise<unknown>,
+): (label: string) => string {
   const tables: string[] = [];
   afterAll(async () => {
     if (ok) for (const table of tables) await drop(table);
@@ -81,7 +88,14 @@ export function conformanceThroughProxy(options: {
     createStore: (storeOptions) => {
       const operationTimeoutMs = storeOptions.operationTimeoutMs ?? PATIENT_TIMEOUT_MS;
       const client = options.pool(via(options.url, proxy.port), operationTimeoutMs);
-      return (current = new SqlSessionStore({ ...storeOptions, operationTimeoutMs, client, table: options.table, closeClient: true, pruneIntervalMs: false }));
+      return (current = new SqlSessionStore({
+        ...storeOptions,
+        operationTimeoutMs,
+        client,
+        table: options.table,
+        closeClient: true,
+        pruneIntervalMs: false,
+      }));
     },
     probe: {
       storedTtlMs: options.storedTtlMs,

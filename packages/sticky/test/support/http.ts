@@ -22,27 +22,52 @@ const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
  */
 export function send(
   url: string,
-  opts: { cookie?: string; localAddress?: string; keepAlive?: boolean; headers?: Record<string, string>; method?: string; body?: string; cookieName?: string } = {},
+  opts: {
+    cookie?: string;
+    localAddress?: string;
+    keepAlive?: boolean;
+    headers?: Record<string, string>;
+    method?: string;
+    body?: string;
+    cookieName?: string;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.cookie) headers['cookie'] = opts.cookie;
-    const req = http.request(url, { method: opts.method ?? 'GET', headers, agent: opts.keepAlive ? keepAliveAgent : false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        let backend: string | undefined;
-        try {
-          backend = (JSON.parse(body) as { id?: string }).id;
-        } catch {
-          backend = undefined;
-        }
-        const name = opts.cookieName ?? 'SKID';
-        const cookie = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0] as string).find((c) => c.startsWith(`${name}=`));
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, ...(backend ? { backend } : {}), ...(cookie ? { cookie } : {}) });
-      });
-    });
+    const req = http.request(
+      url,
+      {
+        method: opts.method ?? 'GET',
+        headers,
+        agent: opts.keepAlive ? keepAliveAgent : false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          let backend: string | undefined;
+          try {
+            backend = (JSON.parse(body) as { id?: string }).id;
+          } catch {
+            backend = undefined;
+          }
+          const name = opts.cookieName ?? 'SKID';
+          const cookie = (res.headers['set-cookie'] ?? [])
+            .map((c) => c.split(';')[0] as string)
+            .find((c) => c.startsWith(`${name}=`));
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            headers: res.headers,
+            ...(backend ? { backend } : {}),
+            ...(cookie ? { cookie } : {}),
+          });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -66,7 +91,9 @@ const BACKEND_SCRIPT = fileURLToPath(new URL('./backend.ts', import.meta.url));
 
 /** A test backend in its own process (so it can be SIGKILLed). */
 export async function startChildBackend(id: string): Promise<{ id: string; url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', BACKEND_SCRIPT, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', BACKEND_SCRIPT, id], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -127,13 +154,23 @@ export function parseRaw(raw: string): RawReply | undefined {
  * server closes the connection (send `Connection: close`). Rejects after `hangMs` so a server that
  * never answers fails the test instead of hanging it.
  */
-export function rawRequest(port: number, request: string, opts: { localAddress?: string; hangMs?: number } = {}): Promise<RawReply & { parsed: boolean }> {
+export function rawRequest(
+  port: number,
+  request: string,
+  opts: { localAddress?: string; hangMs?: number } = {},
+): Promise<RawReply & { parsed: boolean }> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     let raw = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete answer within ${opts.hangMs ?? 20_000} ms; got ${JSON.stringify(raw.slice(0, 200))}`));
+      reject(
+        new Error(`no complete answer within ${opts.hangMs ?? 20_000} ms; got ${JSON.stringify(raw.slice(0, 200))}`),
+      );
     }, opts.hangMs ?? 20_000);
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (raw += chunk));
@@ -158,7 +195,11 @@ export interface HeldSocket {
 /** Opens a TCP connection and resolves once it is connected. */
 export function hold(port: number, opts: { localAddress?: string } = {}): Promise<HeldSocket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     let raw = '';
     let isClosed = false;
     socket.setEncoding('latin1');
@@ -178,5 +219,8 @@ export function hold(port: number, opts: { localAddress?: string } = {}): Promis
 /** Resolves with `promise`'s value, or with `fallback` once `ms` have passed. */
 export function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

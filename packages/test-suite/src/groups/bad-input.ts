@@ -60,7 +60,11 @@ export function badInputGroup(t: GroupContext): void {
         ];
         for (const [method, call] of calls) {
           const err = await rejection(call);
-          assert.equal(err.code, 'ERR_SESSION_ID_INVALID', `${method}(${JSON.stringify(String(sid))}) gave ${err.message}`);
+          assert.equal(
+            err.code,
+            'ERR_SESSION_ID_INVALID',
+            `${method}(${JSON.stringify(String(sid))}) gave ${err.message}`,
+          );
           assert.equal(err.name, 'InvalidSessionIdError');
         }
       }
@@ -114,7 +118,10 @@ export function badInputGroup(t: GroupContext): void {
         ['set array', store.set(sid, [1, 2] as unknown as Record<string, unknown>, { ttlMs: 60_000 })],
         ['patch cyclic', store.patch(sid, { set: { self: cyclic }, unset: [] }, { ttlMs: 60_000 })],
         ['patch bigint', store.patch(sid, { set: { n: 1n }, unset: [] }, { ttlMs: 60_000 })],
-        ['patch __proto__', store.patch(sid, { set: JSON.parse('{"__proto__": {"x": 1}}'), unset: [] }, { ttlMs: 60_000 })],
+        [
+          'patch __proto__',
+          store.patch(sid, { set: JSON.parse('{"__proto__": {"x": 1}}'), unset: [] }, { ttlMs: 60_000 }),
+        ],
       ];
       for (const [what, call] of bad) {
         const err = await rejection(call);
@@ -163,9 +170,15 @@ export function badInputGroup(t: GroupContext): void {
   t.test('stored data cannot pollute prototypes', () =>
     t.withStore(async (store) => {
       const sid = t.sid();
-      const nested = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "fine": 1}');
+      const nested = JSON.parse(
+        '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "fine": 1}',
+      );
       await store.set(sid, { nested }, { ttlMs: 60_000 });
-      await store.patch(sid, { set: { other: JSON.parse('{"__proto__": {"polluted": "yes"}}') }, unset: [] }, { ttlMs: 60_000 });
+      await store.patch(
+        sid,
+        { set: { other: JSON.parse('{"__proto__": {"polluted": "yes"}}') }, unset: [] },
+        { ttlMs: 60_000 },
+      );
       const data = (await store.get(sid)) as Record<string, Record<string, unknown>>;
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
       assert.equal(data['nested']?.['polluted'], undefined);

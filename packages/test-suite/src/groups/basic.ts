@@ -19,7 +19,12 @@ export function basicGroup(t: GroupContext): void {
     t.withStore(async (store) => {
       const sid = t.sid();
       const data = {
-        cookie: { originalMaxAge: 60000, expires: new Date(Date.now() + 60000).toISOString(), httpOnly: true, path: '/' },
+        cookie: {
+          originalMaxAge: 60000,
+          expires: new Date(Date.now() + 60000).toISOString(),
+          httpOnly: true,
+          path: '/',
+        },
         user: { id: 42, name: 'Zoë 🛒', roles: ['buyer'] },
         cart: [{ sku: 'tea', qty: 2 }],
         flag: false,

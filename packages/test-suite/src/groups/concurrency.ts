@@ -7,7 +7,9 @@ export function concurrencyGroup(t: GroupContext): void {
       const sid = t.sid();
       await store.set(sid, { base: true }, { ttlMs: 60_000 });
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.patch(sid, { set: { [`key${i}`]: i }, unset: [] }, { ttlMs: 60_000 })),
+        Array.from({ length: 50 }, (_, i) =>
+          store.patch(sid, { set: { [`key${i}`]: i }, unset: [] }, { ttlMs: 60_000 }),
+        ),
       );
       const data = await store.get(sid);
       assert.ok(data);
@@ -21,7 +23,9 @@ export function concurrencyGroup(t: GroupContext): void {
     t.withStore(async (store) => {
       const sid = t.sid();
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.patch(sid, { set: { [`key${i}`]: i }, unset: [] }, { ttlMs: 60_000 })),
+        Array.from({ length: 50 }, (_, i) =>
+          store.patch(sid, { set: { [`key${i}`]: i }, unset: [] }, { ttlMs: 60_000 }),
+        ),
       );
       assert.equal(Object.keys((await store.get(sid)) ?? {}).length, 50);
     }),

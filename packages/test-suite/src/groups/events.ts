@@ -17,7 +17,10 @@ function record(store: SessionStore, event: SessionLifecycleEventName): SessionL
   const seen: SessionLifecycleEvent[] = [];
   store.on(event, (...args: unknown[]) => {
     const [payload] = args as [SessionLifecycleEvent | undefined];
-    const good = args.length === 1 && typeof payload?.sid === 'string' && (payload.principal === undefined || typeof payload.principal === 'string');
+    const good =
+      args.length === 1 &&
+      typeof payload?.sid === 'string' &&
+      (payload.principal === undefined || typeof payload.principal === 'string');
     seen.push(good ? payload : { sid: '', principal: `malformed ${event} event: ${JSON.stringify(args)}` });
   });
   return seen;
@@ -53,46 +56,62 @@ export function eventsGroup(t: GroupContext): void {
         await store.patch(byPatch, { set: { cart: [] }, unset: [] }, TTL);
         assert.ok(await arrived(created, bySet), `no 'created' for ${bySet}`);
         assert.ok(await arrived(created, byPatch), `no 'created' for a patch that created ${byPatch}`);
-        assert.ok(of(created, bySet).every((e) => e.principal === owner), `'created' without principal ${owner}: ${JSON.stringify(of(created, bySet))}`);
-        assert.ok(of(created, byPatch).every((e) => e.principal === undefined), "an anonymous session's 'created' names a principal");
+        assert.ok(
+          of(created, bySet).every((e) => e.principal === owner),
+          `'created' without principal ${owner}: ${JSON.stringify(of(created, bySet))}`,
+        );
+        assert.ok(
+          of(created, byPatch).every((e) => e.principal === undefined),
+          "an anonymous session's 'created' names a principal",
+        );
         const before = [of(created, bySet).length, of(created, byPatch).length];
         await store.set(bySet, { userId: owner, cart: ['tea'] }, TTL);
         await store.patch(byPatch, { set: { cart: ['tea'] }, unset: [] }, TTL);
         await store.touch(bySet, TTL);
         await store.set(marker, { cart: [] }, TTL);
         assert.ok(await arrived(created, marker), `no 'created' for ${marker}`);
-        assert.deepEqual([of(created, bySet).length, of(created, byPatch).length], before, "a write to a live session emitted 'created'");
+        assert.deepEqual(
+          [of(created, bySet).length, of(created, byPatch).length],
+          before,
+          "a write to a live session emitted 'created'",
+        );
         wellFormed(created);
       }),
     ),
   );
 
-  declared('destroyed', "'destroyed' for destroy and destroyByPrincipal, with the principal; not for an absent sid", () =>
-    t.test("'destroyed' for destroy and destroyByPrincipal, with the principal; not for an absent sid", () =>
-      t.withStore(async (store) => {
-        const owner = `max-${randomBytes(4).toString('hex')}`;
-        const [single, devices, marker] = [t.sid(), [t.sid(), t.sid()], t.sid()];
-        await store.set(single, { passport: { user: owner } }, TTL);
-        await Promise.all(devices.map((sid) => store.set(sid, { userId: owner }, TTL)));
-        await store.set(marker, { cart: [] }, TTL);
-        const destroyed = record(store, 'destroyed');
-        await store.destroy(single);
-        assert.ok(await arrived(destroyed, single), `no 'destroyed' for ${single}`);
-        assert.ok(of(destroyed, single).every((e) => e.principal === owner), `'destroyed' without principal: ${JSON.stringify(destroyed)}`);
-        const count = of(destroyed, single).length;
-        await store.destroy(single); // absent now
-        await store.destroy(t.sid()); // never existed
-        assert.equal(await store.destroyByPrincipal(owner), 2);
-        for (const sid of devices) {
-          assert.ok(await arrived(destroyed, sid), `no 'destroyed' for ${sid} after destroyByPrincipal`);
-          assert.ok(of(destroyed, sid).every((e) => e.principal === owner));
-        }
-        await store.destroy(marker);
-        assert.ok(await arrived(destroyed, marker));
-        assert.equal(of(destroyed, single).length, count, "destroying an absent sid emitted 'destroyed'");
-        wellFormed(destroyed);
-      }),
-    ),
+  declared(
+    'destroyed',
+    "'destroyed' for destroy and destroyByPrincipal, with the principal; not for an absent sid",
+    () =>
+      t.test("'destroyed' for destroy and destroyByPrincipal, with the principal; not for an absent sid", () =>
+        t.withStore(async (store) => {
+          const owner = `max-${randomBytes(4).toString('hex')}`;
+          const [single, devices, marker] = [t.sid(), [t.sid(), t.sid()], t.sid()];
+          await store.set(single, { passport: { user: owner } }, TTL);
+          await Promise.all(devices.map((sid) => store.set(sid, { userId: owner }, TTL)));
+          await store.set(marker, { cart: [] }, TTL);
+          const destroyed = record(store, 'destroyed');
+          await store.destroy(single);
+          assert.ok(await arrived(destroyed, single), `no 'destroyed' for ${single}`);
+          assert.ok(
+            of(destroyed, single).every((e) => e.principal === owner),
+            `'destroyed' without principal: ${JSON.stringify(destroyed)}`,
+          );
+          const count = of(destroyed, single).length;
+          await store.destroy(single); // absent now
+          await store.destroy(t.sid()); // never existed
+          assert.equal(await store.destroyByPrincipal(owner), 2);
+          for (const sid of devices) {
+            assert.ok(await arrived(destroyed, sid), `no 'destroyed' for ${sid} after destroyByPrincipal`);
+            assert.ok(of(destroyed, sid).every((e) => e.principal === owner));
+          }
+          await store.destroy(marker);
+          assert.ok(await arrived(destroyed, marker));
+          assert.equal(of(destroyed, single).length, count, "destroying an absent sid emitted 'destroyed'");
+          wellFormed(destroyed);
+        }),
+      ),
   );
 
   declared('expired', "'expired' for a session whose TTL passed, not 'destroyed'", () =>

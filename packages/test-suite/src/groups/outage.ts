@@ -66,7 +66,10 @@ export function outageGroup(t: GroupContext): void {
           await whileUp(() => store.patch(sid, { set: { after: true }, unset: [] }, { ttlMs: 60_000 }));
           assert.deepEqual(await whileUp(() => store.get(sid)), { before: true, after: true });
           const reconnected = async () => events.lastIndexOf('connect') > events.indexOf('disconnect');
-          assert.ok(await eventually(reconnected, 10_000), `no connect event after the disconnect (saw ${events.join(', ')})`);
+          assert.ok(
+            await eventually(reconnected, 10_000),
+            `no connect event after the disconnect (saw ${events.join(', ')})`,
+          );
         },
         { operationTimeoutMs: TIMEOUT_MS },
       ),

@@ -10,7 +10,11 @@ const TTL = { ttlMs: 60_000 };
 export async function sidsOf(store: SessionStore, id: string | number): Promise<string[]> {
   const sids: string[] = [];
   for await (const sid of store.idsByPrincipal(id)) sids.push(sid);
-  assert.equal(new Set(sids).size, sids.length, `idsByPrincipal(${JSON.stringify(id)}) yielded a sid twice: ${sids.join(', ')}`);
+  assert.equal(
+    new Set(sids).size,
+    sids.length,
+    `idsByPrincipal(${JSON.stringify(id)}) yielded a sid twice: ${sids.join(', ')}`,
+  );
   return sids.sort();
 }
 
@@ -85,27 +89,33 @@ export function principalGroup(t: GroupContext): void {
     }),
   );
 
-  t.test('destroyByPrincipal returns the count, the next read of each is null, and late saves do not bring them back', () =>
-    t.withStore(async (store) => {
-      const [fay, gus] = [user('fay'), user('gus')];
-      const fays = Array.from({ length: 5 }, () => t.sid());
-      const guss = Array.from({ length: 2 }, () => t.sid());
-      const anonymous = t.sid();
-      await Promise.all(fays.map((sid, i) => store.set(sid, i % 2 ? { userId: fay, device: i } : { passport: { user: fay }, device: i }, TTL)));
-      await Promise.all(guss.map((sid) => store.set(sid, { userId: gus }, TTL)));
-      await store.set(anonymous, { cart: ['tea'] }, TTL);
-      assert.equal(await store.destroyByPrincipal(fay), 5);
-      for (const sid of fays) assert.equal(await store.get(sid), null, `session ${sid} of ${fay} is still readable`);
-      assert.deepEqual(await sidsOf(store, fay), []);
-      // a request that loaded one of them before the call saves late: it stays logged out
-      await store.patch(fays[0] as string, { set: { cart: ['late'] }, unset: [] }, TTL);
-      await store.touch(fays[1] as string, TTL);
-      assert.equal(await store.get(fays[0] as string), null);
-      assert.equal(await store.get(fays[1] as string), null);
-      assert.equal(await store.destroyByPrincipal(fay), 0);
-      assert.deepEqual(await sidsOf(store, gus), [...guss].sort());
-      assert.deepEqual(await store.get(anonymous), { cart: ['tea'] });
-    }),
+  t.test(
+    'destroyByPrincipal returns the count, the next read of each is null, and late saves do not bring them back',
+    () =>
+      t.withStore(async (store) => {
+        const [fay, gus] = [user('fay'), user('gus')];
+        const fays = Array.from({ length: 5 }, () => t.sid());
+        const guss = Array.from({ length: 2 }, () => t.sid());
+        const anonymous = t.sid();
+        await Promise.all(
+          fays.map((sid, i) =>
+            store.set(sid, i % 2 ? { userId: fay, device: i } : { passport: { user: fay }, device: i }, TTL),
+          ),
+        );
+        await Promise.all(guss.map((sid) => store.set(sid, { userId: gus }, TTL)));
+        await store.set(anonymous, { cart: ['tea'] }, TTL);
+        assert.equal(await store.destroyByPrincipal(fay), 5);
+        for (const sid of fays) assert.equal(await store.get(sid), null, `session ${sid} of ${fay} is still readable`);
+        assert.deepEqual(await sidsOf(store, fay), []);
+        // a request that loaded one of them before the call saves late: it stays logged out
+        await store.patch(fays[0] as string, { set: { cart: ['late'] }, unset: [] }, TTL);
+        await store.touch(fays[1] as string, TTL);
+        assert.equal(await store.get(fays[0] as string), null);
+        assert.equal(await store.get(fays[1] as string), null);
+        assert.equal(await store.destroyByPrincipal(fay), 0);
+        assert.deepEqual(await sidsOf(store, gus), [...guss].sort());
+        assert.deepEqual(await store.get(anonymous), { cart: ['tea'] });
+      }),
   );
 
   t.test('a custom principal function is honoured', () =>
@@ -145,25 +155,32 @@ export function principalGroup(t: GroupContext): void {
     assert.match(String(errors[0]), /principal\(data\) failed/);
   });
 
-  t.test('a session whose principal id is over 256 bytes is saved as anonymous; such an id is refused as a query', async () => {
-    const errors: unknown[] = [];
-    await t.withStore(async (store) => {
-      store.on('error', (err) => errors.push(err));
-      const sid = t.sid();
-      const long = 'u'.repeat(257);
-      await store.set(sid, { userId: long, cart: [] }, TTL);
-      assert.deepEqual(await store.get(sid), { userId: long, cart: [] });
-      for (const bad of [long, '', Number.NaN, null, { id: 1 }]) {
-        const err = await rejection(sidsOf(store, bad as string));
-        assert.equal(err.code, 'ERR_PRINCIPAL_INVALID', `idsByPrincipal(${String(bad)}) rejected with ${err.message}`);
-        assert.equal((await rejection(store.destroyByPrincipal(bad as string))).code, 'ERR_PRINCIPAL_INVALID');
-      }
-      assert.equal(await store.get(sid) !== null, true);
-      // An indexed store meets the long id when it writes; one without an index when it scans.
-      assert.deepEqual(await sidsOf(store, 'u'), []);
-    });
-    assert.equal(errors.length, 1);
-  });
+  t.test(
+    'a session whose principal id is over 256 bytes is saved as anonymous; such an id is refused as a query',
+    async () => {
+      const errors: unknown[] = [];
+      await t.withStore(async (store) => {
+        store.on('error', (err) => errors.push(err));
+        const sid = t.sid();
+        const long = 'u'.repeat(257);
+        await store.set(sid, { userId: long, cart: [] }, TTL);
+        assert.deepEqual(await store.get(sid), { userId: long, cart: [] });
+        for (const bad of [long, '', Number.NaN, null, { id: 1 }]) {
+          const err = await rejection(sidsOf(store, bad as string));
+          assert.equal(
+            err.code,
+            'ERR_PRINCIPAL_INVALID',
+            `idsByPrincipal(${String(bad)}) rejected with ${err.message}`,
+          );
+          assert.equal((await rejection(store.destroyByPrincipal(bad as string))).code, 'ERR_PRINCIPAL_INVALID');
+        }
+        assert.equal((await store.get(sid)) !== null, true);
+        // An indexed store meets the long id when it writes; one without an index when it scans.
+        assert.deepEqual(await sidsOf(store, 'u'), []);
+      });
+      assert.equal(errors.length, 1);
+    },
+  );
 
   t.test('20 concurrent requests of one user on one instance leave an index equal to the truth', () =>
     t.withStore(async (store) => {
@@ -173,7 +190,10 @@ export function principalGroup(t: GroupContext): void {
 
   const createPeer = t.createPeer;
   if (!createPeer) {
-    t.skipTest('20 concurrent requests of one user through 2 instances leave an index equal to the truth', 'no createPeer: a single-process store');
+    t.skipTest(
+      '20 concurrent requests of one user through 2 instances leave an index equal to the truth',
+      'no createPeer: a single-process store',
+    );
     return;
   }
   t.test('20 concurrent requests of one user through 2 instances leave an index equal to the truth', async () => {
@@ -233,7 +253,11 @@ async function concurrentRequests([a, b]: [SessionStore, SessionStore], sid: () 
         ['first', a],
         ['second', b],
       ] as const) {
-        assert.deepEqual(await sidsOf(store, id), expected.sort(), `round ${round}: the ${name} instance's index for ${id} differs from the sessions`);
+        assert.deepEqual(
+          await sidsOf(store, id),
+          expected.sort(),
+          `round ${round}: the ${name} instance's index for ${id} differs from the sessions`,
+        );
       }
     }
   }

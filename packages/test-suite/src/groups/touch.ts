@@ -13,7 +13,10 @@ export function touchGroup(t: GroupContext): void {
       assert.deepEqual(await store.get(sid), { a: 1 });
       if (t.probe) {
         const stored = await t.probe.storedTtlMs(sid);
-        assert.ok(stored !== null && stored > 500 && stored <= 2500, `stored TTL ${stored} ms after touch, expected about 1500`);
+        assert.ok(
+          stored !== null && stored > 500 && stored <= 2500,
+          `stored TTL ${stored} ms after touch, expected about 1500`,
+        );
       }
     }),
   );

@@ -65,7 +65,10 @@ function refusedTable(maxSessionKeys: number): [string, SessionData][] {
     ['a BigInt', { n: 1n }],
     ['nesting of 33', { deep: nested(32) }],
     ['a cycle', { cyclic }],
-    ['more than maxSessionKeys keys', Object.fromEntries(Array.from({ length: maxSessionKeys + 1 }, (_, i) => [`k${i}`, i]))],
+    [
+      'more than maxSessionKeys keys',
+      Object.fromEntries(Array.from({ length: maxSessionKeys + 1 }, (_, i) => [`k${i}`, i])),
+    ],
   ];
 }
 
@@ -120,24 +123,37 @@ export function valuesGroup(t: GroupContext): void {
     t.withStore(async (store) => {
       const sid = t.sid();
       await store.set(sid, { deep: nested(30) }, TTL);
-      await store.patch(sid, { set: { deeper: nested(30), arrays: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] }, unset: [] }, TTL);
-      assert.deepEqual(await store.get(sid), { deep: nested(30), deeper: nested(30), arrays: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] });
+      await store.patch(
+        sid,
+        {
+          set: { deeper: nested(30), arrays: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] },
+          unset: [],
+        },
+        TTL,
+      );
+      assert.deepEqual(await store.get(sid), {
+        deep: nested(30),
+        deeper: nested(30),
+        arrays: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+      });
     }),
   );
 
-  t.test('a change of maxSessionKeys keys is one atomic patch, and so is removing them', () =>
-    t.withStore(async (store) => {
-      const disconnects = watchDisconnects(store);
-      const sid = t.sid();
-      const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
-      await store.patch(sid, { set: Object.fromEntries(keys.map((k, i) => [k, i])), unset: [] }, TTL);
-      const data = (await store.get(sid)) as SessionData;
-      assert.equal(Object.keys(data).length, 2000);
-      assert.equal(data['key-1999'], 1999);
-      await store.patch(sid, { set: { 'key-0': 'left' }, unset: keys.slice(1) }, TTL);
-      assert.deepEqual(await store.get(sid), { 'key-0': 'left' });
-      assert.deepEqual(disconnects, []);
-    }),
+  t.test(
+    'a change of maxSessionKeys keys is one atomic patch, and so is removing them',
+    () =>
+      t.withStore(async (store) => {
+        const disconnects = watchDisconnects(store);
+        const sid = t.sid();
+        const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
+        await store.patch(sid, { set: Object.fromEntries(keys.map((k, i) => [k, i])), unset: [] }, TTL);
+        const data = (await store.get(sid)) as SessionData;
+        assert.equal(Object.keys(data).length, 2000);
+        assert.equal(data['key-1999'], 1999);
+        await store.patch(sid, { set: { 'key-0': 'left' }, unset: keys.slice(1) }, TTL);
+        assert.deepEqual(await store.get(sid), { 'key-0': 'left' });
+        assert.deepEqual(disconnects, []);
+      }),
     60_000,
   );
 

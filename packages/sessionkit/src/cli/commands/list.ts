@@ -8,7 +8,10 @@ export function listCommand(): Command {
     new Command('list')
       .description('print session ids, one per line: all of them, or those of one user')
       .argument('<url>', 'store URL')
-      .option('--principal <id>', "only this user's sessions (the id principal(data) gives, by default passport.user ?? userId)")
+      .option(
+        '--principal <id>',
+        "only this user's sessions (the id principal(data) gives, by default passport.user ?? userId)",
+      )
       .option('--limit <n>', 'stop after this many', positiveInteger),
   ).action(async (url: string, options: CommonOptions & { principal?: string; limit?: number }) => {
     await withStore(url, { use: 'read', timeoutMs: options.timeout }, async (store) => {
@@ -22,7 +25,8 @@ export function listCommand(): Command {
         if (options.json) found.push(sid);
         else process.stdout.write(`${sid}\n`);
       }
-      if (options.json) printJson({ store: store.name, principal: options.principal ?? null, count: listed, sids: found });
+      if (options.json)
+        printJson({ store: store.name, principal: options.principal ?? null, count: listed, sids: found });
     });
   });
 }

@@ -31,7 +31,12 @@ export interface MigrateSummary {
   counts: MigrationState['counts'];
   skipped: MigrationState['skipped'];
   /** Live sessions on each side at the start of the migration and now. */
-  rowCounts: { sourceAtStart: number; sourceAtEnd: number | null; targetAtStart: number | null; targetAtEnd: number | null };
+  rowCounts: {
+    sourceAtStart: number;
+    sourceAtEnd: number | null;
+    targetAtStart: number | null;
+    targetAtEnd: number | null;
+  };
   /**
    * On a run that started on an empty target: the target holds at least every copied session not
    * missing and not expired since (`passed`), or not. `null` when the counts cannot be compared
@@ -57,7 +62,9 @@ summary), 5 stopped at --max-rows (resumable), 130 interrupted (resumable).`;
 export function migrateCommand(): Command {
   return withCommonOptions(
     new Command('migrate')
-      .description('copy every session with its remaining TTL from connect-redis, connect-pg-simple, express-mysql-session or any sessionkit store into a sessionkit store')
+      .description(
+        'copy every session with its remaining TTL from connect-redis, connect-pg-simple, express-mysql-session or any sessionkit store into a sessionkit store',
+      )
       .argument('<from>', 'source URL (see below)')
       .argument('<to>', 'target sessionkit store URL, e.g. postgres://app@db/app?table=sessions')
       .option('--dry-run', 'read and count what would be copied; write nothing')
@@ -66,7 +73,12 @@ export function migrateCommand(): Command {
       .option('--batch-size <n>', 'sessions read per batch', positiveInteger, 500)
       .option('--concurrency <n>', 'writes in flight at once', positiveInteger, 16)
       .option('--max-rows <n>', 'stop after reading this many rows (run again to continue)', positiveInteger)
-      .option('--default-ttl <ms>', 'TTL for sessions whose expiry neither the source nor cookie.expires tells', positiveInteger, 86_400_000)
+      .option(
+        '--default-ttl <ms>',
+        'TTL for sessions whose expiry neither the source nor cookie.expires tells',
+        positiveInteger,
+        86_400_000,
+      )
       .option('--no-verify', 'do not read each copied session back from the target')
       .addHelpText('after', SOURCES_HELP),
   ).action(async (from: string, to: string, options: MigrateOptions) => {
@@ -92,24 +104,32 @@ async function migrate(from: string, to: string, options: MigrateOptions): Promi
     // A dry run only checks that the target URL names a store; it opens nothing there.
     if (dryRun) checkStoreUrl(to);
     else target = openStore(to, { use: 'write', timeoutMs: options.timeout });
-    const { state, resumed } = statePath ? loadState(statePath, from, to, options.restart === true) : loadState('', from, to, true);
+    const { state, resumed } = statePath
+      ? loadState(statePath, from, to, options.restart === true)
+      : loadState('', from, to, true);
     const [sourceAtStart, targetNow] = await Promise.all([source.count(), target?.length() ?? 0]);
     if (!resumed) state.targetAtStart = targetNow;
     const progress = progressFor(sourceAtStart + state.counts.read, !options.json);
     const copiedExpiries: number[] = [];
     let outcome: CopyOutcome;
     try {
-      outcome = await copySessions(source, target, state, {
-        batchSize: options.batchSize,
-        concurrency: options.concurrency,
-        dryRun,
-        verify: options.verify,
-        defaultTtlMs: options.defaultTtl,
-        maxRows: options.maxRows,
-        statePath: statePath ?? undefined,
-        interrupted: () => interrupted,
-        progress,
-      }, copiedExpiries);
+      outcome = await copySessions(
+        source,
+        target,
+        state,
+        {
+          batchSize: options.batchSize,
+          concurrency: options.concurrency,
+          dryRun,
+          verify: options.verify,
+          defaultTtlMs: options.defaultTtl,
+          maxRows: options.maxRows,
+          statePath: statePath ?? undefined,
+          interrupted: () => interrupted,
+          progress,
+        },
+        copiedExpiries,
+      );
     } finally {
       progress.stop();
     }
@@ -181,8 +201,13 @@ function render(summary: MigrateSummary, source: MigrationSource): string {
     lines.push('skipped (first ones):', ...summary.skipped.map((s) => `  ${JSON.stringify(s.sid)}: ${s.reason}`));
   }
   const end = (n: number | null) => (n === null ? '' : `, ${count(n)} now`);
-  const targetCounts = rowCounts.targetAtStart === null ? '' : `; target ${count(rowCounts.targetAtStart)} at start${end(rowCounts.targetAtEnd)}`;
-  lines.push(`row counts: source ${count(rowCounts.sourceAtStart)} at start${end(rowCounts.sourceAtEnd)}${targetCounts}`);
+  const targetCounts =
+    rowCounts.targetAtStart === null
+      ? ''
+      : `; target ${count(rowCounts.targetAtStart)} at start${end(rowCounts.targetAtEnd)}`;
+  lines.push(
+    `row counts: source ${count(rowCounts.sourceAtStart)} at start${end(rowCounts.sourceAtEnd)}${targetCounts}`,
+  );
   if (summary.countCheck) {
     lines.push(
       summary.countCheck.passed
@@ -192,8 +217,10 @@ function render(summary: MigrateSummary, source: MigrationSource): string {
   }
   const rate = summary.ms > 0 ? Math.round((counts.read * 1000) / summary.ms) : counts.read;
   lines.push(`took ${duration(summary.ms)} (${count(rate)} rows/s)`);
-  if (summary.outcome === 'paused') lines.push(`stopped at --max-rows; run the same command again to continue (state in ${summary.statePath})`);
-  if (summary.outcome === 'interrupted') lines.push(`interrupted; run the same command again to continue (state in ${summary.statePath})`);
+  if (summary.outcome === 'paused')
+    lines.push(`stopped at --max-rows; run the same command again to continue (state in ${summary.statePath})`);
+  if (summary.outcome === 'interrupted')
+    lines.push(`interrupted; run the same command again to continue (state in ${summary.statePath})`);
   if (summary.outcome === 'done' && counts.undecodable + counts.refused + counts.missing > 0) {
     const notCopied = counts.undecodable + counts.refused + counts.missing;
     lines.push(`${count(notCopied)} ${notCopied === 1 ? 'row was' : 'rows were'} not copied (exit code 4)`);

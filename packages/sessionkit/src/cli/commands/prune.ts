@@ -6,14 +6,17 @@ import { withCommonOptions, type CommonOptions } from '../options.js';
 
 /** Why a store has nothing for `prune` to do. */
 function noPruneReason(store: SessionStore): string {
-  if (store.name === 'redis') return 'Redis removes expired sessions itself (each key carries its TTL); there is nothing to prune.';
+  if (store.name === 'redis')
+    return 'Redis removes expired sessions itself (each key carries its TTL); there is nothing to prune.';
   return `the ${store.name} store removes expired sessions itself; there is nothing to prune.`;
 }
 
 export function pruneCommand(): Command {
   return withCommonOptions(
     new Command('prune')
-      .description('delete expired sessions and tombstones from a SQL table now, e.g. from cron with pruneIntervalMs=0 in the app')
+      .description(
+        'delete expired sessions and tombstones from a SQL table now, e.g. from cron with pruneIntervalMs=0 in the app',
+      )
       .argument('<url>', 'store URL, e.g. postgres://app@db/app?table=sessions'),
   ).action(async (url: string, options: CommonOptions) => {
     await withStore(url, { use: 'read', timeoutMs: options.timeout }, async (store) => {
@@ -27,7 +30,10 @@ export function pruneCommand(): Command {
       const started = Date.now();
       const pruned = await prune.call(store);
       if (options.json) printJson({ store: store.name, applicable: true, pruned, ms: Date.now() - started });
-      else process.stdout.write(`pruned ${count(pruned)} expired rows (sessions and tombstones) from ${store.name} in ${Date.now() - started} ms\n`);
+      else
+        process.stdout.write(
+          `pruned ${count(pruned)} expired rows (sessions and tombstones) from ${store.name} in ${Date.now() - started} ms\n`,
+        );
     });
   });
 }

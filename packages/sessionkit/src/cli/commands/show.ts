@@ -11,7 +11,9 @@ import { withCommonOptions, type CommonOptions } from '../options.js';
 export function showCommand(): Command {
   return withCommonOptions(
     new Command('show')
-      .description("print one session: its user, expiry and size, and its keys with values redacted (--reveal prints them)")
+      .description(
+        'print one session: its user, expiry and size, and its keys with values redacted (--reveal prints them)',
+      )
       .argument('<url>', 'store URL')
       .argument('<sid>', 'session id (the cookie value without its s: prefix and signature)')
       .option('--reveal', 'print the stored values as they are'),
@@ -32,10 +34,22 @@ export function showCommand(): Command {
       }
       const data = options.reveal ? found.data : redactSession(found.data);
       if (options.json) {
-        printJson({ sid, store: store.name, principal, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(), expirySource: source, bytes: size, redacted: !options.reveal, data });
+        printJson({
+          sid,
+          store: store.name,
+          principal,
+          expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+          expirySource: source,
+          bytes: size,
+          redacted: !options.reveal,
+          data,
+        });
         return;
       }
-      const left = expiresAt === null ? 'unknown' : `${new Date(expiresAt).toISOString()} (in ${duration(expiresAt - Date.now())}${source === 'cookie' ? ', from cookie.expires' : ''})`;
+      const left =
+        expiresAt === null
+          ? 'unknown'
+          : `${new Date(expiresAt).toISOString()} (in ${duration(expiresAt - Date.now())}${source === 'cookie' ? ', from cookie.expires' : ''})`;
       process.stdout.write(
         [
           `sid        ${sid}`,

@@ -47,7 +47,8 @@ export async function collectStats(store: SessionStore, top = 10): Promise<Stats
     largest = Math.max(largest, size);
     const { expiresAt, source } = expiryOf(entry);
     expirySource[source]++;
-    const label = expiresAt === null ? 'unknown' : (BUCKETS.find(([, upTo]) => expiresAt - Date.now() < upTo)?.[0] ?? 'unknown');
+    const label =
+      expiresAt === null ? 'unknown' : (BUCKETS.find(([, upTo]) => expiresAt - Date.now() < upTo)?.[0] ?? 'unknown');
     ttl.set(label, (ttl.get(label) ?? 0) + 1);
     let principal: string | undefined;
     try {
@@ -65,7 +66,11 @@ export async function collectStats(store: SessionStore, top = 10): Promise<Stats
     bytes: { total, average: sessions ? Math.round(total / sessions) : 0, largest },
     expirySource,
     ttl: [...ttl].map(([bucket, n]) => ({ bucket, sessions: n })),
-    principals: { anonymous, users: perPrincipal.size, top: ranked.map(([principal, n]) => ({ principal, sessions: n })) },
+    principals: {
+      anonymous,
+      users: perPrincipal.size,
+      top: ranked.map(([principal, n]) => ({ principal, sessions: n })),
+    },
     undecodable: undecodable.length,
   };
 }
@@ -75,16 +80,35 @@ function render(report: StatsReport): string {
     columns([
       ['store', report.store],
       ['sessions', count(report.sessions)],
-      ['bytes', `${bytes(report.bytes.total)} total, ${bytes(report.bytes.average)} average, ${bytes(report.bytes.largest)} largest`],
-      ['expiry', `from the store ${count(report.expirySource.store)}, from cookie.expires ${count(report.expirySource.cookie)}, unknown ${count(report.expirySource.unknown)}`],
-      ['users', `${count(report.principals.users)} logged in with ${count(report.sessions - report.principals.anonymous)} sessions, ${count(report.principals.anonymous)} anonymous sessions`],
+      [
+        'bytes',
+        `${bytes(report.bytes.total)} total, ${bytes(report.bytes.average)} average, ${bytes(report.bytes.largest)} largest`,
+      ],
+      [
+        'expiry',
+        `from the store ${count(report.expirySource.store)}, from cookie.expires ${count(report.expirySource.cookie)}, unknown ${count(report.expirySource.unknown)}`,
+      ],
+      [
+        'users',
+        `${count(report.principals.users)} logged in with ${count(report.sessions - report.principals.anonymous)} sessions, ${count(report.principals.anonymous)} anonymous sessions`,
+      ],
     ]),
     '',
     'TTL left',
-    columns(report.ttl.filter((row) => row.bucket !== 'unknown' || row.sessions > 0).map((row) => [row.bucket, row.sessions]), '  '),
+    columns(
+      report.ttl.filter((row) => row.bucket !== 'unknown' || row.sessions > 0).map((row) => [row.bucket, row.sessions]),
+      '  ',
+    ),
   ];
   if (report.principals.top.length) {
-    lines.push('', 'top principals', columns(report.principals.top.map((row) => [row.principal, row.sessions]), '  '));
+    lines.push(
+      '',
+      'top principals',
+      columns(
+        report.principals.top.map((row) => [row.principal, row.sessions]),
+        '  ',
+      ),
+    );
   }
   if (report.undecodable) lines.push('', `${count(report.undecodable)} sessions do not decode and were skipped`);
   return lines.join('\n');
@@ -93,11 +117,15 @@ function render(report: StatsReport): string {
 export function statsCommand(): Command {
   return withCommonOptions(
     new Command('stats')
-      .description('count sessions and bytes, a histogram of remaining TTLs and the users with most sessions (reads every session once)')
+      .description(
+        'count sessions and bytes, a histogram of remaining TTLs and the users with most sessions (reads every session once)',
+      )
       .argument('<url>', 'store URL, e.g. redis://127.0.0.1:6379 or postgres://app@db/app?table=sessions')
       .option('--top <n>', 'how many principals to list', positiveInteger, 10),
   ).action(async (url: string, options: CommonOptions & { top: number }) => {
-    const report = await withStore(url, { use: 'read', timeoutMs: options.timeout }, (store) => collectStats(store, options.top));
+    const report = await withStore(url, { use: 'read', timeoutMs: options.timeout }, (store) =>
+      collectStats(store, options.top),
+    );
     if (options.json) printJson(report);
     else process.stdout.write(`${render(report)}\n`);
   });

@@ -24,14 +24,23 @@ export class ConnectRedisSource implements MigrationSource {
   constructor(url: string, timeoutMs: number) {
     const parsed = new URL(url.replace(/^connect-redis\+/i, ''));
     // format= is accepted so a sessionkit redis:// URL names the same keys; values are read as stored.
-    const { prefix = 'sess:' } = queryOptions(parsed, { prefix: 'string', format: 'string' }, { what: 'a connect-redis source' });
+    const { prefix = 'sess:' } = queryOptions(
+      parsed,
+      { prefix: 'string', format: 'string' },
+      { what: 'a connect-redis source' },
+    );
     if (!prefix) throw new CliError('prefix must not be empty: it would read every key of the database', EXIT.usage);
     this.#prefix = prefix;
     parsed.search = '';
     this.description = `connect-redis keys ${this.#prefix}* on ${redactUrl(parsed.href)}`;
     this.#pattern = `${this.#prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     const { Redis } = loadOptionalDriver<IoredisModule>('ioredis', 'a connect-redis source', { from: import.meta.url });
-    this.#client = new Redis(parsed.href, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs * 5, maxRetriesPerRequest: 1 });
+    this.#client = new Redis(parsed.href, {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs * 5,
+      maxRetriesPerRequest: 1,
+    });
     this.#client.on('error', () => {}); // failures surface as rejected commands
   }
 
@@ -71,7 +80,14 @@ export class ConnectRedisSource implements MigrationSource {
       const [, pttl] = replies[2 * i + 1] ?? [];
       const sid = key.slice(this.#prefix.length);
       if (getError) {
-        rows.push({ sid, data: null, expiresAt: null, problem: /WRONGTYPE/.test(String(getError)) ? 'not a JSON string (a sessionkit hash-layout session? use its redis:// URL as the source)' : String(getError) });
+        rows.push({
+          sid,
+          data: null,
+          expiresAt: null,
+          problem: /WRONGTYPE/.test(String(getError))
+            ? 'not a JSON string (a sessionkit hash-layout session? use its redis:// URL as the source)'
+            : String(getError),
+        });
         return;
       }
       if (text === null || pttl === -2) return; // expired or destroyed since SCAN saw it

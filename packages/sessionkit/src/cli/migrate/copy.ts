@@ -81,7 +81,12 @@ export async function copySessions(
         try {
           await target.set(row.sid, row.data, { ttlMs });
         } catch (err) {
-          if (!isSessionStoreError(err) || isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE') || isSessionStoreError(err, 'ERR_STORE_OPERATION')) throw err;
+          if (
+            !isSessionStoreError(err) ||
+            isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE') ||
+            isSessionStoreError(err, 'ERR_STORE_OPERATION')
+          )
+            throw err;
           state.counts.refused++;
           skip(state, row.sid, `the target refused it: ${(err as Error).message}`);
           return false;

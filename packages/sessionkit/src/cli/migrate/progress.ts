@@ -16,7 +16,8 @@ export function progressFor(total: number, enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new SingleBar({
     stream: process.stderr,
-    format: 'migrate {bar} {percentage}% | {value}/{total} read | {copied} copied | {skipped} skipped | ETA {eta_formatted}',
+    format:
+      'migrate {bar} {percentage}% | {value}/{total} read | {copied} copied | {skipped} skipped | ETA {eta_formatted}',
     hideCursor: true,
     etaBuffer: 50,
     fps: 5,

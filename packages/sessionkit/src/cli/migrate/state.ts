@@ -61,10 +61,26 @@ export function defaultStatePath(from: string, to: string): string {
  *   a finished migration (copying again over a target the app may already use would overwrite
  *   newer sessions; pass --restart to do it anyway).
  */
-export function loadState(path: string, from: string, to: string, restart: boolean): { state: MigrationState; resumed: boolean } {
+export function loadState(
+  path: string,
+  from: string,
+  to: string,
+  restart: boolean,
+): { state: MigrationState; resumed: boolean } {
   const key = migrationKey(from, to);
   const now = new Date().toISOString();
-  const fresh: MigrationState = { version: 1, key, from: redactUrl(from), to: redactUrl(to), done: false, targetAtStart: 0, counts: emptyCounts(), skipped: [], startedAt: now, updatedAt: now };
+  const fresh: MigrationState = {
+    version: 1,
+    key,
+    from: redactUrl(from),
+    to: redactUrl(to),
+    done: false,
+    targetAtStart: 0,
+    counts: emptyCounts(),
+    skipped: [],
+    startedAt: now,
+    updatedAt: now,
+  };
   if (restart) return { state: fresh, resumed: false };
   let text: string;
   try {
@@ -76,9 +92,16 @@ export function loadState(path: string, from: string, to: string, restart: boole
   try {
     saved = JSON.parse(text) as MigrationState;
   } catch (err) {
-    throw new CliError(`state file ${path} does not parse (${(err as Error).message}); remove it or pass --restart`, EXIT.usage);
+    throw new CliError(
+      `state file ${path} does not parse (${(err as Error).message}); remove it or pass --restart`,
+      EXIT.usage,
+    );
   }
-  if (saved.key !== key) throw new CliError(`state file ${path} belongs to another migration (${saved.from} → ${saved.to}); pass another --state file`, EXIT.usage);
+  if (saved.key !== key)
+    throw new CliError(
+      `state file ${path} belongs to another migration (${saved.from} → ${saved.to}); pass another --state file`,
+      EXIT.usage,
+    );
   if (saved.done) {
     throw new CliError(
       `this migration finished at ${saved.updatedAt} (${saved.counts.copied} copied; state in ${path}). Running it again would overwrite sessions the app may have changed in the target since; pass --restart to copy everything again.`,

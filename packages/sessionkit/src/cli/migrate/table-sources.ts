@@ -54,9 +54,17 @@ function toRow({ sid, text, expiresAt }: RawRow): SourceRow {
 }
 
 function tableParams(url: URL, defaults: { table: string }): { table: string; schema: string | undefined } {
-  const { table = defaults.table, schema } = queryOptions(url, { table: 'string', schema: 'string' }, { what: 'a table source' });
-  for (const [name, value] of [['table', table], ['schema', schema]] as const) {
-    if (value !== undefined && !IDENTIFIER.test(value)) throw new CliError(`${name} ${JSON.stringify(value)} must be letters, digits and _ (at most 63)`, EXIT.usage);
+  const { table = defaults.table, schema } = queryOptions(
+    url,
+    { table: 'string', schema: 'string' },
+    { what: 'a table source' },
+  );
+  for (const [name, value] of [
+    ['table', table],
+    ['schema', schema],
+  ] as const) {
+    if (value !== undefined && !IDENTIFIER.test(value))
+      throw new CliError(`${name} ${JSON.stringify(value)} must be letters, digits and _ (at most 63)`, EXIT.usage);
   }
   url.search = '';
   return { table, schema };
@@ -78,13 +86,17 @@ export class ConnectPgSimpleSource extends TableSource {
     const { table, schema } = tableParams(parsed, { table: 'session' });
     this.#table = schema ? `"${schema}"."${table}"` : `"${table}"`;
     this.description = `connect-pg-simple table ${this.#table} on ${redactUrl(parsed.href)}`;
-    const { Pool } = loadOptionalDriver<{ Pool: new (config: object) => PgPool }>('pg', 'a connect-pg-simple source', { from: import.meta.url });
+    const { Pool } = loadOptionalDriver<{ Pool: new (config: object) => PgPool }>('pg', 'a connect-pg-simple source', {
+      from: import.meta.url,
+    });
     this.#pool = new Pool({ connectionString: parsed.href, connectionTimeoutMillis: timeoutMs, max: 2 });
     this.#pool.on('error', () => {});
   }
 
   async count(): Promise<number> {
-    const { rows } = await this.#pool.query(`SELECT count(*) AS n FROM ${this.#table} WHERE expire::timestamptz > now()`);
+    const { rows } = await this.#pool.query(
+      `SELECT count(*) AS n FROM ${this.#table} WHERE expire::timestamptz > now()`,
+    );
     return Number(rows[0]?.['n'] ?? 0);
   }
 
@@ -94,7 +106,11 @@ export class ConnectPgSimpleSource extends TableSource {
        FROM ${this.#table} WHERE sid > $1 AND expire::timestamptz > now() ORDER BY sid LIMIT $2`,
       [after, limit],
     );
-    return rows.map((row) => ({ sid: String(row['sid']), text: (row['sess'] as string | null) ?? null, expiresAt: Number(row['expires_at']) }));
+    return rows.map((row) => ({
+      sid: String(row['sid']),
+      text: (row['sess'] as string | null) ?? null,
+      expiresAt: Number(row['expires_at']),
+    }));
   }
 
   async close(): Promise<void> {
@@ -117,14 +133,20 @@ export class ExpressMysqlSessionSource extends TableSource {
     const { table, schema } = tableParams(parsed, { table: 'sessions' });
     this.#table = schema ? `\`${schema}\`.\`${table}\`` : `\`${table}\``;
     this.description = `express-mysql-session table ${this.#table} on ${redactUrl(parsed.href)}`;
-    const { createPool } = loadOptionalDriver<{ createPool(config: object): MysqlPool }>('mysql2/promise', 'an express-mysql-session source', {
-      from: import.meta.url,
-    });
+    const { createPool } = loadOptionalDriver<{ createPool(config: object): MysqlPool }>(
+      'mysql2/promise',
+      'an express-mysql-session source',
+      {
+        from: import.meta.url,
+      },
+    );
     this.#pool = createPool({ uri: parsed.href, connectTimeout: timeoutMs, connectionLimit: 2 });
   }
 
   async count(): Promise<number> {
-    const [rows] = await this.#pool.query(`SELECT count(*) AS n FROM ${this.#table} WHERE expires > ?`, [Math.floor(Date.now() / 1000)]);
+    const [rows] = await this.#pool.query(`SELECT count(*) AS n FROM ${this.#table} WHERE expires > ?`, [
+      Math.floor(Date.now() / 1000),
+    ]);
     return Number((rows as { n: number }[])[0]?.n ?? 0);
   }
 
