@@ -112,7 +112,7 @@ export function clientKind(client: unknown): ClientKind | undefined {
 export function driverFor(client: unknown, owned: boolean): RedisDriver {
   switch (clientKind(client)) {
     case 'ioredis':
-      return new IoredisDriver(client as IoredisClient);
+      return new IoredisDriver(client as IoredisClient, owned);
     case 'node-redis':
       return new NodeRedisDriver(client as NodeRedisClient, owned);
     default:

@@ -2,6 +2,7 @@ import { StoreConfigError, withTimeout } from '@sessionkit/core';
 import type { ChainableCommander } from 'ioredis';
 import type { IoredisClient, KeyBatch, LinkEvents, LinkState, RedisDriver } from './client.js';
 import { scanKeys, unlinkBatch, type IoredisKeyBatch } from './scan.js';
+import { backoff } from './url.js';
 import { defineScripts, type ScriptArgs, type ScriptName, type Scripted } from './scripts.js';
 
 /**
@@ -11,9 +12,17 @@ import { defineScripts, type ScriptArgs, type ScriptName, type Scripted } from '
  */
 export class IoredisDriver implements RedisDriver {
   readonly kind = 'ioredis';
+  #closing = false;
 
-  /** @throws StoreConfigError when the client sets ioredis' `keyPrefix`. */
-  constructor(readonly client: IoredisClient) {
+  /**
+   * @param owned the store created the client from a URL: if ioredis ends it on its own (seen
+   *   during Sentinel failovers), the driver connects it again after a backoff; `close()` stops that.
+   * @throws StoreConfigError when the client sets ioredis' `keyPrefix`.
+   */
+  constructor(
+    readonly client: IoredisClient,
+    readonly owned = false,
+  ) {
     const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
     if (options.keyPrefix || options.redisOptions?.keyPrefix) {
       throw new StoreConfigError(
@@ -45,12 +54,20 @@ export class IoredisDriver implements RedisDriver {
     const { client } = this;
     client.on('ready', up);
     client.on('close', down);
-    client.on('end', ended);
+    const revive = () => {
+      ended();
+      if (!this.owned || this.#closing) return;
+      const timer = setTimeout(() => {
+        if (!this.#closing && client.status === 'end') client.connect().catch(() => {});
+      }, backoff(1));
+      timer.unref();
+    };
+    client.on('end', revive);
     client.on('error', error);
     return () => {
       client.off('ready', up);
       client.off('close', down);
-      client.off('end', ended);
+      client.off('end', revive);
       client.off('error', error);
     };
   }
@@ -104,6 +121,7 @@ export class IoredisDriver implements RedisDriver {
   }
 
   async close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
     const { client } = this;
     if (client.status === 'end') return;
     const ended = new Promise((resolve) => client.once('end', resolve));

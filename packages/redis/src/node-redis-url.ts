@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { StoreConfigError } from '@sessionkit/core';
+import { loadOptionalDriver, StoreConfigError } from '@sessionkit/core';
 import type { NodeRedisClient } from './client.js';
 import { redactText as redact } from './redact.js';
 import { backoff } from './url.js';
@@ -86,11 +85,7 @@ export function createNodeRedisClient(spec: ConnectionSpec, operationTimeoutMs: 
 
 /** The `redis` package is an optional peer dependency, loaded only when a URL asks for node-redis. */
 function loadNodeRedis(): NodeRedisModule {
-  try {
-    return createRequire(import.meta.url)('redis') as NodeRedisModule;
-  } catch (err) {
-    throw new StoreConfigError(
-      `A Redis store URL with client=node-redis needs the redis package: npm install redis (${(err as Error).message})`,
-    );
-  }
+  return loadOptionalDriver<NodeRedisModule>('redis', 'A Redis store URL with client=node-redis', {
+    from: import.meta.url,
+  });
 }

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { StoreConfigError } from '@sessionkit/core';
+import { loadOptionalDriver, queryOptions, StoreConfigError } from '@sessionkit/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { CLIENT_KINDS, type AnyRedisClient, type ClientKind } from './client.js';
 import type { NearCacheOptions } from './near-cache.js';
@@ -89,17 +88,31 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   } catch {
     throw new StoreConfigError(`The path of ${redact(url)} has a malformed %-escape`);
   }
-  const query = new URLSearchParams(match[5] ?? '');
+  // Every parameter this URL form reads; any other is refused (a typo such as nearCahce=1 fails).
+  const query = queryOptions(
+    match[5] ?? '',
+    {
+      prefix: 'string',
+      hashTag: 'string',
+      format: 'string',
+      nearCache: 'string',
+      nearCacheMaxAgeMs: 'string',
+      db: 'string',
+      sentinelPassword: 'string',
+      client: 'string',
+    },
+    { what: redact(url) },
+  );
   const options: ParsedRedisUrl['options'] = {};
   for (const name of ['prefix', 'hashTag', 'format'] as const) {
-    const value = query.get(name);
-    if (value !== null) options[name] = value;
+    const value = query[name];
+    if (value !== undefined) options[name] = value;
   }
-  const nearCache = query.get('nearCache');
-  if (nearCache !== null) options.nearCache = nearCacheFromQuery(nearCache, query.get('nearCacheMaxAgeMs'));
-  const db = path && scheme !== 'redis+sentinel' ? path : (query.get('db') ?? undefined);
+  if (query.nearCache !== undefined)
+    options.nearCache = nearCacheFromQuery(query.nearCache, query.nearCacheMaxAgeMs ?? null);
+  const db = path && scheme !== 'redis+sentinel' ? path : query.db;
   const dbOption = db === undefined || db === '' ? {} : { db: databaseNumber(db, url) };
-  const kind = (query.get('client') ?? 'ioredis') as ClientKind;
+  const kind = (query.client ?? 'ioredis') as ClientKind;
   if (!CLIENT_KINDS.includes(kind)) {
     throw new StoreConfigError(
       `client=${JSON.stringify(kind)} in ${redact(url)} is not a Redis client this store drives; use one of ${CLIENT_KINDS.map((k) => `client=${k}`).join(', ')}`,
@@ -114,7 +127,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   }
 
   if (kind === 'node-redis') {
-    const sentinelPassword = query.get('sentinelPassword');
+    const { sentinelPassword } = query;
     const spec: ConnectionSpec = {
       topology: scheme === 'redis+cluster' ? 'cluster' : scheme === 'redis+sentinel' ? 'sentinel' : 'client',
       hosts,
@@ -144,7 +157,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
         return new ioredis.Cluster(hosts, clusterOptions);
       }
       if (scheme === 'redis+sentinel') {
-        const sentinelPassword = query.get('sentinelPassword');
+        const { sentinelPassword } = query;
         return new ioredis.Redis({
           ...base,
           sentinels: hosts,
@@ -164,13 +177,7 @@ type IoredisModule = typeof import('ioredis');
 
 /** ioredis is a peer dependency, loaded only when a store is created from a URL. */
 function loadIoredis(): IoredisModule {
-  try {
-    return createRequire(import.meta.url)('ioredis') as IoredisModule;
-  } catch (err) {
-    throw new StoreConfigError(
-      `A Redis store URL needs the ioredis package: npm install ioredis (${(err as Error).message})`,
-    );
-  }
+  return loadOptionalDriver<IoredisModule>('ioredis', 'A Redis store URL', { from: import.meta.url });
 }
 
 function splitUserInfo(info: string | undefined): [string, string] {

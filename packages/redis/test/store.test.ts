@@ -1,5 +1,5 @@
 import { createStore, SessionStoreError } from '@sessionkit/core';
-import { engineAvailable, rejection, sleep } from '@sessionkit/test-suite';
+import { engineAvailable, eventually, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { createClient, createClientPool } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -409,6 +409,25 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
       },
     );
 
+    it('an ioredis client the store created and ioredis ended on its own is connected again; close() ends it for good', async () => {
+      const s = RedisSessionStore.fromUrl(REDIS_URL, { prefix: runPrefix('revive'), operationTimeoutMs: 30_000 });
+      try {
+        await s.set('revived', { a: 1 }, TTL);
+        const own = s.client as Redis;
+        const ended = new Promise((resolve) => own.once('end', resolve));
+        // What ioredis does by itself when a Sentinel failover races its reconnection: status 'end'.
+        own.disconnect();
+        await ended;
+        const readable = async () => (await s.get('revived').catch(() => null)) !== null;
+        expect(await eventually(readable, 30_000, 100)).toBe(true);
+        await s.clear();
+      } finally {
+        await s.close();
+      }
+      await sleep(3000); // longer than the revival backoff (at most 2.4 s)
+      expect((s.client as Redis).status).toBe('end');
+    });
+
     it('close() leaves a node-redis client handed in open; the store emits connect for it', async () => {
       const own = await standaloneClient('node-redis', REDIS_URL);
       try {
@@ -452,6 +471,20 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
 });
 
 describe('Redis store URLs', () => {
+  it('names an unknown or repeated parameter without quoting the password', () => {
+    for (const url of ['redis://u:S3cr3tPW@127.0.0.1?prefx=a', 'redis://u:S3cr3tPW@127.0.0.1?prefix=a&prefix=b']) {
+      const err = (() => {
+        try {
+          RedisSessionStore.fromUrl(url);
+        } catch (caught) {
+          return caught as Error;
+        }
+      })();
+      expect(err?.message).toMatch(/prefi?x/);
+      expect(err?.message).not.toContain('S3cr3tPW');
+    }
+  });
+
   it.each([
     ['mysql://x', /Not a Redis store URL/],
     ['redis+sentinel://127.0.0.1:26379', /names no Sentinel master/],
@@ -465,6 +498,8 @@ describe('Redis store URLs', () => {
     ['redis://127.0.0.1?client=redis', /client="redis" .*client=ioredis, client=node-redis/],
     ['redis://127.0.0.1?client=', /client="" .*client=ioredis, client=node-redis/],
     ['redis+cluster://127.0.0.1:7000/2?client=node-redis', /only database 0/],
+    ['redis://127.0.0.1?nearCahce=1', /unknown parameter "nearCahce" \(did you mean "nearCache"\?\)/],
+    ['redis://u:S3cr3tPW@127.0.0.1?prefix=a&prefix=b', /prefix/],
   ])('%s is refused with StoreConfigError', (url, message) => {
     expect(() => RedisSessionStore.fromUrl(url)).toThrow(
       expect.objectContaining({ code: 'ERR_STORE_CONFIG', message: expect.stringMatching(message) }),
