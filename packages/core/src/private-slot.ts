@@ -24,6 +24,7 @@ export function privateSlot<T>(): PrivateSlot<T> {
   class Target {
     constructor(target: object) {
       // The returned object becomes `this` of the subclass, which installs its field there.
+      // biome-ignore lint/correctness/noConstructorReturn: the return override is what installs the field
       return target as Target;
     }
   }

@@ -143,7 +143,7 @@ describe('privateSlot', () => {
   it('works on frozen objects, class instances and arrays', () => {
     const slot = privateSlot<number>();
     const targets = [Object.freeze({ a: 1 }), new Date(0), [1, 2], Object.create(null) as object];
-    targets.forEach((target, index) => slot.set(target, index));
+    for (const [index, target] of targets.entries()) slot.set(target, index);
     expect(targets.map((target) => slot.get(target))).toEqual([0, 1, 2, 3]);
   });
 });

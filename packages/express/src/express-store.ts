@@ -105,6 +105,7 @@ export class ExpressSessionStore extends Store {
    */
   get(sid: string): Promise<SessionData | null>;
   get(sid: string, callback: Callback<SessionData | null>): void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: express-session's callback form returns nothing
   get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> | void {
     const work = this.#tracker.load(sid);
     if (!callback)
@@ -185,6 +186,7 @@ export class ExpressSessionStore extends Store {
   /** Number of live sessions. */
   override length(): Promise<number>;
   override length(callback: Callback<number>): void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: express-session's callback form returns nothing
   override length(callback?: Callback<number>): Promise<number> | void {
     return settle(this.#tracker.observe(this.store.length()), callback);
   }
@@ -199,6 +201,7 @@ export class ExpressSessionStore extends Store {
   /** Every live session by sid. Loads them all: for large stores prefer {@link ids}. */
   override all(): Promise<Record<string, SessionData>>;
   override all(callback: Callback<Record<string, SessionData>>): void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: express-session's callback form returns nothing
   override all(callback?: Callback<Record<string, SessionData>>): Promise<Record<string, SessionData>> | void {
     const work = (async () => {
       const sessions: Record<string, SessionData> = {};
