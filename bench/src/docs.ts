@@ -16,6 +16,7 @@ import {
   type Table,
 } from './report.js';
 import { resultsFileName, type Results } from './results.js';
+import { sizingNote, sizingTables } from './sizing-report.js';
 
 /**
  * docs/benchmarks.md for `results`: the tables, the chart (`chartFile`, next to the page), the
@@ -62,6 +63,7 @@ ${section('Backend work by command', executedTable(results), "A read under conne
 ${section('Store throughput', opsTable(results), "Each library called directly in its server process after the HTTP rounds, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop), one run per store. Their stores have no `patch`: a change is a whole-session `set`. For ours against theirs through the same API, interleaved, see the Store API micro-benchmark above.")}
 ${section('Memory', memoryTable(results), `One fresh process per store; RSS growth over the process before the first write, after full garbage collection, as sessions are written through the store's own API. Ours are configured to hold at most ${settings.footprintMax.toLocaleString('en-US')} sessions (the memory store's default is 10,000, the cluster store's 100,000) and evict the least recently used beyond it; express-session's MemoryStore has no bound.`)}
 ${section('Replication lag', lagTable(results), 'A fresh 3-node cluster, one process per node, on loopback. Node B polls for a new sid while node A writes it (at every event-loop turn for the first 5 ms, then every millisecond); the lag is the monotonic clock on B when the sid is first readable minus the clock on A just before `set`. Writes one at a time (no load).')}
+${sizingSection(results)}
 ${section('Skipped', skippedTable(results))}
 ## Method
 
@@ -104,6 +106,15 @@ Engines: Redis (\`redis-server\` on the PATH, or \`REDIS_URL\`), PostgreSQL (\`D
 \`postgres://postgres@127.0.0.1:5432/test\`), MariaDB/MySQL (\`MYSQL_URL\`, default \`mysql://root@127.0.0.1:3306/test\`);
 a store whose engine is not reachable is skipped with a line saying so.
 `.replace(/\n{3,}/g, '\n\n');
+}
+
+/** The Sizing section when the run (or the last \`--sizing\` run) measured it; nothing otherwise. */
+function sizingSection(results: Results): string {
+  if (!results.sizing) return '';
+  const tables = sizingTables(results.sizing)
+    .map((table) => `### ${table.title}\n\n${renderMarkdown(table)}\n`)
+    .join('\n');
+  return `## Sizing\n\n${sizingNote(results.sizing)}\n\n${tables}`;
 }
 
 function storeApiNote(results: Results): string {
