@@ -13,6 +13,7 @@ import type { SizingRow } from './sizing-result.js';
 export const SIZED_STORES = [
   'memory',
   'redis-hash',
+  'redis-hash + near cache',
   'redis-json',
   'sql:postgres',
   'sql:mysql',
@@ -111,5 +112,5 @@ function describe(row: SizingRow): string {
   const fan = row.replication
     ? `; fan-out per write to each of ${row.replication.peers} peers: patch ${row.replication.patch.bytesPerPeer.toFixed(0)} B in ${row.replication.patch.framesPerPeer.toFixed(2)} frames, set ${row.replication.set.bytesPerPeer.toFixed(0)} B in ${row.replication.set.framesPerPeer.toFixed(2)}, back to back ${row.replication.setBackToBack.bytesPerPeer.toFixed(0)} B in ${row.replication.setBackToBack.framesPerPeer.toFixed(2)}`
     : '';
-  return `${rest}${op('get', row.get)}${op('patch', row.patch)}${op('set', row.set)}${fan}`;
+  return `${rest}${op('get', row.get)}${op('get again', row.getAgain)}${op('patch', row.patch)}${op('set', row.set)}${fan}`;
 }

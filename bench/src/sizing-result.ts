@@ -13,7 +13,10 @@ export interface AtRest {
 
 /** One store operation's cost between the app and the engine, averaged over the operations measured. */
 export interface WireCost {
-  /** Commands or statements the driver sent per operation (round trips; an EVALSHA counts once). */
+  /**
+   * Commands or statements the driver sent per operation (an EVALSHA counts once). Each is a round
+   * trip except where the store pipelines them (the near cache's HGETALL + PTTL on a miss).
+   */
   roundTrips: number;
   /** Bytes from the app to the engine per operation (TCP payload, protocol framing included); absent for SQLite (no network). */
   bytesUp?: number;
@@ -44,6 +47,8 @@ export interface SizingRow {
   atRest: AtRest[];
   /** `get` of an existing session. */
   get?: WireCost;
+  /** Near cache: `get` of the same sessions again, once each has been read (warm cache). */
+  getAgain?: WireCost;
   /** `patch` of one top-level key (`cart`). */
   patch?: WireCost;
   /** `set` of a whole session. */

@@ -69,7 +69,7 @@ async function engineBytes(backend: BackendConfig, sids: string[]): Promise<Reco
     try {
       const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
       // The prefixes open-store.ts gives these stores; the Redis server is the sizing run's own.
-      const prefix = args.store === 'redis-json' ? 'json:' : 'hash:';
+      const prefix = { 'redis-json': 'json:', 'redis-hash + near cache': 'near:' }[args.store] ?? 'hash:';
       let sampled = 0;
       for (const sid of sids.slice(0, MEMORY_USAGE_SAMPLES))
         sampled += Number(await redis.call('MEMORY', 'USAGE', `${prefix}${sid}`, 'SAMPLES', '0'));
@@ -233,7 +233,8 @@ await runChild(async () => {
             atRest.push({ method: 'MEMORY USAGE (sampled keys)', bytesPerSession: value / MEMORY_USAGE_SAMPLES });
           else atRest.push({ method, bytesPerSession: (value - (before[method] ?? 0)) / args.sessions });
         }
-        if (args.engine === 'memory' || args.engine === 'cluster')
+        // The near cache holds decoded sessions in the app's heap besides the copy in Redis.
+        if (args.engine === 'memory' || args.engine === 'cluster' || args.store === 'redis-hash + near cache')
           atRest.push({ method: 'V8 heap', bytesPerSession: (heapAfter - heapBefore) / args.sessions });
         const accounted = (store ?? (opened?.sessionkit as { sizeBytes?: number } | undefined))?.sizeBytes;
         if (typeof accounted === 'number')
@@ -266,6 +267,9 @@ await runChild(async () => {
         };
         const isolated = args.engine === 'cluster';
         const get = await measureOp((sid) => ops.get(sid));
+        // A near cache serves the second read of a session from process memory, kept correct by
+        // Redis invalidations: the same sids read again.
+        const getAgain = args.store.includes('near cache') ? await measureOp((sid) => ops.get(sid)) : undefined;
         const patch = await measureOp(
           (sid, index) => ops.patch!(sid, { cart: { 'sku-1': 2, [`sku-${index % 8}`]: 4 } }),
           isolated,
@@ -282,6 +286,7 @@ await runChild(async () => {
           patch,
           set,
         };
+        if (getAgain) row.getAgain = getAgain;
         if (args.engine === 'memory') {
           // No engine behind it: nothing leaves the process.
           delete row.get;
