@@ -47,6 +47,7 @@ in \`bench/analysis.md\` and are copied in below).
     .map(([engine, version]) => `${engine}: ${version}`)
     .join('; ')}
 - Raw figures: \`bench/results/${resultsFileName(results)}\`
+- What these figures mean for 1M sessions across 50 app instances, store by store: [scaling.md](scaling.md)
 
 ${section('Ours / theirs', ratioTable(results), `Each ratio is ours divided by theirs, taken **per round** (the two stores measured back to back in the same round, in alternating order) and reported as the **median of the ${settings.rounds} per-round ratios**, with the lowest and highest round beside it. Requests per second: above 1× is better. Server CPU per request (the server process's own CPU time over the window divided by the requests it served): below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).`)}
 ${section('Targets', targetsTable(results), 'Each target is checked on the median of per-round ratios; "rounds meeting it" counts the rounds whose own ratio meets it, so a verdict that only some rounds support is visible as such. A miss says by how much: the ratio still missing, and the change in requests per second (or CPU per request) that would close it.')}
