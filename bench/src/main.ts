@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     results.ratios = allRatios(results);
 
     console.log('');
-    for (const table of allTables(results)) console.log(`${renderText(table)}\n`);
+    for (const table of [...allTables(results), ...sizingTables(results.sizing)]) console.log(`${renderText(table)}\n`);
     mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
     const jsonFile = join(BENCH_DIR, 'results', resultsFileName(results));
     writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
