@@ -16,6 +16,7 @@ import {
   type Table,
 } from './report.js';
 import { resultsFileName, type Results } from './results.js';
+import { sizingNote, sizingTables } from './sizing-report.js';
 
 /**
  * docs/benchmarks.md for `results`: the tables, the chart (`chartFile`, next to the page), the
@@ -46,6 +47,7 @@ in \`bench/analysis.md\` and are copied in below).
     .map(([engine, version]) => `${engine}: ${version}`)
     .join('; ')}
 - Raw figures: \`bench/results/${resultsFileName(results)}\`
+- What these figures mean for 1M sessions across 50 app instances, store by store: [scaling.md](scaling.md)
 
 ${section('Ours / theirs', ratioTable(results), `Each ratio is ours divided by theirs, taken **per round** (the two stores measured back to back in the same round, in alternating order) and reported as the **median of the ${settings.rounds} per-round ratios**, with the lowest and highest round beside it. Requests per second: above 1× is better. Server CPU per request (the server process's own CPU time over the window divided by the requests it served): below 1× is better. Backend calls are per request: Redis commands or SQL statements the server sent (round trips; an EVALSHA counts once).`)}
 ${section('Targets', targetsTable(results), 'Each target is checked on the median of per-round ratios; "rounds meeting it" counts the rounds whose own ratio meets it, so a verdict that only some rounds support is visible as such. A miss says by how much: the ratio still missing, and the change in requests per second (or CPU per request) that would close it.')}
@@ -62,6 +64,7 @@ ${section('Backend work by command', executedTable(results), "A read under conne
 ${section('Store throughput', opsTable(results), "Each library called directly in its server process after the HTTP rounds, without HTTP: their stores through express-session's callback `Store` API, ours through the `SessionStore` promise API (both wrapped the same way in a promise loop), one run per store. Their stores have no `patch`: a change is a whole-session `set`. For ours against theirs through the same API, interleaved, see the Store API micro-benchmark above.")}
 ${section('Memory', memoryTable(results), `One fresh process per store; RSS growth over the process before the first write, after full garbage collection, as sessions are written through the store's own API. Ours are configured to hold at most ${settings.footprintMax.toLocaleString('en-US')} sessions (the memory store's default is 10,000, the cluster store's 100,000) and evict the least recently used beyond it; express-session's MemoryStore has no bound.`)}
 ${section('Replication lag', lagTable(results), 'A fresh 3-node cluster, one process per node, on loopback. Node B polls for a new sid while node A writes it (at every event-loop turn for the first 5 ms, then every millisecond); the lag is the monotonic clock on B when the sid is first readable minus the clock on A just before `set`. Writes one at a time (no load).')}
+${sizingSection(results)}
 ${section('Skipped', skippedTable(results))}
 ## Method
 
@@ -104,6 +107,15 @@ Engines: Redis (\`redis-server\` on the PATH, or \`REDIS_URL\`), PostgreSQL (\`D
 \`postgres://postgres@127.0.0.1:5432/test\`), MariaDB/MySQL (\`MYSQL_URL\`, default \`mysql://root@127.0.0.1:3306/test\`);
 a store whose engine is not reachable is skipped with a line saying so.
 `.replace(/\n{3,}/g, '\n\n');
+}
+
+/** The Sizing section when the run (or the last \`--sizing\` run) measured it; nothing otherwise. */
+function sizingSection(results: Results): string {
+  if (!results.sizing) return '';
+  const tables = sizingTables(results.sizing)
+    .map((table) => `### ${table.title}\n\n${renderMarkdown(table)}\n`)
+    .join('\n');
+  return `## Sizing\n\n${sizingNote(results.sizing)}\n\n${tables}`;
 }
 
 function storeApiNote(results: Results): string {

@@ -1,8 +1,9 @@
-// `pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render]`:
+// `pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render] [--sizing]`:
 // sessionkit's stores side by side with the ones people use today, in one run on this machine.
 // Prints the tables, writes bench/results/<latest|scratch>.json and (full run, or --docs)
 // docs/benchmarks.md + chart. --render rewrites the docs from bench/results/latest.json without
-// measuring anything.
+// measuring anything. --sizing measures only bytes per session at rest and per operation on the
+// wire (bench/results/sizing.json).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +22,11 @@ import { runHttpPhase } from './http-phase.js';
 import { describeMachine } from './machine.js';
 import { type CpuProfile, profileTables, summarizeProfiles } from './profile.js';
 import { allRatios, allTables, renderMarkdown, renderText } from './report.js';
+import { sizingTables } from './sizing-report.js';
 import { resultsFileName, type Results } from './results.js';
 import { FULL, QUICK } from './settings.js';
+import { runSizingPhase, type SizingSettings } from './sizing-phase.js';
+import type { SizingResult } from './sizing-result.js';
 
 const BENCH_DIR = join(import.meta.dirname, '..');
 const DOCS_DIR = join(BENCH_DIR, '..', 'docs');
@@ -35,6 +39,8 @@ interface CliOptions {
   docs: boolean;
   render: boolean;
   profile: string[];
+  /** Only the sizing phase: bytes at rest and on the wire per store. */
+  sizing: boolean;
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -45,18 +51,20 @@ function parseCli(argv: string[]): CliOptions {
     docs: false,
     render: false,
     profile: [],
+    sizing: false,
   };
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--docs') options.docs = true;
     else if (arg === '--render') options.render = true;
+    else if (arg === '--sizing') options.sizing = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',');
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length).split(',');
     else if (/^--rounds=[1-9]\d*$/.test(arg)) options.rounds = Number(arg.slice('--rounds='.length));
     else {
       console.error(
-        `unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render]\nstores: ${STORES.map((s) => s.id).join(', ')}`,
+        `unknown argument ${arg}\nusage: pnpm bench [--quick] [--only=id,id] [--rounds=n] [--docs] [--profile=id,id] [--render] [--sizing]\nstores: ${STORES.map((s) => s.id).join(', ')}`,
       );
       process.exit(2);
     }
@@ -81,6 +89,7 @@ async function main(): Promise<void> {
     writeDocs(results);
     return;
   }
+  if (cli.sizing) return sizingOnly(cli);
   const settings = { ...(cli.quick ? QUICK : FULL), ...(cli.rounds ? { rounds: cli.rounds } : {}) };
   log(`sessionkit bench, ${cli.quick ? 'quick' : 'full'} run`);
 
@@ -179,11 +188,23 @@ async function main(): Promise<void> {
     } else {
       results.lagSkipped = skipped.find((skip) => skip.id === 'cluster')?.reason ?? 'cluster store not selected';
     }
+    const sizingSettings = cli.quick ? QUICK_SIZING : FULL_SIZING;
+    log(
+      `sizing: ${sizingSettings.sessions.toLocaleString('en-US')} sessions per store, ${sizingSettings.ops} gets, patches and sets`,
+    );
+    const sizing = await runSizingPhase(urls, engines, sizingSettings, cli.only, log);
+    results.sizing = {
+      command: results.command,
+      startedAt: new Date().toISOString(),
+      ...sizingSettings,
+      ...sizing,
+      engines: results.machine.engines,
+    };
     results.elapsedS = (Date.now() - started) / 1000;
     results.ratios = allRatios(results);
 
     console.log('');
-    for (const table of allTables(results)) console.log(`${renderText(table)}\n`);
+    for (const table of [...allTables(results), ...sizingTables(results.sizing)]) console.log(`${renderText(table)}\n`);
     mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
     const jsonFile = join(BENCH_DIR, 'results', resultsFileName(results));
     writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
@@ -236,7 +257,52 @@ function summarizeProfileRun(row: Results['stores'][number], dir: string): void 
   log(`wrote ${join(dir, 'summary.md')}`);
 }
 
+/** Sessions and operations per store of the sizing phase: about 2 minutes in all on 2 cores. */
+const FULL_SIZING: SizingSettings = { sessions: 10_000, ops: 1000 };
+const QUICK_SIZING: SizingSettings = { sessions: 2000, ops: 200 };
+
+/** `pnpm bench --sizing [--quick] [--only=id,id]`: the sizing phase alone, into bench/results/sizing.json. */
+async function sizingOnly(cli: CliOptions): Promise<void> {
+  const settings = cli.quick ? QUICK_SIZING : FULL_SIZING;
+  const urls = {
+    postgresUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    mysqlUrl: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  };
+  // Redis is the sizing phase's own redis-server; the probe only reads the engine versions.
+  const engines = await probeEngines({ ...urls, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  log(
+    `sizing: ${settings.sessions.toLocaleString('en-US')} sessions per store, ${settings.ops} gets, patches and sets`,
+  );
+  try {
+    const sizing = await runSizingPhase(urls, engines, settings, cli.only, log);
+    const result: SizingResult = {
+      command: `pnpm bench --sizing${cli.quick ? ' --quick' : ''}${cli.only ? ` --only=${cli.only.join(',')}` : ''}`,
+      startedAt: new Date(started).toISOString(),
+      ...settings,
+      ...sizing,
+      engines: Object.fromEntries(
+        (['redis', 'postgres', 'mysql', 'sqlite'] as const).map((engine) => [
+          engine === 'mysql' ? 'mariadb' : engine,
+          engines[engine].version ?? 'not available',
+        ]),
+      ),
+    };
+    console.log('');
+    for (const table of sizingTables(result)) console.log(`${renderText(table)}\n`);
+    mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
+    const file = join(BENCH_DIR, 'results', 'sizing.json');
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${file}`);
+  } finally {
+    killAllChildren();
+  }
+}
+
 function writeDocs(results: Results): void {
+  // A full run carries its own sizing; otherwise the last `--sizing` run's figures, when there are any.
+  const sizingFile = join(BENCH_DIR, 'results', 'sizing.json');
+  if (!results.sizing && existsSync(sizingFile))
+    results = { ...results, sizing: JSON.parse(readFileSync(sizingFile, 'utf8')) as SizingResult };
   writeFileSync(join(DOCS_DIR, 'benchmarks.svg'), renderChart(results));
   writeFileSync(join(DOCS_DIR, 'benchmarks.md'), renderDocs(results, 'benchmarks.svg', join(BENCH_DIR, 'analysis.md')));
   log(`wrote ${join(DOCS_DIR, 'benchmarks.md')} and benchmarks.svg`);

@@ -1,4 +1,5 @@
 import type { Side } from './catalog.js';
+import type { SizingResult } from './sizing-result.js';
 import type { Operation } from './ops.js';
 import type { RatioSummary } from './stats.js';
 
@@ -176,4 +177,6 @@ export interface Results {
   storeApi?: StoreApiResult;
   /** HTTP ratios of every comparison measured: medians of per-round ratios (derived from `stores`). */
   ratios?: ComparisonRatios[];
+  /** Bytes per session at rest and per operation on the wire (sizing phase), when measured. */
+  sizing?: SizingResult;
 }

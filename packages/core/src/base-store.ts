@@ -2,10 +2,16 @@ import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange, type SessionLimits } from './codec.js';
 import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js';
 import { StoreConfigError, isSessionStoreError } from './errors.js';
-import { type PrincipalFunction, defaultPrincipal, principalOf, principalQuery } from './principal.js';
+import {
+  DEFAULT_PRINCIPAL_KEYS,
+  type PrincipalFunction,
+  defaultPrincipal,
+  principalOf,
+  principalQuery,
+} from './principal.js';
 import { assertSessionId } from './sid.js';
 import { positiveInteger, positiveNumber } from './store-kit.js';
-import { DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
+import { type CallOwner, DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
 import { DEFAULT_MAX_SESSION_KEYS } from './value-rules.js';
 import type {
   BaseStoreOptions,
@@ -58,6 +64,11 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   readonly tombstoneTtlMs: number;
   readonly #principal: PrincipalFunction;
   #principalFailed = false;
+  /** Names this store's calls in timeouts and maps their errors (one object, not closures per call). */
+  readonly #calls: CallOwner = {
+    describeCall: (operation) => `${this.name} ${operation}`,
+    mapCallError: (err, operation) => toStoreError(err, `${this.name} ${operation}`, this.classifyError(err)),
+  };
 
   constructor(options: BaseStoreOptions = {}) {
     super();
@@ -122,46 +133,56 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   // The public methods return rejected promises for bad input rather than throwing, without an
   // async wrapper: they are on every request's path.
   get(sid: string): Promise<SessionData | null> {
-    return attempt(() => {
+    try {
       assertSessionId(sid);
       return this.run('get', this.read(sid));
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   set(sid: string, data: SessionData, options: WriteOptions): Promise<void> {
-    return attempt(() => {
+    try {
       assertSessionId(sid);
       const ttlMs = ttlOf(options);
       if (ttlMs <= 0) return this.destroy(sid);
       const json = encodeSession(data, this);
       return this.run('set', this.write(sid, data, json, ttlMs));
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   patch(sid: string, change: SessionChange, options: WriteOptions): Promise<void> {
-    return attempt(() => {
+    try {
       assertSessionId(sid);
       const ttlMs = ttlOf(options);
       if (ttlMs <= 0) return this.destroy(sid);
       const normalized = normalizeChange(change, this);
       return this.run('patch', this.merge(sid, normalized, ttlMs));
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   touch(sid: string, options: WriteOptions): Promise<void> {
-    return attempt(() => {
+    try {
       assertSessionId(sid);
       const ttlMs = ttlOf(options);
       if (ttlMs <= 0) return this.destroy(sid);
       return this.run('touch', this.extend(sid, ttlMs));
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   destroy(sid: string): Promise<void> {
-    return attempt(() => {
+    try {
       assertSessionId(sid);
       return this.run('destroy', this.remove(sid));
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   ids(): AsyncIterable<string> {
@@ -287,6 +308,19 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   }
 
   /**
+   * True when applying `change` to a session cannot change its principal, so a store can keep the
+   * principal it filed the session under without decoding the merged session: the default
+   * principal reads only `passport` and `userId`. Always false with a `principal` function of your own.
+   */
+  protected principalUnchangedBy(change: SessionChange): boolean {
+    if (this.#principal !== defaultPrincipal) return false;
+    for (const key of DEFAULT_PRINCIPAL_KEYS) {
+      if (Object.hasOwn(change.set, key) || change.unset.includes(key)) return false;
+    }
+    return true;
+  }
+
+  /**
    * How a backend error counts (see `ErrorKind`). The default knows Node's and the drivers' lost
    * connection errors; stores add their backend's data errors.
    */
@@ -323,10 +357,7 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
 
   /** Runs a backend call under `operationTimeoutMs`, mapping driver errors by `classifyError`. */
   protected run<T>(operation: string, work: Promise<T>): Promise<T> {
-    const what = () => `${this.name} ${operation}`;
-    return settleWithin(work, this.operationTimeoutMs, what, (err) =>
-      toStoreError(err, what(), this.classifyError(err)),
-    );
+    return settleWithin(work, this.operationTimeoutMs, this.#calls, operation);
   }
 }
 

@@ -1,6 +1,7 @@
-import secureJson from 'secure-json-parse';
-import { rememberStoredForm } from './delta.js';
+import type { KeyTexts } from './delta.js';
 import { SessionDecodeError, SessionEncodeError, SessionTooLargeError } from './errors.js';
+import { parseJson } from './json-parse.js';
+import { keyTextsOf, rememberStoredForm } from './stored-form.js';
 import type { SessionChange, SessionData } from './types.js';
 import { DEFAULT_MAX_SESSION_KEYS, checkValue } from './value-rules.js';
 
@@ -56,7 +57,9 @@ export function encodeValue(value: unknown): string {
 
 /**
  * Decodes stored JSON text into a session object. `__proto__` and `constructor.prototype` keys are
- * dropped at every depth (secure-json-parse), so stored bytes can never pollute prototypes.
+ * dropped at every depth (secure-json-parse, for any text that could spell one; see `parseJson`),
+ * so stored bytes can never pollute prototypes. The text is remembered with the object
+ * (`rememberStoredForm`), so a later save diffs against it.
  * @throws SessionDecodeError when the text is not JSON or not a JSON object.
  */
 export function decodeSession(sid: string, text: string | Buffer): SessionData {
@@ -74,7 +77,10 @@ export function decodeValue(sid: string, text: string | Buffer): unknown {
  * Validates a change and returns it in stored form: every value in `set` is what a read will give
  * back (`toJSON` applied, `undefined`/functions dropped; see `checkValue`), keys whose value has no
  * JSON form move to `unset`, and keys both set and unset are only set. Stores therefore hold the
- * same thing whatever their driver would have done with the raw value.
+ * same thing whatever their driver would have done with the raw value. The JSON text of each value
+ * of the returned `set` is remembered with it (`keyTextsOf(change.set)`), so a store that writes
+ * text does not encode the values again; values of a `set` that `changeBetween` made are not
+ * encoded here either.
  * @throws SessionEncodeError for a forbidden or empty key, a refused value, or more than
  *   `maxSessionKeys` keys in set plus unset.
  * @throws SessionTooLargeError when the encoded `set` part alone exceeds `maxSessionBytes`.
@@ -84,7 +90,11 @@ export function normalizeChange(change: SessionChange, limits: SessionLimits = D
     throw new SessionEncodeError('a change is { set: object, unset: string[] }');
   }
   assertKeyCount(change.unset.length, limits);
+  const known = keyTextsOf(change.set);
+  // A change from `changeBetween` is in stored form already: checked, it is returned as it is.
+  if (known && isStoredForm(change, known, limits)) return { set: change.set, unset: change.unset };
   const set: SessionData = {};
+  const texts: KeyTexts = new Map();
   const unset = new Set<string>();
   for (const key of change.unset) {
     if (typeof key !== 'string') throw new SessionEncodeError(`unset holds a ${typeName(key)}, expected key names`);
@@ -92,23 +102,60 @@ export function normalizeChange(change: SessionChange, limits: SessionLimits = D
     unset.add(key);
   }
   let keys = unset.size;
+  // UTF-16 units of the encoded `set` (keys counted at their longest escaped form, 6 units each).
+  let units = 2;
   for (const key in change.set) {
     if (!Object.hasOwn(change.set, key)) continue;
     assertKey(key);
     if (++keys > limits.maxSessionKeys) assertKeyCount(keys, limits);
     let value = change.set[key];
-    if (!checkValue(value, 1, `session.${key}`)) {
-      const text = JSON.stringify(value) as string | undefined;
-      value = text === undefined ? undefined : JSON.parse(text);
+    const canonical = checkValue(value, 1, `session.${key}`);
+    // A value decoded from its remembered text is that text's stored form already.
+    let text = known?.get(key);
+    if (text === undefined) {
+      text = encodeKnown(value, key);
+      if (!canonical) value = text === undefined ? undefined : JSON.parse(text);
     }
-    if (value === undefined) unset.add(key);
-    else {
-      set[key] = value;
-      unset.delete(key);
+    if (value === undefined || text === undefined) {
+      unset.add(key);
+      continue;
     }
+    set[key] = value;
+    texts.set(key, text);
+    unset.delete(key);
+    units += key.length * 6 + 3 + text.length;
   }
-  encodeJson(set, limits.maxSessionBytes);
-  return { set, unset: [...unset] };
+  // A UTF-16 unit encodes to at most 3 UTF-8 bytes, so small changes skip the exact count.
+  if (units * 3 > limits.maxSessionBytes) {
+    const bytes = byteLength(encodeJson(set, Number.MAX_SAFE_INTEGER));
+    if (bytes > limits.maxSessionBytes) throw new SessionTooLargeError(bytes, limits.maxSessionBytes);
+  }
+  return { set: rememberStoredForm(set, texts), unset: [...unset] };
+}
+
+/**
+ * True when every value of `change.set` has its remembered text (it was decoded from it), passes
+ * the value rules and is not also unset, and the change is within the key and size limits: then
+ * normalizing it would only copy it. Throws what {@link normalizeChange} throws for a refused key
+ * or value; `false` sends anything else the long way.
+ */
+function isStoredForm(change: SessionChange, known: KeyTexts, limits: SessionLimits): boolean {
+  const unset = change.unset;
+  for (const key of unset) {
+    if (typeof key !== 'string' || Object.hasOwn(change.set, key)) return false;
+    assertKey(key);
+  }
+  let keys = unset.length;
+  let units = 2;
+  for (const key in change.set) {
+    if (!Object.hasOwn(change.set, key)) continue;
+    assertKey(key);
+    if (++keys > limits.maxSessionKeys) assertKeyCount(keys, limits);
+    const text = known.get(key);
+    if (text === undefined || !checkValue(change.set[key], 1, `session.${key}`)) return false;
+    units += key.length * 6 + 3 + text.length;
+  }
+  return units * 3 <= limits.maxSessionBytes;
 }
 
 /** Returns a new session: `base` with `change` applied (top-level keys only). */
@@ -140,9 +187,18 @@ function encodeJson(value: unknown, maxBytes: number): string {
   return text;
 }
 
+/** JSON text of a value `checkValue` accepted; `undefined` when it has no JSON form. */
+function encodeKnown(value: unknown, key: string): string | undefined {
+  try {
+    return JSON.stringify(value) as string | undefined;
+  } catch (err) {
+    throw new SessionEncodeError(`key ${JSON.stringify(key)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function decodeJson(sid: string, text: string | Buffer): unknown {
   try {
-    return secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
+    return parseJson(text);
   } catch (err) {
     throw new SessionDecodeError(sid, (err as Error).message, { cause: err });
   }

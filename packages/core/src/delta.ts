@@ -1,4 +1,5 @@
 import { SessionEncodeError } from './errors.js';
+import { rememberStoredForm } from './stored-form.js';
 import type { SessionChange, SessionData } from './types.js';
 
 // The stored-form side channel lives in its own module; re-exported for the codec and older imports.
@@ -16,28 +17,49 @@ export type KeyTexts = Map<string, string>;
  */
 export function keyTexts(session: object): KeyTexts {
   const texts: KeyTexts = new Map();
-  for (const [key, value] of Object.entries(session)) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch (err) {
-      throw new SessionEncodeError(`key ${JSON.stringify(key)}: ${(err as Error).message}`, { cause: err });
+  const keys = Object.keys(session);
+  let key = '';
+  try {
+    for (let i = 0; i < keys.length; i++) {
+      key = keys[i] as string;
+      const text = JSON.stringify((session as Record<string, unknown>)[key]) as string | undefined;
+      if (text !== undefined) texts.set(key, text);
     }
-    if (text !== undefined) texts.set(key, text);
+  } catch (err) {
+    throw new SessionEncodeError(`key ${JSON.stringify(key)}: ${(err as Error).message}`, { cause: err });
   }
   return texts;
 }
 
-/** Plain JSON data for `keys` of `texts` (all by default): no store ever holds a reference into a live request object. */
+/**
+ * Plain JSON data for `keys` of `texts` (all by default): no store ever holds a reference into a
+ * live request object. The texts are remembered with the data (see `keyTextsOf`), so the store
+ * does not encode the values again.
+ */
 export function dataOf(texts: KeyTexts, keys: Iterable<string> = texts.keys()): SessionData {
   const data: SessionData = {};
-  for (const key of keys) data[key] = JSON.parse(texts.get(key)!);
-  return data;
+  const used: KeyTexts = new Map();
+  for (const key of keys) {
+    const text = texts.get(key)!;
+    data[key] = JSON.parse(text);
+    used.set(key, text);
+  }
+  return rememberStoredForm(data, used);
 }
 
-/** The change from the session as loaded to the session as saved: changed or new keys set, missing keys unset. */
+/**
+ * The change from the session as loaded to the session as saved: changed or new keys set, missing
+ * keys unset. Only the changed keys are decoded; their texts are remembered with `set`.
+ */
 export function changeBetween(loaded: KeyTexts, current: KeyTexts): SessionChange {
-  const changed = [...current.keys()].filter((key) => loaded.get(key) !== current.get(key));
-  const unset = [...loaded.keys()].filter((key) => !current.has(key));
-  return { set: dataOf(current, changed), unset };
+  const set: SessionData = {};
+  const texts: KeyTexts = new Map();
+  const unset: string[] = [];
+  for (const [key, text] of current) {
+    if (loaded.get(key) === text) continue;
+    set[key] = JSON.parse(text);
+    texts.set(key, text);
+  }
+  for (const key of loaded.keys()) if (!current.has(key)) unset.push(key);
+  return { set: rememberStoredForm(set, texts), unset };
 }

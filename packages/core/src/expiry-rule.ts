@@ -70,7 +70,7 @@ export function cookieRefreshedAt(cookie: unknown): number | undefined {
   const { expires, originalMaxAge } = cookie as { expires?: unknown; originalMaxAge?: unknown };
   if ((typeof expires !== 'string' && !(expires instanceof Date)) || typeof originalMaxAge !== 'number')
     return undefined;
-  const at = new Date(expires).getTime() - originalMaxAge;
+  const at = (typeof expires === 'string' ? Date.parse(expires) : expires.getTime()) - originalMaxAge;
   return Number.isFinite(at) ? at : undefined;
 }
 

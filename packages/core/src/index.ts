@@ -25,6 +25,7 @@ export { MAX_SESSION_ID_LENGTH, assertSessionId, isValidSessionId } from './sid.
 export { DEFAULT_MAX_SESSION_KEYS, MAX_SESSION_DEPTH, checkValue } from './value-rules.js';
 export { FORBIDDEN_KEYS } from './forbidden-keys.js';
 export {
+  DEFAULT_PRINCIPAL_KEYS,
   MAX_PRINCIPAL_BYTES,
   UNDECIDED,
   defaultPrincipal,
@@ -70,7 +71,8 @@ export {
   type StoreFactory,
 } from './registry.js';
 export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
-export { rememberStoredForm, storedKeyTexts } from './stored-form.js';
+export { formKeyTexts, keyTextsOf, rememberStoredForm, storedForm, storedKeyTexts } from './stored-form.js';
+export { privateSlot, type PrivateSlot } from './private-slot.js';
 export {
   SessionTracker,
   type FailMode,

@@ -22,30 +22,33 @@ export class LoadedSession {
    * that only moves the expiry writes nothing, and a real change is merged into whatever is stored.
    */
   readonly degraded: boolean;
-  #keys: () => KeyTexts;
+  #keys: KeyTexts | (() => KeyTexts);
   #refreshedAt: number | undefined;
 
   /**
-   * @param keys the JSON text of each top-level key as stored, computed on first call
+   * @param keys the JSON text of each top-level key as stored, or a function that computes it
+   *   (called once, on the first {@link storedKeys}: a request that never saves never pays for it)
    * @param refreshedAt when the stored expiry was last refreshed, epoch ms (see `ExpiryRule.refreshedAt`)
    */
   constructor(
     sid: string,
     data: SessionData | null,
-    keys: () => KeyTexts,
+    keys: KeyTexts | (() => KeyTexts),
     refreshedAt: number | undefined,
     degraded = false,
   ) {
     this.sid = sid;
     this.data = data;
     this.degraded = degraded;
-    this.#keys = once(keys);
+    this.#keys = keys;
     this.#refreshedAt = refreshedAt;
   }
 
   /** The JSON text of each top-level key as stored (computed once, on first call). */
   storedKeys(): KeyTexts {
-    return this.#keys();
+    const keys = this.#keys;
+    if (typeof keys !== 'function') return keys;
+    return (this.#keys = keys());
   }
 
   /** When the stored expiry was last refreshed, epoch ms; `undefined` when unknown. */
@@ -55,7 +58,7 @@ export class LoadedSession {
 
   /** Records a write: the stored form is now `keys`, refreshed at `refreshedAt`. */
   advance(keys: KeyTexts, refreshedAt: number | undefined): void {
-    this.#keys = () => keys;
+    this.#keys = keys;
     this.#refreshedAt = refreshedAt;
   }
 
@@ -75,16 +78,4 @@ export class LoadedSession {
   toJSON(): undefined {
     return undefined;
   }
-}
-
-function once<T>(compute: () => T): () => T {
-  let done = false;
-  let value: T | undefined;
-  return () => {
-    if (!done) {
-      value = compute();
-      done = true;
-    }
-    return value as T;
-  };
 }

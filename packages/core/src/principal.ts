@@ -11,6 +11,9 @@ export const MAX_PRINCIPAL_BYTES = 256;
  */
 export type PrincipalFunction = (data: SessionData) => unknown;
 
+/** The top-level keys {@link defaultPrincipal} reads. */
+export const DEFAULT_PRINCIPAL_KEYS: readonly string[] = ['passport', 'userId'];
+
 /** The default principal: passport's `session.passport.user`, else `session.userId`. */
 export const defaultPrincipal: PrincipalFunction = (data) =>
   (data['passport'] as { user?: unknown } | undefined)?.user ?? data['userId'];

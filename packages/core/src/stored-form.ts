@@ -1,19 +1,23 @@
-import secureJson from 'secure-json-parse';
 import type { KeyTexts } from './delta.js';
+import { parseJson } from './json-parse.js';
+import { objectKeyTexts } from './object-texts.js';
+import { privateSlot, type PrivateSlot } from './private-slot.js';
 
 /**
  * The stored-form side channel. A store that decodes a session can remember, next to the object
  * it returns from `SessionStore.get`, the text it decoded it from: the whole JSON text, or the JSON
  * text of each top-level key (a per-field layout such as a Redis hash). The session tracker diffs a
  * save against that form, so a request that never saves pays for no snapshot and a request that
- * saves compares against exactly what was stored.
+ * saves compares against exactly what was stored. `normalizeChange` remembers the text of each
+ * value of a change the same way, so a store that writes text does not encode the values again.
  *
- * The map is keyed by the returned object (a WeakMap: it goes away with the object) and is one per
- * process, shared by the ESM and CJS copies of this package. Nothing in it is ever written back.
+ * The form lives in a private field of the object (see `privateSlot`): invisible to spreads,
+ * `JSON.stringify` and equality checks, and gone with the object. The slot is one per process,
+ * shared by the ESM and CJS copies of this package. Nothing in it is ever written back.
  */
-const STORED_FORMS_KEY = Symbol.for('sessionkit.stored-forms');
-const storedForms: WeakMap<object, string | KeyTexts> = ((globalThis as Record<symbol, unknown>)[STORED_FORMS_KEY] ??=
-  new WeakMap<object, string | KeyTexts>()) as WeakMap<object, string | KeyTexts>;
+const STORED_FORMS_KEY = Symbol.for('sessionkit.stored-form-slot');
+const storedForms: PrivateSlot<string | KeyTexts> = ((globalThis as Record<symbol, unknown>)[STORED_FORMS_KEY] ??=
+  privateSlot<string | KeyTexts>()) as PrivateSlot<string | KeyTexts>;
 
 /**
  * Remembers what `data` was decoded from: its JSON text, or the JSON text of each top-level key.
@@ -22,6 +26,21 @@ const storedForms: WeakMap<object, string | KeyTexts> = ((globalThis as Record<s
 export function rememberStoredForm<T extends object>(data: T, form: string | KeyTexts): T {
   storedForms.set(data, form);
   return data;
+}
+
+/** What {@link rememberStoredForm} remembered for `data`: a JSON text, per-key texts, or `undefined`. */
+export function storedForm(data: object): string | KeyTexts | undefined {
+  return storedForms.get(data);
+}
+
+/**
+ * The JSON text of each top-level key `data` was decoded from, or of each value of a change that
+ * `normalizeChange` returned, when remembered as per-key texts; `undefined` otherwise (encode the
+ * values yourself). Never decodes or encodes anything.
+ */
+export function keyTextsOf(data: object): KeyTexts | undefined {
+  const form = storedForms.get(data);
+  return typeof form === 'object' ? form : undefined;
 }
 
 /**
@@ -33,12 +52,33 @@ export function storedKeyTexts(data: object): (() => KeyTexts) | undefined {
   const form = storedForms.get(data);
   if (form === undefined) return undefined;
   if (typeof form !== 'string') return () => form;
-  return () => {
-    // The text decoded once already; parse it the same prototype-safe way.
-    const parsed = secureJson.parse(form, undefined, { protoAction: 'remove', constructorAction: 'remove' }) as Record<
-      string,
-      unknown
-    >;
-    return new Map(Object.entries(parsed).map(([key, value]) => [key, JSON.stringify(value)]));
-  };
+  return () => formKeyTexts(form);
+}
+
+/** The last text {@link formKeyTexts} cut, and what it gave: a save cuts the stored text for its diff, then the store's merge cuts the same text again. */
+let lastForm: string | undefined;
+let lastTexts: KeyTexts | undefined;
+
+/**
+ * The JSON text of each top-level key of a stored JSON object text: cut out of the text when it is
+ * written as `JSON.stringify` writes it, else decoded (the same prototype-safe way as the store
+ * decoded it) and each key encoded again. The result may be shared with other callers: read it,
+ * never change it.
+ */
+export function formKeyTexts(form: string | KeyTexts): KeyTexts {
+  if (typeof form !== 'string') return form;
+  if (form === lastForm) return lastTexts!;
+  const cut = objectKeyTexts(form);
+  if (cut) {
+    lastForm = form;
+    lastTexts = cut;
+    return cut;
+  }
+  const parsed = parseJson(form) as Record<string, unknown>;
+  const texts: KeyTexts = new Map();
+  for (const key of Object.keys(parsed)) {
+    const text = JSON.stringify(parsed[key]) as string | undefined;
+    if (text !== undefined) texts.set(key, text);
+  }
+  return texts;
 }

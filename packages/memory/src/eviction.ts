@@ -79,9 +79,9 @@ export class AnonymousFirstLru {
   }
 
   set(sid: string, entry: Entry, ttlMs: number): void {
-    const [list, other] =
-      entry.principal === undefined ? [this.#anonymous, this.#known] : [this.#known, this.#anonymous];
-    other.delete(sid);
+    const anonymous = entry.principal === undefined;
+    const list = anonymous ? this.#anonymous : this.#known;
+    (anonymous ? this.#known : this.#anonymous).delete(sid);
     list.set(sid, entry, { ttl: ttlMs });
     this.#bytes += entry.bytes;
     this.#index.assign(sid, entry.principal);

@@ -1,11 +1,15 @@
 import {
   AbstractSessionStore,
-  applyChange,
   byteLength,
   decodeSession,
-  encodeSession,
+  formKeyTexts,
+  keyTextsOf,
   positiveInteger,
+  SessionEncodeError,
+  SessionTooLargeError,
   StoreConfigError,
+  toStoreError,
+  type KeyTexts,
   type BaseStoreOptions,
   type SessionChange,
   type SessionData,
@@ -131,9 +135,34 @@ export class MemorySessionStore extends AbstractSessionStore {
   protected async merge(sid: string, change: SessionChange, ttlMs: number): Promise<void> {
     if (this.#tombstones.has(sid)) return;
     const current = this.#cache.get(sid);
-    const next = applyChange(current ? decodeSession(sid, current.json) : null, change);
-    const principal = this.principalOf(next);
-    this.#store(sid, encodeSession(next, this), principal, ttlMs);
+    // Spliced as text: the stored session cut into its keys (the cut the save's diff made, see
+    // formKeyTexts), the changed keys' texts (which normalizeChange already checked and encoded)
+    // put in their place or after. Nothing is decoded or encoded again.
+    const changed = keyTextsOf(change.set);
+    const base = current ? formKeyTexts(current.json) : undefined;
+    const parts: string[] = [];
+    if (base) {
+      for (const [key, text] of base) {
+        if (Object.hasOwn(change.set, key)) parts.push(member(key, valueText(change, changed, key)));
+        else if (!change.unset.includes(key)) parts.push(member(key, text));
+      }
+    }
+    for (const key of Object.keys(change.set))
+      if (!base?.has(key)) parts.push(member(key, valueText(change, changed, key)));
+    if (parts.length > this.maxSessionKeys) {
+      throw new SessionEncodeError(
+        `more than ${this.maxSessionKeys} top-level keys (maxSessionKeys); keep collections under one key, e.g. session.cart = [...]`,
+      );
+    }
+    const json = `{${parts.join(',')}}`;
+    if (json.length * 3 > this.maxSessionBytes) {
+      const bytes = byteLength(json);
+      if (bytes > this.maxSessionBytes) throw new SessionTooLargeError(bytes, this.maxSessionBytes);
+    }
+    // The principal is found again only when the change may have moved it.
+    const principal =
+      current && this.principalUnchangedBy(change) ? current.principal : this.principalOf(decodeSession(sid, json));
+    this.#store(sid, json, principal, ttlMs);
     if (!current) this.lifecycle('created', sid, principal);
   }
 
@@ -186,6 +215,17 @@ export class MemorySessionStore extends AbstractSessionStore {
     this.#tombstones.clear();
   }
 
+  /**
+   * Every backend call of this store finishes in the turn it starts (nothing in it awaits I/O),
+   * so there is no deadline to keep (`operationTimeoutMs`): only the error mapping of the base
+   * class is applied, without a timer per call.
+   */
+  protected override run<T>(operation: string, work: Promise<T>): Promise<T> {
+    return work.catch((err: unknown) =>
+      Promise.reject(toStoreError(err, `${this.name} ${operation}`, this.classifyError(err))),
+    );
+  }
+
   protected override async release(): Promise<void> {
     clearInterval(this.#sweep);
   }
@@ -211,4 +251,14 @@ export class MemorySessionStore extends AbstractSessionStore {
     };
     this.#cache.set(sid, entry, ttl);
   }
+}
+
+/** The JSON text of `key`'s new value: the one normalizeChange remembered, else encoded. */
+function valueText(change: SessionChange, changed: KeyTexts | undefined, key: string): string {
+  return changed?.get(key) ?? JSON.stringify(change.set[key]);
+}
+
+/** One member of a JSON object text: the key as JSON, a colon, the value's JSON text. */
+function member(key: string, text: string): string {
+  return `${JSON.stringify(key)}:${text}`;
 }

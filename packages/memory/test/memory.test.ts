@@ -247,3 +247,42 @@ describe('entries()', () => {
     ).rejects.toMatchObject({ code: 'ERR_SESSION_ID_INVALID' });
   });
 });
+
+describe('patch', () => {
+  it('splices the change into the stored session: key order, other keys and escapes kept; limits checked on the result', async () => {
+    const store = new MemorySessionStore({ maxSessionBytes: 200, maxSessionKeys: 3 });
+    await store.set('patch-a', { first: 1, 'a "b"': 'x\\y', cart: ['tea'] }, { ttlMs: 60_000 });
+    await store.patch(
+      'patch-a',
+      { set: { cart: ['tea', 'pen'], when: new Date('2026-01-02T00:00:00.000Z') }, unset: ['first'] },
+      { ttlMs: 60_000 },
+    );
+    const data = await store.get('patch-a');
+    expect(data).toEqual({ 'a "b"': 'x\\y', cart: ['tea', 'pen'], when: '2026-01-02T00:00:00.000Z' });
+    expect(Object.keys(data!)).toEqual(['a "b"', 'cart', 'when']);
+    await expect(store.patch('patch-a', { set: { fourth: 4 }, unset: [] }, { ttlMs: 60_000 })).rejects.toMatchObject({
+      code: 'ERR_SESSION_ENCODE',
+    });
+    await expect(
+      store.patch('patch-a', { set: { cart: 'x'.repeat(150) }, unset: [] }, { ttlMs: 60_000 }),
+    ).rejects.toMatchObject({
+      code: 'ERR_SESSION_TOO_LARGE',
+    });
+    expect(await store.get('patch-a')).toEqual(data);
+  });
+
+  it('files the session under the principal of the merged session, also with a principal function of your own', async () => {
+    const store = new MemorySessionStore({ principal: (data) => (data['account'] as { id?: string } | undefined)?.id });
+    await store.set('patch-p', { cart: [] }, { ttlMs: 60_000 });
+    await store.patch('patch-p', { set: { account: { id: 'ann' } }, unset: [] }, { ttlMs: 60_000 });
+    await store.patch('patch-p', { set: { cart: ['tea'] }, unset: [] }, { ttlMs: 60_000 });
+    const ids = async (who: string) => {
+      const found: string[] = [];
+      for await (const sid of store.idsByPrincipal(who)) found.push(sid);
+      return found;
+    };
+    expect(await ids('ann')).toEqual(['patch-p']);
+    await store.patch('patch-p', { set: {}, unset: ['account'] }, { ttlMs: 60_000 });
+    expect(await ids('ann')).toEqual([]);
+  });
+});
