@@ -1,5 +1,6 @@
 import type { KeyTexts } from './delta.js';
 import { SessionDecodeError, SessionEncodeError, SessionTooLargeError } from './errors.js';
+import { FORBIDDEN_KEYS } from './forbidden-keys.js';
 import { parseJson } from './json-parse.js';
 import { keyTextsOf, rememberStoredForm } from './stored-form.js';
 import type { SessionChange, SessionData } from './types.js';
@@ -24,8 +25,6 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxSessionBytes: DEFAULT_MAX_SESSION_BYTES,
   maxSessionKeys: DEFAULT_MAX_SESSION_KEYS,
 };
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Encodes a session as JSON text, after checking it against the shared value rules

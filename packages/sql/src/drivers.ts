@@ -1,23 +1,10 @@
-import { createRequire } from 'node:module';
-import { StoreConfigError } from '@sessionkit/core';
-
-const requireFromHere = createRequire(import.meta.url);
+import { loadOptionalDriver } from '@sessionkit/core';
 
 /**
  * Loads an optional peer dependency on first use, so importing `@sessionkit/sql` does not need
  * all three drivers installed.
- * @throws StoreConfigError naming the package to install when it is missing.
+ * @throws StoreConfigError naming the package to install when it is missing; other load errors propagate.
  */
 export function loadDriver<T>(moduleName: string, packageName: string, forScheme: string): T {
-  try {
-    return requireFromHere(moduleName) as T;
-  } catch (err) {
-    const missing =
-      (err as { code?: string }).code === 'MODULE_NOT_FOUND' &&
-      String((err as Error).message).includes(`'${moduleName}'`);
-    if (!missing) throw err;
-    throw new StoreConfigError(
-      `${forScheme} session stores need the "${packageName}" package: npm install ${packageName}`,
-    );
-  }
+  return loadOptionalDriver<T>(moduleName, `a ${forScheme} session store`, { from: import.meta.url, packageName });
 }

@@ -1,5 +1,6 @@
 import {
   DEFAULT_OPERATION_TIMEOUT_MS,
+  queryOptions,
   redactUrl,
   registerStore,
   StoreConfigError,
@@ -19,7 +20,13 @@ type SqliteModule = new (
 ) => SqliteDatabase & { pragma(sql: string): unknown };
 
 /** Store options read from the URL's query string; the rest of the URL goes to the driver. */
-const STORE_PARAMS = ['table', 'schema', 'createTable', 'pruneIntervalMs', 'pruneBatchSize'] as const;
+const STORE_PARAMS = {
+  table: 'string',
+  schema: 'string',
+  createTable: 'boolean',
+  pruneIntervalMs: 'number',
+  pruneBatchSize: 'integer',
+} as const;
 
 /**
  * Registers `postgres://`, `postgresql://`, `mysql://`, `mariadb://` and `sqlite:` with
@@ -60,12 +67,8 @@ export function registerSqlStores(): void {
   registerStore(
     ['sqlite'],
     (url, options) => {
-      const own = takeStoreParams(url);
-      const extra = [...url.searchParams.keys()];
-      if (extra.length)
-        throw new StoreConfigError(
-          `sqlite: URL has unknown parameters ${extra.join(', ')}; known: ${STORE_PARAMS.join(', ')}`,
-        );
+      // No driver reads parameters from a file path: every one is the store's, and a typo is refused.
+      const own = takeStoreParams(url, false);
       const path = decodeURIComponent(url.host + url.pathname);
       if (!path) throw new StoreConfigError('sqlite: URL names no file; use sqlite:./sessions.db or sqlite::memory:');
       const Database = loadDriver<SqliteModule>('better-sqlite3', 'better-sqlite3', 'sqlite:');
@@ -107,23 +110,15 @@ function owned(
 }
 
 /** Removes the store's own parameters from `url` and returns them as options. */
-function takeStoreParams(url: URL): Partial<SqlSessionStoreOptions> {
-  const options: Record<string, unknown> = {};
-  for (const name of STORE_PARAMS) {
-    const value = url.searchParams.get(name);
-    if (value === null) continue;
-    url.searchParams.delete(name);
-    if (name === 'table' || name === 'schema') options[name] = value;
-    else if (name === 'createTable') options[name] = parseBoolean(value);
-    else options[name] = Number(value);
-  }
-  return options;
-}
-
-function parseBoolean(value: string): boolean {
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new StoreConfigError(`createTable must be true or false, got ${JSON.stringify(value)}`);
+/**
+ * Takes the store's own parameters out of `url`, so the driver sees only its own.
+ * @param driverParams whether the driver reads other parameters (`sslmode` for pg); else they are refused.
+ * @throws StoreConfigError for a malformed value, or an unknown parameter when `driverParams` is false.
+ */
+function takeStoreParams(url: URL, driverParams = true): Partial<SqlSessionStoreOptions> {
+  const own = queryOptions(url, STORE_PARAMS, { what: `${url.protocol} store URL`, allowOthers: driverParams });
+  for (const name of Object.keys(STORE_PARAMS)) url.searchParams.delete(name);
+  return own;
 }
 
 function timeoutOf(options: CreateStoreOptions): number {

@@ -6,6 +6,7 @@ import {
   UNDECIDED,
   type PrincipalFunction,
   isSessionStoreError,
+  positiveInteger,
   redactUrl,
   StoreConfigError,
   type BaseStoreOptions,
@@ -398,10 +399,4 @@ function redacted(err: unknown): unknown {
 
 function expiry(ttlMs: number, now = Date.now()): number {
   return Math.ceil(now + ttlMs);
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new StoreConfigError(`${name} must be a positive integer, got ${value}`);
-  return value;
 }

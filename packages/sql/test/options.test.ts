@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { describe, it } from 'vitest';
 import { loadDriver } from '../src/drivers.js';
+import { createStore } from '@sessionkit/core';
 import { SqlSessionStore, type SqlClient, type SqlDialectName } from '../src/index.js';
 
 const isConfigError = (err: Error & { code?: string }) =>
@@ -59,5 +60,20 @@ describe('SqlSessionStore options', () => {
       (err: Error & { code?: string }) =>
         isConfigError(err) && /npm install sessionkit-driver-that-is-not-installed/.test(err.message),
     );
+  });
+
+  it('store URL parameters: a typo on sqlite: is refused naming the closest, a driver parameter on postgres:// passes to pg (importing the package registers the schemes)', async () => {
+    assert.throws(
+      () => createStore('sqlite::memory:?tabel=sessions'),
+      (err: Error & { code?: string }) =>
+        isConfigError(err) && /unknown parameter "tabel" \(did you mean "table"\?\)/.test(err.message),
+    );
+    assert.throws(() => createStore('sqlite::memory:?pruneBatchSize=many'), isConfigError);
+    assert.throws(() => createStore('sqlite::memory:?createTable=maybe'), isConfigError);
+    const store = createStore(
+      'postgres://postgres@127.0.0.1:5432/test?sslmode=disable&table=url_params&pruneIntervalMs=0',
+    );
+    assert.equal(store.name, 'sql:postgres');
+    await store.close();
   });
 });
