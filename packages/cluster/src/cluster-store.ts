@@ -49,6 +49,15 @@ export interface ClockDriftInfo {
  * `destroyed` on the node whose call made or ended the session (`destroy`, `destroyByPrincipal`,
  * `ttlMs <= 0`), not on the nodes it replicates to; `expired` on every node whose read or sweep
  * (every anti-entropy round, and `prune()`) drops its copy of a session past its TTL.
+ *
+ * @example
+ * const store = new ReplicatedSessionStore({
+ *   listen: '10.0.0.5:7400',
+ *   peers: ['10.0.0.5:7400', '10.0.0.6:7400', '10.0.0.7:7400'],
+ *   secret: process.env.CLUSTER_SECRET, // the same on every node; 32+ characters
+ *   ack: 'one', // a write resolves once one peer holds it
+ * });
+ * await store.ready();
  */
 export class ReplicatedSessionStore extends AbstractSessionStore {
   readonly name = 'cluster';

@@ -120,6 +120,12 @@ const FILE_ATTEMPTS = 20;
  * removed, so a set outlives none of its sessions by more than the longest one; members whose
  * session expired or moved to another user are dropped when the set is read. The JSON layout has
  * no index: `idsByPrincipal` reads every session there (O(n)).
+ *
+ * @example
+ * import { Redis } from 'ioredis'; // or: createClient() from 'redis', connected by you
+ * const store = new RedisSessionStore({ client: new Redis(process.env.REDIS_URL), prefix: 'sess:' });
+ * await store.set(sid, { userId: 'u1', cart: [] }, { ttlMs: 86_400_000 });
+ * await store.destroyByPrincipal('u1'); // log out everywhere
  */
 export class RedisSessionStore extends AbstractSessionStore {
   readonly name = 'redis';

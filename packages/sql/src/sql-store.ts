@@ -88,6 +88,11 @@ export interface SqlMigrateResult {
  * connection, and `error` for errors the client reports outside a call.
  * @throws StoreConfigError from the constructor for an unknown client, an unsafe table/schema
  *   name or a bad number.
+ *
+ * @example
+ * import pg from 'pg'; // or a mysql2 pool, or a better-sqlite3 Database
+ * const store = new SqlSessionStore({ client: new pg.Pool({ connectionString: process.env.DATABASE_URL }) });
+ * await store.set(sid, { userId: 'u1' }, { ttlMs: 86_400_000 }); // the table is created on first use
  */
 export class SqlSessionStore extends AbstractSessionStore {
   readonly name: string;
