@@ -54,7 +54,7 @@ export interface ClockDriftInfo {
  * const store = new ReplicatedSessionStore({
  *   listen: '10.0.0.5:7400',
  *   peers: ['10.0.0.5:7400', '10.0.0.6:7400', '10.0.0.7:7400'],
- *   secret: process.env.CLUSTER_SECRET, // the same on every node; 32+ characters
+ *   secret: process.env.CLUSTER_SECRET, // the same on every node, 16+ characters
  *   ack: 'one', // a write resolves once one peer holds it
  * });
  * await store.ready();
