@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { isConnectionError } from '@sessionkit/core';
 import type { Redis } from 'ioredis';
-import { INVALIDATION_CHANNEL, type InvalidationLink, type InvalidationListener } from './tracking-link.js';
+import {
+  attachShared,
+  INVALIDATION_CHANNEL,
+  type InvalidationLink,
+  type InvalidationListener,
+  type SharedTrackingLink,
+} from './tracking-link.js';
 
 /** Replies that pass: the server is busy, failing over or the connection went away. Tracking is retried on the next `ready`. */
 const TRANSIENT =
@@ -31,30 +37,16 @@ const GONE_TARGET = /client ID you want redirect to does not exist/i;
  * stores on one client share one link ({@link IoredisTrackingLink.attach}), which reports to each
  * of them and closes when the last one leaves.
  */
-export class IoredisTrackingLink {
-  static readonly #links = new WeakMap<Redis, IoredisTrackingLink>();
+export class IoredisTrackingLink implements SharedTrackingLink {
+  static readonly #links = new WeakMap<Redis, SharedTrackingLink>();
 
   /** The link of `client` for one more near cache: shared with the other stores on that client. */
   static attach(client: Redis): InvalidationLink {
-    let link = IoredisTrackingLink.#links.get(client);
-    // A closed link is replaced; a refused one stays: the server's answer will not change.
-    if (!link || (link.#done && link.#refusal === undefined)) {
-      link = new IoredisTrackingLink(client);
-      IoredisTrackingLink.#links.set(client, link);
-    }
-    const shared = link;
-    let listener: InvalidationListener | undefined;
-    return {
-      start(l) {
-        listener = l;
-        shared.#join(l);
-      },
-      fence: () => shared.#fence(),
-      async close() {
-        if (listener) await shared.#leave(listener);
-        listener = undefined;
-      },
-    };
+    return attachShared(IoredisTrackingLink.#links, client, (c) => new IoredisTrackingLink(c));
+  }
+
+  get replaceable(): boolean {
+    return this.#done && this.#refusal === undefined;
   }
 
   readonly #data: Redis;
@@ -116,7 +108,7 @@ export class IoredisTrackingLink {
   }
 
   /** PING on the invalidation connection (allowed in subscriber mode), else on the data connection; bounded. */
-  #fence(): Promise<void> {
+  fence(): Promise<void> {
     const through = this.#sub.status === 'ready' ? this.#sub : this.#data.status === 'ready' ? this.#data : undefined;
     if (!through) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -134,7 +126,7 @@ export class IoredisTrackingLink {
     });
   }
 
-  #join(listener: InvalidationListener): void {
+  join(listener: InvalidationListener): void {
     if (this.#refusal !== undefined) {
       listener.refused(this.#refusal);
       return;
@@ -147,7 +139,7 @@ export class IoredisTrackingLink {
     }
   }
 
-  async #leave(listener: InvalidationListener): Promise<void> {
+  async leave(listener: InvalidationListener): Promise<void> {
     this.#listeners.delete(listener);
     if (this.#listeners.size === 0) await this.#close();
   }

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { isConnectionError } from '@sessionkit/core';
-import { INVALIDATION_CHANNEL, type InvalidationLink, type InvalidationListener } from './tracking-link.js';
+import {
+  attachShared,
+  INVALIDATION_CHANNEL,
+  type InvalidationLink,
+  type InvalidationListener,
+  type SharedTrackingLink,
+} from './tracking-link.js';
 
 /** The members of a node-redis v5 standalone client (`createClient`) this link uses. */
 export interface NodeRedisStandalone {
@@ -39,29 +45,16 @@ const REOPEN_MS = 100;
  * client; the store caches decoded sessions and needs to know when a read is in flight, so it
  * does not use it.
  */
-export class NodeRedisTrackingLink {
-  static readonly #links = new WeakMap<object, NodeRedisTrackingLink>();
+export class NodeRedisTrackingLink implements SharedTrackingLink {
+  static readonly #links = new WeakMap<NodeRedisStandalone, SharedTrackingLink>();
 
   /** The link of `client` for one more near cache: shared with the other stores on that client. */
   static attach(client: NodeRedisStandalone): InvalidationLink {
-    let link = NodeRedisTrackingLink.#links.get(client);
-    if (!link || (link.#done && link.#refusal === undefined)) {
-      link = new NodeRedisTrackingLink(client);
-      NodeRedisTrackingLink.#links.set(client, link);
-    }
-    const shared = link;
-    let listener: InvalidationListener | undefined;
-    return {
-      start(l) {
-        listener = l;
-        shared.#join(l);
-      },
-      fence: () => shared.#fence(),
-      async close() {
-        if (listener) await shared.#leave(listener);
-        listener = undefined;
-      },
-    };
+    return attachShared(NodeRedisTrackingLink.#links, client, (c) => new NodeRedisTrackingLink(c));
+  }
+
+  get replaceable(): boolean {
+    return this.#done && this.#refusal === undefined;
   }
 
   readonly #data: NodeRedisStandalone;
@@ -109,7 +102,7 @@ export class NodeRedisTrackingLink {
     };
   }
 
-  #join(listener: InvalidationListener): void {
+  join(listener: InvalidationListener): void {
     if (this.#refusal !== undefined) {
       listener.refused(this.#refusal);
       return;
@@ -122,7 +115,7 @@ export class NodeRedisTrackingLink {
     }
   }
 
-  async #leave(listener: InvalidationListener): Promise<void> {
+  async leave(listener: InvalidationListener): Promise<void> {
     this.#listeners.delete(listener);
     if (this.#listeners.size === 0) await this.#close();
   }
@@ -231,7 +224,7 @@ export class NodeRedisTrackingLink {
     return 'refused';
   }
 
-  #fence(): Promise<void> {
+  fence(): Promise<void> {
     const sub = this.#subReady ? this.#sub : undefined;
     const ping = sub ? sub.sendCommand(['PING']) : this.#data.isReady ? this.#data.sendCommand(['PING']) : undefined;
     if (!ping) return Promise.resolve();

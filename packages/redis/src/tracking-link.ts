@@ -57,3 +57,43 @@ export interface InvalidationListener {
 
 /** The channel Redis publishes invalidations on for a `REDIRECT` target in RESP2. */
 export const INVALIDATION_CHANNEL = '__redis__:invalidate';
+
+/** One connection's invalidation path, shared by every near cache on that client. */
+export interface SharedTrackingLink {
+  /** Closed for a reason other than a refused REDIRECT: the next store on the client gets a new link. */
+  readonly replaceable: boolean;
+  join(listener: InvalidationListener): void;
+  leave(listener: InvalidationListener): Promise<void>;
+  fence(): Promise<void>;
+}
+
+/**
+ * The link of `client` for one more near cache. Tracking is a property of the data connection,
+ * which has one REDIRECT target, so all stores on one client share one link (created by `create`
+ * and kept in `links`); it reports to each of them and closes when the last one leaves. A refused
+ * link stays: the server's answer will not change.
+ */
+export function attachShared<C extends object>(
+  links: WeakMap<C, SharedTrackingLink>,
+  client: C,
+  create: (client: C) => SharedTrackingLink,
+): InvalidationLink {
+  let link = links.get(client);
+  if (!link || link.replaceable) {
+    link = create(client);
+    links.set(client, link);
+  }
+  const shared = link;
+  let listener: InvalidationListener | undefined;
+  return {
+    start(l) {
+      listener = l;
+      shared.join(l);
+    },
+    fence: () => shared.fence(),
+    async close() {
+      if (listener) await shared.leave(listener);
+      listener = undefined;
+    },
+  };
+}
