@@ -114,7 +114,7 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
       );
     });
     this.#ready = this.#mesh.ready.then(
-      () => void this.emit('connect'),
+      () => this.linkChanged(true),
       (err: Error) => {
         this.emit('error', err);
         throw err;
@@ -273,7 +273,7 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
 
   protected override async release(): Promise<void> {
     await this.#mesh.close();
-    this.emit('disconnect');
+    this.linkChanged(false);
   }
 
   #tombstone(): SessionRecord {

@@ -42,6 +42,26 @@ const WALK_BATCH = 64;
  * `principalIds` and `removeByPrincipal`. Lifecycle events (`created`, `destroyed`, `expired`)
  * are emitted by the store through {@link AbstractSessionStore.lifecycle}.
  *
+ * One name per operation at every layer: the public call, the backend operation a subclass
+ * implements, and what SQL engines implement (`SqlDialect`):
+ *
+ * | public | store (protected) | SQL dialect |
+ * | --- | --- | --- |
+ * | `get` | `read` | `read` |
+ * | `set` | `write` | `write` |
+ * | `patch` | `merge` | `merge` |
+ * | `touch` | `extend` | `extend` |
+ * | `destroy` | `remove` | `remove` |
+ * | `destroyByPrincipal` | `removeByPrincipal` | `removeByPrincipal` |
+ * | `idsByPrincipal` | `principalIds` | `principalIds` (one page) |
+ * | `ids` | `scanIds` | `scanIds` (one page) |
+ * | `length` | `count` | `count` |
+ * | `clear` | `removeAll` | `removeAll` |
+ * | `close` | `release` | `release` |
+ *
+ * Connection state lives in one place, {@link AbstractSessionStore.linkChanged}, which emits
+ * `connect` / `disconnect` on each change.
+ *
  * @example
  * class MapStore extends AbstractSessionStore {
  *   readonly name = 'map';
@@ -68,7 +88,11 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   readonly #calls: CallOwner = {
     describeCall: (operation) => `${this.name} ${operation}`,
     mapCallError: (err, operation) => toStoreError(err, `${this.name} ${operation}`, this.classifyError(err)),
+    callSettled: (err) => {
+      if (this.linkFromCalls) this.linkChanged(err === undefined || !isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE'));
+    },
   };
+  #linkUp: boolean | undefined;
 
   constructor(options: BaseStoreOptions = {}) {
     super();
@@ -102,6 +126,26 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
   protected abstract removeAll(): Promise<void>;
   /** Releases what the store created. Default: nothing. */
   protected async release(): Promise<void> {}
+
+  /**
+   * True when the backend's client does not report its connection, so the link is followed from
+   * call outcomes: `StoreUnavailableError` (a lost connection or `operationTimeoutMs` passed)
+   * marks it down, any other outcome (an answer, a refusal included) marks it up. Default false.
+   */
+  protected get linkFromCalls(): boolean {
+    return false;
+  }
+
+  /**
+   * Records the backend link's state and emits `connect` (up) or `disconnect` (down) when it
+   * changes, never twice in a row. The one place a store's connection state lives: called from
+   * call outcomes (`linkFromCalls`) or from the client's own connection reports (Redis).
+   */
+  protected linkChanged(up: boolean): void {
+    if (this.#linkUp === up) return;
+    this.#linkUp = up;
+    this.emit(up ? 'connect' : 'disconnect');
+  }
 
   /**
    * Stores with a principal index override this: the live sids filed under `principal` (already

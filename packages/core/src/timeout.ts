@@ -9,6 +9,8 @@ export interface CallOwner {
   describeCall(operation: string): string;
   /** The error a rejection of the backend call becomes. */
   mapCallError(err: unknown, operation: string): unknown;
+  /** Told how each call ended, before its caller is: `undefined` on success, else the error it rejects with. */
+  callSettled?(err: unknown): void;
 }
 
 /**
@@ -31,9 +33,13 @@ export function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string
  */
 export function settleWithin<T>(work: Promise<T>, timeoutMs: number, owner: CallOwner, operation: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    const fail = (err: unknown) => {
+      owner.callSettled?.(err);
+      reject(err);
+    };
     const timer = setTimeout(
       () =>
-        reject(
+        fail(
           new StoreUnavailableError(
             `${owner.describeCall(operation)} did not settle within ${timeoutMs} ms (operationTimeoutMs); is the backend reachable?`,
           ),
@@ -44,11 +50,12 @@ export function settleWithin<T>(work: Promise<T>, timeoutMs: number, owner: Call
     work.then(
       (value) => {
         clearTimeout(timer);
+        owner.callSettled?.(undefined);
         resolve(value);
       },
       (err: unknown) => {
         clearTimeout(timer);
-        reject(owner.mapCallError(err, operation));
+        fail(owner.mapCallError(err, operation));
       },
     );
   });

@@ -84,7 +84,7 @@ export class MemorySessionStore extends AbstractSessionStore {
       this.#sweep = setInterval(() => this.prune(), sweep);
       this.#sweep.unref();
     }
-    this.emit('connect');
+    this.linkChanged(true);
   }
 
   /** Sessions held now, expired ones included until they are read or counted. */

@@ -9,8 +9,8 @@ interface Waiter {
 }
 
 /**
- * Follows the client's connection and turns it into the store's `connect` / `disconnect`
- * events, and gates every command on it:
+ * Follows the client's connection, reports each change to the store (which emits `connect` /
+ * `disconnect`, once per change), and gates every command on it:
  * - before the first `ready`, a command waits for it (through the client's reconnection attempts,
  *   so an app may start before Redis), starting the client if the store may (a lazyConnect
  *   ioredis client, or a client the store created). Each wait ends
@@ -21,7 +21,6 @@ interface Waiter {
  *   instead of queueing, so requests do not pile up behind an outage.
  */
 export class Link {
-  #connected = false;
   #everReady = false;
   #lastError: string | undefined;
   readonly #waiters = new Set<Waiter>();
@@ -29,22 +28,17 @@ export class Link {
 
   constructor(
     readonly driver: RedisDriver,
-    emit: (event: 'connect' | 'disconnect' | 'error', ...args: unknown[]) => void,
+    linkChanged: (up: boolean) => void,
+    onError: (err: unknown) => void,
     readonly waitMs: number,
   ) {
     const up = () => {
       this.#everReady = true;
       this.#lastError = undefined;
       this.#settleWaiters();
-      if (this.#connected) return;
-      this.#connected = true;
-      emit('connect');
+      linkChanged(true);
     };
-    const down = () => {
-      if (!this.#connected) return;
-      this.#connected = false;
-      emit('disconnect');
-    };
+    const down = () => linkChanged(false);
     // The client gave up for good (quit, or its retry strategy stopped): nothing will come.
     const ended = () => {
       down();
@@ -53,7 +47,7 @@ export class Link {
     const error = (err: unknown) => {
       const safe = redactError(err);
       this.#lastError = safe instanceof Error ? safe.message : String(safe);
-      emit('error', safe);
+      onError(safe);
     };
     const stop = driver.watch({ up, down, ended, error });
     this.#detach = () => {

@@ -175,7 +175,12 @@ export class RedisSessionStore extends AbstractSessionStore {
       throw new StoreConfigError('events must be true or false');
     // Before the Link: a refused nearCache (Cluster) throws before any listener is attached to the client.
     this.#near = options.nearCache && openNearCache(driver, options.nearCache, (key) => this.#invalidated(key));
-    this.#link = new Link(driver, (event, ...args) => this.emit(event, ...args), this.operationTimeoutMs);
+    this.#link = new Link(
+      driver,
+      (up) => this.linkChanged(up),
+      (err) => this.emit('error', err),
+      this.operationTimeoutMs,
+    );
     if (options.events) {
       this.#expiryReady = this.#link.ready().then(async (ready) => {
         const stop = await listenForExpiry(

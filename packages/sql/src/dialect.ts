@@ -57,13 +57,13 @@ export interface SqlDialect {
    * Replaces the row with a tombstone kept until `until` (no principal). Resolves to the live
    * session it replaced (with its principal), or `null` when there was none.
    */
-  tombstone(sid: string, until: number, now: number): Promise<Departed | null>;
+  remove(sid: string, until: number, now: number): Promise<Departed | null>;
   /** Tombstones (until `until`) every live session filed under `principal`; resolves to their sids. */
-  tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]>;
+  removeByPrincipal(principal: string, until: number, now: number): Promise<string[]>;
   /** Up to `limit` live sids greater than `after`, in order. */
-  idsAfter(after: string, now: number, limit: number): Promise<string[]>;
+  scanIds(after: string, now: number, limit: number): Promise<string[]>;
   /** Up to `limit` live sids filed under `principal` greater than `after`, in order, through the principal index. */
-  principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]>;
+  principalIds(principal: string, after: string, now: number, limit: number): Promise<string[]>;
   count(now: number): Promise<number>;
   /** Deletes every row of the table. */
   removeAll(): Promise<void>;
@@ -88,7 +88,7 @@ export interface SqlDialect {
   /** Listens for errors the client reports outside a call (a pooled connection dying); returns the unsubscribe. */
   watch(onError: (err: Error) => void): () => void;
   /** Closes the client (only called when the store owns it). */
-  end(): Promise<void>;
+  release(): Promise<void>;
 }
 
 /**
@@ -109,7 +109,7 @@ export interface MergeResult {
   principal: string | null;
 }
 
-/** A live session that a `tombstone` or a prune removed. */
+/** A live session that a `remove` or a prune removed. */
 export interface Departed {
   sid: string;
   principal: string | null;

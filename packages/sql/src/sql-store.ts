@@ -5,7 +5,6 @@ import {
   principalOfChange,
   UNDECIDED,
   type PrincipalFunction,
-  isSessionStoreError,
   positiveInteger,
   redactUrl,
   StoreConfigError,
@@ -105,7 +104,6 @@ export class SqlSessionStore extends AbstractSessionStore {
   #ready: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #pruning = false;
-  #linkUp: boolean | undefined;
 
   constructor(options: SqlSessionStoreOptions) {
     super(options);
@@ -122,7 +120,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     // Listeners and timers only once every option is valid, so a refused store leaves nothing behind.
     this.#unwatch = this.#dialect.watch((err) => {
       this.emit('error', redacted(err));
-      this.#linkChanged(false);
+      this.linkChanged(false);
     });
     if (pruneEvery !== undefined) {
       this.#timer = setInterval(() => void this.#pruneInBackground(), pruneEvery);
@@ -223,7 +221,7 @@ export class SqlSessionStore extends AbstractSessionStore {
 
   protected async remove(sid: string): Promise<void> {
     const now = Date.now();
-    const ended = await this.#withTable(() => this.#dialect.tombstone(sid, expiry(this.tombstoneTtlMs, now), now));
+    const ended = await this.#withTable(() => this.#dialect.remove(sid, expiry(this.tombstoneTtlMs, now), now));
     if (ended) this.lifecycle('destroyed', sid, ended.principal ?? undefined);
   }
 
@@ -234,7 +232,7 @@ export class SqlSessionStore extends AbstractSessionStore {
   protected override removeByPrincipal(principal: string): Promise<number> {
     return this.#withTable(async () => {
       const now = Date.now();
-      const sids = await this.#dialect.tombstonePrincipal(principal, expiry(this.tombstoneTtlMs, now), now);
+      const sids = await this.#dialect.removeByPrincipal(principal, expiry(this.tombstoneTtlMs, now), now);
       for (const sid of sids) this.lifecycle('destroyed', sid, principal);
       return sids.length;
     });
@@ -243,7 +241,7 @@ export class SqlSessionStore extends AbstractSessionStore {
   async *#principalIds(principal: string): AsyncIterable<string> {
     let after = '';
     for (;;) {
-      const page = await this.#withTable(() => this.#dialect.principalIdsAfter(principal, after, Date.now(), IDS_PAGE));
+      const page = await this.#withTable(() => this.#dialect.principalIds(principal, after, Date.now(), IDS_PAGE));
       yield* page;
       if (page.length < IDS_PAGE) return;
       after = page[page.length - 1] as string;
@@ -271,7 +269,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     let after = '';
     for (;;) {
       const now = Date.now();
-      const page = await this.run('migrate', this.#dialect.idsAfter(after, now, IDS_PAGE));
+      const page = await this.run('migrate', this.#dialect.scanIds(after, now, IDS_PAGE));
       for (const sid of page) {
         const json = await this.run('migrate', this.#dialect.read(sid, now));
         if (json !== null) yield { json };
@@ -296,7 +294,7 @@ export class SqlSessionStore extends AbstractSessionStore {
     // Keyset pages: each round trip fetches the next IDS_PAGE sids after the last one seen.
     let after = '';
     for (;;) {
-      const page = await this.#withTable(() => this.#dialect.idsAfter(after, Date.now(), IDS_PAGE));
+      const page = await this.#withTable(() => this.#dialect.scanIds(after, Date.now(), IDS_PAGE));
       yield* page;
       if (page.length < IDS_PAGE) return;
       after = page[page.length - 1] as string;
@@ -314,7 +312,7 @@ export class SqlSessionStore extends AbstractSessionStore {
   protected override async release(): Promise<void> {
     clearInterval(this.#timer);
     this.#unwatch();
-    if (this.#closeClient) await this.#dialect.end();
+    if (this.#closeClient) await this.#dialect.release();
   }
 
   /**
@@ -326,31 +324,19 @@ export class SqlSessionStore extends AbstractSessionStore {
     return this.#dialect.classify(err);
   }
 
-  /**
-   * Tracks the link from call outcomes, so `disconnect`/`connect` follow it without polling: only
-   * `StoreUnavailableError` marks it down; any answer from the database, an error included, marks it up.
-   */
-  protected override async run<T>(operation: string, work: Promise<T>): Promise<T> {
-    try {
-      const result = await super.run(
-        operation,
-        work.catch((err: unknown) => {
-          throw redacted(err);
-        }),
-      );
-      this.#linkChanged(true);
-      return result;
-    } catch (err) {
-      if (isSessionStoreError(err, 'ERR_STORE_UNAVAILABLE')) this.#linkChanged(false);
-      else this.#linkChanged(true);
-      throw err;
-    }
+  /** A pool reports no connection state (a dead pooled connection aside): the link follows call outcomes. */
+  protected override get linkFromCalls(): boolean {
+    return true;
   }
 
-  #linkChanged(up: boolean): void {
-    if (this.#linkUp === up) return;
-    this.#linkUp = up;
-    this.emit(up ? 'connect' : 'disconnect');
+  /** Redacts URL passwords from driver errors before they are mapped (see `redacted`). */
+  protected override run<T>(operation: string, work: Promise<T>): Promise<T> {
+    return super.run(
+      operation,
+      work.catch((err: unknown) => {
+        throw redacted(err);
+      }),
+    );
   }
 
   /**

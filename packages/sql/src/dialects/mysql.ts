@@ -232,7 +232,7 @@ export class MysqlDialect implements SqlDialect {
    * ended it (of two concurrent destroys, one); its principal is read just before. Otherwise an
    * upsert leaves the tombstone.
    */
-  async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
+  async remove(sid: string, until: number, now: number): Promise<Departed | null> {
     const t = this.#names.table;
     const [row] = await this.#rows(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`, [
       sid,
@@ -259,12 +259,12 @@ export class MysqlDialect implements SqlDialect {
    * was ended by this call; when not (another call ended or changed some in between), the ones
    * that carry this call's tombstone expiry are the ones it ended.
    */
-  async tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]> {
+  async removeByPrincipal(principal: string, until: number, now: number): Promise<string[]> {
     const t = this.#names.table;
     const ended: string[] = [];
     const list = Array.from({ length: PAGE }, () => '?').join(', ');
     for (let after = ''; ; ) {
-      const sids = await this.principalIdsAfter(principal, after, now, PAGE);
+      const sids = await this.principalIds(principal, after, now, PAGE);
       if (sids.length === 0) return ended;
       const padded = Array.from({ length: PAGE }, (_, i) => sids[i] ?? sids[0]);
       const result = await this.#execute(
@@ -284,7 +284,7 @@ export class MysqlDialect implements SqlDialect {
     }
   }
 
-  async principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]> {
+  async principalIds(principal: string, after: string, now: number, limit: number): Promise<string[]> {
     const rows = await this.#rows(
       `SELECT sid FROM ${this.#names.table} WHERE principal = ? AND sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
       [principal, after, now],
@@ -312,7 +312,7 @@ export class MysqlDialect implements SqlDialect {
     );
   }
 
-  async idsAfter(after: string, now: number, limit: number): Promise<string[]> {
+  async scanIds(after: string, now: number, limit: number): Promise<string[]> {
     // LIMIT is an integer the store chose; prepared LIMIT parameters are refused by some servers.
     const rows = await this.#rows(
       `SELECT sid FROM ${this.#names.table} WHERE sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ${Math.trunc(limit)}`,
@@ -400,7 +400,7 @@ export class MysqlDialect implements SqlDialect {
     return () => {};
   }
 
-  end(): Promise<void> {
+  release(): Promise<void> {
     return this.#pool.end();
   }
 

@@ -226,18 +226,18 @@ export class PostgresDialect implements SqlDialect {
     await this.#run('extend', [expiresAt, sid, now]);
   }
 
-  async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
+  async remove(sid: string, until: number, now: number): Promise<Departed | null> {
     const { rows } = await this.#run('tombstone', [sid, until, now]);
     const row = rows[0];
     return row?.['was_live'] === true ? { sid, principal: (row['principal'] as string | null) ?? null } : null;
   }
 
-  async tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]> {
+  async removeByPrincipal(principal: string, until: number, now: number): Promise<string[]> {
     const { rows } = await this.#run('tombstonePrincipal', [principal, until, now]);
     return rows.map((row) => row['sid'] as string);
   }
 
-  async principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]> {
+  async principalIds(principal: string, after: string, now: number, limit: number): Promise<string[]> {
     const { rows } = await this.#run('principalIds', [principal, after, now, limit]);
     return rows.map((row) => row['sid'] as string);
   }
@@ -255,7 +255,7 @@ export class PostgresDialect implements SqlDialect {
     await this.#run('fill', [principal, row.sid, row.token]);
   }
 
-  async idsAfter(after: string, now: number, limit: number): Promise<string[]> {
+  async scanIds(after: string, now: number, limit: number): Promise<string[]> {
     const { rows } = await this.#run('ids', [after, now, limit]);
     return rows.map((row) => row['sid'] as string);
   }
@@ -309,7 +309,7 @@ export class PostgresDialect implements SqlDialect {
     return () => void this.#client.off('error', onError);
   }
 
-  end(): Promise<void> {
+  release(): Promise<void> {
     return this.#client.end();
   }
 

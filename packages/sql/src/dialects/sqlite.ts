@@ -172,7 +172,7 @@ export class SqliteDialect implements SqlDialect {
     ).run(expiresAt, sid, now);
   }
 
-  async tombstone(sid: string, until: number, now: number): Promise<Departed | null> {
+  async remove(sid: string, until: number, now: number): Promise<Departed | null> {
     return this.#transaction(() => {
       const t = this.#names.table;
       const row = this.#sql(`SELECT principal FROM ${t} WHERE sid = ? AND data IS NOT NULL AND expires_at > ?`).get(
@@ -187,7 +187,7 @@ export class SqliteDialect implements SqlDialect {
     });
   }
 
-  async tombstonePrincipal(principal: string, until: number, now: number): Promise<string[]> {
+  async removeByPrincipal(principal: string, until: number, now: number): Promise<string[]> {
     const t = this.#names.table;
     const rows = this.#sql(
       `UPDATE ${t} SET data = NULL, expires_at = ?, principal = NULL WHERE principal = ? AND data IS NOT NULL AND expires_at > ? RETURNING sid`,
@@ -195,7 +195,7 @@ export class SqliteDialect implements SqlDialect {
     return rows.map((row) => row.sid);
   }
 
-  async principalIdsAfter(principal: string, after: string, now: number, limit: number): Promise<string[]> {
+  async principalIds(principal: string, after: string, now: number, limit: number): Promise<string[]> {
     const rows = this.#sql(
       `SELECT sid FROM ${this.#names.table} WHERE principal = ? AND sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ?`,
     ).all(principal, after, now, limit);
@@ -217,7 +217,7 @@ export class SqliteDialect implements SqlDialect {
     );
   }
 
-  async idsAfter(after: string, now: number, limit: number): Promise<string[]> {
+  async scanIds(after: string, now: number, limit: number): Promise<string[]> {
     const rows = this.#sql(
       `SELECT sid FROM ${this.#names.table} WHERE sid > ? AND data IS NOT NULL AND expires_at > ? ORDER BY sid LIMIT ?`,
     ).all(after, now, limit);
@@ -269,7 +269,7 @@ export class SqliteDialect implements SqlDialect {
     return () => {};
   }
 
-  async end(): Promise<void> {
+  async release(): Promise<void> {
     this.#db.close();
   }
 
