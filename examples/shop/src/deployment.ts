@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createBalancer, type Balancer } from 'sessionkit/sticky';
 import { demoControl } from './control.js';
 import { ShopInstance } from './instance.js';
-import { assertPortsFree } from './ports.js';
+import { assertPortsFree, findFreePortRange } from './ports.js';
 import { describeStoreUrl } from './store.js';
 
 /** How the balancer spreads requests over the instances. */
@@ -37,6 +37,26 @@ export interface Deployment {
   balancer: Balancer;
   /** Stops the balancer and every instance, waits for the processes to exit, removes the default store's file. */
   stop(): Promise<void>;
+}
+
+/** Attempts of {@link startOnFreePorts} before it gives up. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * {@link startDeployment} on a free run of ports it picks itself (see `findFreePortRange`). When
+ * another process binds one of them between the check and an instance's `listen` (EADDRINUSE),
+ * what started is stopped and the deployment starts again on another run, up to 5 times.
+ */
+export async function startOnFreePorts(options: Omit<DeploymentOptions, 'port'>): Promise<Deployment> {
+  const isCluster = options.storeUrl?.startsWith('cluster:') ?? false;
+  for (let attempt = 1; ; attempt++) {
+    const port = await findFreePortRange((isCluster ? 2 : 1) * options.instances + 1);
+    try {
+      return await startDeployment({ ...options, port });
+    } catch (err) {
+      if (attempt === PORT_ATTEMPTS || !/EADDRINUSE|is not free/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /**

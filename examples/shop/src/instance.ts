@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
+import { EXIT_PORT_TAKEN } from './ports.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -76,7 +77,13 @@ export class ShopInstance {
         });
         child.once('exit', (code, signal) => {
           clearTimeout(timer);
-          reject(new Error(`exited with ${signal ?? `code ${code}`} before listening`));
+          reject(
+            new Error(
+              code === EXIT_PORT_TAKEN
+                ? 'its port is taken (EADDRINUSE)'
+                : `exited with ${signal ?? `code ${code}`} before listening`,
+            ),
+          );
         });
         child.once('error', reject);
       });

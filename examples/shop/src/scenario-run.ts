@@ -1,6 +1,5 @@
 import { loadavg } from 'node:os';
-import { startDeployment } from './deployment.js';
-import { findFreePortRange } from './ports.js';
+import { startOnFreePorts } from './deployment.js';
 import type { Scenario } from './scenario-rows.js';
 import { forEachLimited, Shopper, type RequestRecord } from './shopper.js';
 
@@ -91,12 +90,10 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     return { ...base, status: 'skipped', reason: (err as Error).message };
   }
   try {
-    const port = await findFreePortRange(2 * settings.instances + 1);
-    const deployment = await startDeployment({
+    const deployment = await startOnFreePorts({
       ...(prepared.url ? { storeUrl: prepared.url } : {}),
       routing,
       instances: settings.instances,
-      port,
     });
     try {
       const group1: RequestRecord[] = [];

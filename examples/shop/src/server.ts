@@ -10,6 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import { ReplicatedSessionStore } from 'sessionkit';
 import { createShopApp } from './app.js';
+import { EXIT_PORT_TAKEN } from './ports.js';
 import { describeStoreUrl, isClientSide, openStore } from './store.js';
 
 const env = process.env;
@@ -37,14 +38,15 @@ const app = createShopApp({
   storeLabel: describeStoreUrl(storeUrl),
   routingLabel: env['SHOP_ROUTING'] ?? 'unknown',
 });
-const server = app.listen(Number(env['PORT'] ?? 0), env['HOST'] ?? '127.0.0.1', () => {
+// Express 5 calls back with the error when the port cannot be bound.
+const server = app.listen(Number(env['PORT'] ?? 0), env['HOST'] ?? '127.0.0.1', (err?: Error) => {
+  if (err) {
+    console.error(`cannot listen: ${err.message}`);
+    process.exit((err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? EXIT_PORT_TAKEN : 1);
+  }
   const { port } = server.address() as AddressInfo;
   console.log(`${instanceId} listening on http://127.0.0.1:${port} (pid ${process.pid})`);
   process.send?.({ type: 'ready', port });
-});
-server.on('error', (err) => {
-  console.error(`cannot listen: ${err.message}`);
-  process.exit(1);
 });
 
 let stopping = false;

@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAvailable } from '@sessionkit/test-suite';
-import { startDeployment, type Deployment } from '../src/deployment.js';
-import { findFreePortRange } from '../src/ports.js';
+import { startOnFreePorts, type Deployment } from '../src/deployment.js';
 import { Shopper } from '../src/shopper.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -23,7 +22,7 @@ describe.skipIf(!available)('the shop page in a real browser', () => {
   let profile: string;
 
   beforeAll(async () => {
-    deployment = await startDeployment({ routing: 'sticky-cookie', instances: 3, port: await findFreePortRange(4) });
+    deployment = await startOnFreePorts({ routing: 'sticky-cookie', instances: 3 });
     profile = await mkdtemp(join(tmpdir(), 'shop-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
