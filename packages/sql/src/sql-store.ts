@@ -6,60 +6,31 @@ import {
   UNDECIDED,
   type PrincipalFunction,
   positiveInteger,
-  redactUrl,
   StoreConfigError,
-  type BaseStoreOptions,
   type ErrorKind,
   type SessionChange,
   type SessionData,
 } from '@sessionkit/core';
-import { createDialect, type SqlClient } from './detect.js';
-import type { SqlDialect, SqlDialectName, UnfiledRow } from './dialect.js';
+import { createDialect } from './detect.js';
+import type { SqlDialect, SqlDialectName } from './dialect.js';
+import { keysetPages } from './keyset.js';
+import { PruneTimer, sweep } from './prune-sweep.js';
+import { redacted } from './redact.js';
+import {
+  addsColumn,
+  countUnfiled,
+  fillPrincipals,
+  type Backfill,
+  type SqlMigrateOptions,
+  type SqlMigrateResult,
+} from './sql-migrate.js';
+import { DEFAULT_PRUNE_BATCH_SIZE, DEFAULT_PRUNE_INTERVAL_MS, type SqlSessionStoreOptions } from './sql-options.js';
 
-export interface SqlSessionStoreOptions extends BaseStoreOptions {
-  /** A `pg` Pool, a `mysql2` pool (promise or callback API; MySQL or MariaDB), or a `better-sqlite3` Database. */
-  client: SqlClient;
-  /** The engine; recognised from `client` when omitted. */
-  dialect?: SqlDialectName;
-  /** Table name (letters, digits, `_`; at most 48 characters). Default `sessions`. */
-  table?: string;
-  /** Schema (PostgreSQL), database (MySQL/MariaDB) or attached database (SQLite) holding the table. Default: the connection's. */
-  schema?: string;
-  /**
-   * Create the table and its indexes on first use if missing, and add the `principal` column and
-   * index to a table made by an earlier version. Default `true`. With `false`, a table without the
-   * column is refused with the DDL to run (or call `migrate()`).
-   */
-  createTable?: boolean;
-  /** Milliseconds between prune runs; `0` or `false` turns the interval off. Default 300000 (5 minutes). */
-  pruneIntervalMs?: number | false;
-  /** Rows deleted per prune statement. Default 1000. */
-  pruneBatchSize?: number;
-  /** Also close `client` in `close()`. Default `false`; `createStore` sets it for the client it creates. */
-  closeClient?: boolean;
-}
+export type { SqlMigrateOptions, SqlMigrateResult } from './sql-migrate.js';
+export { DEFAULT_PRUNE_BATCH_SIZE, DEFAULT_PRUNE_INTERVAL_MS, type SqlSessionStoreOptions } from './sql-options.js';
 
-/** Default `pruneIntervalMs`: 5 minutes. */
-export const DEFAULT_PRUNE_INTERVAL_MS = 300_000;
-/** Default `pruneBatchSize`. */
-export const DEFAULT_PRUNE_BATCH_SIZE = 1000;
 /** Sids fetched per round trip by `ids()` and `idsByPrincipal()`. */
 const IDS_PAGE = 100;
-/** Rows read per round trip by the principal backfill of `migrate()`. */
-const BACKFILL_PAGE = 500;
-
-export interface SqlMigrateOptions {
-  /** Only report the DDL that would run and the rows that would be filed; change nothing. Default `false`. */
-  dryRun?: boolean;
-}
-
-/** What `migrate()` did (or, with `dryRun`, would do). */
-export interface SqlMigrateResult {
-  /** The DDL statements run (or to run), in order; empty when the table was current. */
-  ddl: string[];
-  /** Live sessions whose principal was filed by the backfill (with `dryRun`: that would be). */
-  filed: number;
-}
 
 /**
  * Sessions in one SQL table (`sid`, `data` JSON, `expires_at` epoch ms, indexed) on PostgreSQL,
@@ -101,9 +72,8 @@ export class SqlSessionStore extends AbstractSessionStore {
   readonly #pruneBatchSize: number;
   readonly #closeClient: boolean;
   readonly #unwatch: () => void;
+  readonly #pruneTimer: PruneTimer | undefined;
   #ready: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #pruning = false;
 
   constructor(options: SqlSessionStoreOptions) {
     super(options);
@@ -122,10 +92,12 @@ export class SqlSessionStore extends AbstractSessionStore {
       this.emit('error', redacted(err));
       this.linkChanged(false);
     });
-    if (pruneEvery !== undefined) {
-      this.#timer = setInterval(() => void this.#pruneInBackground(), pruneEvery);
-      this.#timer.unref();
-    }
+    if (pruneEvery !== undefined)
+      this.#pruneTimer = new PruneTimer(
+        pruneEvery,
+        () => this.prune(),
+        (err) => this.emit('error', redacted(err)),
+      );
   }
 
   /** The engine this store runs on. */
@@ -139,17 +111,15 @@ export class SqlSessionStore extends AbstractSessionStore {
    * and returns how many rows were deleted.
    * @throws StoreUnavailableError when a batch fails or exceeds `operationTimeoutMs`.
    */
-  async prune(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const batch = await this.run(
-        'prune',
-        this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)),
-      );
-      total += batch.deleted;
-      for (const { sid, principal } of batch.expired) this.lifecycle('expired', sid, principal ?? undefined);
-      if (!batch.more) return total;
-    }
+  prune(): Promise<number> {
+    return sweep(
+      () =>
+        this.run(
+          'prune',
+          this.#withTable(() => this.#dialect.pruneBatch(Date.now(), this.#pruneBatchSize)),
+        ),
+      ({ sid, principal }) => this.lifecycle('expired', sid, principal ?? undefined),
+    );
   }
 
   /**
@@ -166,23 +136,17 @@ export class SqlSessionStore extends AbstractSessionStore {
    * @throws StoreUnavailableError when the database cannot be reached.
    */
   async migrate(options: SqlMigrateOptions = {}): Promise<SqlMigrateResult> {
-    const ddl = await this.run('migrate', this.#dialect.upgradeDdl());
-    if (options.dryRun) {
-      let filed = 0;
-      const rows = ddl.some((statement) => /\bADD COLUMN\b/.test(statement)) ? this.#everyRow() : this.#unfiled();
-      for await (const row of rows) if (this.#principalOfJson(row.json) !== null) filed++;
-      return { ddl, filed };
-    }
-    await this.run('migrate', this.#dialect.createTable());
+    const backfill: Backfill = {
+      dialect: this.#dialect,
+      run: (work) => this.run('migrate', work),
+      principalOfJson: (json) => this.#principalOfJson(json),
+      idsPage: IDS_PAGE,
+    };
+    const ddl = await backfill.run(this.#dialect.upgradeDdl());
+    if (options.dryRun) return { ddl, filed: await countUnfiled(backfill, ddl) };
+    await backfill.run(this.#dialect.createTable());
     this.#ready = Promise.resolve();
-    let filed = 0;
-    for await (const row of this.#unfiled()) {
-      const principal = this.#principalOfJson(row.json);
-      if (principal === null) continue;
-      await this.run('migrate', this.#dialect.fillPrincipal(row, principal));
-      filed++;
-    }
-    return { ddl, filed };
+    return { ddl, filed: await fillPrincipals(backfill) };
   }
 
   protected async read(sid: string): Promise<SessionData | null> {
@@ -226,7 +190,11 @@ export class SqlSessionStore extends AbstractSessionStore {
   }
 
   protected override principalIds(principal: string): AsyncIterable<string> {
-    return this.#principalIds(principal);
+    return keysetPages(
+      (after) => this.#withTable(() => this.#dialect.principalIds(principal, after, Date.now(), IDS_PAGE)),
+      IDS_PAGE,
+      (sid) => sid,
+    );
   }
 
   protected override removeByPrincipal(principal: string): Promise<number> {
@@ -238,45 +206,10 @@ export class SqlSessionStore extends AbstractSessionStore {
     });
   }
 
-  async *#principalIds(principal: string): AsyncIterable<string> {
-    let after = '';
-    for (;;) {
-      const page = await this.#withTable(() => this.#dialect.principalIds(principal, after, Date.now(), IDS_PAGE));
-      yield* page;
-      if (page.length < IDS_PAGE) return;
-      after = page[page.length - 1] as string;
-    }
-  }
-
-  async *#unfiled(): AsyncIterable<UnfiledRow> {
-    let after = '';
-    for (;;) {
-      const page = await this.run('migrate', this.#dialect.unfiledAfter(after, Date.now(), BACKFILL_PAGE));
-      yield* page;
-      if (page.length < BACKFILL_PAGE) return;
-      after = (page[page.length - 1] as UnfiledRow).sid;
-    }
-  }
-
   /** The principal `change` alone decides (`null`: anonymous), `undefined` when the rest of the session matters. */
   #decided(change: SessionChange): string | null | undefined {
     const decided = principalOfChange(change, this.#principalFn);
     return decided === UNDECIDED ? undefined : (decided ?? null);
-  }
-
-  /** Every live session's text, read without the `principal` column (a table that lacks it). */
-  async *#everyRow(): AsyncIterable<{ json: string }> {
-    let after = '';
-    for (;;) {
-      const now = Date.now();
-      const page = await this.run('migrate', this.#dialect.scanIds(after, now, IDS_PAGE));
-      for (const sid of page) {
-        const json = await this.run('migrate', this.#dialect.read(sid, now));
-        if (json !== null) yield { json };
-      }
-      if (page.length < IDS_PAGE) return;
-      after = page[page.length - 1] as string;
-    }
   }
 
   /** The principal of a session's JSON text (`null`: anonymous, or text that does not decode). */
@@ -290,15 +223,13 @@ export class SqlSessionStore extends AbstractSessionStore {
     return this.principalOf(data) ?? null;
   }
 
-  protected async *scanIds(): AsyncIterable<string> {
+  protected scanIds(): AsyncIterable<string> {
     // Keyset pages: each round trip fetches the next IDS_PAGE sids after the last one seen.
-    let after = '';
-    for (;;) {
-      const page = await this.#withTable(() => this.#dialect.scanIds(after, Date.now(), IDS_PAGE));
-      yield* page;
-      if (page.length < IDS_PAGE) return;
-      after = page[page.length - 1] as string;
-    }
+    return keysetPages(
+      (after) => this.#withTable(() => this.#dialect.scanIds(after, Date.now(), IDS_PAGE)),
+      IDS_PAGE,
+      (sid) => sid,
+    );
   }
 
   protected count(): Promise<number> {
@@ -310,7 +241,7 @@ export class SqlSessionStore extends AbstractSessionStore {
   }
 
   protected override async release(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#pruneTimer?.stop();
     this.#unwatch();
     if (this.#closeClient) await this.#dialect.release();
   }
@@ -355,37 +286,11 @@ export class SqlSessionStore extends AbstractSessionStore {
 
   async #checkTable(): Promise<void> {
     const ddl = await this.#dialect.upgradeDdl();
-    if (!ddl.some((statement) => /\bADD COLUMN\b/.test(statement))) return;
+    if (!addsColumn(ddl)) return;
     throw new StoreConfigError(
       `the table was made by an earlier version and has no principal column; with createTable: false, run store.migrate() or this DDL: ${ddl.join('; ')}`,
     );
   }
-
-  async #pruneInBackground(): Promise<void> {
-    if (this.#pruning) return;
-    this.#pruning = true;
-    try {
-      await this.prune();
-    } catch (err) {
-      this.emit('error', redacted(err));
-    } finally {
-      this.#pruning = false;
-    }
-  }
-}
-
-/**
- * `err` with any URL password in its message and stack replaced by `***` (see `redactUrl`), so no
- * message or event of the store quotes one, whatever the driver put in its text.
- */
-function redacted(err: unknown): unknown {
-  if (err instanceof Error) {
-    const message = redactUrl(err.message);
-    if (message !== err.message) err.message = message;
-    const stack = err.stack === undefined ? undefined : redactUrl(err.stack);
-    if (stack !== err.stack) err.stack = stack;
-  }
-  return err;
 }
 
 function expiry(ttlMs: number, now = Date.now()): number {
