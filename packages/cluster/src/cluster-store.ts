@@ -6,23 +6,15 @@ import {
   type SessionChange,
   type SessionData,
 } from '@sessionkit/core';
-import { LRUCache } from 'lru-cache';
-import { HybridClock, ZERO, compareVersions, type Version } from './clock.js';
+import { HybridClock, ZERO } from './clock.js';
 import { Mesh, type AckMode, type PeerInfo } from './mesh.js';
 import { resolveOptions, type ReplicatedSessionStoreOptions } from './options.js';
 import type { SidRecord } from './protocol.js';
-import { emptyKeys, isVisible, mergeRecords, recordJson, recordVersions, type SessionRecord } from './record.js';
+import { emptyKeys, isVisible, mergeRecords, recordJson, type SessionRecord } from './record.js';
+import { RemoteApply } from './remote-apply.js';
 import { ReplicaState } from './replica-state.js';
 
-/** What the `clock-drift` event reports: a node whose versions are ahead of this node's clock. */
-export interface ClockDriftInfo {
-  /** The node that made the refused change (from its version). */
-  node: string;
-  /** How far its version was ahead of this node's clock, in ms. */
-  aheadMs: number;
-  /** The connection it came on (the peer's node id). */
-  from: string;
-}
+export type { ClockDriftInfo } from './remote-apply.js';
 
 /**
  * A session store replicated between the instances of an app, with no external server: every node
@@ -68,14 +60,8 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
   readonly #state: ReplicaState;
   readonly #mesh: Mesh;
   readonly #ready: Promise<void>;
-  readonly #maxDriftMs: number;
-  readonly #logger: { warn(message: string): void };
-  /** Nodes whose changes were refused for clock drift (reported once each). */
-  readonly #drifting = new Set<string>();
-  /** Peers that refused this node's changes (reported once each). */
-  readonly #refusedBy = new Set<string>();
-  /** Refused destroys already applied here as local ones (`sid|version`), so a resent one is not applied again. */
-  readonly #honoredDestroys = new LRUCache<string, true>({ max: 10_000, ttlAutopurge: false });
+  /** Peers' records, merged under the clock-drift guard. */
+  readonly #remote: RemoteApply;
 
   /** @throws StoreConfigError for an invalid option or a missing secret. */
   constructor(options: ReplicatedSessionStoreOptions) {
@@ -83,8 +69,6 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     const resolved = resolveOptions(options, this.maxSessionBytes);
     this.nodeId = resolved.nodeId;
     this.#ack = resolved.ack;
-    this.#maxDriftMs = resolved.maxDriftMs;
-    this.#logger = resolved.logger;
     this.#clock = new HybridClock(resolved.nodeId);
     this.#state = new ReplicaState({
       max: resolved.max,
@@ -95,24 +79,27 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
         this.principalOf(options.principal === undefined ? principalKeys(record) : JSON.parse(recordJson(record))),
       expired: (sid, principal) => this.lifecycle('expired', sid, principal),
     });
+    this.#remote = new RemoteApply({
+      nodeId: resolved.nodeId,
+      maxDriftMs: resolved.maxDriftMs,
+      tombstoneTtlMs: this.tombstoneTtlMs,
+      logger: resolved.logger,
+      clock: this.#clock,
+      state: this.#state,
+      tombstone: () => this.#tombstone(),
+      replicate: (records) => void this.#mesh.replicate(records, 'none'),
+      drift: (info) => this.emit('clock-drift', info),
+    });
     this.#mesh = new Mesh({
       ...resolved,
       operationTimeoutMs: this.operationTimeoutMs,
       state: this.#state,
-      applyRemote: (records, from) => this.#applyRemote(records, from),
+      applyRemote: (records, from) => this.#remote.apply(records, from),
       beforeAntiEntropy: () => this.#state.sweep(),
     });
     this.#mesh.on('peer-up', (info: PeerInfo) => this.emit('peer-up', info));
     this.#mesh.on('peer-down', (info: PeerInfo) => this.emit('peer-down', info));
-    this.#mesh.on('refused', (peer: string, count: number) => {
-      if (this.#refusedBy.has(peer)) return;
-      this.#refusedBy.add(peer);
-      this.#logger.warn(
-        `[sessionkit/cluster ${this.nodeId}] peer ${peer} refused ${count} change(s) from this node: their versions ` +
-          'are ahead of its clock by more than maxDriftMs. One of the two clocks is wrong: fix it (NTP) and ' +
-          'restart the node that had it; until then these writes stay on this node.',
-      );
-    });
+    this.#mesh.on('refused', (peer: string, count: number) => this.#remote.refusedBy(peer, count));
     this.#ready = this.#mesh.ready.then(
       () => this.linkChanged(true),
       (err: Error) => {
@@ -286,60 +273,6 @@ export class ReplicatedSessionStore extends AbstractSessionStore {
     for (const [sid, record] of records) this.#state.apply(sid, record, now);
     return this.#mesh.replicate(records, this.#ack);
   }
-
-  /**
-   * Merges records from a peer. A record carrying a version more than `maxDriftMs` ahead of this
-   * node's clock is refused (reported once per node): applied, it would win every conflict and
-   * stretch expiries and tombstones by the skew, and drag this node's clock along. A refused
-   * destroy still ends the session here, as a destroy made by this node: a logout is never lost.
-   * Returns how many records were refused.
-   */
-  #applyRemote(records: SidRecord[], from: string): number {
-    const now = Date.now();
-    const limit = now + this.#maxDriftMs;
-    let refused = 0;
-    for (const [sid, record] of records) {
-      const newest = newestVersion(record);
-      if (newest[0] > limit) {
-        refused++;
-        this.#reportDrift({ node: newest[2], aheadMs: newest[0] - now, from });
-        if (record.dead) this.#destroyHere(sid, record, now);
-        continue;
-      }
-      for (const version of recordVersions(record)) this.#clock.observe(version);
-      this.#state.apply(sid, record, now);
-    }
-    return refused;
-  }
-
-  #reportDrift(info: ClockDriftInfo): void {
-    if (this.#drifting.has(info.node)) return;
-    this.#drifting.add(info.node);
-    this.#logger.warn(
-      `[sessionkit/cluster ${this.nodeId}] refused changes from node ${info.node} (via ${info.from}): its clock is ` +
-        `${Math.round(info.aheadMs / 1000)} s ahead of this node's, more than maxDriftMs (${this.#maxDriftMs} ms). ` +
-        'Fix the clocks (NTP).',
-    );
-    this.emit('clock-drift', info);
-  }
-
-  /**
-   * Applies a refused destroy as one made by this node: ends the live session here with a
-   * tombstone of this node's clock, replicated as usual. Once per destroy: anti-entropy resends
-   * it while the other node keeps it, and a session started on this sid later is not ended again.
-   */
-  #destroyHere(sid: string, tombstone: SessionRecord, now: number): void {
-    const key = `${sid}|${tombstone.reset.join('/')}`;
-    if (this.#honoredDestroys.has(key)) return;
-    // Remembered as long as the other node may keep resending it (its tombstone's age counts from its clock).
-    const ttl = Math.max(this.tombstoneTtlMs, tombstone.reset[0] + this.tombstoneTtlMs - now);
-    this.#honoredDestroys.set(key, true, { ttl });
-    const current = this.#state.get(sid, now);
-    if (!current || !isVisible(current, now)) return;
-    const records: SidRecord[] = [[sid, this.#tombstone()]];
-    this.#state.apply(sid, records[0]![1], now);
-    void this.#mesh.replicate(records, 'none');
-  }
 }
 
 /** The keys the default principal reads (`passport`, `userId`), decoded; the rest of the session is not. */
@@ -350,11 +283,4 @@ function principalKeys(record: SessionRecord): SessionData {
     if (json !== undefined) data[key] = JSON.parse(json);
   }
   return data;
-}
-
-/** The newest version a record carries. */
-function newestVersion(record: SessionRecord): Version {
-  let newest = record.reset;
-  for (const version of recordVersions(record)) if (compareVersions(version, newest) > 0) newest = version;
-  return newest;
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { InboundGate, sameEndpoint } from './inbound-gate.js';
 import { Link, type LinkOptions, type LinkRole } from './link.js';
 import type { ClusterTlsOptions } from './options.js';
 import type { Message } from './protocol.js';
@@ -79,18 +80,18 @@ export class Peers extends EventEmitter {
   readonly #inbound = new Set<Link>();
   /** Outbound links still in their handshake, by their nonce: how a connection to itself is recognised. */
   readonly #dialing = new Map<string, { link: Link; peer: Peer }>();
-  /** Releases the count of an inbound connection waiting to authenticate, by remote `address:port`. */
-  readonly #releasePending = new Map<string, () => void>();
+  /** Counts inbound connections still authenticating against `maxPendingConnections`. */
+  readonly #gate: InboundGate;
   /** Node ids cut off by the partition test hook. */
   readonly #partitioned = new Set<string>();
-  #pendingInbound = 0;
-  #pendingCapWarned = false;
   #server: Server | undefined;
   #closed = false;
 
   constructor(options: PeersOptions) {
     super();
     this.#options = options;
+    const { maxPendingConnections, logger } = options;
+    this.#gate = new InboundGate({ maxPendingConnections, label: this.#label, logger });
     const own = `${options.listen.host}:${options.listen.port}`;
     this.list = options.peers.map(({ host, port }) => ({
       address: `${host}:${port}`,
@@ -119,11 +120,14 @@ export class Peers extends EventEmitter {
       ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true, handshakeTimeout: handshakeTimeoutMs })
       : createServer();
     // Counted on the raw connection, before any TLS work, so the cap also bounds TLS handshakes.
-    server.on('connection', (socket: Socket) => this.#admitConnection(socket));
+    server.on('connection', (socket: Socket) => {
+      if (this.#closed) return void socket.destroy();
+      this.#gate.admit(socket);
+    });
     server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       if (!socket.destroyed) this.#accept(socket);
     });
-    if (tls) server.on('tlsClientError', (err: Error, socket: TLSSocket) => this.#tlsRefused(err, socket));
+    if (tls) server.on('tlsClientError', (err: Error, socket: TLSSocket) => this.#gate.tlsRefused(err, socket));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -201,58 +205,13 @@ export class Peers extends EventEmitter {
     return this.#partitioned.has(node) ? `partitioned from ${node} (test hook)` : undefined;
   }
 
-  /**
-   * Caps inbound connections that have not authenticated yet: beyond `maxPendingConnections` a new
-   * one is closed at once (and reported once until the count drops again).
-   */
-  #admitConnection(socket: Socket): void {
-    if (this.#closed) return void socket.destroy();
-    if (this.#pendingInbound >= this.#options.maxPendingConnections) {
-      socket.destroy();
-      if (!this.#pendingCapWarned) {
-        this.#pendingCapWarned = true;
-        this.#options.logger.warn(
-          `${this.#label} refused a connection from ${socket.remoteAddress}: ${this.#pendingInbound} connections ` +
-            'are already waiting to authenticate (maxPendingConnections)',
-        );
-      }
-      return;
-    }
-    this.#pendingInbound++;
-    const key = endpointKey(socket);
-    let counted = true;
-    const release = () => {
-      if (!counted) return;
-      counted = false;
-      this.#releasePending.delete(key);
-      if (--this.#pendingInbound < this.#options.maxPendingConnections / 2) this.#pendingCapWarned = false;
-    };
-    this.#releasePending.set(key, release);
-    socket.once('close', release);
-  }
-
-  /**
-   * A TLS handshake that did not complete: a refused certificate, or bytes that are not TLS, are
-   * reported; a connection that merely went away first (or that the cap closed) is not.
-   */
-  #tlsRefused(err: Error & { code?: string }, socket: TLSSocket): void {
-    socket.destroy();
-    const from = `${this.#label} closed inbound connection from ${socket.remoteAddress ?? 'a peer'}`;
-    if (socket.authorizationError) {
-      this.#options.logger.warn(`${from}: TLS client certificate refused (${socket.authorizationError})`);
-    } else if (err.code !== 'ECONNRESET') {
-      this.#options.logger.warn(`${from}: TLS handshake failed: ${err.message}`);
-    }
-  }
-
   #accept(socket: Socket): void {
     if (this.#closed) return void socket.destroy();
-    // With TLS, `socket` wraps the raw connection counted by #admitConnection; both have its endpoints.
-    const key = endpointKey(socket);
+    const authenticated = this.#gate.releaser(socket);
     const admit = (node: string, nonce: string) => this.#admitInbound(link, node, nonce);
     const link: Link = new Link(socket, this.#linkOptions('accept', admit));
     this.#inbound.add(link);
-    link.on('open', () => this.#releasePending.get(key)?.());
+    link.on('open', authenticated);
     link.on('message', (message: Message) => this.#received(link, undefined, message));
     link.on('close', (reason: string, failed: boolean) => {
       this.#inbound.delete(link);
@@ -346,19 +305,4 @@ export class Peers extends EventEmitter {
     if (peer) peer.lastSeenAt = Date.now();
     this.emit('message', link, outbound, message);
   }
-}
-
-/** True when two socket endpoints are the same address and port (IPv4-mapped IPv6 matches IPv4). */
-function sameEndpoint(
-  addressA: string | undefined,
-  portA: number | undefined,
-  addressB: string | undefined,
-  portB: number | undefined,
-): boolean {
-  const plain = (address: string | undefined) => address?.replace(/^::ffff:/, '');
-  return portA !== undefined && portA === portB && plain(addressA) !== undefined && plain(addressA) === plain(addressB);
-}
-
-function endpointKey(socket: Socket): string {
-  return `${socket.remoteAddress}:${socket.remotePort}`;
 }

@@ -1,3 +1,4 @@
+// Over 300 lines: the class docstring (with its mapping table) and the documented protected API stay together.
 import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_SESSION_BYTES, encodeSession, normalizeChange, type SessionLimits } from './codec.js';
 import { type ErrorKind, isConnectionError, toStoreError } from './error-kind.js';
@@ -11,6 +12,7 @@ import {
 } from './principal.js';
 import { assertSessionId } from './sid.js';
 import { positiveInteger, positiveNumber } from './store-kit.js';
+import { boundedSteps, destroyEach, walkEntries, walkPrincipalIds } from './store-walk.js';
 import { type CallOwner, DEFAULT_OPERATION_TIMEOUT_MS, settleWithin } from './timeout.js';
 import { DEFAULT_MAX_SESSION_KEYS } from './value-rules.js';
 import type {
@@ -25,9 +27,6 @@ import type {
 
 /** Default `tombstoneTtlMs`: a destroyed sid refuses late patches for 5 minutes. */
 export const DEFAULT_TOMBSTONE_TTL_MS = 300_000;
-
-/** Sessions read at once by the default `idsByPrincipal`, `destroyByPrincipal` and `entries` walks. */
-const WALK_BATCH = 64;
 
 /**
  * Base class for stores: validates sids, options and data before anything reaches a backend,
@@ -258,18 +257,12 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
       yield* this.#bounded('idsByPrincipal', indexed);
       return;
     }
-    const seen = new Set<string>();
-    for await (const batch of inBatches(this.ids(), WALK_BATCH)) {
-      const sessions = await Promise.all(batch.map((sid) => this.get(sid).catch(skipUndecodable)));
-      for (let i = 0; i < batch.length; i++) {
-        const sid = batch[i] as string;
-        const data = sessions[i];
-        if (data && !seen.has(sid) && this.principalOf(data) === principal) {
-          seen.add(sid);
-          yield sid;
-        }
-      }
-    }
+    yield* walkPrincipalIds(
+      this.ids(),
+      principal,
+      (sid) => this.get(sid),
+      (data) => this.principalOf(data),
+    );
   }
 
   /**
@@ -284,12 +277,7 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
       const principal = principalQuery(id);
       const indexed = this.removeByPrincipal(principal);
       if (indexed) return this.run('destroyByPrincipal', indexed);
-      const sids: string[] = [];
-      for await (const sid of this.idsByPrincipal(principal)) sids.push(sid);
-      for (let i = 0; i < sids.length; i += WALK_BATCH) {
-        await Promise.all(sids.slice(i, i + WALK_BATCH).map((sid) => this.destroy(sid)));
-      }
-      return sids.length;
+      return destroyEach(this.idsByPrincipal(principal), (sid) => this.destroy(sid));
     });
   }
 
@@ -302,19 +290,11 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
    * @throws InvalidSessionIdError (on the first step) for an invalid sid in `sids`.
    */
   async *entries(sids?: Iterable<string> | AsyncIterable<string>): AsyncIterable<SessionEntry> {
-    for await (const batch of inBatches(sids ?? this.ids(), WALK_BATCH)) {
-      for (const sid of batch) assertSessionId(sid);
-      const entries = await Promise.all(
-        batch.map((sid) =>
-          this.run('entries', this.readEntry(sid)).catch((err: unknown) => {
-            if (!isSessionStoreError(err, 'ERR_SESSION_DECODE')) throw err;
-            this.emit('error', err);
-            return null;
-          }),
-        ),
-      );
-      for (const entry of entries) if (entry) yield entry;
-    }
+    yield* walkEntries(
+      sids ?? this.ids(),
+      (sid) => this.run('entries', this.readEntry(sid)),
+      (err) => this.emit('error', err),
+    );
   }
 
   /**
@@ -372,31 +352,9 @@ export abstract class AbstractSessionStore extends EventEmitter implements Sessi
     return isConnectionError(err) ? 'unavailable' : 'operation';
   }
 
-  /**
-   * Walks `iterable` with each step bounded by `operationTimeoutMs`. The inner iterator is closed
-   * when the caller stops early, but not after a failed step (its pending call may never settle).
-   */
-  async *#bounded<T>(operation: string, iterable: AsyncIterable<T>): AsyncGenerator<T> {
-    const iterator = iterable[Symbol.asyncIterator]();
-    let open = true;
-    try {
-      for (;;) {
-        let step: IteratorResult<T>;
-        try {
-          step = await this.run(operation, iterator.next());
-        } catch (err) {
-          open = false;
-          throw err;
-        }
-        if (step.done) {
-          open = false;
-          return;
-        }
-        yield step.value;
-      }
-    } finally {
-      if (open) await iterator.return?.();
-    }
+  /** Walks `iterable` with each step bounded by `operationTimeoutMs` (see `boundedSteps`). */
+  #bounded<T>(operation: string, iterable: AsyncIterable<T>): AsyncGenerator<T> {
+    return boundedSteps(iterable, (step) => this.run(operation, step));
   }
 
   /** Runs a backend call under `operationTimeoutMs`, mapping driver errors by `classifyError`. */
@@ -411,25 +369,6 @@ function attempt<T>(work: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
-}
-
-/** Groups `iterable` into arrays of up to `size` items. */
-async function* inBatches<T>(iterable: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of iterable) {
-    batch.push(item);
-    if (batch.length === size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
-}
-
-/** A session that does not decode counts as absent in a walk; any other error stops it. */
-function skipUndecodable(err: unknown): null {
-  if (isSessionStoreError(err, 'ERR_SESSION_DECODE')) return null;
-  throw err;
 }
 
 function ttlOf(options: WriteOptions): number {

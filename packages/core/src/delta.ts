@@ -63,3 +63,25 @@ export function changeBetween(loaded: KeyTexts, current: KeyTexts): SessionChang
   for (const key of loaded.keys()) if (!current.has(key)) unset.push(key);
   return { set: rememberStoredForm(set, texts), unset };
 }
+
+/** True when `change` sets and unsets nothing. */
+export function isEmpty(change: SessionChange): boolean {
+  if (change.unset.length > 0) return false;
+  for (const key in change.set) if (Object.hasOwn(change.set, key)) return false;
+  return true;
+}
+
+/** `change` without any set or unset of `keys` (the same object when `keys` is empty). */
+export function withoutKeys(change: SessionChange, keys: readonly string[]): SessionChange {
+  if (keys.length === 0) return change;
+  const set = { ...change.set };
+  for (const key of keys) delete set[key];
+  return { set, unset: change.unset.filter((key) => !keys.includes(key)) };
+}
+
+/** The values of `keys` in `session`, absent ones as `undefined` (which `keyTexts` then leaves out). */
+export function pick(session: object, keys: readonly string[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) picked[key] = (session as Record<string, unknown>)[key];
+  return picked;
+}

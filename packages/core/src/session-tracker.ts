@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Availability, isUnavailable } from './availability.js';
-import { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
+import { changeBetween, dataOf, isEmpty, keyTexts, pick, withoutKeys, type KeyTexts } from './delta.js';
 import { StoreConfigError, StoreUnavailableError, isSessionStoreError } from './errors.js';
 import { NO_EXPIRY, type ExpiryRule } from './expiry-rule.js';
 import { withHttpStatus } from './http-status.js';
@@ -8,7 +8,7 @@ import { LoadedSession } from './loaded-session.js';
 import { RecentRefreshes } from './recent-refreshes.js';
 import { isValidSessionId } from './sid.js';
 import { formKeyTexts, storedForm } from './stored-form.js';
-import type { SessionChange, SessionData, SessionStore } from './types.js';
+import type { SessionData, SessionStore } from './types.js';
 
 /** What a request sees while the store is unreachable: `'open'` an empty session, `'closed'` a 503. */
 export type FailMode = 'open' | 'closed';
@@ -281,25 +281,6 @@ const noKeys = (): KeyTexts => new Map();
 
 function absent(sid: string): LoadedSession {
   return new LoadedSession(sid, null, noKeys, undefined);
-}
-
-function isEmpty(change: SessionChange): boolean {
-  if (change.unset.length > 0) return false;
-  for (const key in change.set) if (Object.hasOwn(change.set, key)) return false;
-  return true;
-}
-
-function withoutKeys(change: SessionChange, keys: readonly string[]): SessionChange {
-  if (keys.length === 0) return change;
-  const set = { ...change.set };
-  for (const key of keys) delete set[key];
-  return { set, unset: change.unset.filter((key) => !keys.includes(key)) };
-}
-
-function pick(session: object, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) picked[key] = (session as Record<string, unknown>)[key];
-  return picked;
 }
 
 function duration(value: number, name: string, min: number): number {
