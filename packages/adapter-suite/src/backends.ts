@@ -6,12 +6,12 @@ import { decodeSession, type SessionChange, type SessionData, type SessionStore 
 import { MemorySessionStore } from '@sessionkit/memory';
 import { RedisSessionStore } from '@sessionkit/redis';
 import { SqlSessionStore } from '@sessionkit/sql';
-import { engineAvailable } from '@sessionkit/test-suite';
+import { REDIS_URL, redisAvailable } from '@sessionkit/test-suite';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 
-export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 
 /** One opened store of a backend, with a way to damage what it stored. */
 export interface OpenedBackend {
@@ -65,26 +65,7 @@ const memory: Backend = {
 let redisChecked: Promise<boolean> | undefined;
 const redis: Backend = {
   name: 'redis',
-  available: () =>
-    (redisChecked ??= engineAvailable(
-      'Redis',
-      async () => {
-        const client = new Redis(REDIS_URL, {
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-          connectTimeout: 2000,
-        });
-        client.on('error', () => {});
-        try {
-          await client.connect();
-          await client.ping();
-        } finally {
-          client.disconnect();
-        }
-      },
-      `start redis-server on 127.0.0.1:6379 or set REDIS_URL`,
-    )),
+  available: () => (redisChecked ??= redisAvailable()),
   async open() {
     // A key prefix no other run uses, so nothing else on a shared server is touched.
     const prefix = `sessionkit-test:adapter:${randomBytes(4).toString('hex')}:`;

@@ -3,36 +3,15 @@ import type { SessionStore } from '@sessionkit/core';
 import { MemorySessionStore } from '@sessionkit/memory';
 import { RedisSessionStore } from '@sessionkit/redis';
 import { CountingStore } from '@sessionkit/adapter-suite';
-import { engineAvailable, eventually, sparePort } from '@sessionkit/test-suite';
+import { eventually, REDIS_URL, redisAvailable, sparePort } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieApp } from './support/app.js';
 import { Client, listen, SECRET_A } from './support/http.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const MAX_AGE = 3_600_000;
 
-async function pingRedis(): Promise<void> {
-  const client = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-  } finally {
-    client.disconnect();
-  }
-}
-
-const redisAvailable = await engineAvailable(
-  'Redis',
-  pingRedis,
-  'start redis-server on 127.0.0.1:6379 or set REDIS_URL',
-);
+const available = await redisAvailable();
 const prefix = `sessionkit-test:cookie-revocation:${randomBytes(4).toString('hex')}:`;
 
 const backends: { name: string; available: boolean; open: () => SessionStore }[] = [
@@ -40,7 +19,7 @@ const backends: { name: string; available: boolean; open: () => SessionStore }[]
   // ids() and clear() SCAN the shared server's whole keyspace, which other test runs may fill: generous timeout.
   {
     name: 'Redis',
-    available: redisAvailable,
+    available,
     open: () => RedisSessionStore.fromUrl(REDIS_URL, { prefix, operationTimeoutMs: 60_000 }),
   },
 ];

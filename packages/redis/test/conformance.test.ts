@@ -1,11 +1,11 @@
-import { engineAvailable, runConformanceSuite } from '@sessionkit/test-suite';
+import { redisAvailable, runConformanceSuite } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { CLIENT_KINDS, standaloneClient, type TestClient } from './support/clients.js';
-import { pingShared, REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
+import { REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
 
-const available = await engineAvailable('Redis', pingShared, `start redis-server on 127.0.0.1:6379 or set REDIS_URL`);
+const available = await redisAvailable();
 const CASES = CLIENT_KINDS.flatMap((kind) => (['hash', 'json'] as const).map((format) => [kind, format] as const));
 
 describe.skipIf(!available).each(CASES)('conformance on standalone Redis, %s client, format %s', (kind, format) => {

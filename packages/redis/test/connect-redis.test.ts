@@ -1,4 +1,4 @@
-import { engineAvailable } from '@sessionkit/test-suite';
+import { redisAvailable } from '@sessionkit/test-suite';
 import { RedisStore } from 'connect-redis';
 import type { SessionData as ExpressSessionData } from 'express-session';
 import { Redis } from 'ioredis';
@@ -6,9 +6,9 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { CLIENT_KINDS, standaloneClient, type TestClient } from './support/clients.js';
-import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
+import { REDIS_URL, runPrefix } from './support/probe.js';
 
-const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const available = await redisAvailable();
 
 /** A session as express-session hands it to connect-redis. */
 function expressSession(extra: Record<string, unknown>): ExpressSessionData {

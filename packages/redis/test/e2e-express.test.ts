@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { engineAvailable } from '@sessionkit/test-suite';
+import { redisAvailable } from '@sessionkit/test-suite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { CLIENT_KINDS } from './support/clients.js';
-import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
+import { REDIS_URL, runPrefix } from './support/probe.js';
 
-const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const available = await redisAvailable();
 const app = fileURLToPath(new URL('./support/express-app.ts', import.meta.url));
 
 interface Running {

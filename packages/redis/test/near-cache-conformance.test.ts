@@ -1,13 +1,13 @@
-import { engineAvailable, runConformanceSuite, type GroupName } from '@sessionkit/test-suite';
+import { engineAvailable, type GroupName, redisAvailable, runConformanceSuite } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { untilTracking } from './support/near-cache.js';
-import { pingShared, REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
+import { REDIS_URL, redisProbe, runPrefix } from './support/probe.js';
 import { RedisServer, redisServerBinary } from './support/servers.js';
 
-const available = await engineAvailable('Redis', pingShared, `start redis-server on 127.0.0.1:6379 or set REDIS_URL`);
+const available = await redisAvailable();
 
 // The whole conformance suite with the near cache on. Each test's store and its peer (a second
 // app instance, on its own connection) cache what they read; the probe writes behind their backs

@@ -1,11 +1,11 @@
-import { engineAvailable, rejection } from '@sessionkit/test-suite';
+import { redisAvailable, rejection } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { CLIENT_KINDS, standaloneClient, type TestClient } from './support/clients.js';
-import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
+import { REDIS_URL, runPrefix } from './support/probe.js';
 
-const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const available = await redisAvailable();
 const TTL = { ttlMs: 60_000 };
 const USERS = 20;
 // A 50,000-key command holds up the calls queued behind it; on a busy machine that can take

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { engineAvailable, eventually, sleep } from '@sessionkit/test-suite';
+import { eventually, redisAvailable, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
-import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
+import { REDIS_URL, runPrefix } from './support/probe.js';
 
-const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const available = await redisAvailable();
 
 /** Every key under `prefix` that is a principal set (`<prefix>\0principal\0<id>`). */
 async function indexKeys(client: Redis, prefix: string): Promise<string[]> {

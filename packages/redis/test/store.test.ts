@@ -1,5 +1,5 @@
 import { createStore, SessionStoreError } from '@sessionkit/core';
-import { engineAvailable, eventually, rejection, sleep } from '@sessionkit/test-suite';
+import { eventually, redisAvailable, rejection, sleep } from '@sessionkit/test-suite';
 import { Redis } from 'ioredis';
 import { createClient, createClientPool } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -7,9 +7,9 @@ import { clientKind } from '../src/client.js';
 import { RedisSessionStore, ReplicationError } from '../src/index.js';
 import { keySpace, slotOf } from '../src/keys.js';
 import { CLIENT_KINDS, command, isClosed, standaloneClient, withClient } from './support/clients.js';
-import { pingShared, REDIS_URL, runPrefix } from './support/probe.js';
+import { REDIS_URL, runPrefix } from './support/probe.js';
 
-const available = await engineAvailable('Redis', pingShared, 'start redis-server on 127.0.0.1:6379 or set REDIS_URL');
+const available = await redisAvailable();
 const TTL = { ttlMs: 60_000 };
 
 describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {

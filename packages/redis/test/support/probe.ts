@@ -1,30 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { StoreProbe } from '@sessionkit/test-suite';
+import { REDIS_URL, type StoreProbe } from '@sessionkit/test-suite';
 import type { Cluster, Redis } from 'ioredis';
-import { Redis as RedisClient } from 'ioredis';
 
-export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 
 /** A key prefix no other test run uses, so nothing else on a shared server is touched. */
 export function runPrefix(what: string): string {
   return `sessionkit-test:${what}:${randomBytes(4).toString('hex')}:`;
-}
-
-/** Throws unless the shared Redis at REDIS_URL answers PING. */
-export async function pingShared(): Promise<void> {
-  const client = new RedisClient(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-  } finally {
-    client.disconnect();
-  }
 }
 
 /**

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { engineAvailable } from '@sessionkit/test-suite';
+import { engineAvailable, REDIS_URL, redisAvailable as checkRedis } from '@sessionkit/test-suite';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { afterAll } from 'vitest';
 
-export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 export const POSTGRES_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 
@@ -82,25 +82,7 @@ export function sessionCookie(sid: string, secret: string, name = 'connect.sid')
   return `${name}=${encodeURIComponent(`s:${sid}.${mac}`)}`;
 }
 
-export const redisAvailable = await engineAvailable(
-  'Redis',
-  async () => {
-    const client = new Redis(REDIS_URL, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 2000,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping();
-    } finally {
-      client.disconnect();
-    }
-  },
-  'start redis-server on 127.0.0.1:6379 or set REDIS_URL',
-);
+export const redisAvailable = await checkRedis();
 
 export const postgresAvailable = await engineAvailable(
   'PostgreSQL',
