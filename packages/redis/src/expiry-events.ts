@@ -1,5 +1,6 @@
 import { StoreConfigError } from '@sessionkit/core';
 import type { RedisDriver } from './client.js';
+import type { Link } from './link.js';
 import { redactError } from './redact.js';
 
 /** The keyspace notification classes the store needs: `E` keyevent channels, `x` expired events. */
@@ -45,6 +46,31 @@ export function listenForExpiry(
     },
     onExpired,
   );
+}
+
+/**
+ * A store's `events: true` listener: starts {@link listenForExpiry} once the link is first ready,
+ * and stops it on {@link close}, also when that comes before the subscriptions are confirmed.
+ */
+export class ExpiryEvents {
+  /** Resolves once every server is listened to; rejects when subscribing failed (also reported through `onError`). */
+  readonly ready: Promise<void>;
+  #stop: (() => void) | undefined;
+  #closed = false;
+
+  constructor(link: Link, onExpired: (key: string) => void, onError: (err: unknown) => void) {
+    this.ready = link.ready().then(async (ready) => {
+      const stop = await listenForExpiry(ready, onExpired, onError);
+      if (this.#closed) stop();
+      else this.#stop = stop;
+    });
+    this.ready.catch((err: unknown) => onError(redactError(err)));
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#stop?.();
+  }
 }
 
 /** The value of a `CONFIG GET` reply: `[name, value]` (RESP2) or `{ name: value }` (RESP3). */
