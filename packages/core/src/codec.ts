@@ -2,7 +2,7 @@ import type { KeyTexts } from './delta.js';
 import { SessionDecodeError, SessionEncodeError, SessionTooLargeError } from './errors.js';
 import { FORBIDDEN_KEYS } from './forbidden-keys.js';
 import { parseJson } from './json-parse.js';
-import { keyTextsOf, rememberStoredForm } from './stored-form.js';
+import { keyTextsOf, rememberStoredForm, rememberValueTexts } from './stored-form.js';
 import type { SessionChange, SessionData } from './types.js';
 import { DEFAULT_MAX_SESSION_KEYS, checkValue } from './value-rules.js';
 
@@ -129,7 +129,7 @@ export function normalizeChange(change: SessionChange, limits: SessionLimits = D
     const bytes = byteLength(encodeJson(set, Number.MAX_SAFE_INTEGER));
     if (bytes > limits.maxSessionBytes) throw new SessionTooLargeError(bytes, limits.maxSessionBytes);
   }
-  return { set: rememberStoredForm(set, texts), unset: [...unset] };
+  return { set: rememberValueTexts(set, texts), unset: [...unset] };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { SessionEncodeError } from './errors.js';
-import { rememberStoredForm } from './stored-form.js';
+import { rememberValueTexts } from './stored-form.js';
 import type { SessionChange, SessionData } from './types.js';
 
 // The stored-form side channel lives in its own module; re-exported for the codec and older imports.
@@ -44,7 +44,7 @@ export function dataOf(texts: KeyTexts, keys: Iterable<string> = texts.keys()): 
     data[key] = JSON.parse(text);
     used.set(key, text);
   }
-  return rememberStoredForm(data, used);
+  return rememberValueTexts(data, used);
 }
 
 /**
@@ -61,7 +61,7 @@ export function changeBetween(loaded: KeyTexts, current: KeyTexts): SessionChang
     texts.set(key, text);
   }
   for (const key of loaded.keys()) if (!current.has(key)) unset.push(key);
-  return { set: rememberStoredForm(set, texts), unset };
+  return { set: rememberValueTexts(set, texts), unset };
 }
 
 /** True when `change` sets and unsets nothing. */

@@ -71,7 +71,14 @@ export {
   type StoreFactory,
 } from './registry.js';
 export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
-export { formKeyTexts, keyTextsOf, rememberStoredForm, storedForm, storedKeyTexts } from './stored-form.js';
+export {
+  formKeyTexts,
+  keyTextsOf,
+  rememberStoredForm,
+  rememberValueTexts,
+  storedForm,
+  storedKeyTexts,
+} from './stored-form.js';
 export { privateSlot, type PrivateSlot } from './private-slot.js';
 export {
   SessionTracker,

@@ -34,13 +34,30 @@ export function storedForm(data: object): string | KeyTexts | undefined {
 }
 
 /**
- * The JSON text of each top-level key `data` was decoded from, or of each value of a change that
- * `normalizeChange` returned, when remembered as per-key texts; `undefined` otherwise (encode the
- * values yourself). Never decodes or encodes anything.
+ * The JSON texts of values made from them: `dataOf`, `changeBetween` and `normalizeChange`
+ * remember, with the object they return, the text each value was decoded from, so a store that
+ * writes text does not encode it again. Kept apart from the stored forms on purpose: a session a
+ * store returned from `get` may be changed by its caller and then written back, and its stored
+ * form then no longer spells its values.
+ */
+const VALUE_TEXTS_KEY = Symbol.for('sessionkit.value-texts-slot');
+const valueTexts: PrivateSlot<KeyTexts> = ((globalThis as Record<symbol, unknown>)[VALUE_TEXTS_KEY] ??=
+  privateSlot<KeyTexts>()) as PrivateSlot<KeyTexts>;
+
+/** Remembers `texts` as the JSON text of each top-level value of `data`, made from them just now. Returns `data`. */
+export function rememberValueTexts<T extends object>(data: T, texts: KeyTexts): T {
+  valueTexts.set(data, texts);
+  return data;
+}
+
+/**
+ * The JSON text of each value of `data` when `data` was made from those texts by `dataOf`,
+ * `changeBetween` or `normalizeChange` (a change's `set`); `undefined` otherwise (encode the
+ * values yourself). Never the stored form of a session read from a store, which its caller may
+ * have changed since. Never decodes or encodes anything.
  */
 export function keyTextsOf(data: object): KeyTexts | undefined {
-  const form = storedForms.get(data);
-  return typeof form === 'object' ? form : undefined;
+  return valueTexts.get(data);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createStore } from '@sessionkit/core';
+import { createStore, rememberStoredForm } from '@sessionkit/core';
 import { describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../src/index.js';
 
@@ -84,6 +84,26 @@ describe('bounds', () => {
   it('refuses nonsense bounds with StoreConfigError', () => {
     expect(() => new MemorySessionStore({ max: 0 })).toThrow(/max must be a positive integer/);
     expect(() => new MemorySessionStore({ maxSizeBytes: -1 })).toThrow(/maxSizeBytes/);
+  });
+});
+
+describe('sessions read from other stores', () => {
+  it('a session from a per-key layout (its field texts remembered), changed by its caller, is patched in as changed', async () => {
+    const store = new MemorySessionStore();
+    const sid = 'a'.repeat(32);
+    // What a Redis hash read returns: the object with the text of each field it was decoded from.
+    const read = rememberStoredForm(
+      { n: 1, cart: ['tea'] } as Record<string, unknown>,
+      new Map([
+        ['n', '1'],
+        ['cart', '["tea"]'],
+      ]),
+    );
+    read['n'] = 2;
+    (read['cart'] as string[]).push('mug');
+    await store.patch(sid, { set: read, unset: [] }, { ttlMs: 60_000 });
+    expect(await store.get(sid)).toEqual({ n: 2, cart: ['tea', 'mug'] });
+    await store.close();
   });
 });
 

@@ -3,6 +3,7 @@ import {
   decodeValue,
   encodeValue,
   FORBIDDEN_KEYS,
+  keyTextsOf,
   rememberStoredForm,
   type KeyTexts,
   type SessionChange,
@@ -64,10 +65,12 @@ export const hashLayout: Layout = {
   },
   set(data, _json, ttlMs, index) {
     const argv: ScriptArgs = [Math.ceil(ttlMs), index.sid, index.setPrefix, index.principal];
+    // A session the tracker made from its texts (dataOf) is not encoded again.
+    const known = keyTextsOf(data);
     for (const field in data) {
       if (!Object.hasOwn(data, field)) continue;
       // undefined, functions and Symbols have no JSON form: the key is left out, as JSON.stringify does
-      const text = encodeValue(data[field]) as string | undefined;
+      const text = known?.get(field) ?? (encodeValue(data[field]) as string | undefined);
       if (text !== undefined) argv.push(field, text);
     }
     return { script: 'sessionkitHashSet', argv };
@@ -87,8 +90,10 @@ export const hashLayout: Layout = {
     for (const [field, text] of index.guards) argv.push(field, text);
     const count = argv.length;
     argv.push(0);
+    // normalizeChange remembered each value's text: nothing is encoded twice.
+    const known = keyTextsOf(change.set);
     for (const field in change.set) {
-      if (Object.hasOwn(change.set, field)) argv.push(field, encodeValue(change.set[field]));
+      if (Object.hasOwn(change.set, field)) argv.push(field, known?.get(field) ?? encodeValue(change.set[field]));
     }
     argv[count] = argv.length - count - 1;
     for (const field of change.unset) argv.push(field);
@@ -111,8 +116,10 @@ export const jsonLayout: Layout = {
   },
   patch(change, ttlMs, maxSessionBytes) {
     const argv: ScriptArgs = [Math.ceil(ttlMs), maxSessionBytes, 0];
+    const known = keyTextsOf(change.set);
     for (const name in change.set) {
-      if (Object.hasOwn(change.set, name)) argv.push(name, `${JSON.stringify(name)}:${encodeValue(change.set[name])}`);
+      if (Object.hasOwn(change.set, name))
+        argv.push(name, `${JSON.stringify(name)}:${known?.get(name) ?? encodeValue(change.set[name])}`);
     }
     argv[2] = (argv.length - 3) / 2;
     for (const name of change.unset) argv.push(name);

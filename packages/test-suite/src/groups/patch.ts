@@ -12,6 +12,22 @@ export function patchGroup(t: GroupContext): void {
     }),
   );
 
+  t.test('a session returned by get, changed by the caller and written back, is stored as changed', () =>
+    t.withStore(async (store) => {
+      const sid = t.sid();
+      await store.set(sid, { n: 1, cart: ['tea'], keep: true }, { ttlMs: 60_000 });
+      const loaded = (await store.get(sid))!;
+      loaded['n'] = 2;
+      (loaded['cart'] as string[]).push('mug');
+      await store.patch(sid, { set: loaded, unset: [] }, { ttlMs: 60_000 });
+      assert.deepEqual(await store.get(sid), { n: 2, cart: ['tea', 'mug'], keep: true });
+      const again = (await store.get(sid))!;
+      again['n'] = 3;
+      await store.set(sid, again, { ttlMs: 60_000 });
+      assert.deepEqual(await store.get(sid), { n: 3, cart: ['tea', 'mug'], keep: true });
+    }),
+  );
+
   t.test('patch replaces a key whole, it does not deep-merge', () =>
     t.withStore(async (store) => {
       const sid = t.sid();
