@@ -180,3 +180,8 @@ export interface Results {
   /** Bytes per session at rest and per operation on the wire (sizing phase), when measured. */
   sizing?: SizingResult;
 }
+
+/** The row of store `id` in `results`; `undefined` when it was not measured. */
+export function storeRow(results: Results, id: string): StoreRow | undefined {
+  return results.stores.find((row) => row.id === id);
+}

@@ -4,15 +4,11 @@
 // `ops` gets, one-key patches and full sets one at a time and divides the relay's bytes and the
 // driver's command count by them. Run with --expose-gc (heap per session of in-process stores).
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import type { ReplicatedSessionStore } from '@sessionkit/cluster';
-import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { SESSION_MAX_AGE_MS, sampleSession, type BackendConfig } from './backend-config.js';
 import { backendCallsSent, countBackendCalls } from './backend-counter.js';
 import type { Engine } from './catalog.js';
+import { engineBytes, MEMORY_USAGE_SAMPLES } from './engine-bytes.js';
 import { FrameCounter } from './frame-counter.js';
 import { runChild } from './ipc.js';
 import { openStore, type OpenedStore, type StoreOps } from './open-store.js';
@@ -31,12 +27,8 @@ export interface SizingArgs {
   cluster?: { nodes: string[]; secret: string };
 }
 
-/** Our SQL table (open-store.ts names it so for every SQL store). */
-const TABLE = 'sessionkit_sessions';
 /** Sessions in flight while the bulk of them is written (not measured per operation). */
 const WRITE_CONCURRENCY = 16;
-/** Redis keys whose `MEMORY USAGE` is read. */
-const MEMORY_USAGE_SAMPLES = 200;
 
 const args = JSON.parse(process.env.BENCH_SIZING ?? '{}') as SizingArgs;
 const ttl = { ttlMs: SESSION_MAX_AGE_MS };
@@ -60,66 +52,6 @@ async function settledHeap(): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return process.memoryUsage().heapUsed;
-}
-
-/**
- * The engine's own figure for the bytes the store's data takes, by method; read on a separate,
- * direct connection (`backend` without the relay), outside the measured operations.
- */
-async function engineBytes(backend: BackendConfig, sids: string[]): Promise<Record<string, number>> {
-  if (args.engine === 'redis') {
-    const redis = new Redis(backend.redisUrl);
-    try {
-      const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
-      // The prefixes open-store.ts gives these stores; the Redis server is the sizing run's own.
-      const prefix = { 'redis-json': 'json:', 'redis-hash + near cache': 'near:' }[args.store] ?? 'hash:';
-      let sampled = 0;
-      for (const sid of sids.slice(0, MEMORY_USAGE_SAMPLES))
-        sampled += Number(await redis.call('MEMORY', 'USAGE', `${prefix}${sid}`, 'SAMPLES', '0'));
-      return { used_memory: used, memory_usage_sampled: sampled };
-    } finally {
-      redis.disconnect();
-    }
-  }
-  if (args.engine === 'postgres') {
-    const client = new pg.Client({ connectionString: backend.postgresUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ total: string; heap: string }>(
-        `SELECT pg_total_relation_size($1::regclass) AS total, pg_relation_size($1::regclass) AS heap`,
-        [TABLE],
-      );
-      return { pg_total_relation_size: Number(rows[0]!.total), pg_relation_size: Number(rows[0]!.heap) };
-    } finally {
-      await client.end();
-    }
-  }
-  if (args.engine === 'mysql') {
-    const connection = await mysql.createConnection(backend.mysqlUrl);
-    try {
-      // information_schema's lengths are InnoDB statistics, refreshed by ANALYZE TABLE.
-      await connection.query(`ANALYZE TABLE \`${TABLE}\``);
-      const [rows] = await connection.query(
-        'SELECT data_length, index_length FROM information_schema.TABLES WHERE table_schema = DATABASE() AND table_name = ?',
-        [TABLE],
-      );
-      const row = (rows as { data_length: number; index_length: number }[])[0]!;
-      return { data_length: Number(row.data_length), index_length: Number(row.index_length) };
-    } finally {
-      await connection.end();
-    }
-  }
-  if (args.engine === 'sqlite') {
-    const db = new Database(backend.sqliteFile);
-    try {
-      // Moves the write-ahead log into the database file, so the file size is the data's.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      db.close();
-    }
-    return { file_size: statSync(backend.sqliteFile).size };
-  }
-  return {};
 }
 
 await runChild(async () => {
@@ -216,7 +148,7 @@ await runChild(async () => {
         await ops.set(`sizing-first-${tag}`, sampleSession(0));
         await quiet();
         const heapBefore = await settledHeap();
-        const before = await engineBytes(args.backend, []);
+        const before = await engineBytes(args, args.backend, []);
         const sids = Array.from({ length: args.sessions }, () => randomBytes(24).toString('base64url'));
         let next = 0;
         await Promise.all(
@@ -229,7 +161,7 @@ await runChild(async () => {
         );
         await quiet();
         const heapAfter = await settledHeap();
-        const after = await engineBytes(args.backend, sids);
+        const after = await engineBytes(args, args.backend, sids);
         const held = await ops.count();
 
         const atRest: AtRest[] = [];
