@@ -157,14 +157,6 @@ function isStoredForm(change: SessionChange, known: KeyTexts, limits: SessionLim
   return units * 3 <= limits.maxSessionBytes;
 }
 
-/** Returns a new session: `base` with `change` applied (top-level keys only). */
-export function applyChange(base: SessionData | null, change: SessionChange): SessionData {
-  const next: SessionData = { ...base };
-  for (const key of change.unset) delete next[key];
-  Object.assign(next, change.set);
-  return next;
-}
-
 /** UTF-8 byte length of a string, without allocating a Buffer. */
 export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');

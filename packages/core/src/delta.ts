@@ -47,6 +47,14 @@ export function dataOf(texts: KeyTexts, keys: Iterable<string> = texts.keys()): 
   return rememberValueTexts(data, used);
 }
 
+/** Returns a new session: `base` with `change` applied (top-level keys only). */
+export function applyChange(base: SessionData | null, change: SessionChange): SessionData {
+  const next: SessionData = { ...base };
+  for (const key of change.unset) delete next[key];
+  Object.assign(next, change.set);
+  return next;
+}
+
 /**
  * The change from the session as loaded to the session as saved: changed or new keys set, missing
  * keys unset. Only the changed keys are decoded; their texts are remembered with `set`.

@@ -40,7 +40,6 @@ export {
   DEFAULT_MAX_SESSION_BYTES,
   DEFAULT_SESSION_LIMITS,
   type SessionLimits,
-  applyChange,
   byteLength,
   decodeSession,
   decodeValue,
@@ -70,7 +69,7 @@ export {
   type CreateStoreOptions,
   type StoreFactory,
 } from './registry.js';
-export { changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
+export { applyChange, changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
 export {
   formKeyTexts,
   keyTextsOf,
