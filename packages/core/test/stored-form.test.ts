@@ -73,7 +73,15 @@ describe('the stored form of a decoded session', () => {
   it('a later remembered form replaces the earlier one', () => {
     const data = rememberStoredForm({ a: 1 }, '{"a":1}');
     rememberStoredForm(data, new Map([['a', '1']]));
-    expect(keyTextsOf(data)).toEqual(new Map([['a', '1']]));
+    expect(storedForm(data)).toEqual(new Map([['a', '1']]));
+  });
+
+  it('is never taken for the texts of the values: the caller may have changed them since the read', () => {
+    const data = rememberStoredForm({ a: 1 } as Record<string, unknown>, new Map([['a', '1']]));
+    data['a'] = 2;
+    expect(keyTextsOf(data)).toBeUndefined();
+    const change = normalizeChange({ set: data, unset: [] });
+    expect(keyTextsOf(change.set)).toEqual(new Map([['a', '2']]));
   });
 });
 

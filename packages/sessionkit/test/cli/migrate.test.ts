@@ -120,13 +120,24 @@ describe.skipIf(!postgresAvailable)(
   'migrate from connect-pg-simple: resumable, dry run, finished runs',
   { timeout: 300_000 },
   () => {
-    const table = unique('pgsimple');
+    // A schema of its own: connect-pg-simple names its key and index alike in every table
+    // (session_pkey, IDX_session_expire), so a table left in a shared schema by a run that was
+    // killed would make its CREATE fail here.
+    const schema = unique('pgsimple');
+    const table = 'session';
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
-    const source = `connect-pg-simple+${withTable(POSTGRES_URL, table)}`;
+    const source = `connect-pg-simple+${withTable(POSTGRES_URL, table)}&schema=${schema}`;
     const expires = new Map<string, number>();
     beforeAll(async () => {
       const PgStore = connectPgSimple(session);
-      const theirs = new PgStore({ pool, tableName: table, createTableIfMissing: true, pruneSessionInterval: false });
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      const theirs = new PgStore({
+        pool,
+        schemaName: schema,
+        tableName: table,
+        createTableIfMissing: true,
+        pruneSessionInterval: false,
+      });
       const set = promisify(theirs.set.bind(theirs)) as (sid: string, data: unknown) => Promise<void>;
       for (let start = 0; start < 1200; start += 100) {
         await Promise.all(
@@ -143,7 +154,7 @@ describe.skipIf(!postgresAvailable)(
       }
     }, 120_000);
     afterAll(async () => {
-      await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await pool.end();
     });
 
