@@ -38,7 +38,10 @@ export class Link {
       this.#settleWaiters();
       linkChanged(true);
     };
-    const down = () => linkChanged(false);
+    // A link that was never up has not gone down: no `disconnect` before the first `connect`.
+    const down = () => {
+      if (this.#everReady) linkChanged(false);
+    };
     // The client gave up for good (quit, or its retry strategy stopped): nothing will come.
     const ended = () => {
       down();

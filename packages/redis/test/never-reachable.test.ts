@@ -130,6 +130,9 @@ describe.skipIf(!available)('Redis never reachable since the store was created',
     async (_, create) => {
       gate.shut();
       const store = create(gate.port);
+      const events: string[] = [];
+      store.on('connect', () => events.push('connect'));
+      store.on('disconnect', () => events.push('disconnect'));
       try {
         const kept: WeakRef<object>[] = [];
         // One round in a frame of its own, so that no local of the test keeps an argument alive.
@@ -160,6 +163,9 @@ describe.skipIf(!available)('Redis never reachable since the store was created',
         await collect();
         const alive = kept.filter((ref) => ref.deref() !== undefined).length;
         expect(alive, `${alive} of ${kept.length} call arguments still reachable`).toBe(0);
+
+        // a link that was never up has not gone down: no `disconnect` before the first `connect`
+        expect(events).toEqual([]);
 
         // once Redis is there, the same store works without a restart
         gate.open = true;
