@@ -26,11 +26,13 @@ export const MARKER_FIELD = '';
  * longest one: it never lives forever. Every hash script returns { status, previous principal or '' }.
  */
 const INDEX = `
-local function filed()
-  -- pcall: a key of another type (a session of the JSON layout) is filed nowhere, and set replaces it
-  local marker = redis.pcall('HGET', KEYS[1], '${MARKER_FIELD}')
+local function principal_in(marker)
   if type(marker) == 'string' and string.sub(marker, 1, 1) == '=' then return string.sub(marker, 2) end
   return false
+end
+local function filed()
+  -- pcall: a key of another type (a session of the JSON layout) is filed nowhere, and set replaces it
+  return principal_in(redis.pcall('HGET', KEYS[1], '${MARKER_FIELD}'))
 end
 local function marker_of(principal)
   if principal then return '=' .. principal end
@@ -84,7 +86,10 @@ return {1, old or '', existed}`;
  * each write. A patch that only removes fields skips the count.
  */
 const HASH_PATCH = String.raw`${INDEX}
-local existed = redis.call('EXISTS', KEYS[1])
+-- The marker is read once, before anything is written: it says where the session is filed and,
+-- since every hash this store writes has one, that it exists (EXISTS only for a hash without it).
+local marker = redis.pcall('HGET', KEYS[1], '${MARKER_FIELD}')
+local existed = marker and 1 or redis.call('EXISTS', KEYS[1])
 if existed == 0 and redis.call('EXISTS', KEYS[2]) == 1 then return {0, ''} end
 local g = tonumber(ARGV[7])
 for i = 8, 7 + 2 * g, 2 do
@@ -97,6 +102,8 @@ local last = tonumber(ARGV[base]) + base
 if last > base then
   -- UTF-8 length of JSON.stringify(key): quotes, then \" \\ \b \t \n \f \r take 2 bytes, other C0 controls 6
   local function keylen(key)
+    -- most keys need no escape: one scan for any control character, quote or backslash
+    if not string.find(key, '[%c"\\]') then return #key + 2 end
     local _, short = string.gsub(key, '["\\\8\9\10\12\13]', '')
     local _, long = string.gsub(key, '[%z\1-\7\11\14-\31]', '')
     return #key + 2 + short + 5 * long
@@ -118,7 +125,7 @@ if last > base then
   if count > 1 then size = size + count - 1 end
   if size > tonumber(ARGV[4]) then return redis.error_reply('SESSIONKIT_TOO_LARGE ' .. size) end
 end
-local old = filed()
+local old = principal_in(marker)
 local new = old
 if ARGV[5] == 'set' then new = ARGV[6] ~= '' and ARGV[6] or false end
 -- the marker goes with the first fields in one HSET; more fields follow in chunks of 512 arguments

@@ -302,8 +302,9 @@ describe.skipIf(!available)('RedisSessionStore on standalone Redis', () => {
 
   describe('maxSessionBytes counts the whole stored session', () => {
     // keys whose JSON form is longer than the key: quotes, backslashes, \n, other control
-    // characters, and multi-byte UTF-8
+    // characters, and multi-byte UTF-8; and DEL, which JSON leaves as it is
     const awkward = {
+      'del\u007f': 0,
       'quote"d': 1,
       'back\\slash': [1, 2],
       'new\nline': 'x',
