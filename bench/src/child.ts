@@ -1,11 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DIST_CONDITION } from './built-packages.js';
 import type { IpcFailed, IpcReady, IpcReply, IpcRequest } from './ipc.js';
 
 /** Children still running, so an interrupted run can stop them all. */
 const running = new Set<Child>();
 
-/** A TypeScript child process of the bench (run through tsx), spoken to over IPC. */
+/** A TypeScript child process of the bench (run through tsx, sessionkit from its build), spoken to over IPC. */
 export class Child {
   readonly port: number | undefined;
   readonly #process: ChildProcess;
@@ -36,7 +37,7 @@ export class Child {
   static async start(file: string, env: Record<string, string>, nodeOptions: string[] = []): Promise<Child> {
     const path = fileURLToPath(new URL(file, import.meta.url));
     const child = fork(path, [], {
-      execArgv: ['--import', 'tsx', ...nodeOptions],
+      execArgv: ['--import', 'tsx', DIST_CONDITION, ...nodeOptions],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { BackendConfig } from './backend-config.js';
 import { runStoreApiPhase } from './api-phase.js';
+import { ensureBuilt } from './built-packages.js';
 import { COMPARISONS, STORES, storeSpec, type StoreSpec } from './catalog.js';
 import { killAllChildren } from './child.js';
 import { renderChart } from './chart.js';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     writeDocs(results);
     return;
   }
+  ensureBuilt(log);
   if (cli.sizing) return sizingOnly(cli);
   const settings = { ...(cli.quick ? QUICK : FULL), ...(cli.rounds ? { rounds: cli.rounds } : {}) };
   log(`sessionkit bench, ${cli.quick ? 'quick' : 'full'} run`);
