@@ -93,6 +93,7 @@ export class SessionOps {
     )) as unknown[];
     await this.#index.refile(sid, reply, principal, ttlMs);
     await this.#near?.fence();
+    this.#refill(sid);
     if (Number(reply[hash ? 2 : 1]) === 0) this.#store.lifecycle('created', sid, principal || undefined);
   }
 
@@ -104,6 +105,7 @@ export class SessionOps {
         this.#layout.patch(change, ttlMs, this.#maxSessionBytes, this.#index.indexArgs(sid, 'keep', '', [])),
       )) as unknown[];
       await this.#near?.fence();
+      if (Number(reply[0]) === 1) this.#refill(sid);
       // a new session is the change itself
       if (Number(reply[0]) === 1 && Number(reply[1]) === 0)
         this.#store.lifecycle('created', sid, this.#store.principalOf(change.set));
@@ -127,6 +129,7 @@ export class SessionOps {
       }
       await this.#near?.fence();
       if (status !== 1) return;
+      this.#refill(sid);
       await this.#index.refile(sid, reply, plan.mode === 'keep' ? undefined : plan.principal, ttlMs);
       if (Number((reply as unknown[])[2]) === 0)
         this.#store.lifecycle('created', sid, (plan.mode === 'keep' ? '' : plan.principal) || undefined);
@@ -177,6 +180,30 @@ export class SessionOps {
     await this.#index.refile(sid, reply, '', 0);
     await this.#near?.fence();
     if (Number(reply[0]) === 1) this.#store.lifecycle('destroyed', sid, String(reply[1] ?? '') || undefined);
+  }
+
+  /**
+   * After a set or patch through this store, and its fence: reads the session back into the near
+   * cache in the background, so the next request on this instance (usually a read) costs no round
+   * trip. The fence has made Redis deliver this write's own invalidation before the read is sent,
+   * so the fill is refused only by a later write of another client, as any fill is.
+   */
+  #refill(sid: string): void {
+    const near = this.#near;
+    if (!near) return;
+    const key = this.#keys.session(sid);
+    this.#link
+      .ready()
+      .then((driver) =>
+        near.fill(
+          key,
+          () => this.#layout.read(driver, key, sid),
+          () => driver.pttl(key),
+        ),
+      )
+      .catch(() => {
+        // a failed read-back only leaves the entry out: the next read goes to Redis
+      });
   }
 
   /** The principal of a stored JSON session, `undefined` when anonymous or undecodable. */

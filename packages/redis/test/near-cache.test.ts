@@ -151,6 +151,36 @@ describe.skipIf(!available)('near cache (test-owned redis-server)', () => {
     expect(await store.get(gone)).toBeNull();
   });
 
+  it('a set or patch through this instance refills its own entry: the next read there sends no command, and a later write on another instance still reaches it', async () => {
+    const prefix = `refill-${randomBytes(4).toString('hex')}:`;
+    const store = await instance(prefix);
+    const other = await instance(prefix);
+    const id = sid();
+    /** The write dropped the entry; the read-back after its fence puts it back. */
+    const refilled = async () => {
+      const deadline = Date.now() + 20_000;
+      while (store.nearCache!.entries !== 1) {
+        if (Date.now() > deadline) throw new Error('the entry was not refilled within 20 s');
+        await sleep(5);
+      }
+    };
+    const servedFromMemory = async (expected: SessionData) => {
+      await refilled();
+      await admin.config('RESETSTAT');
+      const hits = store.nearCache!.hits;
+      expect(await store.get(id)).toEqual(expected);
+      expect(store.nearCache!.hits).toBe(hits + 1);
+      expect(total(await commandCalls(admin))).toBe(0);
+    };
+    await store.set(id, { n: 1 }, TTL);
+    await servedFromMemory({ n: 1 });
+    await store.patch(id, { set: { m: 2 }, unset: ['n'] }, TTL);
+    await servedFromMemory({ m: 2 });
+    // The read-back made Redis track the key for this instance again: another instance's write drops it.
+    await other.patch(id, { set: { o: 3 }, unset: [] }, TTL);
+    expect(await store.get(id)).toEqual({ m: 2, o: 3 });
+  });
+
   it('the invalidation connection killed: the cache is flushed, reads go to Redis until tracking is back, then invalidations flow again', async () => {
     const prefix = `drop-${randomBytes(4).toString('hex')}:`;
     // Reconnects wait 2 s: reads made meanwhile are the uncached ones this test looks at.
