@@ -72,6 +72,7 @@ export {
 export { applyChange, changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
 export {
   formKeyTexts,
+  jsonOf,
   keyTextsOf,
   rememberStoredForm,
   rememberValueTexts,

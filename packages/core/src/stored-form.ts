@@ -61,6 +61,21 @@ export function keyTextsOf(data: object): KeyTexts | undefined {
 }
 
 /**
+ * `JSON.stringify(data)` for plain JSON data, built from the texts {@link keyTextsOf} remembered
+ * with it where there are any (a change's `set`), so its values are not encoded again.
+ */
+export function jsonOf(data: object): string {
+  const texts = keyTextsOf(data);
+  if (texts === undefined) return JSON.stringify(data);
+  let json = '';
+  for (const key of Object.keys(data)) {
+    const text = texts.get(key) ?? (JSON.stringify((data as Record<string, unknown>)[key]) as string | undefined);
+    if (text !== undefined) json += `${json ? ',' : ''}${JSON.stringify(key)}:${text}`;
+  }
+  return `{${json}}`;
+}
+
+/**
  * The JSON text of each top-level key `data` was decoded from, computed on first call from the
  * remembered form; `undefined` when the store remembered none (then snapshot the object yourself
  * before anything changes it).

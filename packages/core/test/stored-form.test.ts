@@ -3,6 +3,7 @@ import {
   changeBetween,
   decodeSession,
   formKeyTexts,
+  jsonOf,
   keyTexts,
   keyTextsOf,
   normalizeChange,
@@ -153,5 +154,22 @@ describe('privateSlot', () => {
     const targets = [Object.freeze({ a: 1 }), new Date(0), [1, 2], Object.create(null) as object];
     for (const [index, target] of targets.entries()) slot.set(target, index);
     expect(targets.map((target) => slot.get(target))).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('jsonOf', () => {
+  it('is JSON.stringify, built from the remembered value texts of a change, for every session', () => {
+    for (const session of sessions) {
+      const { set } = changeBetween(new Map(), keyTexts(session));
+      expect(keyTextsOf(set)).toBeDefined();
+      expect(jsonOf(set)).toBe(JSON.stringify(session));
+      expect(jsonOf({ ...session })).toBe(JSON.stringify(session));
+    }
+  });
+
+  it('uses the remembered text of each key, and encodes a key added after', () => {
+    const { set } = changeBetween(new Map(), new Map([['a', '1.50']]));
+    set['b'] = [true];
+    expect(jsonOf(set)).toBe('{"a":1.50,"b":[true]}');
   });
 });

@@ -92,11 +92,16 @@ export interface SqlDialect {
 }
 
 /**
- * The principal the change alone decides (`null`: anonymous), or `undefined` when it depends on the
- * rest of the session (see `principalOfChange` in core). A dialect that merges inside the database
- * files a decided principal in the merge statement itself.
+ * The principal the change alone decides (`null`: anonymous), {@link PRINCIPAL_KEPT} when the change
+ * touches none of the keys the default principal is read from (the session stays filed where it
+ * is), or `undefined` when it depends on the rest of the session (see `principalOfChange` in core).
+ * A dialect that merges inside the database files a decided principal in the merge statement
+ * itself, and needs no merged text back for a kept one.
  */
-export type DecidedPrincipal = string | null | undefined;
+export type DecidedPrincipal = string | null | undefined | typeof PRINCIPAL_KEPT;
+
+/** See {@link DecidedPrincipal}. */
+export const PRINCIPAL_KEPT: unique symbol = Symbol('principal kept');
 
 /** The principal id of a session given as its JSON text (as stored, U+0000 unescaped), or `null` when anonymous. */
 export type PrincipalOfJson = (json: string) => string | null;

@@ -1,5 +1,6 @@
 import {
   AbstractSessionStore,
+  DEFAULT_PRINCIPAL_KEYS,
   decodeSession,
   defaultPrincipal,
   principalOfChange,
@@ -12,7 +13,7 @@ import {
   type SessionData,
 } from '@sessionkit/core';
 import { createDialect } from './detect.js';
-import type { SqlDialect, SqlDialectName } from './dialect.js';
+import { type DecidedPrincipal, PRINCIPAL_KEPT, type SqlDialect, type SqlDialectName } from './dialect.js';
 import { keysetPages } from './keyset.js';
 import { PruneTimer, sweep } from './prune-sweep.js';
 import { redacted } from './redact.js';
@@ -206,8 +207,13 @@ export class SqlSessionStore extends AbstractSessionStore {
     });
   }
 
-  /** The principal `change` alone decides (`null`: anonymous), `undefined` when the rest of the session matters. */
-  #decided(change: SessionChange): string | null | undefined {
+  /**
+   * The principal `change` alone decides (`null`: anonymous), `PRINCIPAL_KEPT` when the default
+   * principal is in use and the change touches none of its keys, `undefined` when the rest of the
+   * session matters.
+   */
+  #decided(change: SessionChange): DecidedPrincipal {
+    if (this.#principalFn === defaultPrincipal && !touchesAny(change, DEFAULT_PRINCIPAL_KEYS)) return PRINCIPAL_KEPT;
     const decided = principalOfChange(change, this.#principalFn);
     return decided === UNDECIDED ? undefined : (decided ?? null);
   }
@@ -295,4 +301,9 @@ export class SqlSessionStore extends AbstractSessionStore {
 
 function expiry(ttlMs: number, now = Date.now()): number {
   return Math.ceil(now + ttlMs);
+}
+
+/** True when `change` sets or removes any of `keys`. */
+function touchesAny(change: SessionChange, keys: readonly string[]): boolean {
+  return keys.some((key) => Object.hasOwn(change.set, key) || change.unset.includes(key));
 }

@@ -64,6 +64,18 @@ export function postgresStatements(names: TableNames): Record<Statement, { name:
         WHERE s.data IS NOT NULL OR s.expires_at <= $4
         RETURNING data::text AS t, principal, md5(data::text) AS version, (xmax = 0) AS created)
         SELECT t, principal, version, created, ${refuseOver('$6')} FROM up`,
+    // The change touches no key the principal is read from: a live session stays filed where it
+    // is, a new or expired one (which starts from {}) holds only the change, so is anonymous. The
+    // merged text is measured here but not sent back.
+    mergeKept: `WITH up AS (
+        INSERT INTO ${t} AS s (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, NULL)
+        ON CONFLICT (sid) DO UPDATE SET
+          data = ((CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
+          expires_at = EXCLUDED.expires_at,
+          principal = CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.principal END
+        WHERE s.data IS NOT NULL OR s.expires_at <= $4
+        RETURNING data::text AS t, principal, (xmax = 0) AS created)
+        SELECT principal, created, ${refuseOver('$6')} FROM up`,
     // Only while the row holds the text the principal was computed from (a touch in between
     // changes nothing that matters; the same text always has the same principal).
     file: `UPDATE ${t} SET principal = $1 WHERE sid = $2 AND md5(data::text) = $3`,
@@ -95,6 +107,7 @@ export type Statement =
   | 'write'
   | 'writeMeasured'
   | 'merge'
+  | 'mergeKept'
   | 'file'
   | 'extend'
   | 'tombstone'

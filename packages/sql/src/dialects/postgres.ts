@@ -1,12 +1,13 @@
-import type { ErrorKind, SessionChange } from '@sessionkit/core';
-import type {
-  DecidedPrincipal,
-  Departed,
-  MergeResult,
-  PrincipalOfJson,
-  PruneResult,
-  SqlDialect,
-  UnfiledRow,
+import { type ErrorKind, jsonOf, type SessionChange } from '@sessionkit/core';
+import {
+  type DecidedPrincipal,
+  type Departed,
+  type MergeResult,
+  PRINCIPAL_KEPT,
+  type PrincipalOfJson,
+  type PruneResult,
+  type SqlDialect,
+  type UnfiledRow,
 } from '../dialect.js';
 import { tableNames, type TableNames } from '../identifiers.js';
 import { escapeJson, escapeKey, unescapeJson } from './nul-escape.js';
@@ -101,7 +102,15 @@ export class PostgresDialect implements SqlDialect {
     principalOf: PrincipalOfJson,
     decided: DecidedPrincipal,
   ): Promise<MergeResult | null> {
-    const set = escapeJson(JSON.stringify(change.set));
+    const set = escapeJson(jsonOf(change.set));
+    if (decided === PRINCIPAL_KEPT) {
+      const kept = [sid, set, expiresAt, now, change.unset.map(escapeKey), maxBytes];
+      const { rows } = await measured(maxBytes, this.#run('mergeKept', kept));
+      const row = rows[0];
+      return row === undefined
+        ? null
+        : { created: row['created'] === true, principal: (row['principal'] as string | null) ?? null };
+    }
     const values = [
       sid,
       set,

@@ -63,6 +63,20 @@ export function principalGroup(t: GroupContext): void {
     }),
   );
 
+  t.test('a patch of other keys onto an expired session of a user starts an anonymous one', () =>
+    t.withStore(async (store) => {
+      const sid = t.sid();
+      const hal = user('hal');
+      await store.set(sid, { userId: hal, cart: [] }, { ttlMs: 1000 });
+      assert.deepEqual(await sidsOf(store, hal), [sid]);
+      await sleep(2100);
+      // a late request of the expired session adds to its cart: the session starts from that change
+      await store.patch(sid, { set: { cart: ['tea'] }, unset: [] }, TTL);
+      assert.deepEqual(await store.get(sid), { cart: ['tea'] });
+      assert.deepEqual(await sidsOf(store, hal), []);
+    }),
+  );
+
   t.test('destroy, expiry and clear take sessions out of the index; other users and anonymous sessions stay', () =>
     t.withStore(async (store) => {
       const [dee, eve] = [user('dee'), user('eve')];
