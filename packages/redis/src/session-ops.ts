@@ -183,27 +183,17 @@ export class SessionOps {
   }
 
   /**
-   * After a set or patch through this store, and its fence: reads the session back into the near
-   * cache in the background, so the next request on this instance (usually a read) costs no round
-   * trip. The fence has made Redis deliver this write's own invalidation before the read is sent,
-   * so the fill is refused only by a later write of another client, as any fill is.
+   * After a set or patch through this store, and its fence: reads the session back in the
+   * background, which fills the near cache (the write dropped the entry), so the next request on
+   * this instance costs no round trip. The fence has made Redis deliver this write's own
+   * invalidation before the read is sent, so the fill is refused only by a later write of another
+   * client, as any fill is.
    */
   #refill(sid: string): void {
-    const near = this.#near;
-    if (!near) return;
-    const key = this.#keys.session(sid);
-    this.#link
-      .ready()
-      .then((driver) =>
-        near.fill(
-          key,
-          () => this.#layout.read(driver, key, sid),
-          () => driver.pttl(key),
-        ),
-      )
-      .catch(() => {
-        // a failed read-back only leaves the entry out: the next read goes to Redis
-      });
+    if (!this.#near) return;
+    this.read(sid).catch(() => {
+      // a failed read-back only leaves the entry out: the next read goes to Redis
+    });
   }
 
   /** The principal of a stored JSON session, `undefined` when anonymous or undecodable. */
