@@ -72,6 +72,12 @@ export function changeBetween(loaded: KeyTexts, current: KeyTexts): SessionChang
   return { set: rememberValueTexts(set, texts), unset };
 }
 
+/** True when `change` sets or unsets any of `keys` (e.g. the keys a principal is read from). */
+export function touchesKeys(change: SessionChange, keys: Iterable<string>): boolean {
+  for (const key of keys) if (Object.hasOwn(change.set, key) || change.unset.includes(key)) return true;
+  return false;
+}
+
 /** True when `change` sets and unsets nothing. */
 export function isEmpty(change: SessionChange): boolean {
   if (change.unset.length > 0) return false;

@@ -69,7 +69,7 @@ export {
   type CreateStoreOptions,
   type StoreFactory,
 } from './registry.js';
-export { applyChange, changeBetween, dataOf, keyTexts, type KeyTexts } from './delta.js';
+export { applyChange, changeBetween, dataOf, keyTexts, touchesKeys, type KeyTexts } from './delta.js';
 export {
   formKeyTexts,
   jsonOf,

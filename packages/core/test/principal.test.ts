@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_PRINCIPAL_KEYS,
   InvalidPrincipalError,
   PrincipalIndex,
   principalOf,
   principalOfChange,
   principalQuery,
+  touchesKeys,
   UNDECIDED,
 } from '../src/index.js';
 
@@ -72,5 +74,16 @@ describe('principalOfChange', () => {
       }),
     ).toBe(UNDECIDED);
     expect(principalOfChange(change({ userId: 'u'.repeat(257) }), (data) => data['userId'])).toBe(UNDECIDED);
+  });
+});
+
+describe('touchesKeys', () => {
+  it('is true when the change sets or unsets one of the keys, false otherwise', () => {
+    const keys = DEFAULT_PRINCIPAL_KEYS;
+    expect(touchesKeys({ set: { cart: [] }, unset: ['note'] }, keys)).toBe(false);
+    expect(touchesKeys({ set: { passport: { user: 'ann' } }, unset: [] }, keys)).toBe(true);
+    expect(touchesKeys({ set: {}, unset: ['userId'] }, new Set(keys))).toBe(true);
+    // an inherited name is not a key the change sets
+    expect(touchesKeys({ set: Object.create({ userId: 1 }), unset: [] }, keys)).toBe(false);
   });
 });

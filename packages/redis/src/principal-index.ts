@@ -3,6 +3,7 @@ import {
   type SessionChange,
   type SessionData,
   principalOfChange,
+  touchesKeys,
   UNDECIDED,
 } from '@sessionkit/core';
 import type { KeySpace } from './keys.js';
@@ -91,8 +92,7 @@ export class PrincipalIndex {
    */
   async plan(sid: string, change: SessionChange): Promise<FilePlan> {
     const keys = this.#principalKeys;
-    const touched = [...Object.keys(change.set), ...change.unset];
-    if (keys && !touched.some((key) => keys.has(key))) return { mode: 'keep', principal: '', guards: [] };
+    if (keys && !touchesKeys(change, keys)) return { mode: 'keep', principal: '', guards: [] };
     const decided = principalOfChange(change, this.#principalFn);
     if (decided !== UNDECIDED) return { mode: 'set', principal: decided ?? '', guards: [] };
     const known = new Map<string, unknown>();

@@ -1,4 +1,4 @@
-import { type BaseStoreOptions, StoreConfigError } from '@sessionkit/core';
+import { type BaseStoreOptions, DEFAULT_PRINCIPAL_KEYS, StoreConfigError } from '@sessionkit/core';
 import type { AnyRedisClient } from './client.js';
 import type { ReplicationError } from './errors.js';
 import type { NearCacheOptions } from './near-cache.js';
@@ -66,9 +66,6 @@ export interface RedisSessionStoreOptions extends BaseStoreOptions {
   nearCache?: NearCacheOptions;
 }
 
-/** The keys the default principal (`passport.user ?? userId`) reads. */
-const DEFAULT_PRINCIPAL_KEYS = ['passport', 'userId'];
-
 /**
  * The `waitReplicas` option with its default timeout (half of `operationTimeoutMs`) filled in.
  * @throws StoreConfigError when count is not a positive integer or timeoutMs not a whole number of
@@ -92,7 +89,7 @@ export function checkWait(wait: WaitReplicasOptions, operationTimeoutMs: number)
  * @throws StoreConfigError when principalKeys is not an array of non-empty strings.
  */
 export function checkPrincipalKeys(options: RedisSessionStoreOptions): ReadonlySet<string> | undefined {
-  const keys = options.principalKeys ?? (options.principal === undefined ? DEFAULT_PRINCIPAL_KEYS : undefined);
+  const keys = options.principalKeys ?? (options.principal === undefined ? [...DEFAULT_PRINCIPAL_KEYS] : undefined);
   if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || key === ''))) {
     throw new StoreConfigError('principalKeys must be an array of top-level session keys (non-empty strings)');
   }

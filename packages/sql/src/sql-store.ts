@@ -4,6 +4,7 @@ import {
   decodeSession,
   defaultPrincipal,
   principalOfChange,
+  touchesKeys,
   UNDECIDED,
   type PrincipalFunction,
   positiveInteger,
@@ -213,7 +214,7 @@ export class SqlSessionStore extends AbstractSessionStore {
    * session matters.
    */
   #decided(change: SessionChange): DecidedPrincipal {
-    if (this.#principalFn === defaultPrincipal && !touchesAny(change, DEFAULT_PRINCIPAL_KEYS)) return PRINCIPAL_KEPT;
+    if (this.#principalFn === defaultPrincipal && !touchesKeys(change, DEFAULT_PRINCIPAL_KEYS)) return PRINCIPAL_KEPT;
     const decided = principalOfChange(change, this.#principalFn);
     return decided === UNDECIDED ? undefined : (decided ?? null);
   }
@@ -301,9 +302,4 @@ export class SqlSessionStore extends AbstractSessionStore {
 
 function expiry(ttlMs: number, now = Date.now()): number {
   return Math.ceil(now + ttlMs);
-}
-
-/** True when `change` sets or removes any of `keys`. */
-function touchesAny(change: SessionChange, keys: readonly string[]): boolean {
-  return keys.some((key) => Object.hasOwn(change.set, key) || change.unset.includes(key));
 }
