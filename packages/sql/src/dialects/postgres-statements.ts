@@ -45,6 +45,16 @@ export function postgresStatements(names: TableNames): Record<Statement, { name:
   const upsert = `INSERT INTO ${t} (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, $5)
         ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at, principal = EXCLUDED.principal
         RETURNING (xmax = 0) AS created`;
+  // The row holds a live session ($4: now); an expired or damaged one is merged into as {}.
+  const heldObject = `s.expires_at > $4 AND jsonb_typeof(s.data) = 'object'`;
+  /** The upsert of both merges ($1 sid, $2 change, $3 expiry, $4 now, $5 keys to remove), filing the principals given. */
+  const mergeUpsert = (onInsert: string, onUpdate: string) => `
+        INSERT INTO ${t} AS s (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, ${onInsert})
+        ON CONFLICT (sid) DO UPDATE SET
+          data = ((CASE WHEN ${heldObject} THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
+          expires_at = EXCLUDED.expires_at,
+          principal = ${onUpdate}
+        WHERE s.data IS NOT NULL OR s.expires_at <= $4`;
   return prepared({
     read: `SELECT data::text AS data FROM ${t} WHERE sid = $1 AND ${live} $2`,
     write: upsert.replace('$5', '$4'),
@@ -55,25 +65,13 @@ export function postgresStatements(names: TableNames): Record<Statement, { name:
     // The merged text, the principal filed and a hash of the text come back, so the store can
     // file the principal of exactly this text (see `merge`).
     // $7: the change alone decides the principal ($8), which is then filed here too.
-    merge: `WITH up AS (
-        INSERT INTO ${t} AS s (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, CASE WHEN $7::boolean THEN $8::text END)
-        ON CONFLICT (sid) DO UPDATE SET
-          data = ((CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
-          expires_at = EXCLUDED.expires_at,
-          principal = CASE WHEN $7::boolean THEN $8::text ELSE s.principal END
-        WHERE s.data IS NOT NULL OR s.expires_at <= $4
+    merge: `WITH up AS (${mergeUpsert('CASE WHEN $7::boolean THEN $8::text END', 'CASE WHEN $7::boolean THEN $8::text ELSE s.principal END')}
         RETURNING data::text AS t, principal, md5(data::text) AS version, (xmax = 0) AS created)
         SELECT t, principal, version, created, ${refuseOver('$6')} FROM up`,
     // The change touches no key the principal is read from: a live session stays filed where it
     // is, a new or expired one (which starts from {}) holds only the change, so is anonymous. The
     // merged text is measured here but not sent back.
-    mergeKept: `WITH up AS (
-        INSERT INTO ${t} AS s (sid, data, expires_at, principal) VALUES ($1, $2::jsonb, $3, NULL)
-        ON CONFLICT (sid) DO UPDATE SET
-          data = ((CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}'::jsonb END) - $5::text[]) || EXCLUDED.data,
-          expires_at = EXCLUDED.expires_at,
-          principal = CASE WHEN s.expires_at > $4 AND jsonb_typeof(s.data) = 'object' THEN s.principal END
-        WHERE s.data IS NOT NULL OR s.expires_at <= $4
+    mergeKept: `WITH up AS (${mergeUpsert('NULL', `CASE WHEN ${heldObject} THEN s.principal END`)}
         RETURNING data::text AS t, principal, (xmax = 0) AS created)
         SELECT principal, created, ${refuseOver('$6')} FROM up`,
     // Only while the row holds the text the principal was computed from (a touch in between
