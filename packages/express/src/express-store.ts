@@ -112,10 +112,10 @@ export class ExpressSessionStore extends Store {
       return work.then((load) => (load.degraded ? Promise.reject(this.#tracker.downError()) : this.#remember(load)));
     work.then(
       (load) => {
-        // setImmediate, as express-session's MemoryStore does: the rest of the request then runs
-        // after the I/O callbacks of this loop turn, with the other requests' responses, which
-        // measured less server CPU per request than continuing at once (bench/analysis.md, step 2).
-        if (!load.degraded) return void setImmediate(callback, null, this.#remember(load));
+        // process.nextTick, not setImmediate as express-session's MemoryStore does: the response
+        // is then written in the same loop phase as the store's reply, which measured less server
+        // CPU per request on every store (bench/analysis.md, "Where the response is written").
+        if (!load.degraded) return void process.nextTick(callback, null, this.#remember(load));
         // express-session calls generate() synchronously inside this callback.
         process.nextTick(() => {
           this.#detaching = true;
@@ -229,14 +229,14 @@ export class ExpressSessionStore extends Store {
 
   /**
    * Keeps what a save or refresh left stored next to the session object, then settles: the
-   * callback on `setImmediate` (see `get`), or the promise. One `then` for both.
+   * callback on `process.nextTick` (see `get`), or the promise. One `then` for both.
    */
   #saved(sess: object, work: Promise<SaveOutcome>, callback: Callback<void> | undefined): Promise<void> | void {
     if (!callback) return work.then(({ load }) => void this.#loads.set(sess, load));
     work.then(
       ({ load }) => {
         this.#loads.set(sess, load);
-        setImmediate(callback, null);
+        process.nextTick(callback, null);
       },
       (err: unknown) => process.nextTick(callback, err),
     );
