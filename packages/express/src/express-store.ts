@@ -227,18 +227,11 @@ export class ExpressSessionStore extends Store {
     return load.data;
   }
 
-  /**
-   * Keeps what a save or refresh left stored next to the session object, then settles: the
-   * callback on `process.nextTick` (see `get`), or the promise. One `then` for both.
-   */
+  /** Keeps what a save or refresh left stored next to the session object, then settles (see `settle`). */
   #saved(sess: object, work: Promise<SaveOutcome>, callback: Callback<void> | undefined): Promise<void> | void {
-    if (!callback) return work.then(({ load }) => void this.#loads.set(sess, load));
-    work.then(
-      ({ load }) => {
-        this.#loads.set(sess, load);
-        process.nextTick(callback, null);
-      },
-      (err: unknown) => process.nextTick(callback, err),
+    return settle(
+      work.then(({ load }) => void this.#loads.set(sess, load)),
+      callback,
     );
   }
 
