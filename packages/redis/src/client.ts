@@ -96,8 +96,11 @@ export interface RedisDriver {
   ): Promise<() => void>;
   /** The logical database the client uses (0 on a Cluster). */
   readonly database: number;
-  /** HGETALL: the fields of a hash, an empty object for a missing key. */
-  hgetall(key: string): Promise<Record<string, string>>;
+  /**
+   * HGETALL as Redis replies: `[field, value, field, value, …]`, empty for a missing key. Flat,
+   * not an object: the caller walks it once, with no dictionary built in between.
+   */
+  hgetall(key: string): Promise<string[]>;
   get(key: string): Promise<string | null>;
   pexpire(key: string, ttlMs: number): Promise<unknown>;
   /** PTTL: ms the key has left, -1 without expiry, -2 when missing (the near cache bounds entries by it). */

@@ -138,8 +138,11 @@ export class IoredisDriver implements RedisDriver {
     return stop;
   }
 
-  hgetall(key: string): Promise<Record<string, string>> {
-    return this.client.hgetall(key);
+  async hgetall(key: string): Promise<string[]> {
+    // `call` returns the reply as Redis sent it; ioredis's own hgetall builds an object from it
+    const reply = await this.client.call('HGETALL', key);
+    if (Array.isArray(reply)) return reply.every((item) => typeof item === 'string') ? reply : reply.map(String);
+    return Object.entries(reply as Record<string, string>).flat();
   }
 
   get(key: string): Promise<string | null> {

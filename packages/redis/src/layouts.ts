@@ -50,18 +50,19 @@ export interface Layout {
 export const hashLayout: Layout = {
   async read(driver, key, sid) {
     const fields = await driver.hgetall(key);
-    let found = false;
+    if (fields.length === 0) return null;
     const data: SessionData = {};
     const texts: KeyTexts = new Map();
-    for (const [field, text] of Object.entries(fields)) {
-      found = true;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const field = fields[i]!;
       // A hash edited by hand is read without keys that could reach a prototype (FORBIDDEN_KEYS).
       if (field === MARKER_FIELD || FORBIDDEN_KEYS.has(field)) continue;
+      const text = fields[i + 1]!;
       data[field] = decodeValue(sid, text);
       texts.set(field, text);
     }
     // The field texts let a framework adapter diff a save without re-encoding the loaded session.
-    return found ? rememberStoredForm(data, texts) : null;
+    return rememberStoredForm(data, texts);
   },
   set(data, _json, ttlMs, index) {
     const argv: ScriptArgs = [Math.ceil(ttlMs), index.sid, index.setPrefix, index.principal];

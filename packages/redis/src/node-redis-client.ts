@@ -145,20 +145,13 @@ export class NodeRedisDriver implements RedisDriver {
     return stop;
   }
 
-  async hgetall(key: string): Promise<Record<string, string>> {
+  async hgetall(key: string): Promise<string[]> {
     const reply = await this.#send(key, ['HGETALL', key]);
-    // A null-prototype object: a field named __proto__ stays a field.
-    const fields = Object.create(null) as Record<string, string>;
-    if (Array.isArray(reply)) {
-      // RESP2: field, value, field, value, …
-      for (let i = 0; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
-    } else if (reply instanceof Map) {
-      for (const [field, value] of reply) fields[String(field)] = String(value);
-    } else if (reply && typeof reply === 'object') {
-      // RESP3 maps decode to objects by default
-      for (const [field, value] of Object.entries(reply)) fields[field] = String(value);
-    }
-    return fields;
+    // RESP2: field, value, field, value, … (strings, unless the client maps them to Buffers)
+    if (Array.isArray(reply)) return reply.every((item) => typeof item === 'string') ? reply : reply.map(String);
+    // RESP3 maps decode to a Map or an object, as the client's type mapping says
+    const pairs = reply instanceof Map ? [...reply] : reply && typeof reply === 'object' ? Object.entries(reply) : [];
+    return pairs.flatMap(([field, value]) => [String(field), String(value)]);
   }
 
   async get(key: string): Promise<string | null> {

@@ -109,7 +109,10 @@ export class PrincipalIndex {
         return fields.map((field, i) => [field, values[i] ?? null] as const);
       }
       const all = await driver.hgetall(key);
-      return Object.entries(all).filter(([field]) => field !== MARKER_FIELD && !known.has(field));
+      const left: [string, string][] = [];
+      for (let i = 0; i + 1 < all.length; i += 2)
+        if (all[i] !== MARKER_FIELD && !known.has(all[i]!)) left.push([all[i]!, all[i + 1]!]);
+      return left;
     });
     const data: SessionData = {};
     const guards: [string, string][] = [];
