@@ -101,7 +101,7 @@ export const STORES: readonly StoreSpec[] = [
     side: 'ours',
     engine: 'redis',
     description:
-      '@sessionkit/redis, hash layout, ioredis, with the near cache (`?nearCache=10000`: sessions read from process memory, kept correct by CLIENT TRACKING)',
+      '@sessionkit/redis, hash layout, node-redis (the client connect-redis uses), with the near cache (`?client=node-redis&nearCache=10000`: sessions read from process memory, kept correct by CLIENT TRACKING)',
   },
   { id: 'sql:postgres', side: 'ours', engine: 'postgres', description: '@sessionkit/sql on PostgreSQL (pg)' },
   { id: 'sql:mysql', side: 'ours', engine: 'mysql', description: '@sessionkit/sql on MariaDB (mysql2)' },
@@ -213,12 +213,17 @@ export const COMPARISONS: readonly Comparison[] = [
   { ours: 'redis-hash + near cache', theirs: 'connect-redis', target: { read: 1.6 } },
   { ours: 'sql:postgres', theirs: 'connect-pg-simple', target: { read: 1.3, write: 1.0 } },
   { ours: 'redis-json', theirs: 'connect-redis' },
+  // The reach of any store in this app: express-session's own in-process Map, which sends nothing
+  // over a network, against connect-redis. No store can read faster than that relative to it.
+  { ours: 'MemoryStore', theirs: 'connect-redis' },
   { ours: 'sql:mysql', theirs: 'express-mysql-session' },
   { ours: 'memory', theirs: 'memorystore' },
   { ours: 'cluster', theirs: 'memory', target: { read: 0.9 } },
   // The Fastify app: @fastify/session on FastifySessionStore against its own store and connect-redis.
   { ours: 'fastify:redis-hash', theirs: 'fastify:connect-redis', target: { read: 1.0 } },
   { ours: 'fastify:memory', theirs: 'fastify:MemoryStore' },
+  // The reach of any store under @fastify/session: its own Map, which does not even encode, against connect-redis.
+  { ours: 'fastify:MemoryStore', theirs: 'fastify:connect-redis' },
   // Client-side storage (the session in a sealed or signed cookie) in the Express app.
   { ours: 'cookieSession', theirs: 'iron-session', target: { read: 1.2, write: 1.2 } },
   { ours: 'cookieSession', theirs: 'cookie-session', target: { read: 0.9, write: 0.9 } },

@@ -80,8 +80,10 @@ ${section('Skipped', skippedTable(results))}
   they are measured in the same rounds and have no store to measure otherwise.
 - **Sessions**: ${settings.sessions.toLocaleString('en-US')} sessions are created through the app first; every request carries the next one's cookie in turn.
 - **Load**: autocannon in the runner process, ${settings.connections} keep-alive connections, ${settings.windowS} s per window
-  (${settings.warmupS} s warm-up of each kind before the first round), against a server in its own child process.
-  ${settings.rounds} round(s). Stores compared with each other form a group (MemoryStore, memory, memorystore, cluster; connect-redis, redis-hash, redis-json; …);
+  (${settings.warmupS} s warm-up of each kind before the first round, and one unmeasured request per session right before
+  every window, so each window starts as a steadily loaded server would: a store's windows are minutes apart, longer than
+  the near cache keeps an entry), against a server in its own child process.
+  ${settings.rounds} round(s). Stores compared with each other form a group (MemoryStore, memory, memorystore, cluster, connect-redis, redis-hash, redis-json, …; the Fastify stores; the client-side rows);
   a round measures one group after another, each as the read windows of its stores back to back, then their write windows,
   so ours and theirs are measured one right after the other; the group order rotates and each group's order reverses from round to round.
   A ratio is computed within each round and the median of the per-round ratios is reported, so a slow spell on the shared

@@ -46,14 +46,15 @@ export async function createSessions(port: number, count: number, concurrency = 
 }
 
 /**
- * Runs autocannon for `durationS` seconds with `connections` keep-alive connections; each request
- * carries the next of `cookies` in turn, so the load is spread over every session.
+ * Runs autocannon for `durationS` seconds, or for `amount` requests, with `connections` keep-alive
+ * connections; each request carries the next of `cookies` in turn, so the load is spread over
+ * every session (any `cookies.length` requests in a row visit each session once).
  */
 export async function runLoad(
   port: number,
   kind: RequestKind,
   cookies: readonly string[],
-  options: { durationS: number; connections: number },
+  options: { connections: number } & ({ durationS: number } | { amount: number }),
 ): Promise<LoadResult> {
   let next = 0;
   const method = kind === 'read' ? 'GET' : 'POST';
@@ -72,7 +73,7 @@ export async function runLoad(
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: options.connections,
-    duration: options.durationS,
+    ...('amount' in options ? { amount: options.amount } : { duration: options.durationS }),
     requests: [request],
   });
   return {

@@ -141,6 +141,7 @@ export async function openStore(id: string, config: BackendConfig): Promise<Open
     case 'redis-hash + near cache': {
       const { RedisSessionStore } = await import('@sessionkit/redis');
       const url = new URL(config.redisUrl);
+      url.searchParams.set('client', 'node-redis');
       url.searchParams.set('nearCache', '10000');
       const store = RedisSessionStore.fromUrl(url.href, { prefix: 'near:' });
       return ours(store, () => store.close());
