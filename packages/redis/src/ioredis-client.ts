@@ -1,6 +1,7 @@
 import { StoreConfigError, withTimeout } from '@sessionkit/core';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { IoredisClient, KeyBatch, LinkEvents, LinkState, RedisDriver } from './client.js';
+import { hashFields } from './hash-reply.js';
 import { scanKeys, unlinkBatch, type IoredisKeyBatch } from './scan.js';
 import { backoff } from './url.js';
 import { defineScripts, type ScriptArgs, type ScriptName, type Scripted } from './scripts.js';
@@ -140,9 +141,7 @@ export class IoredisDriver implements RedisDriver {
 
   async hgetall(key: string): Promise<string[]> {
     // `call` returns the reply as Redis sent it; ioredis's own hgetall builds an object from it
-    const reply = await this.client.call('HGETALL', key);
-    if (Array.isArray(reply)) return reply.every((item) => typeof item === 'string') ? reply : reply.map(String);
-    return Object.entries(reply as Record<string, string>).flat();
+    return hashFields(await this.client.call('HGETALL', key));
   }
 
   get(key: string): Promise<string | null> {

@@ -1,5 +1,6 @@
 import { StoreConfigError } from '@sessionkit/core';
 import type { KeyBatch, LinkEvents, LinkState, NodeRedisClient, RedisDriver } from './client.js';
+import { hashFields } from './hash-reply.js';
 import { NodeRedisConnection } from './node-redis-connection.js';
 import { sendFor, type Send } from './node-redis-routing.js';
 import { asEval, isNoScript, scriptArgs } from './node-redis-script-args.js';
@@ -146,12 +147,7 @@ export class NodeRedisDriver implements RedisDriver {
   }
 
   async hgetall(key: string): Promise<string[]> {
-    const reply = await this.#send(key, ['HGETALL', key]);
-    // RESP2: field, value, field, value, … (strings, unless the client maps them to Buffers)
-    if (Array.isArray(reply)) return reply.every((item) => typeof item === 'string') ? reply : reply.map(String);
-    // RESP3 maps decode to a Map or an object, as the client's type mapping says
-    const pairs = reply instanceof Map ? [...reply] : reply && typeof reply === 'object' ? Object.entries(reply) : [];
-    return pairs.flatMap(([field, value]) => [String(field), String(value)]);
+    return hashFields(await this.#send(key, ['HGETALL', key]));
   }
 
   async get(key: string): Promise<string | null> {
