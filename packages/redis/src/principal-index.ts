@@ -110,8 +110,10 @@ export class PrincipalIndex {
       }
       const all = await driver.hgetall(key);
       const left: [string, string][] = [];
-      for (let i = 0; i + 1 < all.length; i += 2)
-        if (all[i] !== MARKER_FIELD && !known.has(all[i]!)) left.push([all[i]!, all[i + 1]!]);
+      for (let i = 0; i + 1 < all.length; i += 2) {
+        const field = all[i]!;
+        if (field !== MARKER_FIELD && !known.has(field)) left.push([field, all[i + 1]!]);
+      }
       return left;
     });
     const data: SessionData = {};
